@@ -1,0 +1,80 @@
+/* cli.h: conventions shared by every tool (design.md §5): diagnostics,
+ * exit codes, range-checked numbers, environment options, the exit/SIGUSR1
+ * summary and the terminal progress line.
+ *
+ * This is the one part of lib/ that prints: log_*() write one line each to
+ * stderr, prefixed "prog: level: ". Nothing here exits.
+ */
+#ifndef ORA_CLI_H
+#define ORA_CLI_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum ora_exit {
+    ORA_EX_OK = 0, ORA_EX_USAGE = 64, ORA_EX_DATAERR = 65, ORA_EX_UNAVAILABLE = 69,
+    ORA_EX_SOFTWARE = 70, ORA_EX_IOERR = 74, ORA_EX_TEMPFAIL = 75, ORA_EX_CONFIG = 78
+};
+
+enum ora_log_level { ORA_LOG_ERROR = 0, ORA_LOG_WARN = 1, ORA_LOG_INFO = 2, ORA_LOG_DEBUG = 3 };
+
+/* Sets the program name (basename of argv0) and the level from ORA_LOG
+ * (debug|info|warn|error; default info), ignores SIGPIPE so that a failed
+ * write returns EPIPE, and installs the SIGUSR1 handler behind
+ * cli_poll(). Returns -1 when ORA_LOG holds an unknown level (the level
+ * stays info; the caller reports it). */
+int cli_init(const char *argv0);
+const char *cli_prog(void);
+void cli_set_level(int level);
+int cli_level(void);
+
+/* "prog: error: <fmt>\n" etc. Messages must never contain secrets. */
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_at(int level, const char *fmt, va_list ap);
+
+/* Numbers. Each returns 0 and sets *out, or -1 when s is not a whole valid
+ * number within [min, max] (no sign for unsigned, no trailing junk).
+ * cli_parse_size also takes a K/M/G suffix (powers of 1024). */
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+int cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int cli_parse_double(const char *s, double min, double max, double *out);
+/* "A..B" or "A" (then B = A), both within [min, max], A <= B. */
+int cli_parse_range(const char *s, uint64_t min, uint64_t max, uint64_t *a, uint64_t *b);
+
+/* getenv(name) when set and non-empty, else NULL. Flags win over it: call
+ * before parsing options, or only for options the user did not give. */
+const char *cli_env(const char *name);
+
+/* Time. */
+double cli_now(void);          /* monotonic seconds */
+uint64_t cli_wall_ns(void);    /* CLOCK_REALTIME in ns */
+
+/* Summary. The tool registers a function that formats its counters into
+ * buf (no prefix, no newline), given the seconds since cli_init(). */
+typedef void (*cli_summary_fn)(char *buf, size_t n, double elapsed);
+void cli_set_summary(cli_summary_fn fn);
+/* Cheap; call often (per record). Prints "prog: summary: ..." when SIGUSR1
+ * arrived, and a progress line ("\r" on a terminal, once a second) when
+ * stderr is a tty. */
+void cli_poll(void);
+/* The final "prog: summary: ..." line (call once, on exit). */
+void cli_summary(void);
+/* Nonzero once SIGUSR1 arrived and not yet served (cli_poll serves it). */
+int cli_usr1_pending(void);
+
+/* Rates for summaries: "12.3k", "1.20M" style for counts per second. */
+const char *cli_human(double v, char *buf, size_t n);
+
+/* Closes stdout checking every error (a full disk, a closed pipe): 0 or -1
+ * with errno. Call once at the end when stdout was written with stdio or fd 1. */
+int cli_close_stdout(void);
+
+/* write(2) all of buf to fd, retrying on EINTR and short writes. 0, or -1 with errno. */
+int cli_write_all(int fd, const void *buf, size_t n);
+
+#endif
