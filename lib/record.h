@@ -124,6 +124,11 @@ uint64_t ora_reader_skipped(const ora_reader *r);   /* total skipped */
 /* Bytes already read from fd but not yet returned (for poll() users). */
 size_t ora_reader_buffered(const ora_reader *r);
 
+/* fn(arg) runs before every read(2) of the reader (and again after EINTR):
+ * the place to flush output, so that records never wait in a buffer while
+ * the stage waits for input, and to call cli_poll(). */
+void ora_reader_on_read(ora_reader *r, void (*fn)(void *), void *arg);
+
 /* ---- writer ------------------------------------------------------------ */
 
 typedef struct ora_writer ora_writer;
@@ -133,7 +138,9 @@ ora_writer *ora_writer_new(int fd);
 /* Flushes nothing: call ora_writer_flush() first. */
 void ora_writer_free(ora_writer *w);
 
-/* Appends one record; payload is copied. Returns 0, or -1 with errno. */
+/* Appends one record; payload is copied. Returns 0, or -1 with errno.
+ * Output is written in blocks of 256 KiB; call ora_writer_flush() when the
+ * stage is about to wait (see ora_reader_on_read()). */
 int ora_writer_put(ora_writer *w, const ora_rec *r);
 
 /* Zero-copy: returns space for len payload bytes (valid until the next call
@@ -146,5 +153,9 @@ int ora_writer_commit(ora_writer *w, const ora_rec *r);
 int ora_writer_flush(ora_writer *w);
 uint64_t ora_writer_records(const ora_writer *w);
 uint64_t ora_writer_bytes(const ora_writer *w);
+/* The first write error (an errno value; sticky: later calls fail with it), or 0. */
+int ora_writer_error(const ora_writer *w);
+/* Bytes buffered and not yet written. */
+size_t ora_writer_buffered(const ora_writer *w);
 
 #endif

@@ -1,0 +1,426 @@
+/* record.c: record encoding, the resyncing reader and the buffered writer
+ * (record.h). */
+#include "record.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static const uint8_t magic[4] = {0x93, 'O', 'R', 'A'};
+/* A fixed key: the sums detect damage, they do not authenticate. */
+static const uint8_t sum_key[crypto_shorthash_KEYBYTES] = "ora-records-v1!";
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+uint64_t ora_rec_sum(const void *data, size_t len)
+{
+    static int ready;
+    if (!ready) {
+        if (sodium_init() < 0)
+            abort(); /* libsodium cannot run at all on this machine */
+        ready = 1;
+    }
+    uint8_t h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, data, len, sum_key);
+    return get64(h);
+}
+
+void ora_rec_init(ora_rec *r, uint8_t type)
+{
+    memset(r, 0, sizeof *r);
+    r->type = type;
+    r->offset = -1;
+}
+
+static const char *const type_names[] = {NULL, "WIRE", "MSG", "CTRL", "OUT"};
+
+const char *ora_rec_type_name(uint8_t type)
+{
+    return type >= ORA_T_WIRE && type <= ORA_T_OUT ? type_names[type] : NULL;
+}
+
+uint8_t ora_rec_type_parse(const char *s)
+{
+    for (uint8_t t = ORA_T_WIRE; t <= ORA_T_OUT; t++)
+        if (strcasecmp(s, type_names[t]) == 0)
+            return t;
+    return 0;
+}
+
+static const char *const flow_names[] = {"none", "snapshot", "replay", "realtime"};
+
+const char *ora_flow_name(uint8_t flow)
+{
+    return flow <= ORA_FLOW_REALTIME ? flow_names[flow] : "none";
+}
+
+uint8_t ora_flow_parse(const char *s)
+{
+    for (uint8_t f = ORA_FLOW_SNAPSHOT; f <= ORA_FLOW_REALTIME; f++)
+        if (strcmp(s, flow_names[f]) == 0)
+            return f;
+    return ORA_FLOW_NONE;
+}
+
+static void encode_hdr(uint8_t *d, const ora_rec *r, uint64_t psum)
+{
+    memcpy(d, magic, 4);
+    d[4] = ORA_REC_VERSION;
+    d[5] = r->type;
+    put16(d + 6, r->flags);
+    put32(d + 8, r->len);
+    put32(d + 12, r->conn);
+    put64(d + 16, r->recv_ns);
+    put64(d + 24, (uint64_t)r->offset);
+    put64(d + 32, r->actor_id);
+    d[40] = r->flow;
+    d[41] = r->kind;
+    d[42] = r->actor_type;
+    d[43] = 0;
+    put16(d + 44, r->key_len);
+    put16(d + 46, 0);
+    put64(d + 48, psum);
+    put64(d + 56, ora_rec_sum(d, 56));
+}
+
+size_t ora_rec_encode(uint8_t *dst, const ora_rec *r)
+{
+    if (r->len && dst + ORA_REC_HDR != r->payload)
+        memcpy(dst + ORA_REC_HDR, r->payload, r->len);
+    encode_hdr(dst, r, ora_rec_sum(dst + ORA_REC_HDR, r->len));
+    return ORA_REC_HDR + (size_t)r->len;
+}
+
+const char *ora_hdr_status_str(int status)
+{
+    switch (status) {
+    case ORA_HDR_OK: return "ok";
+    case ORA_HDR_MAGIC: return "bad magic";
+    case ORA_HDR_VERSION: return "unsupported version";
+    case ORA_HDR_SUM: return "header checksum mismatch";
+    case ORA_HDR_FIELDS: return "invalid header fields";
+    case ORA_HDR_TOO_LONG: return "payload length over the maximum";
+    }
+    return "unknown header status";
+}
+
+int ora_rec_decode_hdr(const uint8_t *s, uint32_t max_len, ora_rec *r, uint64_t *psum)
+{
+    if (memcmp(s, magic, 4) != 0)
+        return ORA_HDR_MAGIC;
+    if (get64(s + 56) != ora_rec_sum(s, 56))
+        return ORA_HDR_SUM;
+    if (s[4] != ORA_REC_VERSION)
+        return ORA_HDR_VERSION;
+    if (s[5] < ORA_T_WIRE || s[5] > ORA_T_OUT || s[43] != 0 || get16(s + 46) != 0)
+        return ORA_HDR_FIELDS;
+    uint32_t len = get32(s + 8);
+    if (len > max_len)
+        return ORA_HDR_TOO_LONG;
+    uint16_t key_len = get16(s + 44);
+    if (key_len > len)
+        return ORA_HDR_FIELDS;
+    r->type = s[5];
+    r->flags = get16(s + 6);
+    r->len = len;
+    r->conn = get32(s + 12);
+    r->recv_ns = get64(s + 16);
+    r->offset = (int64_t)get64(s + 24);
+    r->actor_id = get64(s + 32);
+    r->flow = s[40];
+    r->kind = s[41];
+    r->actor_type = s[42];
+    r->key_len = key_len;
+    r->payload = NULL;
+    *psum = get64(s + 48);
+    return ORA_HDR_OK;
+}
+
+/* ---- reader ------------------------------------------------------------ */
+
+#define RD_BLOCK (1u << 20)
+
+struct ora_reader {
+    int fd;
+    uint32_t max_len;
+    uint8_t *buf;
+    size_t cap, start, end;  /* unread bytes are buf[start..end) */
+    uint64_t base;           /* stream offset of buf[0] */
+    int eof;
+    /* a run of damaged bytes not yet reported */
+    uint64_t bad_at, bad_len;
+    const char *bad_reason;
+    uint64_t skipped;
+    ora_rd_problem problem;
+    void (*on_read)(void *);
+    void *on_read_arg;
+};
+
+ora_reader *ora_reader_new(int fd, uint32_t max_len)
+{
+    ora_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->fd = fd;
+    r->max_len = max_len;
+    r->cap = RD_BLOCK;
+    r->buf = malloc(r->cap);
+    if (!r->buf) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void ora_reader_free(ora_reader *r)
+{
+    if (!r)
+        return;
+    free(r->buf);
+    free(r);
+}
+
+void ora_reader_on_read(ora_reader *r, void (*fn)(void *), void *arg)
+{
+    r->on_read = fn;
+    r->on_read_arg = arg;
+}
+
+const ora_rd_problem *ora_reader_problem(const ora_reader *r) { return &r->problem; }
+uint64_t ora_reader_pos(const ora_reader *r) { return r->base + r->start; }
+uint64_t ora_reader_skipped(const ora_reader *r) { return r->skipped; }
+size_t ora_reader_buffered(const ora_reader *r) { return r->end - r->start; }
+
+/* Makes room for need unread bytes and reads more. 1 read, 0 EOF, -1 error. */
+static int fill(ora_reader *r, size_t need)
+{
+    if (r->start > 0 && (r->cap - r->end < RD_BLOCK / 4 || r->cap - r->start < need)) {
+        memmove(r->buf, r->buf + r->start, r->end - r->start);
+        r->base += r->start;
+        r->end -= r->start;
+        r->start = 0;
+    }
+    if (r->cap - r->start < need) {
+        size_t cap = r->cap;
+        while (cap - r->start < need)
+            cap *= 2;
+        uint8_t *b = realloc(r->buf, cap);
+        if (!b)
+            return -1;
+        r->buf = b;
+        r->cap = cap;
+    }
+    for (;;) {
+        if (r->on_read)
+            r->on_read(r->on_read_arg);
+        ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+        if (n > 0) {
+            r->end += (size_t)n;
+            return 1;
+        }
+        if (n == 0) {
+            r->eof = 1;
+            return 0;
+        }
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+static void mark_bad(ora_reader *r, size_t n, const char *reason)
+{
+    if (r->bad_len == 0) {
+        r->bad_at = r->base + r->start;
+        r->bad_reason = reason;
+    }
+    r->bad_len += n;
+    r->skipped += n;
+    r->start += n;
+}
+
+static int report_bad(ora_reader *r, int rc)
+{
+    r->problem.at = r->bad_at;
+    r->problem.skipped = r->bad_len;
+    r->problem.reason = r->bad_reason;
+    r->bad_len = 0;
+    return rc;
+}
+
+int ora_reader_next(ora_reader *r, ora_rec *out)
+{
+    for (;;) {
+        size_t avail = r->end - r->start;
+        if (avail < ORA_REC_HDR) {
+            if (!r->eof) {
+                if (fill(r, ORA_REC_HDR) < 0)
+                    return ORA_RD_ERROR;
+                continue;
+            }
+            if (avail == 0)
+                return r->bad_len ? report_bad(r, ORA_RD_CORRUPT) : ORA_RD_EOF;
+            if (r->bad_len || memcmp(r->buf + r->start, magic, avail < 4 ? avail : 4) != 0) {
+                mark_bad(r, avail, r->bad_len ? r->bad_reason : "garbage at end of input");
+                return report_bad(r, ORA_RD_CORRUPT);
+            }
+            mark_bad(r, avail, "input ends inside a record header");
+            return report_bad(r, ORA_RD_TRUNCATED);
+        }
+        const uint8_t *p = r->buf + r->start;
+        if (memcmp(p, magic, 4) != 0) {
+            const uint8_t *q = memchr(p + 1, magic[0], avail - 1);
+            mark_bad(r, q ? (size_t)(q - p) : avail, "bad magic");
+            continue;
+        }
+        uint64_t psum;
+        int hs = ora_rec_decode_hdr(p, r->max_len, out, &psum);
+        if (hs != ORA_HDR_OK) {
+            mark_bad(r, 1, ora_hdr_status_str(hs));
+            continue;
+        }
+        size_t total = ORA_REC_HDR + (size_t)out->len;
+        if (avail < total) {
+            if (!r->eof) {
+                if (fill(r, total) < 0)
+                    return ORA_RD_ERROR;
+                continue;
+            }
+            /* The header is sound, so this is the last record, cut short. */
+            if (r->bad_len)
+                return report_bad(r, ORA_RD_CORRUPT);
+            mark_bad(r, avail, "input ends inside a record");
+            return report_bad(r, ORA_RD_TRUNCATED);
+        }
+        if (ora_rec_sum(p + ORA_REC_HDR, out->len) != psum) {
+            /* The header (and so the length) is sound: skip exactly this record. */
+            if (r->bad_len)
+                return report_bad(r, ORA_RD_CORRUPT);
+            mark_bad(r, total, "payload checksum mismatch");
+            return report_bad(r, ORA_RD_CORRUPT);
+        }
+        if (r->bad_len)
+            return report_bad(r, ORA_RD_CORRUPT);
+        out->payload = p + ORA_REC_HDR;
+        r->start += total;
+        return ORA_RD_RECORD;
+    }
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+#define WR_BLOCK (256u << 10)
+
+struct ora_writer {
+    int fd;
+    int err;           /* first write error (sticky), 0 when none */
+    uint8_t *buf;
+    size_t cap, used;
+    size_t pending;    /* payload length of an open reserve(), or 0 */
+    uint64_t records, bytes;
+};
+
+ora_writer *ora_writer_new(int fd)
+{
+    ora_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->fd = fd;
+    w->cap = WR_BLOCK;
+    w->buf = malloc(w->cap);
+    if (!w->buf) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void ora_writer_free(ora_writer *w)
+{
+    if (!w)
+        return;
+    free(w->buf);
+    free(w);
+}
+
+int ora_writer_flush(ora_writer *w)
+{
+    if (w->err) {
+        errno = w->err;
+        return -1;
+    }
+    size_t off = 0;
+    while (off < w->used) {
+        ssize_t n = write(w->fd, w->buf + off, w->used - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            w->err = errno;
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    w->used = 0;
+    return 0;
+}
+
+uint8_t *ora_writer_reserve(ora_writer *w, uint32_t len)
+{
+    size_t total = ORA_REC_HDR + (size_t)len;
+    if (w->err) {
+        errno = w->err;
+        return NULL;
+    }
+    if (w->cap - w->used < total) {
+        if (ora_writer_flush(w) < 0)
+            return NULL;
+        if (w->cap < total) {
+            uint8_t *b = realloc(w->buf, total);
+            if (!b)
+                return NULL;
+            w->buf = b;
+            w->cap = total;
+        }
+    }
+    w->pending = len;
+    return w->buf + w->used + ORA_REC_HDR;
+}
+
+int ora_writer_commit(ora_writer *w, const ora_rec *r)
+{
+    if (r->len != w->pending) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint8_t *d = w->buf + w->used;
+    encode_hdr(d, r, ora_rec_sum(d + ORA_REC_HDR, r->len));
+    w->used += ORA_REC_HDR + (size_t)r->len;
+    w->pending = 0;
+    w->records++;
+    w->bytes += ORA_REC_HDR + (uint64_t)r->len;
+    if (w->used >= WR_BLOCK && ora_writer_flush(w) < 0)
+        return -1;
+    return 0;
+}
+
+int ora_writer_put(ora_writer *w, const ora_rec *r)
+{
+    uint8_t *p = ora_writer_reserve(w, r->len);
+    if (!p)
+        return -1;
+    if (r->len)
+        memcpy(p, r->payload, r->len);
+    return ora_writer_commit(w, r);
+}
+
+uint64_t ora_writer_records(const ora_writer *w) { return w->records; }
+uint64_t ora_writer_bytes(const ora_writer *w) { return w->bytes; }
+int ora_writer_error(const ora_writer *w) { return w->err; }
+size_t ora_writer_buffered(const ora_writer *w) { return w->used; }

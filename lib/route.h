@@ -1,0 +1,45 @@
+/* route.h: which actor an ORA data message belongs to (design.md §2).
+ *
+ * A data message is a JSON object with "offset" and exactly one payload
+ * key from the table in ora.h; the actor id is found at the path the
+ * table names.
+ */
+#ifndef ORA_ROUTE_H
+#define ORA_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+enum ora_route_rc {
+    ORA_ROUTE_OK = 0,        /* kind, actor and id set */
+    ORA_ROUTE_UNKNOWN = 1,   /* no payload key of the table: kind 0, no actor */
+    ORA_ROUTE_BAD_JSON = -1, /* not a JSON object */
+    ORA_ROUTE_NO_ID = -2,    /* a known payload key without a valid actor id */
+    ORA_ROUTE_NO_OFFSET = -3 /* "offset" missing or not a whole number >= 0 */
+};
+
+typedef struct ora_route {
+    int kind;            /* enum ora_kind */
+    uint8_t actor_type;  /* enum ora_actor */
+    uint64_t actor_id;
+    int64_t offset;      /* -1 when absent (then rc is ORA_ROUTE_NO_OFFSET) */
+    const char *key;     /* payload key as found (points into the cJSON tree), or NULL */
+} ora_route;
+
+/* Routes a parsed message. Never allocates. root is not modified. */
+int ora_route_json(const cJSON *root, ora_route *out);
+
+/* Parses json (n bytes, need not be NUL-terminated) with cJSON and routes
+ * it. On success *tree (if not NULL) receives the tree, which the caller
+ * frees with cJSON_Delete; otherwise the tree is freed here. */
+int ora_route_parse(const char *json, size_t n, ora_route *out, cJSON **tree);
+
+/* A readable reason for a route rc. */
+const char *ora_route_strerror(int rc);
+
+/* A JSON number that is a whole value in [0, 2^53] (ids and offsets are
+ * integers; doubles hold them exactly up to 2^53). 0 and *out, or -1. */
+int ora_json_u64(const cJSON *item, uint64_t *out);
+
+#endif
