@@ -229,7 +229,7 @@ static void print_summary(const char *tag, const char *end)
 void cli_poll(void)
 {
     if (usr1) {
-        usr1 = 0;
+        usr1 = 0; /* asked for explicitly: printed at every log level */
         clear_progress();
         print_summary("summary", "\n");
     }
@@ -251,6 +251,8 @@ void cli_poll(void)
 
 void cli_summary(void)
 {
+    if (level < ORA_LOG_INFO)
+        return;
     clear_progress();
     print_summary("summary", "\n");
 }

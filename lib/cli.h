@@ -62,7 +62,8 @@ void cli_set_summary(cli_summary_fn fn);
  * arrived, and a progress line ("\r" on a terminal, once a second) when
  * stderr is a tty. */
 void cli_poll(void);
-/* The final "prog: summary: ..." line (call once, on exit). */
+/* The final "prog: summary: ..." line (call once, on exit); not printed
+ * when ORA_LOG is warn or error. */
 void cli_summary(void);
 /* Nonzero once SIGUSR1 arrived and not yet served (cli_poll serves it). */
 int cli_usr1_pending(void);

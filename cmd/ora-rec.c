@@ -1,0 +1,920 @@
+/* ora-rec: convert, inspect and check the records that stages exchange
+ * (man/ora-rec.1, man/ora-records.5). */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "ora.h"
+#include "record.h"
+#include "route.h"
+#include "wire.h"
+
+#define VERSION "ora-rec 1.0 (records v1)"
+
+static const char usage_text[] =
+    "usage: ora-rec pack [--type msg|out|ctrl|wire] [--key-field NAME] [--meta] [--route]\n"
+    "                    [--flow NAME] [--conn N] [--strict] [-i FILE] [-o FILE]\n"
+    "       ora-rec unpack [--meta] [--strict] [--max-record BYTES] [-i FILE] [-o FILE]\n"
+    "       ora-rec cat [--strict] [--max-record BYTES] [-i FILE] [-o FILE]\n"
+    "       ora-rec verify [--max-record BYTES] [-i FILE]\n"
+    "       ora-rec wire [--per-member A..B] [--chunk A..B] [--seed N] [--conn N] [--raw]\n"
+    "                    [-i FILE] [-o FILE]\n"
+    "       ora-rec stats [--strict] [--max-record BYTES] [-i FILE] [-o FILE]\n"
+    "       ora-rec -h | --help | --version\n";
+
+enum cmd { C_PACK, C_UNPACK, C_CAT, C_VERIFY, C_WIRE, C_STATS };
+
+static struct opts {
+    enum cmd cmd;
+    const char *cmd_name;
+    uint8_t type;
+    const char *key_field;
+    int meta, route, strict, raw;
+    uint8_t flow;
+    uint32_t conn;
+    uint64_t max_record;
+    uint64_t member_lo, member_hi, chunk_lo, chunk_hi, seed;
+    const char *in, *out;
+} o = {.type = ORA_T_MSG, .max_record = ORA_REC_MAX_DEFAULT, .member_lo = 1, .member_hi = 4,
+       .chunk_lo = 1, .chunk_hi = 16384, .seed = 1, .conn = 1};
+
+static struct counts {
+    uint64_t records, bytes, lines, bad_lines, corrupt, skipped, truncated;
+    uint64_t per_type[5];
+    int64_t off_min, off_max;
+    uint64_t t_min, t_max;
+} n = {.off_min = INT64_MAX, .off_max = -1, .t_min = UINT64_MAX};
+
+static int out_fd = 1;
+static ora_buf obuf = ORA_BUF_INIT;
+
+static void summary(char *buf, size_t len, double secs)
+{
+    char r[32], b[32];
+    double s = secs > 0 ? secs : 1e-9;
+    snprintf(buf, len, "%s: %" PRIu64 " records, %" PRIu64 " bytes in %.2f s (%s rec/s, %sB/s), "
+             "%" PRIu64 " corrupt (%" PRIu64 " bytes skipped), %" PRIu64 " truncated, %" PRIu64 " bad lines",
+             o.cmd_name, n.records, n.bytes, secs, cli_human((double)n.records / s, r, sizeof r),
+             cli_human((double)n.bytes / s, b, sizeof b), n.corrupt, n.skipped, n.truncated, n.bad_lines);
+}
+
+static _Noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static _Noreturn void die(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_at(ORA_LOG_ERROR, fmt, ap);
+    va_end(ap);
+    cli_summary();
+    exit(code);
+}
+
+static _Noreturn void usage_error(const char *fmt, const char *arg)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, arg ? arg : "");
+    log_error("%s", msg);
+    fputs(usage_text, stderr);
+    exit(ORA_EX_USAGE);
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void out_flush(void)
+{
+    if (obuf.len && cli_write_all(out_fd, obuf.p, obuf.len) < 0)
+        die(ORA_EX_IOERR, "unable to write output: %s", strerror(errno));
+    obuf.len = 0;
+}
+
+static void out_bytes(const void *p, size_t len)
+{
+    if (ora_buf_append(&obuf, p, len) < 0)
+        die(ORA_EX_SOFTWARE, "unable to buffer output: %s", strerror(errno));
+    if (obuf.len >= (256u << 10))
+        out_flush();
+}
+
+static void out_str(const char *s) { out_bytes(s, strlen(s)); }
+
+static void out_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out_fmt(const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    out_bytes(tmp, k < (int)sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+/* JSON string escaping of n bytes. */
+static void out_json_str(const uint8_t *s, size_t len)
+{
+    out_bytes("\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        out_bytes(s + run, i - run);
+        run = i + 1;
+        if (c == '"')
+            out_bytes("\\\"", 2);
+        else if (c == '\\')
+            out_bytes("\\\\", 2);
+        else if (c == '\n')
+            out_bytes("\\n", 2);
+        else
+            out_fmt("\\u%04x", c);
+    }
+    out_bytes(s + run, len - run);
+    out_bytes("\"", 1);
+}
+
+static void out_base64(const uint8_t *p, size_t len)
+{
+    size_t need = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    if (ora_buf_reserve(&obuf, need) < 0)
+        die(ORA_EX_SOFTWARE, "unable to buffer output: %s", strerror(errno));
+    sodium_bin2base64((char *)obuf.p + obuf.len, need, p, len, sodium_base64_VARIANT_ORIGINAL);
+    obuf.len += need - 1;
+}
+
+static void iso_time(uint64_t ns, char *buf, size_t len)
+{
+    time_t t = (time_t)(ns / 1000000000u);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t k = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + k, len - k, ".%03uZ", (unsigned)(ns / 1000000u % 1000u));
+}
+
+/* ---- input -------------------------------------------------------------- */
+
+static int open_in(void)
+{
+    if (!o.in || strcmp(o.in, "-") == 0)
+        return 0;
+    int fd = open(o.in, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        die(ORA_EX_IOERR, "unable to open %s: %s", o.in, strerror(errno));
+    return fd;
+}
+
+static void open_out(void)
+{
+    if (!o.out || strcmp(o.out, "-") == 0)
+        return;
+    out_fd = open(o.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out_fd < 0)
+        die(ORA_EX_IOERR, "unable to open %s: %s", o.out, strerror(errno));
+}
+
+static void finish_out(void)
+{
+    out_flush();
+    if (close(out_fd) < 0)
+        die(ORA_EX_IOERR, "unable to close output: %s", strerror(errno));
+}
+
+/* Reads every record, handing sound ones to fn; reports damage. */
+static void each_record(void (*fn)(const ora_rec *r, uint64_t at))
+{
+    int fd = open_in();
+    ora_reader *rd = ora_reader_new(fd, (uint32_t)o.max_record);
+    if (!rd)
+        die(ORA_EX_SOFTWARE, "unable to allocate a reader: %s", strerror(errno));
+    for (;;) {
+        ora_rec r;
+        uint64_t at = ora_reader_pos(rd);
+        int rc = ora_reader_next(rd, &r);
+        if (rc == ORA_RD_EOF)
+            break;
+        if (rc == ORA_RD_ERROR)
+            die(ORA_EX_IOERR, "unable to read input: %s", strerror(errno));
+        if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
+            const ora_rd_problem *p = ora_reader_problem(rd);
+            if (rc == ORA_RD_CORRUPT) {
+                n.corrupt++;
+                n.skipped += p->skipped;
+            } else {
+                n.truncated++;
+            }
+            if (o.strict)
+                die(ORA_EX_DATAERR, "unable to read record at byte offset %" PRIu64 ": %s (%" PRIu64 " bytes)",
+                    p->at, p->reason, p->skipped);
+            log_warn("skipped %" PRIu64 " bytes at byte offset %" PRIu64 ": %s", p->skipped, p->at, p->reason);
+            continue;
+        }
+        n.records++;
+        n.bytes += ORA_REC_HDR + (uint64_t)r.len;
+        fn(&r, at);
+        cli_poll();
+    }
+    ora_reader_free(rd);
+    if (fd != 0)
+        close(fd);
+}
+
+/* ---- unpack / cat / verify / stats ------------------------------------ */
+
+static const char *kind_name(const ora_rec *r)
+{
+    if (r->type == ORA_T_CTRL)
+        return ora_ctrl_name(r->kind);
+    if (r->type == ORA_T_MSG) {
+        const ora_kind_info *ki = ora_kind_get(r->kind);
+        return ki ? ki->key : NULL;
+    }
+    return NULL;
+}
+
+static const char *actor_name(uint8_t a)
+{
+    return a == ORA_ACTOR_EVENT ? "event" : a == ORA_ACTOR_BETOFFER ? "betOffer" : NULL;
+}
+
+static int payload_is_json(const uint8_t *p, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength((const char *)p, len);
+    if (!j)
+        return 0;
+    cJSON_Delete(j);
+    return 1;
+}
+
+static void unpack_one(const ora_rec *r, uint64_t at)
+{
+    (void)at;
+    const uint8_t *data = r->payload + r->key_len;
+    size_t dlen = r->len - r->key_len;
+    if (!o.meta) {
+        if (r->type == ORA_T_WIRE)
+            out_base64(r->payload, r->len);
+        else
+            out_bytes(data, dlen);
+        out_bytes("\n", 1);
+        return;
+    }
+    out_fmt("{\"type\":\"%s\"", ora_rec_type_name(r->type));
+    if (r->flags)
+        out_fmt(",\"flags\":%u", r->flags);
+    out_fmt(",\"len\":%" PRIu32, r->len);
+    if (r->conn)
+        out_fmt(",\"conn\":%" PRIu32, r->conn);
+    if (r->recv_ns) {
+        char t[48];
+        iso_time(r->recv_ns, t, sizeof t);
+        out_fmt(",\"recv_ns\":%" PRIu64 ",\"time\":\"%s\"", r->recv_ns, t);
+    }
+    if (r->offset >= 0)
+        out_fmt(",\"offset\":%" PRId64, r->offset);
+    if (r->flow)
+        out_fmt(",\"flow\":\"%s\"", ora_flow_name(r->flow));
+    const char *k = kind_name(r);
+    if (k)
+        out_fmt(",\"kind\":\"%s\"", k);
+    else if (r->kind)
+        out_fmt(",\"kind\":%u", r->kind);
+    const char *a = actor_name(r->actor_type);
+    if (a)
+        out_fmt(",\"actor_type\":\"%s\"", a);
+    if (r->actor_id || r->actor_type)
+        out_fmt(",\"actor_id\":%" PRIu64, r->actor_id);
+    if (r->type == ORA_T_OUT) {
+        out_str(",\"key\":");
+        out_json_str(r->payload, r->key_len);
+    }
+    if (r->type == ORA_T_WIRE || !payload_is_json(data, dlen)) {
+        out_str(",\"data_base64\":\"");
+        out_base64(data, dlen);
+        out_str("\"}\n");
+    } else {
+        out_str(",\"data\":");
+        out_bytes(data, dlen);
+        out_str("}\n");
+    }
+}
+
+static void cat_one(const ora_rec *r, uint64_t at)
+{
+    char t[48] = "-";
+    if (r->recv_ns)
+        iso_time(r->recv_ns, t, sizeof t);
+    out_fmt("#%" PRIu64 " @%" PRIu64 " %-4s len=%" PRIu32, n.records, at, ora_rec_type_name(r->type), r->len);
+    if (r->offset >= 0)
+        out_fmt(" offset=%" PRId64, r->offset);
+    if (r->flow)
+        out_fmt(" flow=%s", ora_flow_name(r->flow));
+    const char *k = kind_name(r);
+    if (k)
+        out_fmt(" kind=%s", k);
+    if (r->actor_type)
+        out_fmt(" actor=%s:%" PRIu64, actor_name(r->actor_type) ? actor_name(r->actor_type) : "?", r->actor_id);
+    if (r->conn)
+        out_fmt(" conn=%" PRIu32, r->conn);
+    out_fmt(" time=%s\n", t);
+    if (r->type == ORA_T_OUT) {
+        out_str("    key: ");
+        out_bytes(r->payload, r->key_len);
+        out_str("\n");
+    }
+    const uint8_t *d = r->payload + r->key_len;
+    size_t dl = r->len - r->key_len;
+    out_str("    ");
+    if (r->type == ORA_T_WIRE) {
+        size_t show = dl > 48 ? 48 : dl;
+        for (size_t i = 0; i < show; i++)
+            out_fmt("%02x", d[i]);
+        if (show < dl)
+            out_fmt("... (%zu bytes)", dl);
+    } else {
+        size_t show = dl > 240 ? 240 : dl;
+        for (size_t i = 0; i < show; i++)
+            out_bytes(d[i] >= 0x20 && d[i] < 0x7f ? &d[i] : (const uint8_t *)".", 1);
+        if (show < dl)
+            out_fmt("... (%zu bytes)", dl);
+    }
+    out_str("\n");
+}
+
+static void stats_one(const ora_rec *r, uint64_t at)
+{
+    (void)at;
+    n.per_type[r->type]++;
+    if (r->offset >= 0) {
+        if (r->offset < n.off_min)
+            n.off_min = r->offset;
+        if (r->offset > n.off_max)
+            n.off_max = r->offset;
+    }
+    if (r->recv_ns) {
+        if (r->recv_ns < n.t_min)
+            n.t_min = r->recv_ns;
+        if (r->recv_ns > n.t_max)
+            n.t_max = r->recv_ns;
+    }
+}
+
+static void nothing(const ora_rec *r, uint64_t at)
+{
+    (void)r;
+    (void)at;
+}
+
+/* ---- pack --------------------------------------------------------------- */
+
+static ora_writer *wr;
+
+static void put_record(ora_rec *r)
+{
+    if (ora_writer_put(wr, r) < 0)
+        die(ORA_EX_IOERR, "unable to write output: %s", strerror(errno));
+    n.records++;
+    n.bytes += ORA_REC_HDR + (uint64_t)r->len;
+}
+
+static void bad_line(const char *why)
+{
+    n.bad_lines++;
+    if (o.strict)
+        die(ORA_EX_DATAERR, "unable to pack line %" PRIu64 ": %s", n.lines, why);
+    log_warn("skipped line %" PRIu64 ": %s", n.lines, why);
+}
+
+static int get_i64(const cJSON *j, const char *name, int64_t *v)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, name);
+    uint64_t u;
+    if (!x)
+        return 0;
+    if (ora_json_u64(x, &u) < 0 || u > INT64_MAX)
+        return -1;
+    *v = (int64_t)u;
+    return 1;
+}
+
+static ora_buf scratch = ORA_BUF_INIT;
+
+/* Fills r from a control object {"ctrl":NAME,...}; payload is the line. */
+static int fill_ctrl(const cJSON *j, ora_rec *r)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "ctrl");
+    if (!cJSON_IsString(c) || !(r->kind = (uint8_t)ora_ctrl_parse(c->valuestring)))
+        return -1;
+    int64_t v;
+    if (get_i64(j, "offset", &v) > 0)
+        r->offset = v;
+    if (get_i64(j, "conn", &v) > 0)
+        r->conn = (uint32_t)v;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "flow");
+    if (cJSON_IsString(f))
+        r->flow = ora_flow_parse(f->valuestring);
+    return 0;
+}
+
+/* The key of an OUT record from --key-field: a string or a whole number. */
+static int out_key(const cJSON *j, char *key, size_t len)
+{
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, o.key_field);
+    uint64_t u;
+    if (cJSON_IsString(k) && *k->valuestring && strlen(k->valuestring) < len) {
+        snprintf(key, len, "%s", k->valuestring);
+        return 0;
+    }
+    if (ora_json_u64(k, &u) == 0) {
+        snprintf(key, len, "%" PRIu64, u);
+        return 0;
+    }
+    return -1;
+}
+
+static void pack_msg_meta(ora_rec *r, const cJSON *j)
+{
+    if (r->type != ORA_T_MSG)
+        return;
+    ora_route rt;
+    int rc = ora_route_json(j, &rt);
+    if (rt.offset >= 0)
+        r->offset = rt.offset;
+    if (o.route && rc == ORA_ROUTE_OK) {
+        r->flags |= ORA_RF_ROUTED;
+        r->kind = (uint8_t)rt.kind;
+        r->actor_type = rt.actor_type;
+        r->actor_id = rt.actor_id;
+    }
+}
+
+/* pack --meta: a line as unpack --meta writes it. */
+static int pack_meta_line(const cJSON *j, ora_rec *r, const char **why)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
+    if (!cJSON_IsString(t) || !(r->type = ora_rec_type_parse(t->valuestring)))
+        return *why = "no valid \"type\" (WIRE, MSG, CTRL or OUT)", -1;
+    int64_t v;
+    if (get_i64(j, "conn", &v) > 0)
+        r->conn = (uint32_t)v;
+    if (get_i64(j, "recv_ns", &v) > 0)
+        r->recv_ns = (uint64_t)v;
+    if (get_i64(j, "offset", &v) > 0)
+        r->offset = v;
+    if (get_i64(j, "actor_id", &v) > 0)
+        r->actor_id = (uint64_t)v;
+    if (get_i64(j, "flags", &v) > 0)
+        r->flags = (uint16_t)v;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "flow");
+    if (cJSON_IsString(f))
+        r->flow = ora_flow_parse(f->valuestring);
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "actor_type");
+    if (cJSON_IsString(a))
+        r->actor_type = strcmp(a->valuestring, "event") == 0 ? ORA_ACTOR_EVENT
+                        : strcmp(a->valuestring, "betOffer") == 0 ? ORA_ACTOR_BETOFFER : 0;
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "kind");
+    if (cJSON_IsString(k))
+        r->kind = (uint8_t)(r->type == ORA_T_CTRL ? ora_ctrl_parse(k->valuestring)
+                                                  : ora_kind_lookup(k->valuestring, strlen(k->valuestring)));
+    else if (get_i64(j, "kind", &v) > 0)
+        r->kind = (uint8_t)v;
+    if (r->kind && r->type == ORA_T_MSG && r->actor_type)
+        r->flags |= ORA_RF_ROUTED;
+
+    scratch.len = 0;
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(j, "key");
+    if (r->type == ORA_T_OUT) {
+        if (!cJSON_IsString(key) || strlen(key->valuestring) > UINT16_MAX)
+            return *why = "OUT record without a \"key\" string", -1;
+        r->key_len = (uint16_t)strlen(key->valuestring);
+        ora_buf_append(&scratch, key->valuestring, r->key_len);
+    }
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "data_base64");
+    if (cJSON_IsString(b)) {
+        size_t bl = strlen(b->valuestring), got;
+        if (ora_buf_reserve(&scratch, bl) < 0)
+            return *why = "out of memory", -1;
+        if (sodium_base642bin(scratch.p + scratch.len, bl, b->valuestring, bl, NULL, &got, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) != 0)
+            return *why = "\"data_base64\" is not base64", -1;
+        scratch.len += got;
+    } else if (d) {
+        char *s = cJSON_PrintUnformatted(d);
+        if (!s)
+            return *why = "out of memory", -1;
+        ora_buf_append(&scratch, s, strlen(s));
+        cJSON_free(s);
+    } else {
+        return *why = "no \"data\" or \"data_base64\"", -1;
+    }
+    r->payload = scratch.p;
+    r->len = (uint32_t)scratch.len;
+    return 0;
+}
+
+static void pack_line(char *line, size_t len)
+{
+    ora_rec r;
+    ora_rec_init(&r, o.type);
+    r.flow = o.flow;
+    r.recv_ns = cli_wall_ns();
+    if (o.type == ORA_T_WIRE && !o.meta) {
+        size_t got;
+        scratch.len = 0;
+        if (ora_buf_reserve(&scratch, len) < 0 ||
+            sodium_base642bin(scratch.p, len, line, len, NULL, &got, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+            return bad_line("not base64");
+        r.conn = o.conn;
+        r.payload = scratch.p;
+        r.len = (uint32_t)got;
+        put_record(&r);
+        return;
+    }
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    if (!j)
+        return bad_line("not valid JSON");
+    const char *why = NULL;
+    char key[300];
+    if (o.meta) {
+        if (!cJSON_IsObject(j) || pack_meta_line(j, &r, &why) < 0)
+            goto bad;
+        put_record(&r);
+        cJSON_Delete(j);
+        return;
+    }
+    r.payload = (const uint8_t *)line;
+    r.len = (uint32_t)len;
+    if (o.type == ORA_T_MSG) {
+        pack_msg_meta(&r, j);
+    } else if (o.type == ORA_T_CTRL) {
+        if (fill_ctrl(j, &r) < 0) {
+            why = "not a control object ({\"ctrl\":NAME,...} with a known NAME)";
+            goto bad;
+        }
+    } else if (o.type == ORA_T_OUT) {
+        if (out_key(j, key, 257) < 0) {
+            why = "no usable partition key field (a non-empty string up to 256 bytes or a whole number)";
+            goto bad;
+        }
+        size_t kl = strlen(key);
+        scratch.len = 0;
+        ora_buf_append(&scratch, key, kl);
+        if (ora_buf_append(&scratch, line, len) < 0) {
+            why = "out of memory";
+            goto bad;
+        }
+        r.key_len = (uint16_t)kl;
+        r.payload = scratch.p;
+        r.len = (uint32_t)scratch.len;
+        int64_t v;
+        if (get_i64(j, "offset", &v) > 0)
+            r.offset = v;
+    }
+    if (r.len > o.max_record) {
+        why = "longer than --max-record";
+        goto bad;
+    }
+    put_record(&r);
+    cJSON_Delete(j);
+    return;
+bad:
+    cJSON_Delete(j);
+    bad_line(why);
+}
+
+static void each_line(void (*fn)(char *line, size_t len))
+{
+    int fd = open_in();
+    FILE *in = fdopen(fd, "r");
+    if (!in)
+        die(ORA_EX_IOERR, "unable to read input: %s", strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    errno = 0;
+    while ((len = getline(&line, &cap, in)) > 0) {
+        n.lines++;
+        if (line[len - 1] == '\n')
+            line[--len] = 0;
+        if (len > 0 && line[len - 1] == '\r')
+            line[--len] = 0;
+        if (len == 0)
+            continue;
+        fn(line, (size_t)len);
+        cli_poll();
+    }
+    if (ferror(in))
+        die(ORA_EX_IOERR, "unable to read input: %s", strerror(errno));
+    free(line);
+    fclose(in);
+}
+
+/* ---- wire --------------------------------------------------------------- */
+
+static uint64_t rng;
+
+static uint64_t rnd(void)
+{
+    /* xorshift64*: reproducible for a --seed, good enough to cut streams. */
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 2685821657736338717ull;
+}
+
+static uint64_t rnd_in(uint64_t lo, uint64_t hi) { return lo + (hi > lo ? rnd() % (hi - lo + 1) : 0); }
+
+static struct wire_state {
+    ora_wire_enc *enc;
+    ora_buf pending;   /* compressed bytes not yet cut into records */
+    ora_buf frames;    /* the JSON of the current member's frames */
+    size_t count, want;
+    size_t *ends;      /* end offset of each frame in frames */
+    size_t ends_cap;
+    uint64_t t;
+} ws;
+
+static void wire_emit(int final)
+{
+    size_t off = 0;
+    for (;;) {
+        size_t left = ws.pending.len - off;
+        size_t cut = (size_t)rnd_in(o.chunk_lo, o.chunk_hi);
+        if (left == 0 || (left < cut && !final))
+            break;
+        if (cut > left)
+            cut = left;
+        if (o.raw) {
+            out_bytes(ws.pending.p + off, cut);
+        } else {
+            ora_rec r;
+            ora_rec_init(&r, ORA_T_WIRE);
+            r.conn = o.conn;
+            r.recv_ns = ws.t += 1000;
+            r.payload = ws.pending.p + off;
+            r.len = (uint32_t)cut;
+            put_record(&r);
+        }
+        off += cut;
+    }
+    ora_buf_consume(&ws.pending, off);
+}
+
+static void wire_member(void)
+{
+    if (!ws.count)
+        return;
+    const uint8_t *msgs[ws.count];
+    size_t lens[ws.count];
+    size_t start = 0;
+    for (size_t i = 0; i < ws.count; i++) {
+        msgs[i] = ws.frames.p + start;
+        lens[i] = ws.ends[i] - start;
+        start = ws.ends[i];
+    }
+    if (ora_wire_encode(ws.enc, msgs, lens, ws.count, &ws.pending) < 0)
+        die(ORA_EX_SOFTWARE, "unable to compress: %s", strerror(errno));
+    ws.count = 0;
+    ws.frames.len = 0;
+    ws.want = (size_t)rnd_in(o.member_lo, o.member_hi);
+    wire_emit(0);
+}
+
+static void wire_line(char *line, size_t len)
+{
+    if (ws.count == ws.ends_cap) {
+        ws.ends_cap = ws.ends_cap ? ws.ends_cap * 2 : 64;
+        ws.ends = realloc(ws.ends, ws.ends_cap * sizeof *ws.ends);
+        if (!ws.ends)
+            die(ORA_EX_SOFTWARE, "unable to allocate: %s", strerror(errno));
+    }
+    if (ora_buf_append(&ws.frames, line, len) < 0)
+        die(ORA_EX_SOFTWARE, "unable to allocate: %s", strerror(errno));
+    ws.ends[ws.count++] = ws.frames.len;
+    n.records += o.raw; /* raw output counts frames, records count themselves */
+    if (ws.count >= ws.want)
+        wire_member();
+}
+
+static void run_wire(void)
+{
+    rng = o.seed * 0x9E3779B97F4A7C15ull + 1;
+    ws.enc = ora_wire_enc_new(6);
+    if (!ws.enc)
+        die(ORA_EX_SOFTWARE, "unable to start compression: %s", strerror(errno));
+    ws.want = (size_t)rnd_in(o.member_lo, o.member_hi);
+    ws.t = cli_wall_ns();
+    each_line(wire_line);
+    wire_member();
+    wire_emit(1);
+    ora_wire_enc_free(ws.enc);
+    ora_buf_free(&ws.pending);
+    ora_buf_free(&ws.frames);
+    free(ws.ends);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static const struct { const char *name; enum cmd cmd; } cmds[] = {
+    {"pack", C_PACK}, {"unpack", C_UNPACK}, {"cat", C_CAT},
+    {"verify", C_VERIFY}, {"wire", C_WIRE}, {"stats", C_STATS},
+};
+
+enum { O_TYPE = 256, O_KEY, O_META, O_ROUTE, O_STRICT, O_MAX, O_MEMBER, O_CHUNK, O_SEED,
+       O_RAW, O_FLOW, O_CONN, O_VERSION };
+
+static const struct option longopts[] = {
+    {"type", required_argument, 0, O_TYPE},     {"key-field", required_argument, 0, O_KEY},
+    {"meta", no_argument, 0, O_META},           {"route", no_argument, 0, O_ROUTE},
+    {"strict", no_argument, 0, O_STRICT},       {"max-record", required_argument, 0, O_MAX},
+    {"per-member", required_argument, 0, O_MEMBER}, {"chunk", required_argument, 0, O_CHUNK},
+    {"seed", required_argument, 0, O_SEED},     {"raw", no_argument, 0, O_RAW},
+    {"flow", required_argument, 0, O_FLOW},     {"conn", required_argument, 0, O_CONN},
+    {"input", required_argument, 0, 'i'},       {"output", required_argument, 0, 'o'},
+    {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, O_VERSION},
+    {0, 0, 0, 0}};
+
+/* Which options each subcommand takes (a bit per option). */
+static int allowed(int opt)
+{
+    switch (opt) {
+    case O_TYPE: case O_KEY: case O_ROUTE: case O_FLOW:
+        return o.cmd == C_PACK;
+    case O_META:
+        return o.cmd == C_PACK || o.cmd == C_UNPACK;
+    case O_CONN:
+        return o.cmd == C_PACK || o.cmd == C_WIRE;
+    case O_STRICT:
+        return o.cmd != C_WIRE && o.cmd != C_VERIFY;
+    case O_MAX:
+        return o.cmd != C_WIRE;
+    case O_MEMBER: case O_CHUNK: case O_SEED: case O_RAW:
+        return o.cmd == C_WIRE;
+    case 'o':
+        return o.cmd != C_VERIFY;
+    }
+    return 1;
+}
+
+static void parse_args(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        fputs(usage_text, stdout);
+        exit(0);
+    }
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        puts(VERSION);
+        exit(0);
+    }
+    if (argc < 2)
+        usage_error("unable to run: no subcommand given%s", NULL);
+    size_t i;
+    for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            break;
+    if (i == sizeof cmds / sizeof cmds[0])
+        usage_error("unable to run: unknown subcommand '%s'", argv[1]);
+    o.cmd = cmds[i].cmd;
+    o.cmd_name = cmds[i].name;
+    argc--;
+    argv++;
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+        if (c == '?')
+            usage_error("unable to parse options%s", NULL);
+        if (!allowed(c))
+            usage_error("unable to parse options: '%s' does not take this option", o.cmd_name);
+        switch (c) {
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(0);
+        case O_VERSION:
+            puts(VERSION);
+            exit(0);
+        case 'i': o.in = optarg; break;
+        case 'o': o.out = optarg; break;
+        case O_TYPE:
+            o.type = ora_rec_type_parse(optarg);
+            if (!o.type)
+                usage_error("unable to parse --type '%s': use msg, out, ctrl or wire", optarg);
+            break;
+        case O_KEY: o.key_field = optarg; break;
+        case O_META: o.meta = 1; break;
+        case O_ROUTE: o.route = 1; break;
+        case O_STRICT: o.strict = 1; break;
+        case O_RAW: o.raw = 1; break;
+        case O_FLOW:
+            if (!(o.flow = ora_flow_parse(optarg)))
+                usage_error("unable to parse --flow '%s': use snapshot, replay or realtime", optarg);
+            break;
+        case O_CONN:
+            if (cli_parse_u64(optarg, 0, UINT32_MAX, &v) < 0)
+                usage_error("unable to parse --conn '%s': a number 0..4294967295", optarg);
+            o.conn = (uint32_t)v;
+            break;
+        case O_MAX:
+            if (cli_parse_size(optarg, 1, ORA_REC_MAX_LIMIT, &o.max_record) < 0)
+                usage_error("unable to parse --max-record '%s': 1 byte to 1 GiB (K, M, G suffixes)", optarg);
+            break;
+        case O_MEMBER:
+            if (cli_parse_range(optarg, 1, 100000, &o.member_lo, &o.member_hi) < 0)
+                usage_error("unable to parse --per-member '%s': A..B frames, 1..100000", optarg);
+            break;
+        case O_CHUNK:
+            if (cli_parse_range(optarg, 1, 16u << 20, &o.chunk_lo, &o.chunk_hi) < 0)
+                usage_error("unable to parse --chunk '%s': A..B bytes, 1..16777216", optarg);
+            break;
+        case O_SEED:
+            if (cli_parse_u64(optarg, 0, UINT64_MAX, &o.seed) < 0)
+                usage_error("unable to parse --seed '%s': a whole number", optarg);
+            break;
+        }
+    }
+    if (optind < argc)
+        usage_error("unable to parse arguments: unexpected '%s'", argv[optind]);
+    if (o.type == ORA_T_OUT && !o.key_field && !o.meta)
+        usage_error("unable to pack OUT records: --key-field NAME is required%s", NULL);
+    if (o.key_field && o.type != ORA_T_OUT)
+        usage_error("unable to use --key-field: it goes with --type out%s", NULL);
+    if (o.route && o.type != ORA_T_MSG)
+        usage_error("unable to use --route: it goes with --type msg%s", NULL);
+}
+
+int main(int argc, char **argv)
+{
+    if (cli_init(argv[0]) < 0)
+        log_warn("unknown ORA_LOG level '%s' (use debug, info, warn or error); using info", getenv("ORA_LOG"));
+    if (sodium_init() < 0) {
+        log_error("unable to start libsodium");
+        return ORA_EX_SOFTWARE;
+    }
+    parse_args(argc, argv);
+    cli_set_summary(summary);
+    open_out();
+    switch (o.cmd) {
+    case C_PACK:
+        wr = ora_writer_new(out_fd);
+        if (!wr)
+            die(ORA_EX_SOFTWARE, "unable to allocate a writer: %s", strerror(errno));
+        each_line(pack_line);
+        if (ora_writer_flush(wr) < 0)
+            die(ORA_EX_IOERR, "unable to write output: %s", strerror(errno));
+        ora_writer_free(wr);
+        break;
+    case C_WIRE:
+        if (!o.raw && !(wr = ora_writer_new(out_fd)))
+            die(ORA_EX_SOFTWARE, "unable to allocate a writer: %s", strerror(errno));
+        run_wire();
+        if (wr && ora_writer_flush(wr) < 0)
+            die(ORA_EX_IOERR, "unable to write output: %s", strerror(errno));
+        ora_writer_free(wr);
+        break;
+    case C_UNPACK:
+        each_record(unpack_one);
+        break;
+    case C_CAT:
+        each_record(cat_one);
+        break;
+    case C_VERIFY:
+        each_record(nothing);
+        out_fmt("%" PRIu64 " records, %" PRIu64 " bytes: %s\n", n.records, n.bytes,
+                n.corrupt || n.truncated ? "CORRUPT" : "all sound");
+        break;
+    case C_STATS:
+        each_record(stats_one);
+        for (uint8_t t = ORA_T_WIRE; t <= ORA_T_OUT; t++)
+            out_fmt("%-5s %" PRIu64 "\n", ora_rec_type_name(t), n.per_type[t]);
+        out_fmt("records %" PRIu64 "\nbytes %" PRIu64 "\n", n.records, n.bytes);
+        if (n.off_max >= 0)
+            out_fmt("offsets %" PRId64 "..%" PRId64 "\n", n.off_min, n.off_max);
+        else
+            out_str("offsets none\n");
+        if (n.t_max) {
+            char a[48], b[48];
+            iso_time(n.t_min, a, sizeof a);
+            iso_time(n.t_max, b, sizeof b);
+            out_fmt("time %s..%s\n", a, b);
+        }
+        out_fmt("corrupt %" PRIu64 "\nskipped_bytes %" PRIu64 "\ntruncated %" PRIu64 "\n", n.corrupt, n.skipped,
+                n.truncated);
+        break;
+    }
+    finish_out();
+    cli_summary();
+    if (o.cmd == C_VERIFY && (n.corrupt || n.truncated)) {
+        log_error("unable to verify: %" PRIu64 " corrupt ranges, %" PRIu64 " truncated records", n.corrupt,
+                  n.truncated);
+        return ORA_EX_DATAERR;
+    }
+    return 0;
+}
