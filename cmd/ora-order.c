@@ -1,0 +1,377 @@
+/* ora-order: routes ORA messages to their actors and restores offset order
+ * per actor (design.md §2). MSG records in; MSG records out with kind,
+ * actor type and actor id set; every other record passes through in place.
+ * See man/ora-order.1. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batcher.h"
+#include "cli.h"
+#include "ora.h"
+#include "record.h"
+#include "route.h"
+
+#define VERSION "0.1"
+#define DEF_BATCH_SIZE 100
+#define DEF_BATCH_TIMEOUT_MS 20
+#define MAX_BATCH_SIZE 1000000
+#define MAX_BATCH_TIMEOUT_MS 3600000
+#define WARN_LIMIT 100
+
+static const char usage_text[] =
+    "usage: ora-order [-i FILE] [-o FILE] [-b N] [-t MS] [--max-record SIZE] [--strict]\n"
+    "       ora-order -h | --version\n"
+    "  -i, --input FILE        read records from FILE (default stdin)\n"
+    "  -o, --output FILE       write records to FILE (default stdout)\n"
+    "  -b, --batch-size N      release an actor's batch at N messages (default 100; ORA_BATCH_SIZE)\n"
+    "  -t, --batch-timeout MS  or MS milliseconds after its first message (default 20; ORA_BATCH_TIMEOUT)\n"
+    "      --max-record SIZE   largest payload accepted (default 16M)\n"
+    "      --strict            exit 65 on damaged records or unroutable messages\n"
+    "  -h, --help              this help\n"
+    "      --version           print the version\n";
+
+static volatile sig_atomic_t term;
+
+static struct {
+    ora_reader *rd;
+    ora_writer *w;
+    ora_batcher *b;
+    int in_fd;
+    int strict;
+    int stopping;        /* input cut short (SIGTERM or a failed write) */
+    uint64_t msgs, routed, unknown, bad, passed, damaged, warned;
+} S;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    term = 1;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void summary(char *buf, size_t n, double elapsed)
+{
+    const ora_batcher_stats *st = ora_batcher_stats_get(S.b);
+    char rate[32];
+    cli_human(elapsed > 0 ? (double)S.msgs / elapsed : 0, rate, sizeof rate);
+    snprintf(buf, n,
+             "%" PRIu64 " msgs in (%s/s), %" PRIu64 " records out, %" PRIu64 " routed, %" PRIu64
+             " unknown, %" PRIu64 " bad, %" PRIu64 " passed through, batches %" PRIu64 " full/%" PRIu64
+             " timed/%" PRIu64 " flushed, %" PRIu64 " reordered, peak %" PRIu64 " msgs/%" PRIu64
+             " actors pending, %" PRIu64 " bytes damaged",
+             S.msgs, rate, ora_writer_records(S.w), S.routed, S.unknown, S.bad, S.passed,
+             st->batches_size, st->batches_time, st->batches_flush, st->reordered,
+             st->peak_msgs, st->peak_actors, S.damaged);
+}
+
+static int emit(void *ctx, const ora_rec *r)
+{
+    return ora_writer_put(ctx, r);
+}
+
+/* Makes every further read(2) of the input see end of file. */
+static void cut_input(void)
+{
+    if (S.stopping)
+        return;
+    S.stopping = 1;
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        dup2(fd, S.in_fd);
+        close(fd);
+    } else {
+        close(S.in_fd); /* reads fail with EBADF, taken as the end */
+    }
+}
+
+/* Runs before every read(2) of the input: releases batches whose time has
+ * come, flushes output, and waits for input or the next deadline. */
+static void before_read(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        cli_poll();
+        if (ora_writer_error(S.w) || term) {
+            cut_input();
+            return;
+        }
+        if (ora_batcher_expire(S.b, mono_ns(), emit, S.w) < 0 || ora_writer_flush(S.w) != 0) {
+            cut_input();
+            return;
+        }
+        uint64_t dl;
+        struct timespec ts, *tp = NULL;
+        if (ora_batcher_next_deadline(S.b, &dl)) {
+            uint64_t now = mono_ns(), d = dl > now ? dl - now : 0;
+            ts.tv_sec = (time_t)(d / 1000000000u);
+            ts.tv_nsec = (long)(d % 1000000000u);
+            tp = &ts;
+        }
+        struct pollfd p = {.fd = S.in_fd, .events = POLLIN};
+        int n = ppoll(&p, 1, tp, NULL);
+        if (n > 0)
+            return;                 /* readable, hung up or failed: read() tells */
+        if (n < 0 && errno != EINTR)
+            return;                 /* e.g. a descriptor poll cannot watch */
+    }
+}
+
+static void warn_msg(const char *what, const ora_route *rt, uint64_t at, int rc)
+{
+    S.warned++;
+    if (S.warned > WARN_LIMIT && !S.strict)
+        return;
+    char where[64];
+    if (rt->offset >= 0)
+        snprintf(where, sizeof where, "offset %" PRId64, rt->offset);
+    else
+        snprintf(where, sizeof where, "input byte %" PRIu64, at);
+    const char *key = rt->kind ? ora_kind_get(rt->kind)->key : NULL;
+    if (S.strict)
+        log_error("unable to route message at %s: %s%s%s%s", where, ora_route_strerror(rc),
+                  key ? " (" : "", key ? key : "", key ? ")" : "");
+    else
+        log_warn("%s message at %s: %s%s%s%s", what, where, ora_route_strerror(rc),
+                 key ? " (" : "", key ? key : "", key ? ")" : "");
+    if (S.warned == WARN_LIMIT && !S.strict)
+        log_warn("further warnings about messages suppressed (see the summary)");
+}
+
+/* 0 ok, or an exit status. */
+static int on_msg(ora_rec *in)
+{
+    uint64_t at = ora_reader_pos(S.rd) - ORA_REC_HDR - in->len;
+    ora_route rt;
+    S.msgs++;
+    int rc = ora_route_parse((const char *)in->payload, in->len, &rt, NULL);
+    if (rc == ORA_ROUTE_NO_OFFSET && rt.kind == ORA_K_UNKNOWN)
+        rc = ORA_ROUTE_UNKNOWN;     /* no payload key and no offset: not ours to judge */
+    if (rc < 0) {
+        S.bad++;
+        warn_msg("skipping", &rt, at, rc);
+        return S.strict ? ORA_EX_DATAERR : 0;
+    }
+    in->flags |= ORA_RF_ROUTED;
+    in->kind = (uint8_t)rt.kind;
+    in->actor_type = rt.actor_type;
+    in->actor_id = rt.actor_id;
+    if (rt.offset >= 0)
+        in->offset = rt.offset;
+    if (rc == ORA_ROUTE_UNKNOWN) {
+        S.unknown++;
+        in->kind = ORA_K_UNKNOWN;
+        in->actor_type = ORA_ACTOR_NONE;
+        in->actor_id = 0;
+        return ora_writer_put(S.w, in) == 0 ? 0 : ORA_EX_IOERR;
+    }
+    S.routed++;
+    if (ora_batcher_add(S.b, in, mono_ns(), emit, S.w) != 0) {
+        if (ora_writer_error(S.w))
+            return ORA_EX_IOERR;
+        log_error("unable to hold message at offset %" PRId64 ": %s", rt.offset, strerror(errno));
+        return ORA_EX_SOFTWARE;
+    }
+    return 0;
+}
+
+static int env_u64(const char *name, uint64_t min, uint64_t max, uint64_t *out)
+{
+    const char *v = cli_env(name);
+    if (v && cli_parse_u64(v, min, max, out) != 0) {
+        log_error("unable to use %s=%s: not a whole number in %" PRIu64 "..%" PRIu64, name, v, min, max);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (cli_init(argv[0]) != 0) {
+        log_error("unable to use ORA_LOG: not one of debug, info, warn, error");
+        return ORA_EX_USAGE;
+    }
+    const char *in_path = NULL, *out_path = NULL;
+    uint64_t bsize = DEF_BATCH_SIZE, btime = DEF_BATCH_TIMEOUT_MS, maxrec = ORA_REC_MAX_DEFAULT;
+    if (env_u64("ORA_BATCH_SIZE", 1, MAX_BATCH_SIZE, &bsize) != 0 ||
+        env_u64("ORA_BATCH_TIMEOUT", 0, MAX_BATCH_TIMEOUT_MS, &btime) != 0)
+        return ORA_EX_USAGE;
+
+    enum { OPT_VERSION = 256, OPT_MAXREC, OPT_STRICT };
+    static const struct option lo[] = {
+        {"input", required_argument, NULL, 'i'},
+        {"output", required_argument, NULL, 'o'},
+        {"batch-size", required_argument, NULL, 'b'},
+        {"batch-timeout", required_argument, NULL, 't'},
+        {"max-record", required_argument, NULL, OPT_MAXREC},
+        {"strict", no_argument, NULL, OPT_STRICT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":i:o:b:t:h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'i': in_path = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 'b':
+            if (cli_parse_u64(optarg, 1, MAX_BATCH_SIZE, &bsize) != 0) {
+                log_error("unable to use --batch-size %s: not a whole number in 1..%d", optarg, MAX_BATCH_SIZE);
+                return ORA_EX_USAGE;
+            }
+            break;
+        case 't':
+            if (cli_parse_u64(optarg, 0, MAX_BATCH_TIMEOUT_MS, &btime) != 0) {
+                log_error("unable to use --batch-timeout %s: not a whole number of ms in 0..%d", optarg,
+                          MAX_BATCH_TIMEOUT_MS);
+                return ORA_EX_USAGE;
+            }
+            break;
+        case OPT_MAXREC:
+            if (cli_parse_size(optarg, 1, ORA_REC_MAX_LIMIT, &maxrec) != 0) {
+                log_error("unable to use --max-record %s: not a size in 1..1G", optarg);
+                return ORA_EX_USAGE;
+            }
+            break;
+        case OPT_STRICT: S.strict = 1; break;
+        case 'h': fputs(usage_text, stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
+        case OPT_VERSION: printf("ora-order %s\n", VERSION); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
+        case ':':
+            log_error("unable to parse options: %s needs an argument", argv[optind - 1]);
+            return ORA_EX_USAGE;
+        default:
+            log_error("unable to parse options: unknown option %s", argv[optind - 1]);
+            return ORA_EX_USAGE;
+        }
+    }
+    if (optind < argc) {
+        log_error("unable to parse options: unexpected argument %s", argv[optind]);
+        return ORA_EX_USAGE;
+    }
+
+    S.in_fd = 0;
+    if (in_path && (S.in_fd = open(in_path, O_RDONLY | O_CLOEXEC)) < 0) {
+        log_error("unable to open %s: %s", in_path, strerror(errno));
+        return ORA_EX_IOERR;
+    }
+    int out_fd = 1;
+    if (out_path && (out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
+        log_error("unable to open %s: %s", out_path, strerror(errno));
+        return ORA_EX_IOERR;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a wait for input returns at once */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    S.rd = ora_reader_new(S.in_fd, (uint32_t)maxrec);
+    S.w = ora_writer_new(out_fd);
+    S.b = ora_batcher_new((uint32_t)bsize, btime * 1000000u);
+    if (!S.rd || !S.w || !S.b) {
+        log_error("unable to allocate buffers: %s", strerror(ENOMEM));
+        return ORA_EX_SOFTWARE;
+    }
+    ora_reader_on_read(S.rd, before_read, NULL);
+    cli_set_summary(summary);
+    log_debug("batch size %" PRIu64 ", batch timeout %" PRIu64 " ms", bsize, btime);
+
+    int ex = ORA_EX_OK;
+    ora_rec in;
+    for (;;) {
+        int rc = ora_reader_next(S.rd, &in);
+        if (rc == ORA_RD_EOF)
+            break;
+        if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
+            const ora_rd_problem *p = ora_reader_problem(S.rd);
+            S.damaged += p->skipped;
+            if (S.strict) {
+                log_error("unable to read a record at input byte %" PRIu64 ": %s (%" PRIu64 " bytes)",
+                          p->at, p->reason, p->skipped);
+                ex = ORA_EX_DATAERR;
+                break;
+            }
+            if (S.stopping && term && rc == ORA_RD_TRUNCATED)
+                log_warn("stopping: dropped %" PRIu64 " bytes of a partly read record at input byte %" PRIu64,
+                         p->skipped, p->at);
+            else
+                log_warn("skipped %" PRIu64 " bytes at input byte %" PRIu64 ": %s", p->skipped, p->at,
+                         p->reason);
+            continue;
+        }
+        if (rc == ORA_RD_ERROR) {
+            if (S.stopping)
+                break;
+            log_error("unable to read input: %s", strerror(errno));
+            ex = ORA_EX_IOERR;
+            break;
+        }
+        cli_poll();
+        if (in.type == ORA_T_MSG) {
+            ex = on_msg(&in);
+            if (ex)
+                break;
+        } else {
+            /* Anything else (CTRL above all) keeps its place: everything
+             * that came before it is released first. */
+            S.passed++;
+            if (ora_batcher_flush(S.b, emit, S.w) < 0 || ora_writer_put(S.w, &in) != 0) {
+                ex = ORA_EX_IOERR;
+                break;
+            }
+        }
+        uint64_t dl;
+        if (ora_batcher_next_deadline(S.b, &dl)) {
+            uint64_t now = mono_ns();
+            if (dl <= now && ora_batcher_expire(S.b, now, emit, S.w) < 0) {
+                ex = ORA_EX_IOERR;
+                break;
+            }
+        }
+        if (ora_writer_error(S.w)) {
+            ex = ORA_EX_IOERR;
+            break;
+        }
+    }
+
+    if (ex == ORA_EX_OK || ex == ORA_EX_DATAERR || ex == ORA_EX_SOFTWARE) {
+        /* release what is held, even when stopping on bad data */
+        if (ora_batcher_flush(S.b, emit, S.w) < 0 || ora_writer_flush(S.w) != 0)
+            ex = ORA_EX_IOERR;
+    }
+    int werr = ora_writer_error(S.w);
+    if (werr) {
+        log_error("unable to write output: %s", strerror(werr));
+        ex = ORA_EX_IOERR;
+    } else if (close(out_fd) != 0) {
+        log_error("unable to write output: %s", strerror(errno));
+        ex = ORA_EX_IOERR;
+    }
+    if (term)
+        log_info("stopped by signal");
+    cli_summary();
+    ora_batcher_free(S.b);
+    ora_writer_free(S.w);
+    ora_reader_free(S.rd);
+    if (in_path)
+        close(S.in_fd);
+    return ex;
+}
