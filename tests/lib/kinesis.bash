@@ -1,0 +1,101 @@
+# tests/lib/kinesis.bash: kinesalite and AWS CLI helpers for suites that
+# need a Kinesis (load lib/kinesis after load helper).
+#
+#   kinesalite_start            starts kinesalite on a free 127.0.0.1 port,
+#                               exports KINESIS_ENDPOINT and fake AWS env
+#   kinesis_create_stream NAME [SHARDS]   creates NAME and waits until ACTIVE
+#   kinesis_read_all NAME > x.jsonl       every record of every shard, with
+#                               the AWS CLI: {"PartitionKey":..,"Data":<JSON>}
+#                               lines, shard by shard, in sequence order
+#   kinesalite_stop             stops it (call from teardown)
+#   kinesis_fake_aws_env        fake credentials/region for the AWS CLI
+
+KINESALITE=${KINESALITE:-$TOP/.deps/node_modules/.bin/kinesalite}
+AWS_CLI=${AWS_CLI:-/usr/bin/aws}
+
+kinesis_fake_aws_env() {
+  export AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=testsecret AWS_REGION=us-east-1
+  export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_CONFIG_FILE=/dev/null
+  export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+  unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_KINESIS
+}
+
+kinesalite_start() {
+  local port i
+  kinesis_fake_aws_env
+  for i in 1 2 3; do
+    port=$(free_port)
+    # kinesalite's CLI listens on every address: bind 127.0.0.1 only.
+    node -e '
+      var dir = require("path").dirname(require("fs").realpathSync(process.argv[1]));
+      var s = require(dir + "/index.js")({createStreamMs: 0, deleteStreamMs: 0,
+        updateStreamMs: 0, shardLimit: 100});
+      s.listen(+process.argv[2], "127.0.0.1");
+      process.on("SIGTERM", function () { process.exit(0); });' \
+      "$KINESALITE" "$port" >"$BATS_TEST_TMPDIR/kinesalite.log" 2>&1 &
+    KINESALITE_PID=$!
+    if wait_port "$port" 15; then
+      export KINESIS_ENDPOINT="http://127.0.0.1:$port" KINESALITE_PID
+      return 0
+    fi
+    kill "$KINESALITE_PID" 2>/dev/null; wait "$KINESALITE_PID" 2>/dev/null
+  done
+  echo "kinesalite did not start" >&2
+  return 1
+}
+
+kinesalite_stop() {
+  if [ -n "${KINESALITE_PID:-}" ]; then
+    kill "$KINESALITE_PID" 2>/dev/null
+    wait "$KINESALITE_PID" 2>/dev/null
+    KINESALITE_PID=
+  fi
+  return 0
+}
+
+kaws() {
+  "$AWS_CLI" --endpoint-url "$KINESIS_ENDPOINT" --region us-east-1 --no-cli-pager --output json "$@"
+}
+
+kinesis_create_stream() {
+  local name=$1 shards=${2:-1} i status
+  kaws kinesis create-stream --stream-name "$name" --shard-count "$shards" || return 1
+  for i in $(seq 50); do
+    status=$(kaws kinesis describe-stream-summary --stream-name "$name" \
+      --query StreamDescriptionSummary.StreamStatus --output text) || return 1
+    [ "$status" = ACTIVE ] && return 0
+    sleep 0.1
+  done
+  echo "stream $name not ACTIVE" >&2
+  return 1
+}
+
+# Reads one shard to stdout as JSON lines.
+_kinesis_read_shard() {
+  local name=$1 shard=$2 it out n behind
+  it=$(kaws kinesis get-shard-iterator --stream-name "$name" --shard-id "$shard" \
+    --shard-iterator-type TRIM_HORIZON --query ShardIterator --output text) || return 1
+  while :; do
+    out=$(kaws kinesis get-records --shard-iterator "$it" --limit 10000) || return 1
+    n=$(jq '.Records | length' <<<"$out")
+    jq -c '.Records[] | {PartitionKey, Data: (.Data | @base64d | fromjson)}' <<<"$out" || return 1
+    behind=$(jq '.MillisBehindLatest // 0' <<<"$out")
+    it=$(jq -r '.NextShardIterator // empty' <<<"$out")
+    [ -z "$it" ] && break
+    [ "$n" -eq 0 ] && [ "$behind" -eq 0 ] && break
+  done
+}
+
+kinesis_read_all() {
+  local name=$1 shards s i=0 pids=() rc=0 dir
+  dir=$(mktemp -d "$BATS_TEST_TMPDIR/read.XXXXXX")
+  shards=$(kaws kinesis list-shards --stream-name "$name" --query 'Shards[].ShardId' --output text) || return 1
+  for s in $shards; do
+    _kinesis_read_shard "$name" "$s" >"$dir/$i.jsonl" &
+    pids+=($!)
+    i=$((i + 1))
+  done
+  for s in "${pids[@]}"; do wait "$s" || rc=1; done
+  for ((s = 0; s < i; s++)); do cat "$dir/$s.jsonl"; done
+  return $rc
+}
