@@ -17,7 +17,8 @@ typedef struct bactor {
     uint64_t id;
     uint8_t type;
     uint32_t n, cap;
-    bmsg **msgs;
+    bmsg **msgs;          /* inl, or allocated when more are needed */
+    bmsg *inl[4];
     uint64_t deadline;
     struct bactor *prev, *next;
 } bactor;
@@ -31,10 +32,13 @@ struct ora_batcher {
     size_t tab_cap;       /* power of two */
     size_t tab_n;
     bactor *head, *tail;  /* oldest deadline first */
+    bactor *spare;        /* freed actors kept for reuse (linked by next) */
+    size_t nspare;
     ora_batcher_stats st;
 };
 
 #define TAB_MIN 64
+#define SPARE_MAX 1024    /* actors kept for reuse: bounded */
 
 static uint64_t mix(uint64_t id, uint8_t type)
 {
@@ -69,8 +73,40 @@ static void actor_free(bactor *a)
 {
     for (uint32_t i = 0; i < a->n; i++)
         free(a->msgs[i]);
-    free(a->msgs);
+    if (a->msgs != a->inl)
+        free(a->msgs);
     free(a);
+}
+
+/* Frees a's messages and keeps a for reuse (or frees it). */
+static void actor_recycle(ora_batcher *b, bactor *a)
+{
+    for (uint32_t i = 0; i < a->n; i++)
+        free(a->msgs[i]);
+    if (a->msgs != a->inl)
+        free(a->msgs);
+    if (b->nspare >= SPARE_MAX) {
+        free(a);
+        return;
+    }
+    a->next = b->spare;
+    b->spare = a;
+    b->nspare++;
+}
+
+static bactor *actor_new(ora_batcher *b)
+{
+    bactor *a = b->spare;
+    if (a) {
+        b->spare = a->next;
+        b->nspare--;
+    } else if (!(a = malloc(sizeof *a))) {
+        return NULL;
+    }
+    memset(a, 0, sizeof *a);
+    a->msgs = a->inl;
+    a->cap = 4;
+    return a;
 }
 
 void ora_batcher_free(ora_batcher *b)
@@ -82,6 +118,11 @@ void ora_batcher_free(ora_batcher *b)
         bactor *nx = a->next;
         actor_free(a);
         a = nx;
+    }
+    while (b->spare) {
+        bactor *nx = b->spare->next;
+        free(b->spare);
+        b->spare = nx;
     }
     free(b->tab);
     free(b);
@@ -193,7 +234,7 @@ static int release(ora_batcher *b, bactor *a, uint64_t *counter, ora_batch_emit 
     b->st.released += n;
     b->st.pending_actors--;
     (*counter)++;
-    actor_free(a);
+    actor_recycle(b, a);
 
     if (b->tab_cap > TAB_MIN && b->tab_n * 8 < b->tab_cap)
         (void)tab_resize(b, b->tab_cap / 2); /* failure leaves the bigger table */
@@ -222,7 +263,7 @@ int ora_batcher_add(ora_batcher *b, const ora_rec *r, uint64_t now_ns,
     size_t slot = tab_find(b, r->actor_type, r->actor_id);
     bactor *a = b->tab[slot];
     if (!a) {
-        a = calloc(1, sizeof *a);
+        a = actor_new(b);
         if (!a) {
             free(m);
             return -1;
@@ -241,17 +282,20 @@ int ora_batcher_add(ora_batcher *b, const ora_rec *r, uint64_t now_ns,
             b->st.peak_actors = b->st.pending_actors;
     }
     if (a->n == a->cap) {
-        uint32_t nc = a->cap ? a->cap * 2 : 4;
+        uint32_t nc = a->cap * 2;
         if (nc > b->batch_size)
             nc = b->batch_size;
-        bmsg **nm = realloc(a->msgs, (size_t)nc * sizeof *nm);
+        bmsg **nm = a->msgs == a->inl ? malloc((size_t)nc * sizeof *nm)
+                                      : realloc(a->msgs, (size_t)nc * sizeof *nm);
+        if (nm && a->msgs == a->inl)
+            memcpy(nm, a->inl, sizeof a->inl);
         if (!nm) {
             free(m);
             if (a->n == 0) { /* undo the new actor */
                 tab_remove_at(b, slot);
                 list_unlink(b, a);
                 b->st.pending_actors--;
-                free(a);
+                actor_recycle(b, a);
             }
             return -1;
         }
