@@ -1,0 +1,845 @@
+/* ora-connect: the resilient, authenticated source of the ORA stream
+ * (design.md §2, §4; man/ora-connect.1).
+ *
+ * States: JWT (lib/auth) -> TLS connect (lib/tls) -> session (lib/session,
+ * with frames decoded by lib/wire) -> back to JWT on any failure, with
+ * exponential backoff and full jitter (lib/backoff). Output: WIRE records of
+ * the bytes as read and CTRL records, through a bounded buffer written to a
+ * non-blocking stdout from the same poll() loop that answers pings.
+ */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "backoff.h"
+#include "buf.h"
+#include "checkpoint.h"
+#include "cli.h"
+#include "ora.h"
+#include "record.h"
+#include "session.h"
+#include "tls.h"
+#include "wire.h"
+
+#define VERSION "1.0"
+#define HEALTHY_AFTER 30.0       /* seconds connected that count as a healthy session */
+#define READ_CHUNK (64u << 10)   /* bytes per socket read = per WIRE record at most */
+#define MAX_OFFERINGS 64
+
+static const char usage_text[] =
+    "usage: ora-connect --auth-url URL --host HOST --port PORT --cert FILE --key FILE\n"
+    "                   --cacert FILE --offering NAME [--offering NAME ...]\n"
+    "                   [--verify-name PATTERN] [--checkpoint FILE] [--once]\n"
+    "                   [--ping-timeout SECONDS] [--backoff-min SECONDS] [--backoff-max SECONDS]\n"
+    "                   [--connect-timeout SECONDS] [--max-attempts N] [--max-buffer BYTES]\n"
+    "                   [--insecure-key-perms] [-o FILE]\n"
+    "       ora-connect -h | --help | --version\n";
+
+/* ---- configuration ----------------------------------------------------- */
+
+static struct {
+    const char *auth_url, *host, *port, *cert, *key, *cacert, *verify_name, *checkpoint, *out_path;
+    const char *offerings[MAX_OFFERINGS];
+    size_t n_offerings;
+    char *env_offerings;        /* ORA_OFFERINGS, split in place */
+    int once, insecure_key_perms;
+    double ping_timeout, backoff_min, backoff_max, connect_timeout;
+    uint64_t max_attempts, max_buffer;
+} cfg = {
+    .ping_timeout = 20, .backoff_min = 0.5, .backoff_max = 30, .connect_timeout = 10,
+    .max_buffer = 64u << 20,
+};
+
+/* ---- state and counters ------------------------------------------------ */
+
+static volatile sig_atomic_t stop_signals;   /* SIGTERM/SIGINT received */
+
+static struct {
+    uint64_t connections, reconnects, bytes, wire, ctrl, pings, pongs, overflows, jwts;
+    int flow;
+    int64_t last_offset;
+} st = {.flow = ORA_FLOW_NONE, .last_offset = -1};
+
+static int out_fd = 1;
+static int out_flags_saved = -1;   /* original flags of fd 1, restored at exit */
+static ora_buf out = ORA_BUF_INIT; /* encoded records; out.p[out_off..out.len) unwritten */
+static size_t out_off;
+
+static size_t out_pending(void) { return out.len - out_off; }
+
+static void summary(char *buf, size_t n, double elapsed)
+{
+    char r[32], last[24] = "none";
+    if (st.last_offset >= 0)
+        snprintf(last, sizeof last, "%" PRId64, st.last_offset);
+    snprintf(buf, n,
+             "%" PRIu64 " connections, %" PRIu64 " reconnects, %" PRIu64 " bytes (%s/s), %" PRIu64
+             " WIRE and %" PRIu64 " CTRL records, %" PRIu64 " pings, %" PRIu64 " pongs, %" PRIu64
+             " buffer overflows, flow %s, last offset %s, %zu bytes buffered",
+             st.connections, st.reconnects, st.bytes, cli_human(elapsed > 0 ? st.bytes / elapsed : 0, r, sizeof r),
+             st.wire, st.ctrl, st.pings, st.pongs, st.overflows, ora_flow_name((uint8_t)st.flow),
+             last, out_pending());
+}
+
+static void restore_stdout_flags(void)
+{
+    if (out_flags_saved >= 0)
+        fcntl(1, F_SETFL, out_flags_saved);
+}
+
+static _Noreturn void finish(int code)
+{
+    restore_stdout_flags();
+    cli_summary();
+    exit(code);
+}
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    if (stop_signals < 100)
+        stop_signals++;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+/* Appends one record to the output buffer (never blocks). */
+static void emit(uint8_t type, uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow,
+                 const void *payload, size_t len)
+{
+    ora_rec r;
+    ora_rec_init(&r, type);
+    r.kind = kind;
+    r.conn = conn;
+    r.offset = offset;
+    r.flow = flow;
+    r.recv_ns = cli_wall_ns();
+    r.len = (uint32_t)len;
+    r.payload = payload;
+    if (out_off && out_off >= out.len / 2) {
+        ora_buf_consume(&out, out_off);
+        out_off = 0;
+    }
+    if (ora_buf_reserve(&out, ORA_REC_HDR + len) < 0) {
+        log_error("unable to buffer output: %s", strerror(errno));
+        finish(ORA_EX_SOFTWARE);
+    }
+    out.len += ora_rec_encode(out.p + out.len, &r);
+    if (type == ORA_T_WIRE)
+        st.wire++;
+    else
+        st.ctrl++;
+}
+
+static void emit_ctrl(uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void emit_ctrl(uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow, const char *fmt, ...)
+{
+    char json[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(json, sizeof json, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof json)
+        n = 0;
+    emit(ORA_T_CTRL, kind, conn, offset, flow, json, (size_t)n);
+}
+
+/* Writes what stdout takes without blocking. Exits 74 on a write error. */
+static void flush_some(void)
+{
+    while (out_pending()) {
+        ssize_t k = write(out_fd, out.p + out_off, out_pending());
+        if (k > 0) {
+            out_off += (size_t)k;
+            continue;
+        }
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        log_error("unable to write to %s: %s", cfg.out_path ? cfg.out_path : "stdout",
+                  k < 0 ? strerror(errno) : "short write");
+        finish(ORA_EX_IOERR);
+    }
+    out.len = out_off = 0;
+}
+
+/* Waits up to secs (or, with secs < 0, until the buffer is empty) while
+ * writing stdout. Returns early (nonzero) when a stop signal arrives. */
+static int idle(double secs, int stop_on_signal)
+{
+    double end = cli_now() + secs;
+    for (;;) {
+        flush_some();
+        cli_poll();
+        if (stop_on_signal && stop_signals)
+            return 1;
+        double left = secs < 0 ? 1.0 : end - cli_now();
+        if (secs < 0 && !out_pending())
+            return 0;
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {out_fd, POLLOUT, 0};
+        int ms = left > 0.2 ? 200 : (int)(left * 1000) + 1;
+        poll(&p, out_pending() ? 1 : 0, ms);
+    }
+}
+
+/* At exit: writes everything left, blocking. A second stop signal gives up. */
+static void drain_and_close(void)
+{
+    int before = stop_signals;
+    while (out_pending()) {
+        flush_some();
+        if (!out_pending())
+            break;
+        if (stop_signals > before && stop_signals >= 2) {
+            log_error("unable to drain output: %zu bytes not written (stopped again)", out_pending());
+            finish(ORA_EX_TEMPFAIL);
+        }
+        struct pollfd p = {out_fd, POLLOUT, 0};
+        poll(&p, 1, 200);
+        cli_poll();
+    }
+    restore_stdout_flags();
+    if (close(out_fd) < 0) {
+        log_error("unable to close %s: %s", cfg.out_path ? cfg.out_path : "stdout", strerror(errno));
+        finish(ORA_EX_IOERR);
+    }
+}
+
+/* ---- the session ------------------------------------------------------- */
+
+enum end {
+    END_STOP = 1,   /* SIGTERM/SIGINT */
+    END_NET,        /* socket error or closed by the server */
+    END_STALE,      /* no PING within --ping-timeout */
+    END_OVERFLOW,   /* output buffer full */
+    END_TOKEN,      /* INVALID_TOKEN */
+    END_PROTO,      /* protocol violation */
+    END_CORRUPT,    /* undecodable stream */
+    END_FATAL,      /* configuration error reported by the server */
+    END_DONE,       /* --once caught up */
+    END_NOMEM
+};
+
+static const char *const end_reason[] = {
+    "", "shutdown", "network", "stale", "buffer_full", "invalid_token", "protocol",
+    "corrupt_stream", "session_error", "caught_up", "out_of_memory"};
+
+typedef struct conn_state {
+    ora_tls_conn *tls;
+    uint32_t no;
+    ora_sess sess;
+    ora_wire *wire;
+    ora_buf tx;               /* framed commands not yet written (may hold the token) */
+    double t_start, last_ping;
+    int welcomed, healthy;
+    unsigned warnings;
+    const ora_jwt *jwt;
+    ora_backoff *backoff;
+    char fatal[ORA_SMSG_CODE_MAX + ORA_SMSG_TEXT_MAX + 8];
+} conn_state;
+
+static void wipe_tx(conn_state *c)
+{
+    if (c->tx.p)
+        sodium_memzero(c->tx.p, c->tx.cap);
+    c->tx.len = 0;
+}
+
+/* Frames and queues one command. Returns 0, or -1 (out of memory). */
+static int send_cmd(conn_state *c, const ora_scmd *cmd)
+{
+    /* Room reserved up front so no realloc leaves a copy of the token. */
+    ora_buf json = ORA_BUF_INIT;
+    size_t need = 1024 + (c->jwt->len + 64) * 6;
+    for (size_t i = 0; i < cfg.n_offerings; i++)
+        need += strlen(cfg.offerings[i]) * 6 + 8;
+    int rc = -1;
+    if (ora_buf_reserve(&json, need) == 0 && ora_session_command(cmd, &json) == 0 &&
+        ora_buf_reserve(&c->tx, json.len + 64) == 0)
+        rc = ora_session_frame(json.p, json.len, &c->tx);
+    if (json.p)
+        sodium_memzero(json.p, json.cap);
+    ora_buf_free(&json);
+    if (rc == 0)
+        log_debug("connection %" PRIu32 ": sent %s", c->no, ora_session_name(cmd->type));
+    return rc;
+}
+
+/* Writes queued commands. Returns 0, or -1 on a socket error (logged). */
+static int flush_tx(conn_state *c)
+{
+    size_t done = 0;
+    while (done < c->tx.len) {
+        ssize_t k = ora_tls_write(c->tls, c->tx.p + done, c->tx.len - done);
+        if (k > 0) {
+            done += (size_t)k;
+            continue;
+        }
+        if (k == ORA_TLS_AGAIN)
+            break;
+        log_warn("connection %" PRIu32 ": unable to send to %s port %s: %s", c->no, cfg.host, cfg.port,
+                 ora_tls_error(c->tls));
+        return -1;
+    }
+    if (done == c->tx.len)
+        wipe_tx(c);
+    else if (done) {
+        ora_buf_consume(&c->tx, done);
+        sodium_memzero(c->tx.p + c->tx.len, c->tx.cap - c->tx.len);
+    }
+    return 0;
+}
+
+static void warn_limited(conn_state *c, const char *what)
+{
+    if (++c->warnings <= 10)
+        log_warn("connection %" PRIu32 ": %s%s", c->no, what, c->warnings == 10 ? " (further warnings muted)" : "");
+}
+
+/* Decodes the frames of a chunk and acts on session messages. */
+static int on_frames(conn_state *c)
+{
+    const uint8_t *msg;
+    uint32_t len;
+    int rc;
+    while ((rc = ora_wire_next(c->wire, &msg, &len)) == ORA_W_FRAME) {
+        ora_smsg m;
+        ora_smsg_parse(msg, len, &m);
+        ora_sact a = ora_session_on(&c->sess, &m);
+        if (m.type == ORA_S_PING) {
+            c->last_ping = cli_now();
+            st.pings++;
+        } else if (m.type == ORA_S_WELCOME) {
+            c->welcomed = 1;
+        }
+        if (c->sess.last_offset > st.last_offset)
+            st.last_offset = c->sess.last_offset;
+        ora_scmd cmd = {0, cfg.offerings, cfg.n_offerings, NULL, -1, NULL};
+        switch (a.kind) {
+        case ORA_A_NONE:
+            if (a.reason)
+                warn_limited(c, a.reason);
+            break;
+        case ORA_A_SEND_INITIALIZE:
+            cmd.type = ORA_S_INITIALIZE;
+            cmd.token = c->jwt->p;
+            if (send_cmd(c, &cmd) < 0)
+                return END_NOMEM;
+            break;
+        case ORA_A_SEND_SNAPSHOT:
+            if (a.reason)
+                log_info("connection %" PRIu32 ": %s: the checkpoint is older than the server's log; "
+                         "asking for a snapshot", c->no, a.reason);
+            cmd.type = ORA_S_SNAPSHOT;
+            if (send_cmd(c, &cmd) < 0)
+                return END_NOMEM;
+            emit_ctrl(ORA_C_FLOW, c->no, -1, ORA_FLOW_SNAPSHOT, "{\"ctrl\":\"flow\",\"flow\":\"snapshot\"}");
+            st.flow = ORA_FLOW_SNAPSHOT;
+            log_info("connection %" PRIu32 ": snapshot requested", c->no);
+            break;
+        case ORA_A_SEND_REPLAY:
+            cmd.type = ORA_S_REPLAY;
+            cmd.offset = a.offset;
+            if (send_cmd(c, &cmd) < 0)
+                return END_NOMEM;
+            emit_ctrl(ORA_C_FLOW, c->no, a.offset, ORA_FLOW_REPLAY,
+                      "{\"ctrl\":\"flow\",\"flow\":\"replay\",\"offset\":%" PRId64 "}", a.offset);
+            st.flow = ORA_FLOW_REPLAY;
+            log_info("connection %" PRIu32 ": replay requested after offset %" PRId64, c->no, a.offset);
+            break;
+        case ORA_A_SEND_PONG:
+            if (a.reason)
+                warn_limited(c, a.reason);
+            cmd.type = ORA_S_PONG;
+            cmd.id = a.id;
+            if (send_cmd(c, &cmd) < 0)
+                return END_NOMEM;
+            st.pongs++;
+            break;
+        case ORA_A_HEALTHY:
+            log_info("connection %" PRIu32 ": caught up at offset %" PRId64 ": realtime", c->no, a.offset);
+            ora_backoff_reset(c->backoff);
+            c->healthy = 1;
+            break;
+        case ORA_A_CAUGHT_UP:
+            log_info("connection %" PRIu32 ": caught up at offset %" PRId64, c->no, a.offset);
+            if (a.offset >= 0)
+                emit_ctrl(ORA_C_CAUGHT_UP, c->no, a.offset, ORA_FLOW_REALTIME,
+                          "{\"ctrl\":\"caught_up\",\"offset\":%" PRId64 "}", a.offset);
+            else
+                emit_ctrl(ORA_C_CAUGHT_UP, c->no, -1, ORA_FLOW_REALTIME, "{\"ctrl\":\"caught_up\"}");
+            return END_DONE;
+        case ORA_A_NEW_TOKEN:
+            log_warn("connection %" PRIu32 ": the server refused our token (INVALID_TOKEN): "
+                     "reconnecting with a new one", c->no);
+            return END_TOKEN;
+        case ORA_A_RECONNECT:
+            log_warn("connection %" PRIu32 ": %s: reconnecting", c->no, a.reason);
+            return END_PROTO;
+        case ORA_A_FATAL:
+            snprintf(c->fatal, sizeof c->fatal, "%s%s%s%s", a.reason, m.text[0] ? " (" : "", m.text,
+                     m.text[0] ? ")" : "");
+            return END_FATAL;
+        }
+        if (c->sess.flow != ORA_FLOW_NONE)
+            st.flow = c->sess.flow;
+    }
+    if (rc == ORA_W_NEED_INPUT)
+        return 0;
+    if (rc == ORA_W_NOMEM)
+        return END_NOMEM;
+    log_warn("connection %" PRIu32 ": undecodable stream from the server at byte %" PRIu64 ": %s",
+             c->no, ora_wire_in_pos(c->wire), ora_wire_error(c->wire));
+    return END_CORRUPT;
+}
+
+/* One chunk read from the socket. Returns 0 or an enum end. */
+static int on_bytes(conn_state *c, const uint8_t *data, size_t n)
+{
+    if (out_pending() + ORA_REC_HDR + n > cfg.max_buffer) {
+        st.overflows++;
+        log_warn("connection %" PRIu32 ": downstream stalled: %zu bytes of output buffered (--max-buffer %" PRIu64
+                 "); disconnecting, resuming from the checkpoint once the output drains",
+                 c->no, out_pending(), cfg.max_buffer);
+        return END_OVERFLOW;
+    }
+    st.bytes += n;
+    emit(ORA_T_WIRE, 0, c->no, -1, ORA_FLOW_NONE, data, n);
+    ora_wire_feed(c->wire, data, n);
+    return on_frames(c);
+}
+
+/* Runs one connection until it ends; returns the enum end. */
+static int run_session(conn_state *c)
+{
+    static uint8_t rbuf[READ_CHUNK];
+    int fd = ora_tls_fd(c->tls);
+    c->t_start = c->last_ping = cli_now();
+    emit_ctrl(ORA_C_CONNECTED, c->no, -1, ORA_FLOW_NONE, "{\"ctrl\":\"connected\",\"conn\":%" PRIu32 "}", c->no);
+    for (;;) {
+        if (stop_signals)
+            return END_STOP;
+        /* Read what is there (bounded, so stdout gets its turn). */
+        int more = 0;
+        for (int i = 0; i < 64; i++) {
+            ssize_t k = ora_tls_read(c->tls, rbuf, sizeof rbuf);
+            if (k > 0) {
+                int e = on_bytes(c, rbuf, (size_t)k);
+                if (e)
+                    return e;
+                more = i == 63;
+                continue;
+            }
+            if (k == 0) {
+                log_warn("connection %" PRIu32 ": closed by the server", c->no);
+                return END_NET;
+            }
+            if (k == ORA_TLS_AGAIN)
+                break;
+            if (ora_tls_error_kind(c->tls) == ORA_TLS_E_REJECTED)
+                log_error("connection %" PRIu32 ": %s port %s: %s", c->no, cfg.host, cfg.port, ora_tls_error(c->tls));
+            else
+                log_warn("connection %" PRIu32 ": %s port %s: %s", c->no, cfg.host, cfg.port, ora_tls_error(c->tls));
+            return END_NET;
+        }
+        if (c->tx.len && flush_tx(c) < 0)
+            return END_NET;
+        flush_some();
+        cli_poll();
+
+        double now = cli_now();
+        if (now - c->last_ping > cfg.ping_timeout) {
+            log_warn("connection %" PRIu32 ": no SESSION_PING for %.0f s: stale connection, reconnecting",
+                     c->no, cfg.ping_timeout);
+            return END_STALE;
+        }
+        if (!c->healthy && now - c->t_start >= HEALTHY_AFTER) {
+            c->healthy = 1;
+            ora_backoff_reset(c->backoff);
+        }
+        if (more || ora_tls_pending(c->tls))
+            continue;
+
+        struct pollfd p[2];
+        short rev = ora_tls_read_events(c->tls);
+        p[0].fd = fd;
+        p[0].events = (short)((rev ? rev : POLLIN) | (c->tx.len ? (ora_tls_write_events(c->tls) ? ora_tls_write_events(c->tls) : POLLOUT) : 0));
+        p[1].fd = out_fd;
+        p[1].events = POLLOUT;
+        double left = c->last_ping + cfg.ping_timeout - now;
+        int ms = left > 1 ? 1000 : (int)(left * 1000) + 1;
+        poll(p, out_pending() ? 2 : 1, ms);
+    }
+}
+
+/* ---- connecting -------------------------------------------------------- */
+
+/* Nonzero when the key file is accessible by group or others. */
+static void check_key_perms(void)
+{
+    struct stat sb;
+    if (stat(cfg.key, &sb) < 0) {
+        log_error("unable to use private key %s: %s", cfg.key, strerror(errno));
+        finish(ORA_EX_CONFIG);
+    }
+    if ((sb.st_mode & 077) && !cfg.insecure_key_perms) {
+        log_error("unable to use private key %s: it is accessible by group or others (mode %04o); "
+                  "chmod 600 it, or pass --insecure-key-perms",
+                  cfg.key, (unsigned)(sb.st_mode & 07777));
+        finish(ORA_EX_CONFIG);
+    }
+}
+
+/* The checkpoint offset, -1 when there is none. Exits 78 on a bad file. */
+static int64_t read_checkpoint(void)
+{
+    if (!cfg.checkpoint)
+        return -1;
+    int64_t w;
+    int rc = checkpoint_read(cfg.checkpoint, &w);
+    if (rc == 1 && w >= 0)
+        return w;
+    if (rc == 0) {
+        log_info("no checkpoint in %s yet: starting from a snapshot", cfg.checkpoint);
+        return -1;
+    }
+    log_error("unable to read checkpoint %s: %s", cfg.checkpoint,
+              rc == 1 || errno == EINVAL ? "not one decimal offset and a newline" : strerror(errno));
+    finish(ORA_EX_CONFIG);
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_at(ORA_LOG_ERROR, fmt, ap);
+    va_end(ap);
+    exit(ORA_EX_USAGE);
+}
+
+static double seconds_opt(const char *name, const char *s, double min, double max)
+{
+    double v;
+    if (cli_parse_double(s, min, max, &v) < 0)
+        usage_error("unable to parse %s '%s': need seconds in [%g, %g]", name, s, min, max);
+    return v;
+}
+
+static void add_offering(const char *name)
+{
+    if (!*name)
+        usage_error("unable to use an empty --offering");
+    if (cfg.n_offerings == MAX_OFFERINGS)
+        usage_error("unable to use more than %d offerings", MAX_OFFERINGS);
+    cfg.offerings[cfg.n_offerings++] = name;
+}
+
+enum {
+    O_AUTH = 256, O_HOST, O_PORT, O_CERT, O_KEY, O_CACERT, O_VERIFY, O_OFFERING, O_CHECKPOINT,
+    O_ONCE, O_PING, O_BMIN, O_BMAX, O_CTIMEOUT, O_ATTEMPTS, O_MAXBUF, O_INSECURE, O_VERSION
+};
+
+static void parse_args(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"auth-url", required_argument, 0, O_AUTH}, {"host", required_argument, 0, O_HOST},
+        {"port", required_argument, 0, O_PORT}, {"cert", required_argument, 0, O_CERT},
+        {"key", required_argument, 0, O_KEY}, {"cacert", required_argument, 0, O_CACERT},
+        {"verify-name", required_argument, 0, O_VERIFY}, {"offering", required_argument, 0, O_OFFERING},
+        {"checkpoint", required_argument, 0, O_CHECKPOINT}, {"once", no_argument, 0, O_ONCE},
+        {"ping-timeout", required_argument, 0, O_PING}, {"backoff-min", required_argument, 0, O_BMIN},
+        {"backoff-max", required_argument, 0, O_BMAX}, {"connect-timeout", required_argument, 0, O_CTIMEOUT},
+        {"max-attempts", required_argument, 0, O_ATTEMPTS}, {"max-buffer", required_argument, 0, O_MAXBUF},
+        {"insecure-key-perms", no_argument, 0, O_INSECURE}, {"output", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
+
+    /* Environment first; flags win. */
+    const char *e;
+    cfg.auth_url = cli_env("ORA_AUTH_URL");
+    cfg.host = cli_env("ORA_HOST");
+    cfg.port = cli_env("ORA_PORT");
+    cfg.cert = cli_env("ORA_CERT");
+    cfg.key = cli_env("ORA_KEY");
+    cfg.cacert = cli_env("ORA_CACERT");
+    cfg.verify_name = cli_env("ORA_VERIFY_NAME");
+    cfg.checkpoint = cli_env("ORA_CHECKPOINT");
+    if ((e = cli_env("ORA_PING_TIMEOUT")))
+        cfg.ping_timeout = seconds_opt("ORA_PING_TIMEOUT", e, 0.1, 3600);
+    if ((e = cli_env("ORA_MAX_BUFFER")) && cli_parse_size(e, 1u << 20, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
+        usage_error("unable to parse ORA_MAX_BUFFER '%s': need bytes in [1M, 1T]", e);
+    int env_offerings = 0;
+
+    int c;
+    while ((c = getopt_long(argc, argv, "ho:", longs, NULL)) != -1) {
+        switch (c) {
+        case O_AUTH: cfg.auth_url = optarg; break;
+        case O_HOST: cfg.host = optarg; break;
+        case O_PORT: cfg.port = optarg; break;
+        case O_CERT: cfg.cert = optarg; break;
+        case O_KEY: cfg.key = optarg; break;
+        case O_CACERT: cfg.cacert = optarg; break;
+        case O_VERIFY: cfg.verify_name = optarg; break;
+        case O_OFFERING: add_offering(optarg); env_offerings = -1; break;
+        case O_CHECKPOINT: cfg.checkpoint = optarg; break;
+        case O_ONCE: cfg.once = 1; break;
+        case O_PING: cfg.ping_timeout = seconds_opt("--ping-timeout", optarg, 0.1, 3600); break;
+        case O_BMIN: cfg.backoff_min = seconds_opt("--backoff-min", optarg, 0.001, 3600); break;
+        case O_BMAX: cfg.backoff_max = seconds_opt("--backoff-max", optarg, 0.001, 86400); break;
+        case O_CTIMEOUT: cfg.connect_timeout = seconds_opt("--connect-timeout", optarg, 0.1, 600); break;
+        case O_ATTEMPTS:
+            if (cli_parse_u64(optarg, 0, 1000000, &cfg.max_attempts) < 0)
+                usage_error("unable to parse --max-attempts '%s': need a count in [0, 1000000]", optarg);
+            break;
+        case O_MAXBUF:
+            if (cli_parse_size(optarg, 1u << 20, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
+                usage_error("unable to parse --max-buffer '%s': need bytes in [1M, 1T]", optarg);
+            break;
+        case O_INSECURE: cfg.insecure_key_perms = 1; break;
+        case 'o': cfg.out_path = optarg; break;
+        case 'h': fputs(usage_text, stdout); exit(ORA_EX_OK);
+        case O_VERSION: printf("ora-connect %s\n", VERSION); exit(ORA_EX_OK);
+        default: usage_error("unable to parse the command line (see ora-connect --help)");
+        }
+    }
+    if (optind < argc)
+        usage_error("unable to use argument '%s': ora-connect takes no operands", argv[optind]);
+    if (env_offerings == 0 && (e = cli_env("ORA_OFFERINGS"))) {
+        if (!(cfg.env_offerings = strdup(e)))
+            finish(ORA_EX_SOFTWARE);
+        for (char *save = NULL, *t = strtok_r(cfg.env_offerings, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+            add_offering(t);
+    }
+    struct { const char *v, *name; } req[] = {
+        {cfg.auth_url, "--auth-url"}, {cfg.host, "--host"}, {cfg.port, "--port"}, {cfg.cert, "--cert"},
+        {cfg.key, "--key"}, {cfg.cacert, "--cacert"}};
+    for (size_t i = 0; i < sizeof req / sizeof *req; i++)
+        if (!req[i].v || !*req[i].v)
+            usage_error("unable to start: %s is required", req[i].name);
+    if (!cfg.n_offerings)
+        usage_error("unable to start: at least one --offering is required");
+    uint64_t port;
+    if (cli_parse_u64(cfg.port, 1, 65535, &port) < 0)
+        usage_error("unable to parse --port '%s': need a port in [1, 65535]", cfg.port);
+    if (cfg.backoff_max < cfg.backoff_min)
+        usage_error("unable to use --backoff-max %g below --backoff-min %g", cfg.backoff_max, cfg.backoff_min);
+    unsigned char ip[16];
+    if (cfg.verify_name && !ora_tls_pattern_valid(cfg.verify_name) && inet_pton(AF_INET, cfg.verify_name, ip) != 1 &&
+        inet_pton(AF_INET6, cfg.verify_name, ip) != 1)
+        usage_error("unable to use --verify-name '%s': need a host name, an address, "
+                    "or *. and a name of two labels or more", cfg.verify_name);
+}
+
+/* Counts a failed attempt; gives up with 69 past --max-attempts. */
+static void failed_attempt(uint64_t *fails)
+{
+    (*fails)++;
+    if (cfg.max_attempts && *fails >= cfg.max_attempts) {
+        log_error("unable to reach %s port %s: giving up after %" PRIu64 " failed attempts", cfg.host, cfg.port,
+                  *fails);
+        drain_and_close();
+        finish(ORA_EX_UNAVAILABLE);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (cli_init(argv[0]) < 0)
+        log_warn("unable to use ORA_LOG '%s': using info", getenv("ORA_LOG"));
+    parse_args(argc, argv);
+    cli_set_summary(summary);
+
+    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("unable to initialize libsodium or libcurl");
+        return ORA_EX_SOFTWARE;
+    }
+    check_key_perms();
+    int kind;
+    char err[512];
+    ora_tls_cfg tc = {cfg.cert, cfg.key, cfg.cacert, cfg.verify_name};
+    ora_tls_ctx *tls = ora_tls_ctx_new(&tc, &kind, err, sizeof err);
+    if (!tls) {
+        log_error("%s", err);
+        return kind == ORA_TLS_E_CONFIG ? ORA_EX_CONFIG : ORA_EX_SOFTWARE;
+    }
+    if (cfg.checkpoint)
+        (void)read_checkpoint();   /* a bad file is a configuration error: fail early */
+
+    if (cfg.out_path) {
+        out_fd = open(cfg.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (out_fd < 0) {
+            log_error("unable to open %s: %s", cfg.out_path, strerror(errno));
+            return ORA_EX_IOERR;
+        }
+        close(1);
+    }
+    if (out_fd == 1) {
+        out_flags_saved = fcntl(1, F_GETFL);
+        if (out_flags_saved < 0) {
+            log_error("unable to use stdout: %s", strerror(errno));
+            return ORA_EX_IOERR;
+        }
+    }
+    fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    ora_backoff backoff;
+    ora_backoff_init(&backoff, cfg.backoff_min, cfg.backoff_max);
+    ora_wire *wire = ora_wire_new(NULL);
+    if (!wire) {
+        log_error("unable to allocate the stream decoder: out of memory");
+        finish(ORA_EX_SOFTWARE);
+    }
+    ora_jwt jwt = {NULL, 0};
+    ora_auth_cfg ac = {cfg.auth_url, cfg.cert, cfg.key, cfg.cacert, cfg.connect_timeout,
+                       cfg.connect_timeout * 2, &stop_signals};
+    char portbuf[16];
+    snprintf(portbuf, sizeof portbuf, "%s", cfg.port);
+    uint32_t conn_no = 0;
+    uint64_t fails = 0;
+    int wait_first = 0, drain_first = 0, code = ORA_EX_OK;
+
+    for (;;) {
+        if (drain_first) {
+            log_info("waiting for downstream to take %zu buffered bytes", out_pending());
+            if (idle(-1, 1))
+                break;
+            drain_first = 0;
+        }
+        if (wait_first) {
+            double d = ora_backoff_next(&backoff, randombytes_random());
+            log_info("reconnecting in %.2f s", d);
+            if (idle(d, 1))
+                break;
+        }
+        wait_first = 1;
+        if (stop_signals)
+            break;
+
+        int64_t checkpoint = read_checkpoint();
+        ora_jwt_clear(&jwt);
+        int ak = ora_auth_fetch(&ac, &jwt, err, sizeof err);
+        if (ak == ORA_AUTH_E_CANCEL)
+            break;
+        if (ak != ORA_AUTH_OK) {
+            if (ak == ORA_AUTH_E_CONFIG) {
+                log_error("%s", err);
+                code = ORA_EX_CONFIG;
+                break;
+            }
+            if (ak == ORA_AUTH_E_NOMEM) {
+                log_error("unable to fetch a token: out of memory");
+                code = ORA_EX_SOFTWARE;
+                break;
+            }
+            if (ak == ORA_AUTH_E_REJECTED || ak == ORA_AUTH_E_UNTRUSTED)
+                log_error("unable to fetch a token: %s", err);
+            else
+                log_warn("unable to fetch a token: %s", err);
+            failed_attempt(&fails);
+            continue;
+        }
+        st.jwts++;
+        log_debug("fetched a token (%zu bytes)", jwt.len);
+
+        ora_tls_conn *tc2 = NULL;
+        int tk = ora_tls_connect(tls, cfg.host, portbuf, cfg.connect_timeout, &stop_signals, &tc2, err, sizeof err);
+        if (tk == ORA_TLS_E_CANCEL)
+            break;
+        if (tk != ORA_TLS_OK) {
+            if (tk == ORA_TLS_E_NET)
+                log_warn("%s", err);
+            else
+                log_error("unable to connect to %s port %s: %s", cfg.host, cfg.port, err);
+            if (tk == ORA_TLS_E_CONFIG) {
+                code = ORA_EX_CONFIG;
+                break;
+            }
+            failed_attempt(&fails);
+            continue;
+        }
+
+        conn_state c;
+        memset(&c, 0, sizeof c);
+        c.tls = tc2;
+        c.no = ++conn_no;
+        c.wire = wire;
+        c.jwt = &jwt;
+        c.backoff = &backoff;
+        ora_wire_reset(wire);
+        c.sess.last_offset = st.last_offset;
+        ora_session_start(&c.sess, checkpoint, cfg.once);
+        if (ora_buf_reserve(&c.tx, 64u << 10) < 0) {
+            log_error("unable to allocate: out of memory");
+            finish(ORA_EX_SOFTWARE);
+        }
+        st.connections++;
+        if (conn_no > 1)
+            st.reconnects++;
+        char desc[128];
+        log_info("connection %" PRIu32 ": connected to %s port %s (%s)", c.no, cfg.host, cfg.port,
+                 ora_tls_describe(tc2, desc, sizeof desc));
+
+        int end = run_session(&c);
+        if (end == END_DONE || end == END_STOP)
+            flush_tx(&c);
+        emit_ctrl(ORA_C_DISCONNECTED, c.no, -1, ORA_FLOW_NONE,
+                  "{\"ctrl\":\"disconnected\",\"conn\":%" PRIu32 ",\"reason\":\"%s\"}", c.no, end_reason[end]);
+        ora_tls_close(c.tls);
+        wipe_tx(&c);
+        ora_buf_free(&c.tx);
+        ora_jwt_clear(&jwt);
+        if (c.welcomed)
+            fails = 0;
+        else if (end != END_STOP)
+            failed_attempt(&fails);
+        if (end == END_STOP || end == END_DONE)
+            break;
+        if (end == END_FATAL) {
+            log_error("unable to start a session: the server answered %s", c.fatal);
+            code = ORA_EX_CONFIG;
+            break;
+        }
+        if (end == END_NOMEM) {
+            log_error("unable to continue: out of memory");
+            code = ORA_EX_SOFTWARE;
+            break;
+        }
+        if (end == END_OVERFLOW)
+            drain_first = 1;
+    }
+
+    ora_jwt_clear(&jwt);
+    ora_wire_free(wire);
+    ora_tls_ctx_free(tls);
+    if (stop_signals)
+        log_info("stopping: %s", out_pending() ? "draining output" : "done");
+    drain_and_close();
+    curl_global_cleanup();
+    free(cfg.env_offerings);
+    ora_buf_free(&out);
+    finish(code);
+}

@@ -1,0 +1,162 @@
+/* auth.c: see auth.h. */
+#include "auth.h"
+
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const kind_names[] = {"ok", "network", "untrusted", "rejected", "body",
+                                         "config", "cancelled", "nomem"};
+
+const char *ora_auth_kind_name(int kind)
+{
+    return kind >= 0 && kind <= ORA_AUTH_E_NOMEM ? kind_names[kind] : "unknown";
+}
+
+void ora_jwt_clear(ora_jwt *jwt)
+{
+    if (jwt->p)
+        sodium_free(jwt->p);   /* zeroes the whole allocation */
+    jwt->p = NULL;
+    jwt->len = 0;
+}
+
+size_t ora_jwt_check(const char *body, size_t n)
+{
+    while (n && (body[n - 1] == '\n' || body[n - 1] == '\r' || body[n - 1] == ' ' || body[n - 1] == '\t'))
+        n--;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)body[i] <= 0x20 || (unsigned char)body[i] >= 0x7f)
+            return 0;
+    return n;
+}
+
+/* The response body lands in fixed secure memory: no realloc leaves
+ * copies of the token behind. */
+typedef struct sink {
+    char *p;
+    size_t len;
+    int overflow;
+    const volatile sig_atomic_t *cancel;
+} sink;
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    sink *s = arg;
+    size_t n = size * nmemb;
+    if (n > ORA_JWT_MAX - s->len) {
+        s->overflow = 1;
+        return 0;   /* aborts the transfer */
+    }
+    memcpy(s->p + s->len, data, n);
+    s->len += n;
+    return n;
+}
+
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a, (void)b, (void)c, (void)d;
+    const sink *s = arg;
+    return s->cancel && *s->cancel;
+}
+
+static int mentions(const char *text, const char *const *words)
+{
+    for (; *words; words++)
+        if (strstr(text, *words))
+            return 1;
+    return 0;
+}
+
+int ora_auth_fetch(const ora_auth_cfg *cfg, ora_jwt *jwt, char *err, size_t errlen)
+{
+    char ebuf[CURL_ERROR_SIZE] = "";
+    sink s = {NULL, 0, 0, cfg->cancel};
+    int kind = ORA_AUTH_E_NOMEM;
+    snprintf(err, errlen, "out of memory");
+    CURL *c = curl_easy_init();
+    if (!c || !(s.p = sodium_malloc(ORA_JWT_MAX + 1)))
+        goto out;
+
+    curl_easy_setopt(c, CURLOPT_URL, cfg->url);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "ora-connect");
+    curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->cert);
+    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->key);
+    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+    curl_easy_setopt(c, CURLOPT_CAINFO, cfg->cacert);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(cfg->connect_timeout * 1000));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout * 1000));
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &s);
+
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    const char *why = ebuf[0] ? ebuf : curl_easy_strerror(rc);
+    static const char *const refused[] = {"alert unknown ca", "alert bad certificate", "certificate required",
+                                          "alert certificate unknown", "alert access denied",
+                                          "alert certificate revoked", "alert certificate expired", NULL};
+    if (rc == CURLE_OK && (status == 401 || status == 403)) {
+        kind = ORA_AUTH_E_REJECTED;
+        snprintf(err, errlen, "auth server %s refused us: HTTP %ld", cfg->url, status);
+    } else if (rc == CURLE_OK && status != 200) {
+        kind = ORA_AUTH_E_NET;
+        snprintf(err, errlen, "auth server %s answered HTTP %ld", cfg->url, status);
+    } else if (rc == CURLE_OK) {
+        size_t n = ora_jwt_check(s.p, s.len);
+        if (!n) {
+            kind = ORA_AUTH_E_BODY;
+            snprintf(err, errlen, "auth server %s sent %s", cfg->url,
+                     s.len ? "a body that is not a token" : "an empty body");
+        } else {
+            s.p[n] = 0;
+            sodium_memzero(s.p + n, ORA_JWT_MAX + 1 - n);
+            ora_jwt_clear(jwt);
+            jwt->p = s.p;
+            jwt->len = n;
+            s.p = NULL;
+            kind = ORA_AUTH_OK;
+            err[0] = 0;
+        }
+    } else if (s.overflow) {
+        kind = ORA_AUTH_E_BODY;
+        snprintf(err, errlen, "auth server %s sent more than %d bytes", cfg->url, ORA_JWT_MAX);
+    } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
+        kind = ORA_AUTH_E_CANCEL;
+        snprintf(err, errlen, "cancelled");
+    } else if (mentions(why, refused)) {
+        kind = ORA_AUTH_E_REJECTED;
+        snprintf(err, errlen, "auth server %s refused our client certificate (%s)", cfg->url, why);
+    } else if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+        kind = ORA_AUTH_E_UNTRUSTED;
+        snprintf(err, errlen, "auth server %s not trusted: %s", cfg->url, why);
+    } else if (rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_URL_MALFORMAT ||
+               rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_SSL_ENGINE_INITFAILED) {
+        kind = ORA_AUTH_E_CONFIG;
+        snprintf(err, errlen, "unable to use auth URL %s: %s", cfg->url, why);
+    } else if (rc == CURLE_OUT_OF_MEMORY) {
+        kind = ORA_AUTH_E_NOMEM;
+    } else {
+        kind = ORA_AUTH_E_NET;
+        snprintf(err, errlen, "auth server %s: %s", cfg->url, why);
+    }
+out:
+    if (s.p)
+        sodium_free(s.p);
+    if (c)
+        curl_easy_cleanup(c);
+    return kind;
+}
