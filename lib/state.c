@@ -1,0 +1,651 @@
+/* state.c: watermark, state file format and state directory (state.h). */
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "actors.h"
+
+/* ---- watermark ------------------------------------------------------------ */
+
+int ora_wm_init(ora_wm *m, uint64_t gap_limit)
+{
+    memset(m, 0, sizeof *m);
+    if (gap_limit < 1)
+        gap_limit = 1;
+    m->gap_limit = gap_limit;
+    m->cap = 64;
+    while (m->cap <= gap_limit)
+        m->cap *= 2;
+    m->bits = calloc(m->cap / 8, 1);
+    if (!m->bits)
+        return -1;
+    m->w = -1;
+    m->max_seen = -1;
+    return 0;
+}
+
+void ora_wm_free(ora_wm *m)
+{
+    free(m->bits);
+    m->bits = NULL;
+}
+
+void ora_wm_reset(ora_wm *m)
+{
+    memset(m->bits, 0, m->cap / 8);
+    m->w = m->max_seen = -1;
+    m->n_beyond = 0;
+    m->n_skip = 0;
+}
+
+static int bit_get(const ora_wm *m, int64_t o)
+{
+    uint64_t i = (uint64_t)o & (m->cap - 1);
+    return m->bits[i >> 3] >> (i & 7) & 1;
+}
+
+static void bit_set(ora_wm *m, int64_t o, int v)
+{
+    uint64_t i = (uint64_t)o & (m->cap - 1);
+    if (v)
+        m->bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+    else
+        m->bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
+}
+
+static void advance(ora_wm *m)
+{
+    while (m->n_beyond && bit_get(m, m->w + 1)) {
+        bit_set(m, m->w + 1, 0);
+        m->w++;
+        m->n_beyond--;
+    }
+}
+
+/* Moves w to t (> w), forgetting what was recorded up to t. */
+static void move_to(ora_wm *m, int64_t t)
+{
+    if ((uint64_t)(t - m->w) >= m->cap) {
+        memset(m->bits, 0, m->cap / 8);
+        m->n_beyond = 0;
+    } else
+        for (int64_t o = m->w + 1; o <= t; o++)
+            if (bit_get(m, o)) {
+                bit_set(m, o, 0);
+                m->n_beyond--;
+            }
+    m->w = t;
+    if (m->max_seen < t)
+        m->max_seen = t;
+}
+
+void ora_wm_set(ora_wm *m, int64_t w)
+{
+    if (m->w < 0) {
+        memset(m->bits, 0, m->cap / 8);
+        m->n_beyond = 0;
+        m->w = w;
+        if (m->max_seen < w)
+            m->max_seen = w;
+        return;
+    }
+    if (w > m->w) {
+        move_to(m, w);
+        advance(m);
+    }
+}
+
+int ora_wm_dup(const ora_wm *m, int64_t o)
+{
+    if (m->w < 0 || o < 0)
+        return 0;
+    if (o <= m->w) {
+        for (unsigned k = 0; k < m->n_skip; k++)
+            if (o >= m->skip_lo[k] && o <= m->skip_hi[k])
+                return 0;
+        return 1;
+    }
+    if ((uint64_t)(o - m->w) > m->cap)
+        return 0;
+    return bit_get(m, o);
+}
+
+static void note_skip(ora_wm *m, int64_t lo, int64_t hi)
+{
+    if (m->n_skip == ORA_WM_SKIPS) {
+        memmove(m->skip_lo, m->skip_lo + 1, (ORA_WM_SKIPS - 1) * sizeof m->skip_lo[0]);
+        memmove(m->skip_hi, m->skip_hi + 1, (ORA_WM_SKIPS - 1) * sizeof m->skip_hi[0]);
+        m->n_skip--;
+    }
+    m->skip_lo[m->n_skip] = lo;
+    m->skip_hi[m->n_skip] = hi;
+    m->n_skip++;
+    m->gaps++;
+    m->gap_offsets += (uint64_t)(hi - lo + 1);
+}
+
+int ora_wm_mark(ora_wm *m, int64_t o, int64_t *lo, int64_t *hi)
+{
+    int skipped = 0;
+    if (m->w < 0 || o <= m->w)
+        return 0;
+    if ((uint64_t)(o - m->w) <= m->cap && bit_get(m, o))
+        return 0;
+    if ((uint64_t)(o - m->w) > m->cap) {
+        /* far ahead: everything up to o - cap is a hole (or was recorded) */
+        int64_t t = o - (int64_t)m->cap;
+        int64_t from = m->w + 1;
+        move_to(m, t);
+        note_skip(m, from, t);
+        *lo = from;
+        *hi = t;
+        skipped++;
+        advance(m);
+    }
+    if (o > m->w) {
+        bit_set(m, o, 1);
+        m->n_beyond++;
+    }
+    if (o > m->max_seen)
+        m->max_seen = o;
+    advance(m);
+    while (m->n_beyond && (uint64_t)(m->max_seen - m->w) > m->gap_limit) {
+        int64_t y = m->w + 2;
+        while (!bit_get(m, y))
+            y++;
+        int64_t from = m->w + 1;
+        move_to(m, y - 1);
+        note_skip(m, from, y - 1);
+        *lo = from;
+        *hi = y - 1;
+        skipped++;
+        advance(m);
+    }
+    return skipped;
+}
+
+size_t ora_wm_beyond(const ora_wm *m, int64_t *out, size_t max)
+{
+    size_t n = 0;
+    if (m->w < 0)
+        return 0;
+    for (int64_t o = m->w + 1; n < max && n < m->n_beyond && o <= m->max_seen; o++)
+        if (bit_get(m, o))
+            out[n++] = o;
+    return n;
+}
+
+/* ---- writer / reader ---------------------------------------------------------- */
+
+#define SW_CAP (1u << 20)
+
+int ora_sw_open(ora_sw *w, int fd)
+{
+    memset(w, 0, sizeof *w);
+    w->fd = fd;
+    w->cap = SW_CAP;
+    w->buf = malloc(w->cap);
+    if (!w->buf)
+        return -1;
+    crypto_generichash_init(&w->h, NULL, 0, 32);
+    return 0;
+}
+
+static void sw_flush(ora_sw *w)
+{
+    if (w->err || !w->len)
+        return;
+    crypto_generichash_update(&w->h, w->buf, w->len);
+    size_t off = 0;
+    while (off < w->len) {
+        ssize_t k = write(w->fd, w->buf + off, w->len - off);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            w->err = errno;
+            return;
+        }
+        off += (size_t)k;
+    }
+    w->bytes += w->len;
+    w->len = 0;
+}
+
+void ora_sw_bytes(ora_sw *w, const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    while (n && !w->err) {
+        if (w->len == w->cap)
+            sw_flush(w);
+        size_t k = w->cap - w->len < n ? w->cap - w->len : n;
+        memcpy(w->buf + w->len, s, k);
+        w->len += k;
+        s += k;
+        n -= k;
+    }
+}
+
+void ora_sw_u8(ora_sw *w, uint8_t v) { ora_sw_bytes(w, &v, 1); }
+void ora_sw_u16(ora_sw *w, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    ora_sw_bytes(w, b, 2);
+}
+void ora_sw_u32(ora_sw *w, uint32_t v)
+{
+    uint8_t b[4];
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    ora_sw_bytes(w, b, 4);
+}
+void ora_sw_u64(ora_sw *w, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    ora_sw_bytes(w, b, 8);
+}
+
+int ora_sw_finish(ora_sw *w)
+{
+    sw_flush(w);
+    uint8_t sum[32];
+    crypto_generichash_final(&w->h, sum, sizeof sum);
+    if (!w->err) {
+        memcpy(w->buf, sum, sizeof sum);
+        w->len = sizeof sum;
+        /* the sum is not part of the hashed bytes: write it directly */
+        size_t off = 0;
+        while (off < w->len) {
+            ssize_t k = write(w->fd, w->buf + off, w->len - off);
+            if (k < 0) {
+                if (errno == EINTR)
+                    continue;
+                w->err = errno;
+                break;
+            }
+            off += (size_t)k;
+        }
+        w->bytes += sizeof sum;
+        w->len = 0;
+    }
+    free(w->buf);
+    w->buf = NULL;
+    if (w->err) {
+        errno = w->err;
+        return -1;
+    }
+    return 0;
+}
+
+const uint8_t *ora_sr_bytes(ora_sr *r, size_t n)
+{
+    if (r->bad || r->len - r->pos < n) {
+        r->bad = 1;
+        return NULL;
+    }
+    const uint8_t *p = r->p + r->pos;
+    r->pos += n;
+    return p;
+}
+
+uint8_t ora_sr_u8(ora_sr *r)
+{
+    const uint8_t *p = ora_sr_bytes(r, 1);
+    return p ? p[0] : 0;
+}
+uint16_t ora_sr_u16(ora_sr *r)
+{
+    const uint8_t *p = ora_sr_bytes(r, 2);
+    return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
+}
+uint32_t ora_sr_u32(ora_sr *r)
+{
+    const uint8_t *p = ora_sr_bytes(r, 4);
+    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24 : 0;
+}
+uint64_t ora_sr_u64(ora_sr *r)
+{
+    const uint8_t *p = ora_sr_bytes(r, 8);
+    if (!p)
+        return 0;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+size_t ora_sr_left(const ora_sr *r) { return r->bad ? 0 : r->len - r->pos; }
+
+/* ---- files ----------------------------------------------------------------------- */
+
+static const char state_magic[8] = {'O', 'R', 'A', 'S', 'T', 'A', 'T', 'E'};
+#define STATE_VERSION 1
+#define MAX_BEYOND (1u << 24)
+
+char *ora_state_path(const char *dir, int64_t w)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/actors-%020" PRId64 ".state", dir, w) < 0)
+        return NULL;
+    return p;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int r = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r;
+}
+
+int ora_state_write(const char *dir, const ora_actors *a, const ora_wm *wm, uint64_t now_ns, uint64_t *bytes,
+                    char *err, size_t errn)
+{
+    char *final = ora_state_path(dir, wm->w);
+    char *tmp = NULL;
+    if (!final || asprintf(&tmp, "%s/.actors-%020" PRId64 ".tmp.%ld", dir, wm->w, (long)getpid()) < 0) {
+        free(final);
+        snprintf(err, errn, "out of memory");
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errn, "%s: %s", tmp, strerror(errno));
+        free(final);
+        free(tmp);
+        return -1;
+    }
+    ora_sw w;
+    if (ora_sw_open(&w, fd) < 0) {
+        snprintf(err, errn, "out of memory");
+        goto fail;
+    }
+    ora_sw_bytes(&w, state_magic, sizeof state_magic);
+    ora_sw_u32(&w, STATE_VERSION);
+    ora_sw_u64(&w, (uint64_t)wm->w);
+    ora_sw_u64(&w, now_ns);
+    int64_t *beyond = NULL;
+    size_t nb = 0;
+    if (wm->n_beyond) {
+        size_t want = wm->n_beyond < MAX_BEYOND ? wm->n_beyond : MAX_BEYOND;
+        beyond = malloc(want * sizeof *beyond);
+        if (beyond)
+            nb = ora_wm_beyond(wm, beyond, want);
+    }
+    ora_sw_u32(&w, (uint32_t)nb);
+    for (size_t k = 0; k < nb; k++)
+        ora_sw_u64(&w, (uint64_t)beyond[k]);
+    free(beyond);
+    ora_actors_save(a, &w);
+    /* test hook: a crash in the middle of the write */
+    const char *crash = getenv("ORA_ACTORS_TEST_CRASH");
+    if (crash && strcmp(crash, "mid-write") == 0) {
+        sw_flush(&w);
+        _exit(99);
+    }
+    if (ora_sw_finish(&w) < 0) {
+        snprintf(err, errn, "%s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    if (fsync(fd) < 0) {
+        snprintf(err, errn, "fsync %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        snprintf(err, errn, "close %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, final) < 0) {
+        snprintf(err, errn, "rename %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    if (fsync_dir(dir) < 0) {
+        snprintf(err, errn, "fsync %s: %s", dir, strerror(errno));
+        free(final);
+        free(tmp);
+        return -1;
+    }
+    if (bytes)
+        *bytes = w.bytes;
+    free(final);
+    free(tmp);
+    return 0;
+fail:
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    free(final);
+    free(tmp);
+    return -1;
+}
+
+int ora_state_parse(const uint8_t *p, size_t n, int verify, ora_actors *a, ora_wm *wm, uint64_t *now_ns, char *err,
+                    size_t errn)
+{
+    if (n < sizeof state_magic + 4 + 8 + 8 + 4 + 32 || memcmp(p, state_magic, sizeof state_magic) != 0) {
+        snprintf(err, errn, "not a state file");
+        return -1;
+    }
+    if (verify) {
+        uint8_t sum[32];
+        crypto_generichash(sum, sizeof sum, p, n - 32, NULL, 0);
+        if (sodium_memcmp(sum, p + n - 32, 32) != 0) {
+            snprintf(err, errn, "checksum mismatch (damaged or incomplete file)");
+            return -1;
+        }
+    }
+    ora_sr r = {p, n - 32, sizeof state_magic, 0};
+    uint32_t ver = ora_sr_u32(&r);
+    if (ver != STATE_VERSION) {
+        snprintf(err, errn, "unsupported state version %u", ver);
+        return -1;
+    }
+    int64_t w = (int64_t)ora_sr_u64(&r);
+    uint64_t now = ora_sr_u64(&r);
+    uint32_t nb = ora_sr_u32(&r);
+    if (w < -1 || r.bad || (size_t)nb > ora_sr_left(&r) / 8) {
+        snprintf(err, errn, "bad state header");
+        return -1;
+    }
+    ora_wm_reset(wm);
+    if (w >= 0)
+        ora_wm_set(wm, w);
+    for (uint32_t k = 0; k < nb; k++) {
+        int64_t o = (int64_t)ora_sr_u64(&r);
+        if (w < 0 || o <= w) {
+            snprintf(err, errn, "bad applied offset list");
+            ora_wm_reset(wm);
+            return -1;
+        }
+        if (ora_wm_dup(wm, o))
+            continue;
+        int64_t lo, hi;
+        ora_wm_mark(wm, o, &lo, &hi);
+    }
+    if (ora_actors_load(a, &r, err, errn) < 0) {
+        ora_wm_reset(wm);
+        return -1;
+    }
+    a->now_ns = now;
+    if (now_ns)
+        *now_ns = now;
+    return 0;
+}
+
+int ora_state_load(const char *path, ora_actors *a, ora_wm *wm, uint64_t *now_ns, char *err, size_t errn)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errn, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        snprintf(err, errn, "%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) {
+        snprintf(err, errn, "out of memory");
+        close(fd);
+        return -1;
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = read(fd, buf + got, n - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            snprintf(err, errn, "%s: %s", path, k < 0 ? strerror(errno) : "short read");
+            free(buf);
+            close(fd);
+            return -1;
+        }
+        got += (size_t)k;
+    }
+    close(fd);
+    char why[256];
+    int r = ora_state_parse(buf, n, 1, a, wm, now_ns, why, sizeof why);
+    if (r < 0)
+        snprintf(err, errn, "%s: %s", path, why);
+    free(buf);
+    return r;
+}
+
+static int parse_name(const char *name, int64_t *w)
+{
+    /* actors-<20 digits>.state */
+    if (strncmp(name, "actors-", 7) != 0 || strlen(name) != 7 + 20 + 6 || strcmp(name + 27, ".state") != 0)
+        return -1;
+    int64_t v = 0;
+    for (int i = 7; i < 27; i++) {
+        if (name[i] < '0' || name[i] > '9' || v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (name[i] - '0');
+    }
+    *w = v;
+    return 0;
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+long ora_state_list(const char *dir, int64_t **out)
+{
+    DIR *d = opendir(dir);
+    *out = NULL;
+    if (!d)
+        return -1;
+    size_t n = 0, cap = 0;
+    int64_t *v = NULL;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        int64_t w;
+        if (parse_name(de->d_name, &w) < 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            int64_t *nv = realloc(v, cap * sizeof *nv);
+            if (!nv) {
+                free(v);
+                closedir(d);
+                errno = ENOMEM;
+                return -1;
+            }
+            v = nv;
+        }
+        v[n++] = w;
+    }
+    closedir(d);
+    qsort(v, n, sizeof *v, cmp_i64);
+    *out = v;
+    return (long)n;
+}
+
+int ora_state_prune(const char *dir, unsigned keep, int64_t protect)
+{
+    int64_t *v;
+    long n = ora_state_list(dir, &v);
+    int deleted = 0;
+    for (long i = 0; i + (long)keep < n; i++) {
+        if (v[i] == protect)
+            continue;
+        char *p = ora_state_path(dir, v[i]);
+        if (p && unlink(p) == 0)
+            deleted++;
+        free(p);
+    }
+    free(v);
+    /* stale temporary files of dead writers */
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            const char *t = strstr(de->d_name, ".tmp.");
+            if (strncmp(de->d_name, ".actors-", 8) != 0 || !t)
+                continue;
+            long pid = strtol(t + 5, NULL, 10);
+            if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+                char *p = NULL;
+                if (asprintf(&p, "%s/%s", dir, de->d_name) >= 0 && unlink(p) == 0)
+                    deleted++;
+                free(p);
+            }
+        }
+        closedir(d);
+    }
+    return deleted;
+}
+
+int ora_checkpoint_read(const char *path, int64_t *w, char *err, size_t errn)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errn, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char buf[64];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    int e = ferror(f);
+    fclose(f);
+    if (e) {
+        snprintf(err, errn, "%s: read error", path);
+        return -1;
+    }
+    buf[n] = 0;
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\r'))
+        buf[--n] = 0;
+    if (!n)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno || *end || v < 0 || buf[0] < '0' || buf[0] > '9') {
+        snprintf(err, errn, "%s: not a decimal offset", path);
+        return -1;
+    }
+    *w = v;
+    return 1;
+}
