@@ -1,0 +1,479 @@
+#!/usr/bin/env bats
+# The record format and its reader through ora-rec (issue 2, item 7): golden
+# files, pack|unpack identity, one flipped byte costs one record, truncation,
+# oversize lengths, garbage, empty input, --meta round trips.
+# Damaged inputs and their expectations: tests/fixtures/records/cases (make-cases).
+
+load helper
+load lib/records
+
+setup_file() {
+  # A 50k-record stream shared by the large-stream tests.
+  python3 "$BATS_TEST_DIRNAME/lib/records.py" gen 50000 11 100 300 >"$BATS_FILE_TMPDIR/big.jsonl"
+  ORA_LOG=warn "${ORA_BIN:-$BATS_TEST_DIRNAME/../bin}/ora-rec" pack <"$BATS_FILE_TMPDIR/big.jsonl" >"$BATS_FILE_TMPDIR/big.rec"
+  python3 "$BATS_TEST_DIRNAME/lib/records.py" starts "$BATS_FILE_TMPDIR/big.rec" >"$BATS_FILE_TMPDIR/big.starts"
+}
+
+setup() {
+  T=$BATS_TEST_TMPDIR
+  BIG=$BATS_FILE_TMPDIR/big.jsonl
+  BIGREC=$BATS_FILE_TMPDIR/big.rec
+}
+
+# ---- golden files: the format is versioned; these catch accidental changes --
+
+@test "golden: unpack --meta of golden.rec is golden.meta.jsonl" {
+  run_split ora-rec unpack --meta -i "$RFIX/golden.rec"
+  assert_success
+  diff -u "$RFIX/golden.meta.jsonl" <(printf '%s\n' "$output")
+}
+
+@test "golden: pack --meta of golden.meta.jsonl re-makes golden.rec byte for byte" {
+  ora-rec pack --meta --strict <"$RFIX/golden.meta.jsonl" >"$T/re.rec"
+  cmp "$RFIX/golden.rec" "$T/re.rec"
+}
+
+@test "golden: an independent encoder (records.py, from record.h) makes the same bytes" {
+  recpy encode <"$RFIX/golden.meta.jsonl" >"$T/py.rec"
+  cmp "$RFIX/golden.rec" "$T/py.rec"
+}
+
+@test "golden: every header is version 1 with sound sums and zero reserved bytes" {
+  recpy parse "$RFIX/golden.rec" >"$T/p.jsonl"
+  [ "$(wc -l <"$T/p.jsonl")" -eq 18 ]
+  run jq -s -e 'all(.[]; .magic_ok and .version == 1 and .hsum_ok and .psum_ok and .reserved == [0,0])' "$T/p.jsonl"
+  assert_success
+  # The header fields as parsed independently agree with the meta lines.
+  run diff <(jq -c '[.type, .len, .conn, .offset, .actor_id, .flags, .recv_ns]' "$T/p.jsonl") \
+    <(jq -c '[.type, .len, (.conn // 0), (.offset // -1), (.actor_id // 0), (.flags // 0), (.recv_ns // 0)]' "$RFIX/golden.meta.jsonl")
+  assert_success
+}
+
+@test "golden: unpack, stats and verify of golden.rec" {
+  ora-rec unpack <"$RFIX/golden.rec" >"$T/u" 2>/dev/null
+  cmp "$RFIX/golden.jsonl" "$T/u"
+  ora-rec stats <"$RFIX/golden.rec" >"$T/s" 2>/dev/null
+  diff -u "$RFIX/golden.stats" "$T/s"
+  run_split ora-rec verify <"$RFIX/golden.rec"
+  assert_success
+  assert_output --regexp '^18 records, 2392 bytes'
+}
+
+@test "golden: a changed version byte is refused (records v1 only)" {
+  # cases/version-2 has record 1 at version 2 with a recomputed header sum.
+  run_split ora-rec verify -i "$RFIX/cases/version-2.rec"
+  assert_failure 65
+  assert_output --regexp '^17 records'
+}
+
+# ---- damaged inputs: data-driven over tests/fixtures/records/cases ---------
+
+@test "cases: unpack output is the input minus exactly the damaged records" {
+  local n=0 c
+  for c in "$RFIX"/cases/*.rec; do
+    c=${c%.rec}
+    ora-rec unpack <"$c.rec" >"$T/out" 2>/dev/null || fail "unpack failed on $(basename "$c")"
+    cmp -s "$c.out" "$T/out" || fail "$(basename "$c"): unpack output differs: $(diff "$c.out" "$T/out" | head -5)"
+    n=$((n + 1))
+  done
+  [ "$n" -ge 40 ]
+}
+
+@test "cases: one warning per damaged range, naming its byte offset and size" {
+  local c at sk
+  for c in "$RFIX"/cases/*.rec; do
+    c=${c%.rec}
+    run_to_files ora-rec unpack -i "$c.rec"
+    assert_success
+    [ "$(count_warnings)" -eq "$(grep -c '^warn ' "$c.expect" || true)" ] ||
+      fail "$(basename "$c"): expected $(grep -c '^warn ' "$c.expect") warnings, got: $stderr"
+    while read -r _ at sk; do
+      assert_warned "$at" "$sk"
+    done < <(grep '^warn ' "$c.expect")
+  done
+}
+
+@test "cases: stats counts records, corrupt ranges, skipped bytes and truncations" {
+  local c
+  for c in "$RFIX"/cases/*.rec; do
+    c=${c%.rec}
+    ora-rec stats <"$c.rec" 2>/dev/null | grep -E '^(records|bytes|corrupt|skipped_bytes|truncated) ' >"$T/s"
+    diff <(grep -v '^warn ' "$c.expect") "$T/s" || fail "$(basename "$c"): stats differ"
+  done
+}
+
+@test "cases: verify exits 65 naming the first offset; sound inputs exit 0" {
+  local c first
+  for c in "$RFIX"/cases/*.rec; do
+    c=${c%.rec}
+    run_to_files ora-rec verify -i "$c.rec"
+    output=$(cat "$T/out")
+    first=$(grep -m1 '^warn ' "$c.expect" | cut -d' ' -f2)
+    if [ -z "$first" ]; then
+      [ "$status" -eq 0 ] || fail "$(basename "$c"): verify exit $status on a sound input"
+      assert_output --regexp 'records, [0-9]+ bytes: all sound'
+    else
+      [ "$status" -eq 65 ] || fail "$(basename "$c"): verify exit $status, want 65"
+      assert_output --partial CORRUPT
+      grep -q "byte offset $first\b" <<<"$stderr" || fail "$(basename "$c"): verify did not name offset $first: $stderr"
+    fi
+  done
+}
+
+@test "cases: --strict makes unpack, cat and stats exit 65 at the first damage" {
+  local c first sub
+  for c in "$RFIX"/cases/*.rec; do
+    c=${c%.rec}
+    first=$(grep -m1 '^warn ' "$c.expect" | cut -d' ' -f2)
+    [ -n "$first" ] || continue
+    for sub in unpack cat stats; do
+      run_to_files ora-rec "$sub" --strict -i "$c.rec"
+      [ "$status" -eq 65 ] || fail "$sub --strict on $(basename "$c"): exit $status"
+      grep -q "^ora-rec: error: .*byte offset $first\b" <<<"$stderr" || fail "$sub --strict: $stderr"
+    done
+  done
+}
+
+# ---- pack | unpack is the identity ----------------------------------------
+
+@test "identity: the ORA message fixture" {
+  ora-rec pack <"$FIXTURES/ora-messages.jsonl" | ora-rec unpack >"$T/out"
+  cmp "$FIXTURES/ora-messages.jsonl" "$T/out"
+}
+
+@test "identity: unicode, escapes, odd JSON values" {
+  cat >"$T/in" <<'EOF'
+{"name":"Malmö FF – AIK","jp":"日本","emoji":"🎉","esc":"q\"b\\s\/n\n\t\u00e9\ud83c\udf89\u0000"}
+{"num":1.50,"exp":1e3,"neg":-0.0,"big":123456789012345678901234567890,"ws" :  [ 1 , 2 ] }
+"a bare string"
+12
+[]
+null
+{"deep":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}
+EOF
+  ora-rec pack --strict <"$T/in" | ora-rec unpack --strict >"$T/out"
+  cmp "$T/in" "$T/out"
+}
+
+@test "identity: 50000 records" {
+  ora-rec unpack <"$BIGREC" >"$T/out"
+  cmp "$BIG" "$T/out"
+  run_split ora-rec verify -i "$BIGREC"
+  assert_success
+  assert_output --regexp '^50000 records'
+}
+
+@test "identity: long lines around and across the reader's 1 MiB blocks" {
+  { recpy gen 3 21 100 200; recpy gen 4 22 1048000 1049000; recpy gen 30 23 20000 200000; recpy gen 2 24 3000000 3000000; } >"$T/in"
+  ora-rec pack --strict <"$T/in" >"$T/rec"
+  # Through a pipe in small pieces, then from a file.
+  dd if="$T/rec" bs=4093 status=none | ora-rec unpack --strict >"$T/out"
+  cmp "$T/in" "$T/out"
+  ora-rec unpack --strict -i "$T/rec" >"$T/out2"
+  cmp "$T/in" "$T/out2"
+}
+
+@test "identity: a payload of exactly 16 MiB (the default --max-record) passes; one byte more does not" {
+  python3 -c 'import sys; n=16<<20; sys.stdout.write("{\"x\":\"" + "a"*(n-8) + "\"}\n")' >"$T/in"
+  [ "$(wc -c <"$T/in")" -eq $(((16 << 20) + 1)) ]
+  ora-rec pack --strict <"$T/in" >"$T/rec"
+  ora-rec unpack --strict <"$T/rec" >"$T/out"
+  cmp "$T/in" "$T/out"
+  python3 -c 'import sys; n=(16<<20)+1; sys.stdout.write("{\"x\":\"" + "a"*(n-8) + "\"}\n")' >"$T/in2"
+  run_split ora-rec pack <"$T/in2"
+  assert_success
+  assert_output ''
+  assert_regex "$stderr" 'warning: skipped line 1'
+  run_split ora-rec pack --strict <"$T/in2"
+  assert_failure 65
+}
+
+@test "identity: --max-record bounds pack and unpack exactly" {
+  python3 -c 'print("{\"x\":\"" + "b"*992 + "\"}")' >"$T/in"   # 1000 bytes
+  [ "$(wc -c <"$T/in")" -eq 1001 ]
+  ora-rec pack --max-record 1000 --strict <"$T/in" >"$T/rec"
+  ora-rec unpack --max-record 1000 --strict <"$T/rec" >"$T/out"
+  cmp "$T/in" "$T/out"
+  run_split ora-rec pack --max-record 999 --strict <"$T/in"
+  assert_failure 65
+  # A record over the reader's bound is corrupt input: skipped, reported, verify fails.
+  { cat "$T/rec"; ora-rec pack <<<'{"small":1}'; } >"$T/two.rec"
+  run_split ora-rec unpack --max-record 999 -i "$T/two.rec"
+  assert_success
+  assert_output '{"small":1}'
+  assert_warned 0 1064
+  run_split ora-rec verify --max-record 1K -i "$T/two.rec"
+  assert_success
+  run_split ora-rec verify --max-record 999 -i "$T/two.rec"
+  assert_failure 65
+}
+
+@test "identity: a last line without a newline, blank lines and CRLF" {
+  printf '{"a":1}\n\n{"b":2}\r\n{"c":3}' >"$T/in"
+  ora-rec pack <"$T/in" | ora-rec unpack >"$T/out"
+  printf '{"a":1}\n{"b":2}\n{"c":3}\n' | cmp - "$T/out"
+}
+
+@test "empty input: pack, unpack, verify, stats are fine with zero records" {
+  ora-rec pack </dev/null >"$T/rec"
+  [ ! -s "$T/rec" ]
+  run_split ora-rec unpack <"$T/rec"
+  assert_success
+  assert_output ''
+  run_split ora-rec verify <"$T/rec"
+  assert_success
+  assert_output --regexp '^0 records'
+  run_split ora-rec stats </dev/null
+  assert_success
+  assert_line 'records 0'
+  assert_line 'offsets none'
+}
+
+# ---- one flipped byte in a 50k-record stream costs exactly one record -------
+
+big_start() { sed -n "$(($1 + 1))p" "$BATS_FILE_TMPDIR/big.starts" | cut -d' ' -f1; }
+
+flip_big() { # flip_big RECORD-INDEX BYTE-WITHIN-RECORD: the damaged copy in $T/flip.rec
+  cp "$BIGREC" "$T/flip.rec"
+  local l
+  read -r AT l < <(sed -n "$(($1 + 1))p" "$BATS_FILE_TMPDIR/big.starts")
+  SIZE=$((64 + l))
+  recpy flip "$T/flip.rec" $((AT + $2))
+}
+
+@test "50k stream: a flipped payload byte in the middle costs exactly that record" {
+  flip_big 25000 100
+  run_to_files ora-rec unpack -i "$T/flip.rec"
+  assert_success
+  without_line "$BIG" 25001 | cmp - "$T/out" || fail "output is not the input minus line 25001"
+  [ "$(count_warnings)" -eq 1 ]
+  assert_warned "$AT" "$SIZE"
+  run_split ora-rec verify -i "$T/flip.rec"
+  assert_failure 65
+  assert_output --regexp '^49999 records'
+  assert_regex "$stderr" "byte offset $AT\b"
+}
+
+@test "50k stream: a flipped header byte (the length) costs exactly that record" {
+  flip_big 31337 9
+  ora-rec unpack -i "$T/flip.rec" >"$T/out" 2>"$T/err"
+  without_line "$BIG" 31338 | cmp - "$T/out"
+  stderr=$(cat "$T/err")
+  assert_warned "$AT" "$SIZE"
+}
+
+@test "50k stream: damage in the first and in the last record" {
+  flip_big 0 0
+  ora-rec unpack -i "$T/flip.rec" 2>/dev/null | cmp - <(without_line "$BIG" 1)
+  flip_big 49999 70
+  run_to_files ora-rec unpack -i "$T/flip.rec"
+  assert_warned "$AT" "$SIZE"
+  without_line "$BIG" 50000 | cmp - "$T/out"
+}
+
+@test "50k stream: truncated at every point of its last record keeps all earlier records" {
+  local len cut
+  len=$(stat -c %s "$BIGREC")
+  AT=$(big_start 49999)
+  head -n 49999 "$BIG" >"$T/want"
+  for cut in $((AT + 1)) $((AT + 4)) $((AT + 63)) $((AT + 64)) $((len - 1)); do
+    head -c "$cut" "$BIGREC" >"$T/cut.rec"
+    run_to_files ora-rec unpack -i "$T/cut.rec"
+    assert_success
+    cmp "$T/want" "$T/out" || fail "cut at $cut"
+    assert_warned "$AT" $((cut - AT))
+    run_to_files ora-rec verify -i "$T/cut.rec"
+    assert_failure 65
+  done
+}
+
+@test "garbage between records of a large stream is skipped and counted" {
+  AT=$(big_start 20000)
+  { head -c "$AT" "$BIGREC"; head -c 5000 /dev/urandom; tail -c +$((AT + 1)) "$BIGREC"; } >"$T/g.rec"
+  local glen=$(($(stat -c %s "$T/g.rec") - $(stat -c %s "$BIGREC")))
+  run_to_files ora-rec unpack -i "$T/g.rec"
+  assert_success
+  cmp "$BIG" "$T/out"
+  assert_warned "$AT" "$glen"
+  run ora-rec stats -i "$T/g.rec"
+  assert_line 'records 50000'
+  assert_line "skipped_bytes $glen"
+  assert_line 'corrupt 1'
+}
+
+# ---- --meta: every header field of every type ------------------------------
+
+@test "meta: pack --route routes MSG records by the design table (kind, actor type and id, offset)" {
+  ora-rec pack --route --flow replay <"$FIXTURES/ora-messages.jsonl" | ora-rec unpack --meta >"$T/m"
+  # The expected routing, computed with jq from design.md §2.
+  jq -c '
+    def key: [keys[] | select(. != "offset" and . != "type")][0];
+    def actor: if (key | test("^(event|match)")) then "event" else "betOffer" end;
+    def aid(k): if k == "eventAdded" or k == "eventUpdated" then .[k].event.id
+      elif k == "betOfferAdded" or k == "betOfferUpdated" then .[k].betOffer.id
+      elif (k | test("^(eventParticipants|eventScore|matchClock)")) then .[k].eventId
+      elif (k | test("^(betOfferDeleted|outcome)")) then .[k].betOfferId
+      else .[k].id end;
+    if has("offset") then {offset, kind: key, actor_type: actor, actor_id: aid(key), flags: 1}
+    else {} end' "$FIXTURES/ora-messages.jsonl" >"$T/want"
+  jq -c '{offset, kind, actor_type, actor_id, flags} | with_entries(select(.value != null))' "$T/m" >"$T/got"
+  diff -u "$T/want" "$T/got"
+  run jq -s -e 'all(.[]; .type == "MSG" and .flow == "replay" and (.recv_ns > 0))' "$T/m"
+  assert_success
+  # Without --route: offset only, no routing fields.
+  ora-rec pack <"$FIXTURES/ora-messages.jsonl" | ora-rec unpack --meta >"$T/m0"
+  run jq -s -e 'all(.[]; has("kind") or has("actor_id") or has("flags") | not) and (map(.offset // empty) | length) == 18' "$T/m0"
+  assert_success
+}
+
+@test "meta: CTRL records from {\"ctrl\":...} lines carry kind, offset, conn and flow" {
+  cat >"$T/in" <<'EOF'
+{"ctrl":"connected","conn":3}
+{"ctrl":"flow","flow":"snapshot"}
+{"ctrl":"flow","flow":"realtime","offset":77}
+{"ctrl":"checkpoint","offset":12345}
+{"ctrl":"caught_up","offset":99}
+{"ctrl":"disconnected","conn":3,"reason":"stale"}
+EOF
+  ora-rec pack --type ctrl --strict <"$T/in" | ora-rec unpack --meta >"$T/m"
+  run jq -c '[.type, .kind, .offset, .conn, .flow]' "$T/m"
+  assert_output - <<'EOF'
+["CTRL","connected",null,3,null]
+["CTRL","flow",null,null,"snapshot"]
+["CTRL","flow",77,null,"realtime"]
+["CTRL","checkpoint",12345,null,null]
+["CTRL","caught_up",99,null,null]
+["CTRL","disconnected",null,3,null]
+EOF
+  jq -c .data "$T/m" | cmp - "$T/in"
+  # Not a control object, or an unknown one: skipped (exit 0), fatal with --strict.
+  run_split ora-rec pack --type ctrl <<<'{"ctrl":"reboot"}'
+  assert_success
+  assert_output ''
+  assert_regex "$stderr" 'skipped line 1'
+  run_split ora-rec pack --type ctrl --strict <<<'{"offset":1}'
+  assert_failure 65
+}
+
+@test "meta: OUT records with string and numeric --key-field keys" {
+  cat >"$T/in" <<'EOF'
+{"event_id":"1000001","type":"event_data","offset":5}
+{"event_id":4000001,"type":"bet_offer_opened"}
+{"event_id":"Malmö \"FF\" \\ 日本","type":"x"}
+{"event_id":0}
+EOF
+  ora-rec pack --type out --key-field event_id --strict <"$T/in" >"$T/rec"
+  ora-rec unpack <"$T/rec" | cmp - "$T/in"
+  ora-rec unpack --meta <"$T/rec" >"$T/m"
+  run jq -r '.key' "$T/m"
+  assert_output - <<'EOF'
+1000001
+4000001
+Malmö "FF" \ 日本
+0
+EOF
+  run jq -c '[.type, .offset]' "$T/m"
+  assert_line -n 0 '["OUT",5]'
+  assert_line -n 1 '["OUT",null]'
+  # The key precedes the data in the payload; len counts both.
+  paste -d' ' <(jq -r '.len - (.key | utf8bytelength)' "$T/m") <(while IFS= read -r l; do printf '%s\n' "$(printf '%s' "$l" | wc -c)"; done <"$T/in") |
+    awk '$1 != $2 { bad = 1 } END { exit bad }'
+}
+
+@test "meta: OUT records without a usable key are skipped, fatal with --strict" {
+  local bad
+  for bad in '{"id":""}' '{"id":-1}' '{"id":1.5}' '{"id":null}' '{"id":[1]}' '{"other":1}' \
+    "{\"id\":\"$(printf 'k%.0s' {1..257})\"}"; do
+    run_split ora-rec pack --type out --key-field id <<<"$bad"
+    assert_success
+    assert_output ''
+    assert_regex "$stderr" 'warning: skipped line 1'
+    run_split ora-rec pack --type out --key-field id --strict <<<"$bad"
+    assert_failure 65
+  done
+  # 256 bytes is the longest key.
+  ora-rec pack --type out --key-field id --strict <<<"{\"id\":\"$(printf 'k%.0s' {1..256})\"}" | ora-rec unpack --meta | jq -e '.key | length == 256'
+}
+
+@test "meta: WIRE records from base64 lines keep their bytes and --conn" {
+  head -c 3000 /dev/urandom >"$T/bin"
+  split -b 700 "$T/bin" "$T/part."
+  for p in "$T"/part.*; do base64 -w0 "$p"; echo; done >"$T/in"
+  ora-rec pack --type wire --conn 42 --strict <"$T/in" >"$T/rec"
+  ora-rec unpack <"$T/rec" | cmp - "$T/in"
+  ora-rec unpack --meta <"$T/rec" >"$T/m"
+  run jq -s -e 'all(.[]; .type == "WIRE" and .conn == 42 and (.recv_ns > 0)) and (map(.len) == [700,700,700,700,200])' "$T/m"
+  assert_success
+  jq -r .data_base64 "$T/m" | base64 -d | cmp - "$T/bin"
+  run_split ora-rec pack --type wire --strict <<<'not*base64'
+  assert_failure 65
+}
+
+@test "meta: unpack --meta prints one valid JSON object per record, data verbatim" {
+  local f
+  for f in "$RFIX/golden.rec" "$RFIX/cases/concat.rec"; do
+    ora-rec unpack --meta <"$f" | jq -c . >/dev/null
+  done
+  ora-rec pack <"$FIXTURES/ora-messages.jsonl" | ora-rec unpack --meta >"$T/m"
+  [ "$(jq -c . "$T/m" | wc -l)" -eq 28 ]
+  # "data" holds the payload exactly as packed: cut it out of the line textually.
+  sed -E 's/^.*,"data"://; s/}$//' "$T/m" | cmp - "$FIXTURES/ora-messages.jsonl"
+}
+
+@test "meta: pack --meta refuses lines without a type or data, fatal with --strict" {
+  local bad
+  for bad in '{"data":{}}' '{"type":"NOPE","data":{}}' '{"type":"MSG"}' '{"type":"OUT","data":{}}' \
+    '{"type":"WIRE","data_base64":"@@@"}' '[1]' 'nope'; do
+    run_split ora-rec pack --meta <<<"$bad"
+    assert_success
+    assert_output ''
+    assert_regex "$stderr" 'skipped line 1'
+    run_split ora-rec pack --meta --strict <<<"$bad"
+    assert_failure 65
+  done
+}
+
+# ---- known bugs (reported; skipped unless ORA_TEST_KNOWN_BUGS=1) -----------
+
+@test "meta round trip: unpack --meta | pack --meta keeps real receive times (> 2^53 ns)" {
+  known_bug "pack --meta drops recv_ns/offset/actor_id above 2^53 (ora_json_u64 via double) and stamps the current time"
+  ora-rec pack --route <"$FIXTURES/ora-messages.jsonl" | ora-rec unpack --meta >"$T/m1"
+  ora-rec pack --meta --strict <"$T/m1" | ora-rec unpack --meta >"$T/m2"
+  diff -u "$T/m1" "$T/m2"
+}
+
+@test "meta round trip: 64-bit header fields survive exactly" {
+  known_bug "pack --meta rounds offset/actor_id > 2^53 through a double (9007199254740993 -> ...992) without an error"
+  echo '{"type":"MSG","recv_ns":18446744073709551615,"offset":9223372036854775807,"actor_id":9007199254740993,"data":{}}' >"$T/in"
+  ora-rec pack --meta --strict <"$T/in" | ora-rec unpack --meta >"$T/m"
+  # jq uses doubles: compare the text.
+  grep -q '"recv_ns":18446744073709551615,' "$T/m"
+  grep -q '"offset":9223372036854775807,' "$T/m"
+  grep -q '"actor_id":9007199254740993,' "$T/m"
+}
+
+@test "meta round trip: a record with recv_ns 0 (unknown) keeps 0" {
+  known_bug "unpack --meta omits recv_ns 0 and pack --meta then stamps the current time"
+  echo '{"type":"CTRL","recv_ns":0,"kind":"checkpoint","offset":5,"data":{"ctrl":"checkpoint","offset":5}}' |
+    ora-rec pack --meta --strict >"$T/a.rec"
+  ora-rec unpack --meta <"$T/a.rec" | ora-rec pack --meta --strict >"$T/b.rec"
+  cmp "$T/a.rec" "$T/b.rec"
+}
+
+@test "meta round trip: pack --meta keeps the payload bytes (numbers, escapes)" {
+  known_bug "pack --meta re-prints data with cJSON: 1.50 -> 1.5, \\u00e9 -> é, 12345678901234567890 -> 1.2345678901234567e+19"
+  printf '%s\n' '{"offset":1,"odds":1.50,"name":"\u00e9","id":12345678901234567890,"x":9007199254740993}' >"$T/in"
+  ora-rec pack <"$T/in" | ora-rec unpack --meta | ora-rec pack --meta --strict | ora-rec unpack >"$T/out"
+  cmp "$T/in" "$T/out"
+}
+
+@test "meta: pack --conn N sets the connection number of MSG records (man ora-rec: --conn)" {
+  known_bug "pack --conn is accepted but only applied to --type wire"
+  echo '{"offset":3,"x":1}' | ora-rec pack --conn 7 | ora-rec unpack --meta | jq -e '.conn == 7'
+}
+
+@test "meta: unpack --meta stays valid JSON for a payload with bytes after the JSON value" {
+  known_bug "pack accepts '{\"a\":1} xyz' (cJSON_ParseWithLength ignores trailing bytes) and unpack --meta prints it raw as data: invalid JSON"
+  printf '%s\n' '{"a":1} xyz' '{"a":1}{"b":2}' | ora-rec pack | ora-rec unpack --meta >"$T/m"
+  jq -c . "$T/m" >/dev/null
+}
