@@ -35,3 +35,8 @@ run_to_files() {
   "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || status=$?
   stderr=$(cat "$BATS_TEST_TMPDIR/err")
 }
+
+# stderr_has REGEX: some line of $stderr matches the extended REGEX.
+stderr_has() {
+  grep -qE -- "$1" <<<"$stderr" || fail "no stderr line matches /$1/ in: $stderr"
+}
