@@ -331,6 +331,8 @@ static int on_frames(conn_state *c)
         }
         if (c->sess.last_offset > st.last_offset)
             st.last_offset = c->sess.last_offset;
+        if (c->sess.flow != ORA_FLOW_NONE)
+            st.flow = c->sess.flow;
         ora_scmd cmd = {0, cfg.offerings, cfg.n_offerings, NULL, -1, NULL};
         switch (a.kind) {
         case ORA_A_NONE:
@@ -351,7 +353,6 @@ static int on_frames(conn_state *c)
             if (send_cmd(c, &cmd) < 0)
                 return END_NOMEM;
             emit_ctrl(ORA_C_FLOW, c->no, -1, ORA_FLOW_SNAPSHOT, "{\"ctrl\":\"flow\",\"flow\":\"snapshot\"}");
-            st.flow = ORA_FLOW_SNAPSHOT;
             log_info("connection %" PRIu32 ": snapshot requested", c->no);
             break;
         case ORA_A_SEND_REPLAY:
@@ -361,7 +362,6 @@ static int on_frames(conn_state *c)
                 return END_NOMEM;
             emit_ctrl(ORA_C_FLOW, c->no, a.offset, ORA_FLOW_REPLAY,
                       "{\"ctrl\":\"flow\",\"flow\":\"replay\",\"offset\":%" PRId64 "}", a.offset);
-            st.flow = ORA_FLOW_REPLAY;
             log_info("connection %" PRIu32 ": replay requested after offset %" PRId64, c->no, a.offset);
             break;
         case ORA_A_SEND_PONG:
@@ -583,8 +583,8 @@ static void parse_args(int argc, char **argv)
     cfg.checkpoint = cli_env("ORA_CHECKPOINT");
     if ((e = cli_env("ORA_PING_TIMEOUT")))
         cfg.ping_timeout = seconds_opt("ORA_PING_TIMEOUT", e, 0.1, 3600);
-    if ((e = cli_env("ORA_MAX_BUFFER")) && cli_parse_size(e, 1u << 20, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
-        usage_error("unable to parse ORA_MAX_BUFFER '%s': need bytes in [1M, 1T]", e);
+    if ((e = cli_env("ORA_MAX_BUFFER")) && cli_parse_size(e, 128u << 10, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
+        usage_error("unable to parse ORA_MAX_BUFFER '%s': need bytes in [128K, 1T]", e);
     int env_offerings = 0;
 
     int c;
@@ -609,8 +609,8 @@ static void parse_args(int argc, char **argv)
                 usage_error("unable to parse --max-attempts '%s': need a count in [0, 1000000]", optarg);
             break;
         case O_MAXBUF:
-            if (cli_parse_size(optarg, 1u << 20, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
-                usage_error("unable to parse --max-buffer '%s': need bytes in [1M, 1T]", optarg);
+            if (cli_parse_size(optarg, 128u << 10, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
+                usage_error("unable to parse --max-buffer '%s': need bytes in [128K, 1T]", optarg);
             break;
         case O_INSECURE: cfg.insecure_key_perms = 1; break;
         case 'o': cfg.out_path = optarg; break;
@@ -645,6 +645,35 @@ static void parse_args(int argc, char **argv)
         inet_pton(AF_INET6, cfg.verify_name, ip) != 1)
         usage_error("unable to use --verify-name '%s': need a host name, an address, "
                     "or *. and a name of two labels or more", cfg.verify_name);
+}
+
+/* After a token request failed at the network level: with TLS 1.3 a server
+ * refuses a client certificate only after the handshake, and libcurl then
+ * reports a mere closed connection. Probes the auth server with our own TLS
+ * client to tell; nonzero (and err describes it) when it refused us. */
+static int diagnose_auth(ora_tls_ctx *tls, char *err, size_t n)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL;
+    int rejected = 0;
+    if (u && curl_url_set(u, CURLUPART_URL, cfg.auth_url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        char h[256], why[256];
+        size_t hl = strlen(host);
+        if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']')
+            snprintf(h, sizeof h, "%.*s", (int)(hl - 2), host + 1);
+        else
+            snprintf(h, sizeof h, "%s", host);
+        if (ora_tls_probe(tls, h, port, h, cfg.connect_timeout, 1.0, why, sizeof why) == ORA_TLS_E_REJECTED) {
+            snprintf(err, n, "auth server %s: %s", cfg.auth_url, why);
+            rejected = 1;
+        }
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rejected;
 }
 
 /* Counts a failed attempt; gives up with 69 past --max-attempts. */
@@ -755,6 +784,8 @@ int main(int argc, char **argv)
                 code = ORA_EX_SOFTWARE;
                 break;
             }
+            if (ak == ORA_AUTH_E_NET && diagnose_auth(tls, err, sizeof err))
+                ak = ORA_AUTH_E_REJECTED;
             if (ak == ORA_AUTH_E_REJECTED || ak == ORA_AUTH_E_UNTRUSTED)
                 log_error("unable to fetch a token: %s", err);
             else

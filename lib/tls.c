@@ -274,9 +274,12 @@ ora_tls_ctx *ora_tls_ctx_new(const ora_tls_cfg *cfg, int *kind, char *err, size_
         goto fail;
     }
     if (!cfg->key || SSL_CTX_use_PrivateKey_file(t->ssl, cfg->key, SSL_FILETYPE_PEM) != 1) {
-        ssl_err(detail, sizeof detail);
-        snprintf(err, errlen, "unable to load private key %s: %s", cfg->key ? cfg->key : "(none)",
-                 detail[0] ? detail : "missing");
+        unsigned long e = ssl_err(detail, sizeof detail);
+        if (e && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
+            snprintf(err, errlen, "private key %s does not belong to certificate %s", cfg->key, cfg->cert);
+        else
+            snprintf(err, errlen, "unable to load private key %s: %s", cfg->key ? cfg->key : "(none)",
+                     detail[0] ? detail : "missing");
         goto fail;
     }
     if (SSL_CTX_check_private_key(t->ssl) != 1) {
@@ -383,9 +386,53 @@ static int tcp_connect(const char *host, const char *port, double deadline,
     return fd;
 }
 
+static int tls_connect(ora_tls_ctx *t, const char *host, const char *port, const char *name,
+                       double timeout, const volatile sig_atomic_t *cancel, ora_tls_conn **out,
+                       char *err, size_t errlen);
+
 int ora_tls_connect(ora_tls_ctx *t, const char *host, const char *port, double timeout,
                     const volatile sig_atomic_t *cancel, ora_tls_conn **out,
                     char *err, size_t errlen)
+{
+    return tls_connect(t, host, port, t->verify_name, timeout, cancel, out, err, errlen);
+}
+
+int ora_tls_probe(ora_tls_ctx *t, const char *host, const char *port, const char *name,
+                  double timeout, double wait, char *err, size_t errlen)
+{
+    ora_tls_conn *c = NULL;
+    int kind = tls_connect(t, host, port, name, timeout, NULL, &c, err, errlen);
+    if (kind != ORA_TLS_OK)
+        return kind;
+    double deadline = now() + wait;
+    char buf[256];
+    snprintf(err, errlen, "no answer");
+    for (;;) {
+        ssize_t k = ora_tls_read(c, buf, sizeof buf);
+        if (k > 0) {
+            snprintf(err, errlen, "the server answered");
+            break;
+        }
+        if (k == 0) {
+            kind = ORA_TLS_E_NET;
+            snprintf(err, errlen, "connection closed by the server");
+            break;
+        }
+        if (k == ORA_TLS_ERROR) {
+            kind = c->kind;
+            snprintf(err, errlen, "%s", c->err);
+            break;
+        }
+        if (wait_fd(c->fd, ora_tls_read_events(c), deadline, NULL) != 1)
+            break;
+    }
+    ora_tls_close(c);
+    return kind;
+}
+
+static int tls_connect(ora_tls_ctx *t, const char *host, const char *port, const char *name,
+                       double timeout, const volatile sig_atomic_t *cancel, ora_tls_conn **out,
+                       char *err, size_t errlen)
 {
     *out = NULL;
     double deadline = now() + timeout;
@@ -401,12 +448,11 @@ int ora_tls_connect(ora_tls_ctx *t, const char *host, const char *port, double t
         return ORA_TLS_E_NOMEM;
     }
     c->fd = fd;
-    c->pattern = t->verify_name ? t->verify_name : host;
+    c->pattern = name ? name : host;
     SSL_set_app_data(c->ssl, c);
     SSL_set_fd(c->ssl, fd);
     /* SNI: the name we want, never an IP address nor a pattern. */
-    const char *sni = t->verify_name && !has_wildcard(t->verify_name) && !is_ip(t->verify_name)
-                          ? t->verify_name : (!is_ip(host) ? host : NULL);
+    const char *sni = name && !has_wildcard(name) && !is_ip(name) ? name : (!is_ip(host) ? host : NULL);
     if (sni)
         SSL_set_tlsext_host_name(c->ssl, sni);
     if (!has_wildcard(c->pattern)) {

@@ -52,6 +52,17 @@ int ora_tls_connect(ora_tls_ctx *ctx, const char *host, const char *port, double
                     const volatile sig_atomic_t *cancel, ora_tls_conn **out,
                     char *err, size_t errlen);
 
+/* A diagnosis, for a server that closed a connection (of another client,
+ * such as libcurl) without saying why: connects to host:port as
+ * ora_tls_connect() does, but verifying the server against name (NULL: the
+ * host) instead of the context's --verify-name, then waits up to wait
+ * seconds for the server's first bytes. Returns ORA_TLS_E_REJECTED (with
+ * TLS 1.3 a refused client certificate is only told after the handshake),
+ * another failure kind, or ORA_TLS_OK when nothing went wrong in that time;
+ * err describes it. */
+int ora_tls_probe(ora_tls_ctx *ctx, const char *host, const char *port, const char *name,
+                  double timeout, double wait, char *err, size_t errlen);
+
 #define ORA_TLS_AGAIN (-1)  /* would block: poll fd for ora_tls_*_events() */
 #define ORA_TLS_ERROR (-2)  /* failed: ora_tls_error(), ora_tls_error_kind() */
 

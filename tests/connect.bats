@@ -1,0 +1,500 @@
+#!/usr/bin/env bats
+# ora-connect against ora-sim (issue 5, item 8): sessions, replay, faults,
+# certificates, a stalled downstream, --once, configuration errors.
+# The long "done means" run is gated by ORA_LONG_TESTS=1 (tests/connect-long.bats).
+
+load helper
+load lib/sim
+load lib/connect
+
+setup_file() {
+  pki_setup "$BATS_FILE_TMPDIR/pki"
+}
+
+setup() {
+  cd "$BATS_TEST_TMPDIR"
+  BG=()
+}
+
+teardown() {
+  local p
+  for p in "${BG[@]}"; do kill -TERM "$p" 2>/dev/null; kill -CONT "$p" 2>/dev/null; done
+  for p in "${BG[@]}"; do wait "$p" 2>/dev/null; done
+  sim_stop || true
+}
+
+# The sim with its initial model only (no realtime messages): a finite log.
+sim_fixed() {
+  sim_start --rate 0 --events "${EVENTS:-40}" --ping-interval 0.2 "$@"
+  conn_init
+}
+
+# ---- sessions ---------------------------------------------------------------
+
+@test "--once from checkpoint 0 gives exactly the messages of ora-sim --log, then exits 0" {
+  sim_fixed
+  echo 0 >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
+  assert_success
+  [[ $stderr == *"caught up at offset"* ]]
+  messages out.rec >msgs.jsonl
+  run exactly "$SIM_LOG" msgs.jsonl
+  assert_success
+  # CTRL: connected first, replay from 0, caught_up, disconnected last.
+  run ctrls out.rec
+  assert_line --index 0 '{"ctrl":"connected","conn":1}'
+  assert_line --index 1 '{"ctrl":"flow","flow":"replay","offset":0}'
+  assert_line --index 2 --regexp '^\{"ctrl":"caught_up","offset":[0-9]+\}$'
+  assert_line --index 3 '{"ctrl":"disconnected","conn":1,"reason":"caught_up"}'
+  # The WIRE records carry the connection number and a receive time.
+  run bash -c "ora-rec unpack --meta -i out.rec 2>/dev/null | jq -r 'select(.type==\"WIRE\") | \"\\(.conn) \\(.recv_ns > 1700000000000000000)\"' | sort -u"
+  assert_output "1 true"
+}
+
+@test "realtime session: messages flow until SIGTERM, which drains and exits 0" {
+  sim_start --rate 2000 --max-messages 1500 --events 20 --ping-interval 0.2
+  conn_init
+  echo 0 >ckpt
+  ora-connect "${CONN[@]}" --checkpoint ckpt -o out.rec 2>err &
+  BG+=($!)
+  local pid=$!
+  # The log is complete once the model's start plus 1500 messages are there.
+  local n0
+  n0=$(sed -n 's/.*head offset \([0-9]*\).*/\1/p' "$SIM_ERR" | head -1)
+  wait_lines "$SIM_LOG" $((n0 + 1500))
+  wait_grep err 20 "realtime"
+  sleep 0.5
+  kill -TERM "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 0 ]
+  messages out.rec >msgs.jsonl
+  run exactly "$SIM_LOG" msgs.jsonl
+  assert_success
+  run ctrls out.rec
+  assert_line --index -1 '{"ctrl":"disconnected","conn":1,"reason":"shutdown"}'
+  grep -q "summary: 1 connections, 0 reconnects" err
+  grep -Eq "[1-9][0-9]* pongs" err
+}
+
+@test "replay from a checkpoint W: every message after W, none at or before W" {
+  sim_fixed
+  local w
+  w=$(jq -s 'map(.offset) | max / 2 | floor' "$SIM_LOG")
+  echo "$w" >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
+  assert_success
+  [[ $stderr == *"replay requested after offset $w"* ]]
+  messages out.rec >msgs.jsonl
+  run exactly "$SIM_LOG" msgs.jsonl "$w"
+  assert_success
+  run ctrls out.rec
+  assert_line --index 1 "{\"ctrl\":\"flow\",\"flow\":\"replay\",\"offset\":$w}"
+}
+
+@test "no checkpoint file: snapshot, then replay to the head" {
+  sim_fixed
+  run_split ora-connect "${CONN[@]}" --checkpoint missing --once -o out.rec
+  assert_success
+  [[ $stderr == *"no checkpoint in missing yet"* ]]
+  run ctrls out.rec
+  assert_line --index 1 '{"ctrl":"flow","flow":"snapshot"}'
+  wire_decode out.rec >frames.jsonl
+  grep -q SESSION_SNAPSHOT_COMPLETED frames.jsonl
+  grep -q SESSION_REPLAY_COMPLETED frames.jsonl
+  messages out.rec >msgs.jsonl
+  [ "$(grep -c '"offset"' msgs.jsonl)" -gt 10 ]
+}
+
+@test "OFFSET_TOO_OLD: asks for a snapshot on the same connection" {
+  sim_fixed --offset-too-old
+  echo 5 >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
+  assert_success
+  [[ $stderr == *"OFFSET_TOO_OLD: the checkpoint is older than the server's log; asking for a snapshot"* ]]
+  run ctrls out.rec
+  assert_line --index 1 '{"ctrl":"flow","flow":"replay","offset":5}'
+  assert_line --index 2 '{"ctrl":"flow","flow":"snapshot"}'
+  refute_output --partial '"conn":2'
+  wire_decode out.rec >frames.jsonl
+  grep -q OFFSET_TOO_OLD frames.jsonl
+  grep -q SESSION_SNAPSHOT_COMPLETED frames.jsonl
+}
+
+@test "INVALID_TOKEN: a new JWT on a new connection, nothing missing" {
+  sim_fixed --reject-token --fault-once
+  echo 0 >ckpt
+  ORA_LOG=debug run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
+  assert_success
+  [[ $stderr == *"INVALID_TOKEN"*"reconnecting with a new one"* ]]
+  [ "$(grep -c 'fetched a token' <<<"$stderr")" -eq 2 ]
+  run ctrls out.rec
+  assert_line '{"ctrl":"disconnected","conn":1,"reason":"invalid_token"}'
+  assert_line '{"ctrl":"connected","conn":2}'
+  messages out.rec >msgs.jsonl
+  run exactly "$SIM_LOG" msgs.jsonl
+  assert_success
+}
+
+@test "INVALID_TOKEN in mid-stream: reconnects and replays, nothing missing" {
+  EVENTS=60 sim_fixed --invalid-token-after 150 --fault-once
+  echo 0 >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
+  assert_success
+  run ctrls out.rec
+  assert_line '{"ctrl":"disconnected","conn":1,"reason":"invalid_token"}'
+  messages out.rec >msgs.jsonl
+  run covers "$SIM_LOG" msgs.jsonl
+  assert_success
+}
+
+@test "the secrets never reach the logs, even at debug level" {
+  sim_fixed
+  sim_token tok
+  [ -s tok ]
+  echo 0 >ckpt
+  ORA_LOG=debug run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
+  assert_success
+  # Every JWT starts with base64url('{"'); none, nor the key, may be printed.
+  [[ $stderr != *eyJ* ]]
+  [[ $stderr != *"PRIVATE KEY"* ]]
+  [[ $stderr != *"$(sed -n 2p "$PKI_DIR/client.key" | cut -c1-20)"* ]]
+}
+
+# ---- faults ------------------------------------------------------------------
+
+@test "server drops the connection: reconnect with backoff, replay, nothing missing" {
+  EVENTS=60 sim_fixed --drop-after-msgs 200 --fault-once
+  echo 0 >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
+  assert_success
+  [[ $stderr == *"connection 1: closed by the server"* || $stderr == *"connection 1: 127.0.0.1 port"* ]]
+  [[ $stderr == *"reconnecting in"* ]]
+  run ctrls out.rec
+  assert_line '{"ctrl":"disconnected","conn":1,"reason":"network"}'
+  assert_line '{"ctrl":"connected","conn":2}'
+  messages out.rec >msgs.jsonl
+  run covers "$SIM_LOG" msgs.jsonl
+  assert_success
+}
+
+@test "server cuts a gzip member in the middle: reconnect, nothing missing" {
+  EVENTS=60 sim_fixed --drop-after-bytes 5000 --fault-once
+  echo 0 >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
+  assert_success
+  run ctrls out.rec
+  assert_line '{"ctrl":"connected","conn":2}'
+  messages out.rec >msgs.jsonl
+  run covers "$SIM_LOG" msgs.jsonl
+  assert_success
+}
+
+@test "corrupt gzip member: reported, reconnect, nothing missing" {
+  EVENTS=60 sim_fixed --corrupt-after 100 --fault-once
+  echo 0 >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
+  assert_success
+  [[ $stderr == *"undecodable stream from the server"* ]]
+  run ctrls out.rec
+  assert_line '{"ctrl":"disconnected","conn":1,"reason":"corrupt_stream"}'
+  messages out.rec >msgs.jsonl
+  run covers "$SIM_LOG" msgs.jsonl
+  assert_success
+}
+
+@test "stale connection (no ping within --ping-timeout): reconnect, nothing missing" {
+  EVENTS=60 sim_fixed --stall-after 100 --fault-once
+  echo 0 >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once --ping-timeout 1 -o out.rec
+  assert_success
+  [[ $stderr == *"no SESSION_PING for 1 s: stale connection"* ]]
+  run ctrls out.rec
+  assert_line '{"ctrl":"disconnected","conn":1,"reason":"stale"}'
+  messages out.rec >msgs.jsonl
+  run covers "$SIM_LOG" msgs.jsonl
+  assert_success
+}
+
+@test "token endpoint fails (HTTP 503) and the port refuses at first: retries until it works" {
+  sim_fixed --auth-fail 2 --refuse-for 1
+  echo 0 >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
+  assert_success
+  [[ $stderr == *"HTTP 503"* ]]
+  messages out.rec >msgs.jsonl
+  run exactly "$SIM_LOG" msgs.jsonl
+  assert_success
+}
+
+@test "--max-attempts: gives up with 69 when nothing listens" {
+  local port
+  port=$(free_port)
+  run_split ora-connect --auth-url "https://127.0.0.1:$port/auth" --host 127.0.0.1 --port "$port" \
+    --cert "$PKI_DIR/client.pem" --key "$PKI_DIR/client.key" --cacert "$PKI_DIR/ca.pem" \
+    --offering offering-se --backoff-min 0.01 --backoff-max 0.02 --max-attempts 3
+  assert_failure 69
+  [ "$(grep -c 'unable to fetch a token' <<<"$stderr")" -eq 3 ]
+  [[ $stderr == *"giving up after 3 failed attempts"* ]]
+  [ -z "$output" ]
+}
+
+# ---- a slow downstream -------------------------------------------------------
+
+@test "downstream stalled past --max-buffer: disconnect, drain, catch up, nothing lost" {
+  # About 300 KB of stream against a 64 KB pipe and a 128 KB buffer.
+  EVENTS=400 sim_fixed --level 1
+  echo 0 >ckpt
+  mkfifo pipe
+  ora-connect "${CONN[@]}" --checkpoint ckpt --once --max-buffer 128K >pipe 2>err &
+  local pid=$!
+  BG+=($pid)
+  exec 7<pipe                          # holds the read end open, reads nothing yet
+  wait_grep err 20 "downstream stalled"
+  cat <&7 >out.rec
+  exec 7<&-
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 0 ]
+  run ctrls out.rec
+  assert_line '{"ctrl":"disconnected","conn":1,"reason":"buffer_full"}'
+  assert_line '{"ctrl":"connected","conn":2}'
+  grep -q "waiting for downstream to take" err
+  messages out.rec >msgs.jsonl
+  run covers "$SIM_LOG" msgs.jsonl
+  assert_success
+}
+
+@test "pings are answered while downstream is stopped (within the buffer)" {
+  sim_start --rate 500 --events 20 --ping-interval 0.2 --pong-timeout 1
+  conn_init
+  mkfifo pipe
+  cat pipe >out.rec &
+  local reader=$!
+  BG+=($reader)
+  ora-connect "${CONN[@]}" --ping-timeout 2 >pipe 2>err &
+  local pid=$!
+  BG+=($pid)
+  wait_grep err 20 "realtime"
+  kill -STOP "$reader"
+  sleep 4                       # 20 pings, 4 pong timeouts, 2 ping timeouts long
+  kill -CONT "$reader"
+  sleep 0.5
+  kill -TERM "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 0 ]
+  wait "$reader"
+  grep -q "summary: 1 connections, 0 reconnects" err
+  ! grep -q "no pong within" "$SIM_ERR"
+  run ctrls out.rec
+  assert_line --index -1 '{"ctrl":"disconnected","conn":1,"reason":"shutdown"}'
+}
+
+@test "a closed stdout is an I/O error: exit 74" {
+  sim_fixed
+  echo 0 >ckpt
+  run bash -c 'ora-connect "$@" --checkpoint ckpt --once 2>err | head -c 10 >/dev/null; echo "${PIPESTATUS[0]}"' _ "${CONN[@]}"
+  assert_output 74
+  grep -q "unable to write to stdout" err
+}
+
+# ---- certificates ------------------------------------------------------------
+
+@test "--verify-name: the certificate's names and wildcards are accepted" {
+  sim_fixed
+  local name
+  for name in localhost ora-sim.test x.ora-sim.test '*.ora-sim.test' 127.0.0.1; do
+    run_split ora-connect "${CONN[@]}" --verify-name "$name" --once -o out.rec
+    assert_success
+  done
+}
+
+@test "--verify-name: a wrong host name is refused" {
+  sim_fixed
+  local name
+  for name in '*.kambi.com' wrong.example a.b.ora-sim.test ora-sim.tes 127.0.0.2; do
+    run_split ora-connect "${CONN[@]}" --verify-name "$name" --once --max-attempts 1 -o out.rec
+    assert_failure 69
+    [[ $stderr == *"server certificate does not match $name"* ]]
+  done
+}
+
+@test "--verify-name: malformed patterns are usage errors" {
+  sim_fixed
+  local name
+  for name in '*' '*.com' 'a*.ora-sim.test' 'x.*.test' '' 'a..b'; do
+    run_split ora-connect "${CONN[@]}" --verify-name "$name" --once
+    assert_failure 64
+  done
+}
+
+@test "an untrusted server certificate is refused (token server and ORA server)" {
+  sim_fixed
+  # The token server, checked against a CA that did not sign it.
+  run_split ora-connect "${CONN[@]}" --cacert "$PKI_DIR/untrusted-ca.pem" --once --max-attempts 1
+  assert_failure 69
+  [[ $stderr == *"auth server https://127.0.0.1:$SIM_AUTH_PORT/auth not trusted"* ]]
+  # The ORA server: a TLS server whose certificate comes from the untrusted CA.
+  local port
+  port=$(free_port)
+  openssl s_server -quiet -accept "127.0.0.1:$port" -cert "$PKI_DIR/untrusted-client.pem" \
+    -key "$PKI_DIR/untrusted-client.key" </dev/null >/dev/null 2>&1 &
+  BG+=($!)
+  wait_port "$port"
+  run_split ora-connect "${CONN[@]}" --port "$port" --once --max-attempts 1
+  assert_failure 69
+  [[ $stderr == *"unable to connect to 127.0.0.1 port $port: server certificate not trusted"* ]]
+}
+
+@test "an untrusted client certificate refused by the servers is reported clearly" {
+  sim_fixed
+  cp "$PKI_DIR"/untrusted-client.* .
+  # The token server refuses it...
+  run_split ora-connect "${CONN[@]}" --cert untrusted-client.pem --key untrusted-client.key --once --max-attempts 1
+  assert_failure 69
+  [[ $stderr == *"refused our client certificate"* ]] || { echo "$stderr"; false; }
+  # ...and so does the ORA server, given a valid token from a stand-in.
+  sim_token tok
+  local port
+  port=$(free_port)
+  python3 - "$port" "$PKI_DIR" tok <<'PY' &
+import http.server, ssl, sys
+port, pki, tok = int(sys.argv[1]), sys.argv[2], open(sys.argv[3], "rb").read()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", str(len(tok))); self.end_headers()
+        self.wfile.write(tok)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", port), H)
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(pki + "/server.pem", pki + "/server.key")
+s.socket = c.wrap_socket(s.socket, server_side=True)
+s.serve_forever()
+PY
+  BG+=($!)
+  wait_port "$port"
+  run_split ora-connect "${CONN[@]}" --auth-url "https://127.0.0.1:$port/auth" \
+    --cert untrusted-client.pem --key untrusted-client.key --once --max-attempts 1
+  assert_failure 69
+  [[ $stderr == *"127.0.0.1 port $SIM_PORT: the server refused our client certificate"* ]]
+}
+
+# ---- configuration -----------------------------------------------------------
+
+@test "a key file readable by others is refused (78) unless --insecure-key-perms" {
+  sim_fixed
+  cp "$PKI_DIR/client.key" k.pem
+  chmod 640 k.pem
+  run_split ora-connect "${CONN[@]}" --key k.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to use private key k.pem: it is accessible by group or others (mode 0640)"* ]]
+  run_split ora-connect "${CONN[@]}" --key k.pem --once --insecure-key-perms -o out.rec
+  assert_success
+}
+
+@test "unusable certificate, key or CA files exit 78 naming the file" {
+  sim_fixed
+  echo junk >bad.pem
+  chmod 600 bad.pem
+  run_split ora-connect "${CONN[@]}" --cert bad.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to load client certificate bad.pem"* ]]
+  run_split ora-connect "${CONN[@]}" --key bad.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to load private key bad.pem"* ]]
+  run_split ora-connect "${CONN[@]}" --cacert bad.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to load CA file bad.pem"* ]]
+  run_split ora-connect "${CONN[@]}" --key "$PKI_DIR/server.key" --once
+  assert_failure 78
+  [[ $stderr == *"does not belong to certificate"* ]]
+  run_split ora-connect "${CONN[@]}" --key nonexistent.key --once
+  assert_failure 78
+  [[ $stderr == *"unable to use private key nonexistent.key: No such file"* ]]
+}
+
+@test "INVALID_OFFERING and INVALID_PROTOCOL_VERSION... : exit 78 naming the code" {
+  sim_fixed
+  run_split ora-connect "${CONN[@]}" --offering no-such-offering --once -o out.rec
+  assert_failure 78
+  [[ $stderr == *"the server answered INVALID_OFFERING"* ]]
+  run ctrls out.rec
+  assert_line '{"ctrl":"disconnected","conn":1,"reason":"session_error"}'
+}
+
+@test "a checkpoint file that is not an offset exits 78" {
+  sim_fixed
+  echo "12abc" >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once
+  assert_failure 78
+  [[ $stderr == *"unable to read checkpoint ckpt"* ]]
+  : >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once
+  assert_failure 78
+}
+
+@test "usage errors exit 64 with one line; --help and --version exit 0" {
+  run_split ora-connect --host x
+  assert_failure 64
+  [ "$(wc -l <<<"$stderr")" -eq 1 ]
+  [[ $stderr == "ora-connect: error: unable to start: --auth-url is required" ]]
+  local base=(--auth-url https://x/ --host x --cert c --key k --cacert a --offering o)
+  run_split ora-connect "${base[@]}" --port 0
+  assert_failure 64
+  run_split ora-connect "${base[@]}" --port 70000
+  assert_failure 64
+  run_split ora-connect "${base[@]}" --port 1 --ping-timeout -1
+  assert_failure 64
+  run_split ora-connect "${base[@]}" --port 1 --max-buffer 10
+  assert_failure 64
+  run_split ora-connect "${base[@]}" --port 1 --backoff-min 5 --backoff-max 1
+  assert_failure 64
+  run_split ora-connect "${base[@]}" --port 1 extra
+  assert_failure 64
+  run_split ora-connect "${base[@]}" --port 1 --bogus
+  assert_failure 64
+  run_split ora-connect --auth-url https://x/ --host x --port 1 --cert c --key k --cacert a
+  assert_failure 64
+  [[ $stderr == *"at least one --offering"* ]]
+  run ora-connect --help
+  assert_success
+  assert_line --index 0 --partial "usage: ora-connect --auth-url URL"
+  run ora-connect --version
+  assert_success
+}
+
+@test "--help names every option of the man page's SYNOPSIS" {
+  local opt
+  run ora-connect --help
+  for opt in $(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$TOP/man/ora-connect.1" |
+               sed -n 's/.*Fl Fl \([a-z-]*\).*/\1/p' | sort -u); do
+    [[ $output == *"--$opt"* ]] || { echo "--$opt missing from --help"; return 1; }
+  done
+}
+
+@test "options come from ORA_* environment variables; flags win" {
+  sim_fixed
+  echo 0 >ckpt
+  ORA_AUTH_URL=$SIM_AUTH_URL ORA_HOST=127.0.0.1 ORA_PORT=1 ORA_CERT=$PKI_DIR/client.pem \
+    ORA_KEY=$PKI_DIR/client.key ORA_CACERT=$PKI_DIR/ca.pem ORA_OFFERINGS=offering-se,offering-gb \
+    ORA_CHECKPOINT=ckpt run_split ora-connect --port "$SIM_PORT" --once -o out.rec
+  assert_success
+  [[ $stderr == *"replay requested after offset 0"* ]]
+  messages out.rec >msgs.jsonl
+  run exactly "$SIM_LOG" msgs.jsonl
+  assert_success
+}
+
+@test "the man page's EXAMPLES run" {
+  sim_fixed
+  load lib/man
+  export ORA_AUTH_URL=$SIM_AUTH_URL ORA_HOST=127.0.0.1 ORA_PORT=$SIM_PORT \
+    ORA_CERT=$PKI_DIR/client.pem ORA_KEY=$PKI_DIR/client.key ORA_CACERT=$PKI_DIR/ca.pem
+  man_examples "$TOP/man/ora-connect.1" >examples.sh
+  [ -s examples.sh ]
+  run bash -e examples.sh
+  assert_success
+  [ -s messages.jsonl ]
+  [ -s stream.rec ]
+  [[ $output == *CTRL*connected* ]]
+}
