@@ -1,0 +1,1028 @@
+/* sim_model.c: the offering model of ora-sim (see sim_model.h). */
+#include "sim_model.h"
+#include "buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- random numbers: xoshiro256** seeded by splitmix64 ----------------- */
+
+typedef struct rng { uint64_t s[4]; } rng;
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void rng_seed(rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t rng_next(rng *r)
+{
+    uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t; s[3] = rotl(s[3], 45);
+    return res;
+}
+
+static uint32_t below(rng *r, uint32_t n) { return n ? (uint32_t)(rng_next(r) % n) : 0; }
+static double unit(rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+static int chance(rng *r, double p) { return unit(r) < p; }
+
+/* ---- static tables -------------------------------------------------------- */
+
+const char *const sim_offerings[] = {"offering-se", "offering-dk", "offering-gb", "offering-us"};
+const size_t sim_n_offerings = 4;
+
+int sim_offering_known(const char *name)
+{
+    for (size_t i = 0; i < sim_n_offerings; i++)
+        if (strcmp(name, sim_offerings[i]) == 0)
+            return 1;
+    return 0;
+}
+
+enum { NTEAMS = 10 };
+static const struct sport {
+    const char *name, *ptype, *suffix;
+    int64_t group_id[2];
+    const char *group_name[2];
+    const char *team[NTEAMS];
+    int period_len, periods;
+    const char *period_fmt;
+    int max_goal;
+} sports[] = {
+    {"FOOTBALL", "TEAM", " FC", {2000051, 2000052}, {"Premier League", "Allsvenskan"},
+     {"Arsenal", "Chelsea", "Liverpool", "Everton", "Brighton", "Fulham", "Malmo", "AIK",
+      "Hammarby", "Djurgarden"}, 45, 2, "Half %d", 1},
+    {"BASKETBALL", "TEAM", " BC", {2000101, 2000102}, {"NBA", "EuroLeague"},
+     {"Celtics", "Lakers", "Bulls", "Knicks", "Heat", "Real Madrid", "Fenerbahce", "Olympiacos",
+      "Panathinaikos", "Barcelona"}, 12, 4, "Q%d", 3},
+    {"ICE_HOCKEY", "TEAM", " HC", {2000151, 2000152}, {"NHL", "SHL"},
+     {"Rangers", "Bruins", "Oilers", "Maple Leafs", "Canucks", "Frolunda", "Farjestad", "Lulea",
+      "Skelleftea", "Rogle"}, 20, 3, "P%d", 1},
+    {"TENNIS", "PERSON", " Jr", {2000201, 2000202}, {"ATP Finals", "WTA Finals"},
+     {"Sinner", "Alcaraz", "Zverev", "Medvedev", "Rune", "Swiatek", "Sabalenka", "Gauff",
+      "Rybakina", "Pegula"}, 40, 3, "Set %d", 1},
+};
+enum { NSPORTS = sizeof sports / sizeof sports[0] };
+
+static const struct crit {
+    int64_t id;
+    const char *label;
+    int n;
+    const char *labels[3];
+    int weight;
+} crits[] = {
+    {1001159512, "Handicap", 2, {"1", "2", NULL}, 4},
+    {1001159732, "Full Time incl. Overtime", 3, {"1", "X", "2"}, 4},
+    {1001159509, "Total Points", 2, {"Over", "Under", NULL}, 4},
+    {1001159858, "Full Time", 3, {"1", "X", "2"}, 2},
+    {1001159926, "Double Chance", 3, {"1X", "12", "X2"}, 1},
+    {1001160024, "Both Teams To Score", 2, {"Yes", "No", NULL}, 1},
+    {1001159633, "Half Time", 3, {"1", "X", "2"}, 1},
+    {1001568620, "Draw No Bet", 2, {"1", "2", NULL}, 1},
+};
+enum { NCRITS = sizeof crits / sizeof crits[0] };
+
+/* Odds layouts: which offerings share a price. */
+static const struct layout { int n; const char *groups[3]; } layouts[] = {
+    {1, {"[\"offering-se\",\"offering-dk\",\"offering-gb\",\"offering-us\"]"}},
+    {2, {"[\"offering-se\",\"offering-dk\"]", "[\"offering-gb\",\"offering-us\"]"}},
+    {3, {"[\"offering-se\",\"offering-dk\"]", "[\"offering-gb\"]", "[\"offering-us\"]"}},
+};
+
+static const char *const line_types[] = {"[\"MAIN_LINE\"]", "[\"ALTERNATE_LINE\"]",
+                                         "[\"MAIN_LINE\",\"ALTERNATE_LINE\"]"};
+static const char *const offer_tags[] = {"[\"OFFERED_PREMATCH\"]",
+                                         "[\"OFFERED_PREMATCH\",\"OFFERED_LIVE\"]",
+                                         "[\"OFFERED_LIVE\"]"};
+static const char *const event_tags[] = {"[\"MATCH\"]", "[\"MATCH\",\"LIVE\"]",
+                                         "[\"MATCH\",\"STREAMED\"]"};
+enum { EV_NOT_STARTED, EV_STARTED, EV_FINISHED };
+static const char *const ev_status[] = {"NOT_STARTED", "STARTED", "FINISHED"};
+enum { OF_OPEN, OF_SUSPENDED, OF_CLOSED };
+static const char *const of_status[] = {"OPEN", "SUSPENDED", "CLOSED"};
+static const char *const cashout[] = {"ENABLED", "DISABLED"};
+
+/* ---- the model -------------------------------------------------------------- */
+
+typedef struct outcome {
+    int64_t id;
+    uint8_t label, status, cashout;
+    uint32_t odds[3];            /* hundredths, per layout group */
+} outcome;
+
+typedef struct offer {
+    int64_t id;
+    uint32_t ev;                 /* event slot */
+    uint8_t crit, line, tags, status, cashout, layout, n_out, alive;
+    outcome out[3];
+    uint64_t offset;
+    uint32_t pos;                /* index in of_alive */
+} offer;
+
+typedef struct event {
+    int64_t id, starts;
+    uint8_t sport, group, home, away, status, tags, cashout, renamed, alive;
+    uint16_t sh, sa, minute, second;
+    uint8_t running;
+    uint64_t offset;
+    uint32_t pos;                /* index in ev_alive */
+} event;
+
+enum op { OP_ADD_EVENT, OP_ADD_OFFER, OP_READD_OFFER, OP_DEL_OFFER, OP_DEL_EVENT };
+#define NEW_SLOT UINT32_MAX
+typedef struct script_op { uint8_t op; uint32_t a; } script_op;
+
+typedef struct held { uint64_t offset; char *json; size_t len; int left; } held;
+
+struct sim_model {
+    sim_model_opts o;
+    rng r, rr;                   /* model; reorder decisions */
+    event *ev; size_t nev, capev;
+    offer *of; size_t nof, capof;
+    uint32_t *ev_alive; size_t n_ev_alive;
+    uint32_t *of_alive; size_t n_of_alive;
+    int64_t next_ev_id, next_of_id, next_out_id;
+    uint64_t head, steps;
+    script_op *script; size_t s_head, s_len, s_cap;
+    held *held; size_t nheld, capheld;
+    int focus;                   /* 0 none, 1 event, 2 offer */
+    uint32_t focus_slot;
+    int focus_left;
+    int oom;
+    ora_buf msg;
+};
+
+static void P(sim_model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+#include <stdio.h>
+static void P(sim_model *m, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp || ora_buf_append(&m->msg, tmp, (size_t)n) < 0)
+        m->oom = 1;
+}
+
+static void S(sim_model *m, const char *s)
+{
+    if (ora_buf_append(&m->msg, s, strlen(s)) < 0)
+        m->oom = 1;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 64;
+    while (nc < need)
+        nc *= 2;
+    void *q = realloc(*p, nc * elem);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+sim_model *sim_model_new(const sim_model_opts *opts)
+{
+    sim_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->o = *opts;
+    if (m->o.offers_max < m->o.offers_min)
+        m->o.offers_max = m->o.offers_min;
+    rng_seed(&m->r, opts->seed);
+    rng_seed(&m->rr, opts->seed ^ 0x5eedf00dcafe1234ull);
+    m->next_ev_id = 1000001;
+    m->next_of_id = 5000001;
+    m->next_out_id = 6000001;
+    return m;
+}
+
+void sim_model_free(sim_model *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nheld; i++)
+        free(m->held[i].json);
+    free(m->held);
+    free(m->ev);
+    free(m->of);
+    free(m->ev_alive);
+    free(m->of_alive);
+    free(m->script);
+    ora_buf_free(&m->msg);
+    free(m);
+}
+
+uint64_t sim_model_head(const sim_model *m) { return m->head; }
+size_t sim_model_held(const sim_model *m) { return m->nheld; }
+size_t sim_model_events(const sim_model *m) { return m->n_ev_alive; }
+size_t sim_model_offers(const sim_model *m) { return m->n_of_alive; }
+
+/* ---- JSON writers --------------------------------------------------------- */
+
+static void w_time(sim_model *m, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char s[40];
+    gmtime_r(&tt, &tm);
+    strftime(s, sizeof s, "\"%Y-%m-%dT%H:%M:%SZ\"", &tm);
+    S(m, s);
+}
+
+static void w_team(sim_model *m, const event *e, int home)
+{
+    const struct sport *sp = &sports[e->sport];
+    int t = home ? e->home : e->away;
+    P(m, "{\"id\":%lld,\"name\":\"%s%s\",\"type\":\"%s\",\"home\":%s}",
+      (long long)(3000001 + e->sport * 100 + t), sp->team[t],
+      (home && e->renamed) ? sp->suffix : "", sp->ptype, home ? "true" : "false");
+}
+
+static void w_participants(sim_model *m, const event *e)
+{
+    S(m, "[");
+    w_team(m, e, 1);
+    S(m, ",");
+    w_team(m, e, 0);
+    S(m, "]");
+}
+
+static void w_event(sim_model *m, const event *e)
+{
+    const struct sport *sp = &sports[e->sport];
+    P(m, "{\"id\":%lld,\"name\":\"%s - %s\",\"group\":{\"id\":%lld,\"name\":\"%s\"},\"sport\":\"%s\",\"startsAt\":",
+      (long long)e->id, sp->team[e->home], sp->team[e->away], (long long)sp->group_id[e->group],
+      sp->group_name[e->group], sp->name);
+    w_time(m, e->starts);
+    P(m, ",\"status\":\"%s\",\"tags\":%s,\"participants\":", ev_status[e->status], event_tags[e->tags]);
+    w_participants(m, e);
+    S(m, "}");
+}
+
+static void w_decimal(sim_model *m, uint32_t h)
+{
+    if (h % 10 == 0)
+        P(m, "%u.%u", h / 100, (h % 100) / 10);
+    else
+        P(m, "%u.%02u", h / 100, h % 100);
+}
+
+static void w_odds(sim_model *m, const offer *o, const outcome *oc)
+{
+    const struct layout *l = &layouts[o->layout];
+    S(m, "[");
+    for (int g = 0; g < l->n; g++) {
+        P(m, "%s{\"offerings\":%s,\"decimal\":", g ? "," : "", l->groups[g]);
+        w_decimal(m, oc->odds[g]);
+        S(m, "}");
+    }
+    S(m, "]");
+}
+
+static void w_offer(sim_model *m, const offer *o)
+{
+    const struct crit *c = &crits[o->crit];
+    P(m, "{\"id\":%lld,\"eventId\":%lld,\"criterion\":{\"id\":%lld,\"label\":\"%s\"},\"lineType\":%s,\"tags\":%s,\"status\":\"%s\",\"outcomes\":[",
+      (long long)o->id, (long long)m->ev[o->ev].id, (long long)c->id, c->label,
+      line_types[o->line], offer_tags[o->tags], of_status[o->status]);
+    for (int i = 0; i < o->n_out; i++) {
+        const outcome *oc = &o->out[i];
+        P(m, "%s{\"id\":%lld,\"label\":\"%s\",\"status\":\"%s\",\"odds\":", i ? "," : "",
+          (long long)oc->id, c->labels[oc->label], of_status[oc->status]);
+        w_odds(m, o, oc);
+        S(m, "}");
+    }
+    S(m, "]}");
+}
+
+/* ---- emitting --------------------------------------------------------------- */
+
+static void begin_at(sim_model *m, uint64_t off, const char *key)
+{
+    m->msg.len = 0;
+    P(m, "{\"offset\":%llu,\"%s\":", (unsigned long long)off, key);
+}
+
+/* Starts the next message (offset head+1). */
+static void begin(sim_model *m, const char *key)
+{
+    begin_at(m, ++m->head, key);
+}
+
+static int deliver(const sim_sink *s, uint64_t off, const char *j, size_t n)
+{
+    return s->deliver && s->deliver(s->ctx, off, j, n) != 0 ? -1 : 0;
+}
+
+/* Releases held messages whose countdown ended (after one delivery). */
+static int tick(sim_model *m, const sim_sink *s)
+{
+    size_t k = 0;
+    int rc = 0;
+    for (size_t i = 0; i < m->nheld; i++) {
+        held *h = &m->held[i];
+        if (rc == 0 && --h->left <= 0) {
+            rc = deliver(s, h->offset, h->json, h->len);
+            free(h->json);
+        } else {
+            m->held[k++] = *h;
+        }
+    }
+    m->nheld = k;
+    return rc;
+}
+
+/* Ends the message: log it, then deliver it or hold it back (holdable:
+ * an entity add/update; focus says whose finer updates should follow). */
+static int finish(sim_model *m, const sim_sink *s, int holdable, int focus, uint32_t slot)
+{
+    S(m, "}");
+    if (m->oom)
+        return -1;
+    const char *j = (const char *)m->msg.p;
+    size_t n = m->msg.len;
+    if (s->log && s->log(s->ctx, m->head, j, n) != 0)
+        return -1;
+    if (holdable && m->o.reorder > 0 && chance(&m->rr, m->o.reorder)) {
+        if (grow((void **)&m->held, &m->capheld, m->nheld + 1, sizeof *m->held) < 0)
+            return -1;
+        held *h = &m->held[m->nheld];
+        if (!(h->json = malloc(n)))
+            return -1;
+        memcpy(h->json, j, n);
+        h->len = n;
+        h->offset = m->head;
+        h->left = 1 + (int)below(&m->rr, 6);
+        m->nheld++;
+        m->focus = focus;
+        m->focus_slot = slot;
+        m->focus_left = h->left;
+        return 0;
+    }
+    if (deliver(s, m->head, j, n) < 0)
+        return -1;
+    return tick(m, s);
+}
+
+int sim_model_flush(sim_model *m, const sim_sink *s)
+{
+    int rc = 0;
+    for (size_t i = 0; i < m->nheld; i++) {
+        if (rc == 0)
+            rc = deliver(s, m->held[i].offset, m->held[i].json, m->held[i].len);
+        free(m->held[i].json);
+    }
+    m->nheld = 0;
+    return rc;
+}
+
+/* ---- population ----------------------------------------------------------- */
+
+static int alive_add(uint32_t **v, size_t *n, size_t cap_hint, uint32_t slot, uint32_t *pos)
+{
+    (void)cap_hint;
+    uint32_t *q = realloc(*v, (*n + 1) * sizeof **v);
+    if (!q)
+        return -1;
+    *v = q;
+    *pos = (uint32_t)*n;
+    q[(*n)++] = slot;
+    return 0;
+}
+
+static void ev_kill(sim_model *m, uint32_t slot)
+{
+    event *e = &m->ev[slot];
+    uint32_t last = m->ev_alive[--m->n_ev_alive];
+    m->ev_alive[e->pos] = last;
+    m->ev[last].pos = e->pos;
+    e->alive = 0;
+}
+
+static void of_kill(sim_model *m, uint32_t slot)
+{
+    offer *o = &m->of[slot];
+    uint32_t last = m->of_alive[--m->n_of_alive];
+    m->of_alive[o->pos] = last;
+    m->of[last].pos = o->pos;
+    o->alive = 0;
+}
+
+static uint32_t base_odds(rng *r) { return 120 + below(r, 480); }
+
+static void odds_fill(sim_model *m, offer *o, outcome *oc)
+{
+    uint32_t b = base_odds(&m->r);
+    for (int g = 0; g < 3; g++) {
+        int d = g ? (int)below(&m->r, 9) - 4 : 0;
+        int v = (int)b + d * (int)b / 100;
+        oc->odds[g] = v < 101 ? 101 : (uint32_t)v;
+    }
+    (void)o;
+}
+
+/* Fills slot with a new event (id, or a new id when id == 0). live: may
+ * start as STARTED. Returns the slot or NEW_SLOT on ENOMEM. */
+static uint32_t ev_make(sim_model *m, uint32_t slot, int live)
+{
+    int64_t id;
+    if (slot == NEW_SLOT) {
+        if (grow((void **)&m->ev, &m->capev, m->nev + 1, sizeof *m->ev) < 0)
+            return NEW_SLOT;
+        slot = (uint32_t)m->nev++;
+        id = m->next_ev_id++;
+    } else {
+        id = m->ev[slot].id;
+    }
+    event *e = &m->ev[slot];
+    memset(e, 0, sizeof *e);
+    e->id = id;
+    e->sport = (uint8_t)below(&m->r, NSPORTS);
+    e->group = (uint8_t)below(&m->r, 2);
+    e->home = (uint8_t)below(&m->r, NTEAMS);
+    e->away = (uint8_t)((e->home + 1 + below(&m->r, NTEAMS - 1)) % NTEAMS);
+    e->cashout = (uint8_t)chance(&m->r, 0.2);
+    if (live && chance(&m->r, 0.3)) {
+        e->status = EV_STARTED;
+        e->starts = m->o.base_time - 300 * (int64_t)below(&m->r, 18);
+        e->tags = 1;
+        e->minute = (uint16_t)below(&m->r, (uint32_t)sports[e->sport].period_len);
+        e->sh = (uint16_t)below(&m->r, 3);
+        e->sa = (uint16_t)below(&m->r, 3);
+        e->running = 1;
+    } else {
+        e->status = EV_NOT_STARTED;
+        e->starts = m->o.base_time + 900 * (int64_t)(1 + below(&m->r, 288));
+        e->tags = chance(&m->r, 0.3) ? 2 : 0;
+    }
+    if (alive_add(&m->ev_alive, &m->n_ev_alive, m->capev, slot, &e->pos) < 0)
+        return NEW_SLOT;
+    e->alive = 1;
+    return slot;
+}
+
+static uint8_t pick_crit(rng *r)
+{
+    int tot = 0;
+    for (int i = 0; i < NCRITS; i++)
+        tot += crits[i].weight;
+    int x = (int)below(r, (uint32_t)tot);
+    for (int i = 0; i < NCRITS; i++)
+        if ((x -= crits[i].weight) < 0)
+            return (uint8_t)i;
+    return 0;
+}
+
+/* Fills an offer slot (NEW_SLOT: a new one with a new id) for event slot ev. */
+static uint32_t of_make(sim_model *m, uint32_t slot, uint32_t ev)
+{
+    int64_t id;
+    if (slot == NEW_SLOT) {
+        if (grow((void **)&m->of, &m->capof, m->nof + 1, sizeof *m->of) < 0)
+            return NEW_SLOT;
+        slot = (uint32_t)m->nof++;
+        id = m->next_of_id++;
+    } else {
+        id = m->of[slot].id;
+    }
+    offer *o = &m->of[slot];
+    memset(o, 0, sizeof *o);
+    o->id = id;
+    o->ev = ev;
+    o->crit = pick_crit(&m->r);
+    uint32_t x = below(&m->r, 10);
+    o->line = x < 6 ? 0 : x < 9 ? 1 : 2;
+    x = below(&m->r, 10);
+    o->tags = x < 4 ? 0 : x < 9 ? 1 : 2;
+    o->status = chance(&m->r, 0.85) ? OF_OPEN : OF_SUSPENDED;
+    o->cashout = (uint8_t)chance(&m->r, 0.3);
+    o->layout = (uint8_t)below(&m->r, 3);
+    o->n_out = (uint8_t)crits[o->crit].n;
+    for (int i = 0; i < o->n_out; i++) {
+        outcome *oc = &o->out[i];
+        oc->id = m->next_out_id++;
+        oc->label = (uint8_t)i;
+        oc->status = OF_OPEN;
+        oc->cashout = 0;
+        odds_fill(m, o, oc);
+    }
+    if (alive_add(&m->of_alive, &m->n_of_alive, m->capof, slot, &o->pos) < 0)
+        return NEW_SLOT;
+    o->alive = 1;
+    return slot;
+}
+
+static uint32_t n_offers(sim_model *m)
+{
+    return m->o.offers_min + below(&m->r, m->o.offers_max - m->o.offers_min + 1);
+}
+
+static int push_op(sim_model *m, uint8_t op, uint32_t a)
+{
+    if (m->s_head == m->s_len)
+        m->s_head = m->s_len = 0;
+    if (grow((void **)&m->script, &m->s_cap, m->s_len + 1, sizeof *m->script) < 0)
+        return -1;
+    m->script[m->s_len].op = op;
+    m->script[m->s_len].a = a;
+    m->s_len++;
+    return 0;
+}
+
+/* ---- message generators (each emits exactly one message) ------------------ */
+
+static int emit_event_added(sim_model *m, const sim_sink *s, uint32_t slot, int holdable)
+{
+    event *e = &m->ev[slot];
+    begin(m, "eventAdded");
+    S(m, "{\"event\":");
+    w_event(m, e);
+    S(m, "}");
+    e->offset = m->head;
+    return finish(m, s, holdable, 1, slot);
+}
+
+static int emit_offer_added(sim_model *m, const sim_sink *s, uint32_t slot, int holdable)
+{
+    offer *o = &m->of[slot];
+    begin(m, "betOfferAdded");
+    S(m, "{\"betOffer\":");
+    w_offer(m, o);
+    S(m, "}");
+    o->offset = m->head;
+    return finish(m, s, holdable, 2, slot);
+}
+
+static uint32_t pick_event(sim_model *m, int want_status)
+{
+    uint32_t slot = m->ev_alive[below(&m->r, (uint32_t)m->n_ev_alive)];
+    for (int i = 0; i < 8 && want_status >= 0 && m->ev[slot].status != want_status; i++)
+        slot = m->ev_alive[below(&m->r, (uint32_t)m->n_ev_alive)];
+    return slot;
+}
+
+static uint32_t pick_offer(sim_model *m)
+{
+    uint32_t slot = m->of_alive[below(&m->r, (uint32_t)m->n_of_alive)];
+    for (int i = 0; i < 3 && m->of[slot].status != OF_OPEN; i++)
+        slot = m->of_alive[below(&m->r, (uint32_t)m->n_of_alive)];
+    return slot;
+}
+
+static int gen_new_event(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    slot = ev_make(m, slot, 0);
+    if (slot == NEW_SLOT)
+        return -1;
+    uint32_t n = n_offers(m);
+    for (uint32_t i = 0; i < n; i++)
+        if (push_op(m, OP_ADD_OFFER, slot) < 0)
+            return -1;
+    return emit_event_added(m, s, slot, 1);
+}
+
+static int gen_event_status(sim_model *m, const sim_sink *s, uint32_t slot);
+
+static int gen_delete_event(sim_model *m, uint32_t slot)
+{
+    for (size_t i = 0; i < m->nof; i++)
+        if (m->of[i].alive && m->of[i].ev == slot && push_op(m, OP_DEL_OFFER, (uint32_t)i) < 0)
+            return -1;
+    if (push_op(m, OP_DEL_EVENT, slot) < 0)
+        return -1;
+    /* Half the time the same id comes right back; else a new event replaces it. */
+    if (push_op(m, OP_ADD_EVENT, chance(&m->r, 0.5) ? slot : NEW_SLOT) < 0)
+        return -1;
+    return 1; /* the caller runs the first op */
+}
+
+static int gen_odds(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    offer *o = &m->of[slot];
+    outcome *oc = &o->out[below(&m->r, o->n_out)];
+    double f = 1.0 + ((double)below(&m->r, 161) - 80.0) / 1000.0;
+    for (int g = 0; g < 3; g++) {
+        double j = 1.0 + ((double)below(&m->r, 11) - 5.0) / 1000.0;
+        uint32_t v = (uint32_t)((double)oc->odds[g] * f * j + 0.5);
+        if (v == oc->odds[g])
+            v++;
+        oc->odds[g] = v < 101 ? 101 : v > 100000 ? 100000 : v;
+    }
+    begin(m, "outcomeOddsUpdated");
+    P(m, "{\"betOfferId\":%lld,\"eventId\":%lld,\"outcomeId\":%lld,\"odds\":",
+      (long long)o->id, (long long)m->ev[o->ev].id, (long long)oc->id);
+    w_odds(m, o, oc);
+    S(m, "}");
+    o->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_offer_status(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    offer *o = &m->of[slot];
+    if (o->status != OF_OPEN)
+        o->status = OF_OPEN;
+    else
+        o->status = chance(&m->r, 0.8) ? OF_SUSPENDED : OF_CLOSED;
+    begin(m, "betOfferStatusUpdated");
+    P(m, "{\"id\":%lld,\"status\":\"%s\"}", (long long)o->id, of_status[o->status]);
+    o->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_outcome_status(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    offer *o = &m->of[slot];
+    outcome *oc = &o->out[below(&m->r, o->n_out)];
+    oc->status = oc->status == OF_OPEN ? OF_SUSPENDED : OF_OPEN;
+    begin(m, "outcomeStatusUpdated");
+    P(m, "{\"betOfferId\":%lld,\"outcomeId\":%lld,\"status\":\"%s\"}", (long long)o->id,
+      (long long)oc->id, of_status[oc->status]);
+    o->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_outcome_cashout(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    offer *o = &m->of[slot];
+    outcome *oc = &o->out[below(&m->r, o->n_out)];
+    oc->cashout ^= 1;
+    begin(m, "outcomeCashoutStatusUpdated");
+    P(m, "{\"betOfferId\":%lld,\"outcomeId\":%lld,\"cashOutStatus\":\"%s\"}", (long long)o->id,
+      (long long)oc->id, cashout[oc->cashout]);
+    o->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_offer_cashout(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    offer *o = &m->of[slot];
+    o->cashout ^= 1;
+    begin(m, "betOfferCashOutStatusUpdated");
+    P(m, "{\"id\":%lld,\"cashOutStatus\":\"%s\"}", (long long)o->id, cashout[o->cashout]);
+    o->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_offer_line(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    offer *o = &m->of[slot];
+    o->line = (uint8_t)((o->line + 1 + below(&m->r, 2)) % 3);
+    begin(m, "betOfferLineTypesUpdated");
+    P(m, "{\"id\":%lld,\"lineType\":%s}", (long long)o->id, line_types[o->line]);
+    o->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_offer_updated(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    offer *o = &m->of[slot];
+    for (int i = 0; i < o->n_out; i++)
+        for (int g = 0; g < 3; g++)
+            o->out[i].odds[g] = o->out[i].odds[g] + below(&m->r, 7) > 103
+                                    ? o->out[i].odds[g] + below(&m->r, 7) - 3 : 101;
+    if (chance(&m->r, 0.3))
+        o->tags = (uint8_t)((o->tags + 1) % 3);
+    begin(m, "betOfferUpdated");
+    S(m, "{\"betOffer\":");
+    w_offer(m, o);
+    S(m, "}");
+    o->offset = m->head;
+    return finish(m, s, 1, 2, slot);
+}
+
+static int gen_offer_deleted(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    offer *o = &m->of[slot];
+    begin(m, "betOfferDeleted");
+    P(m, "{\"betOfferId\":%lld,\"eventId\":%lld}", (long long)o->id, (long long)m->ev[o->ev].id);
+    of_kill(m, slot);
+    o->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static void score_info(char *buf, size_t n, const event *e)
+{
+    snprintf(buf, n, "%u'", e->minute);
+}
+
+static int gen_score(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    event *e = &m->ev[slot];
+    if (e->status != EV_STARTED)
+        return gen_event_status(m, s, slot);
+    uint16_t g = (uint16_t)(1 + below(&m->r, (uint32_t)sports[e->sport].max_goal));
+    if (chance(&m->r, 0.5))
+        e->sh += g;
+    else
+        e->sa += g;
+    char info[16];
+    score_info(info, sizeof info, e);
+    begin(m, "eventScoreUpdated");
+    P(m, "{\"eventId\":%lld,\"score\":{\"home\":\"%u\",\"away\":\"%u\",\"info\":\"%s\"}}",
+      (long long)e->id, e->sh, e->sa, info);
+    e->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_clock(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    event *e = &m->ev[slot];
+    if (e->status != EV_STARTED)
+        return gen_event_status(m, s, slot);
+    const struct sport *sp = &sports[e->sport];
+    e->minute = (uint16_t)(e->minute + below(&m->r, 3));
+    int maxm = sp->period_len * sp->periods;
+    if (e->minute >= maxm)
+        e->minute = (uint16_t)(maxm - 1);
+    e->second = (uint16_t)below(&m->r, 60);
+    e->running = (uint8_t)chance(&m->r, 0.9);
+    char period[16];
+    snprintf(period, sizeof period, sp->period_fmt, 1 + e->minute / sp->period_len);
+    begin(m, "matchClockUpdated");
+    P(m, "{\"eventId\":%lld,\"matchClock\":{\"minute\":%u,\"second\":%u,\"running\":%s,\"period\":\"%s\"}}",
+      (long long)e->id, e->minute, e->second, e->running ? "true" : "false", period);
+    e->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_event_status(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    event *e = &m->ev[slot];
+    if (e->status == EV_FINISHED) {
+        return gen_delete_event(m, slot);
+    }
+    if (e->status == EV_NOT_STARTED) {
+        e->status = EV_STARTED;
+        e->sh = e->sa = 0;
+        e->minute = 0;
+        e->running = 1;
+        e->tags = 1;
+    } else {
+        e->status = EV_FINISHED;
+        e->running = 0;
+    }
+    begin(m, "eventStatusUpdated");
+    P(m, "{\"id\":%lld,\"status\":\"%s\"}", (long long)e->id, ev_status[e->status]);
+    e->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_event_updated(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    event *e = &m->ev[slot];
+    if (e->status == EV_NOT_STARTED)
+        e->starts += 900 * (int64_t)(1 + below(&m->r, 4));
+    else if (chance(&m->r, 0.5))
+        e->tags = e->tags == 1 ? 2 : 1;
+    begin(m, "eventUpdated");
+    S(m, "{\"event\":");
+    w_event(m, e);
+    S(m, "}");
+    e->offset = m->head;
+    return finish(m, s, 1, 1, slot);
+}
+
+static int gen_event_cashout(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    event *e = &m->ev[slot];
+    e->cashout ^= 1;
+    begin(m, "eventCashOutStatusUpdated");
+    P(m, "{\"id\":%lld,\"cashOutStatus\":\"%s\"}", (long long)e->id, cashout[e->cashout]);
+    e->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_event_tags(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    event *e = &m->ev[slot];
+    e->tags = (uint8_t)((e->tags + 1 + below(&m->r, 2)) % 3);
+    begin(m, "eventTagsUpdated");
+    P(m, "{\"id\":%lld,\"tags\":%s}", (long long)e->id, event_tags[e->tags]);
+    e->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+static int gen_event_participants(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    event *e = &m->ev[slot];
+    e->renamed ^= 1;
+    begin(m, "eventParticipantsUpdated");
+    P(m, "{\"eventId\":%lld,\"participants\":", (long long)e->id);
+    w_participants(m, e);
+    S(m, "}");
+    e->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+/* ---- choosing what happens next ------------------------------------------- */
+
+enum gen {
+    G_ODDS, G_OF_STATUS, G_OC_STATUS, G_OC_CASHOUT, G_OF_CASHOUT, G_OF_LINE, G_OF_UPDATED,
+    G_EV_SCORE, G_EV_CLOCK, G_EV_STATUS, G_EV_UPDATED, G_EV_CASHOUT, G_EV_TAGS, G_EV_PARTS,
+    G_OF_ADDED, G_OF_DELETE, G_EV_ADDED, G_EV_DELETE, G_COUNT
+};
+/* Per mille. */
+static const int gen_weight[G_COUNT] = {
+    545, 60, 30, 20, 20, 25, 40,
+    60, 70, 30, 25, 10, 15, 10,
+    20, 10, 5, 5,
+};
+
+static int run_op(sim_model *m, const sim_sink *s, script_op op);
+
+static int gen(sim_model *m, const sim_sink *s, int g)
+{
+    if (m->n_ev_alive == 0)
+        return gen_new_event(m, s, NEW_SLOT);
+    if (g < G_EV_SCORE || g == G_OF_DELETE) {
+        if (m->n_of_alive == 0)
+            g = G_OF_ADDED;
+    }
+    switch (g) {
+    case G_ODDS: return gen_odds(m, s, pick_offer(m));
+    case G_OF_STATUS: return gen_offer_status(m, s, pick_offer(m));
+    case G_OC_STATUS: return gen_outcome_status(m, s, pick_offer(m));
+    case G_OC_CASHOUT: return gen_outcome_cashout(m, s, pick_offer(m));
+    case G_OF_CASHOUT: return gen_offer_cashout(m, s, pick_offer(m));
+    case G_OF_LINE: return gen_offer_line(m, s, pick_offer(m));
+    case G_OF_UPDATED: return gen_offer_updated(m, s, pick_offer(m));
+    case G_EV_SCORE: return gen_score(m, s, pick_event(m, EV_STARTED));
+    case G_EV_CLOCK: return gen_clock(m, s, pick_event(m, EV_STARTED));
+    case G_EV_STATUS: return gen_event_status(m, s, pick_event(m, -1));
+    case G_EV_UPDATED: return gen_event_updated(m, s, pick_event(m, -1));
+    case G_EV_CASHOUT: return gen_event_cashout(m, s, pick_event(m, -1));
+    case G_EV_TAGS: return gen_event_tags(m, s, pick_event(m, -1));
+    case G_EV_PARTS: return gen_event_participants(m, s, pick_event(m, -1));
+    case G_OF_ADDED: {
+        uint32_t ev = pick_event(m, EV_NOT_STARTED);
+        uint32_t slot = of_make(m, NEW_SLOT, ev);
+        if (slot == NEW_SLOT)
+            return -1;
+        return emit_offer_added(m, s, slot, 1);
+    }
+    case G_OF_DELETE: {
+        uint32_t slot = pick_offer(m);
+        int rc2 = gen_offer_deleted(m, s, slot);
+        if (rc2 == 0 && chance(&m->r, 0.6) && push_op(m, OP_READD_OFFER, slot) < 0)
+            return -1;
+        return rc2;
+    }
+    case G_EV_ADDED: return gen_new_event(m, s, NEW_SLOT);
+    case G_EV_DELETE: return gen_delete_event(m, pick_event(m, EV_FINISHED));
+    default: return -1;
+    }
+}
+
+static int run_op(sim_model *m, const sim_sink *s, script_op op)
+{
+    uint32_t slot;
+    switch (op.op) {
+    case OP_ADD_EVENT:
+        return gen_new_event(m, s, op.a);
+    case OP_ADD_OFFER:
+        if (!m->ev[op.a].alive)
+            return gen(m, s, G_ODDS);
+        slot = of_make(m, NEW_SLOT, op.a);
+        return slot == NEW_SLOT ? -1 : emit_offer_added(m, s, slot, 1);
+    case OP_READD_OFFER:
+        if (!m->ev[m->of[op.a].ev].alive || m->of[op.a].alive)
+            return gen(m, s, G_ODDS);
+        slot = of_make(m, op.a, m->of[op.a].ev);
+        return slot == NEW_SLOT ? -1 : emit_offer_added(m, s, slot, 1);
+    case OP_DEL_OFFER:
+        if (!m->of[op.a].alive)
+            return gen(m, s, G_ODDS);
+        return gen_offer_deleted(m, s, op.a);
+    case OP_DEL_EVENT:
+        begin(m, "eventDeleted");
+        P(m, "{\"id\":%lld}", (long long)m->ev[op.a].id);
+        ev_kill(m, op.a);
+        m->ev[op.a].offset = m->head;
+        return finish(m, s, 0, 0, 0);
+    }
+    return -1;
+}
+
+/* Finer updates for the entity whose add/update is held back. */
+static int gen_focus(sim_model *m, const sim_sink *s)
+{
+    uint32_t x = below(&m->r, 10);
+    if (m->focus == 2) {
+        uint32_t slot = m->focus_slot;
+        if (x < 7) return gen_odds(m, s, slot);
+        if (x < 8) return gen_outcome_status(m, s, slot);
+        if (x < 9) return gen_offer_status(m, s, slot);
+        return gen_offer_line(m, s, slot);
+    }
+    uint32_t slot = m->focus_slot;
+    if (m->ev[slot].status == EV_STARTED)
+        return x < 5 ? gen_score(m, s, slot) : gen_clock(m, s, slot);
+    if (x < 4) return gen_event_tags(m, s, slot);
+    if (x < 7) return gen_event_cashout(m, s, slot);
+    return gen_event_participants(m, s, slot);
+}
+
+/* One message; 1 when a script was queued instead (run its first op). */
+static int step1(sim_model *m, const sim_sink *s)
+{
+    if (m->s_head < m->s_len)
+        return run_op(m, s, m->script[m->s_head++]);
+    if (m->focus && m->focus_left > 0) {
+        m->focus_left--;
+        int alive = m->focus == 2 ? m->of[m->focus_slot].alive : m->ev[m->focus_slot].alive;
+        if (alive && chance(&m->r, 0.8))
+            return gen_focus(m, s);
+    } else {
+        m->focus = 0;
+    }
+    int g;
+    if (m->steps < G_COUNT) {
+        g = (int)m->steps; /* every kind early, so short runs show them all */
+    } else {
+        int x = (int)below(&m->r, 1000);
+        for (g = 0; g < G_COUNT - 1 && (x -= gen_weight[g]) >= 0; g++)
+            ;
+        /* keep the population near its initial size */
+        if (g == G_EV_ADDED && m->n_ev_alive > m->o.events + 5)
+            g = G_ODDS;
+        if (g == G_EV_DELETE && m->n_ev_alive + 5 < m->o.events)
+            g = G_EV_ADDED;
+    }
+    m->steps++;
+    return gen(m, s, g);
+}
+
+int sim_model_step(sim_model *m, const sim_sink *s)
+{
+    uint64_t h = m->head;
+    int rc = step1(m, s);
+    while (rc == 1 && m->s_head < m->s_len)
+        rc = run_op(m, s, m->script[m->s_head++]);
+    if (rc == 0 && m->head != h + 1)
+        return -1; /* a bug: every step makes exactly one message */
+    return rc == 0 ? 0 : -1;
+}
+
+int sim_model_init(sim_model *m, const sim_sink *s)
+{
+    for (uint32_t i = 0; i < m->o.events; i++) {
+        uint32_t slot = ev_make(m, NEW_SLOT, 1);
+        if (slot == NEW_SLOT || emit_event_added(m, s, slot, 0) < 0)
+            return -1;
+        uint32_t n = n_offers(m);
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t os = of_make(m, NEW_SLOT, slot);
+            if (os == NEW_SLOT || emit_offer_added(m, s, os, 0) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int sim_model_snapshot(sim_model *m, sim_emit_fn emit, void *ctx)
+{
+    for (size_t i = 0; i < m->nev; i++) {
+        event *e = &m->ev[i];
+        if (!e->alive)
+            continue;
+        begin_at(m, e->offset, "eventAdded");
+        S(m, "{\"event\":");
+        w_event(m, e);
+        S(m, "}}");
+        if (m->oom || emit(ctx, e->offset, (const char *)m->msg.p, m->msg.len) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < m->nof; i++) {
+        offer *o = &m->of[i];
+        if (!o->alive)
+            continue;
+        begin_at(m, o->offset, "betOfferAdded");
+        S(m, "{\"betOffer\":");
+        w_offer(m, o);
+        S(m, "}}");
+        if (m->oom || emit(ctx, o->offset, (const char *)m->msg.p, m->msg.len) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,508 @@
+#!/usr/bin/env bats
+# ora-sim: the local ORA server. Driven by an independent client
+# (tests/tools/ora-client.py: python3 stdlib ssl/zlib), curl and openssl,
+# never by ora-connect. Ground truth: ora-sim --dump and the --log file.
+
+setup() {
+  load helper
+  load lib/sim
+  pki_setup
+  T=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+  sim_stop
+  return 0
+}
+
+# strip_flow: {"flow":F,"msg":RAW} lines (ora-client --annotate) -> RAW, for flow F
+only_flow() {
+  grep -F "{\"flow\":\"$1\"," | sed -E 's/^\{"flow":"[a-z]+","msg":(.*)\}$/\1/'
+}
+
+# initial head (offsets of the initial population) for the given model options
+initial_head() {
+  ora-sim --dump --count 0 "$@" 2>/dev/null | wc -l
+}
+
+# ---- usage -------------------------------------------------------------------
+
+@test "help, version and usage errors" {
+  run ora-sim --help
+  assert_success
+  assert_output --partial "usage: ora-sim"
+  run ora-sim --version
+  assert_success
+  run_split ora-sim --bogus
+  assert_equal "$status" 64
+  run_split ora-sim --dump --seed x
+  assert_equal "$status" 64
+  assert_equal "$(echo "$stderr" | head -1)" "ora-sim: error: unable to use --seed: invalid value 'x'"
+  run_split ora-sim --dump --offers-per-event 5..2
+  assert_equal "$status" 64
+  run_split ora-sim --dump --reorder 1.5
+  assert_equal "$status" 64
+  run_split ora-sim --port 0
+  assert_equal "$status" 64
+  assert_output ""
+  [[ "$stderr" == *"--cert, --key and --cacert are required"* ]]
+  run_split ora-sim --dump stray
+  assert_equal "$status" 64
+}
+
+@test "bad certificate or key is a configuration error (78)" {
+  run_split ora-sim --cert /nonexistent --key "$PKI_DIR/server.key" --cacert "$PKI_DIR/ca.pem" --port 0 --auth-port 0
+  assert_equal "$status" 78
+  [[ "$stderr" == *"unable to load the server certificate"* ]]
+  run_split ora-sim --cert "$PKI_DIR/server.pem" --key "$PKI_DIR/client.key" --cacert "$PKI_DIR/ca.pem" --port 0 --auth-port 0
+  assert_equal "$status" 78
+}
+
+# ---- the model (--dump) ----------------------------------------------------------
+
+@test "dump is deterministic for a seed and differs between seeds" {
+  ora-sim --dump --seed 7 --count 3000 -o "$T/a.jsonl"
+  ora-sim --dump --seed 7 --count 3000 >"$T/b.jsonl"
+  ora-sim --dump --seed 8 --count 3000 >"$T/c.jsonl"
+  cmp "$T/a.jsonl" "$T/b.jsonl"
+  ! cmp -s "$T/a.jsonl" "$T/c.jsonl"
+  [ "$(wc -l <"$T/a.jsonl")" -gt 3000 ]
+}
+
+@test "dump: every payload key of design.md occurs, shaped as the fixture" {
+  ora-sim --dump --seed 1 --count 2000 >"$T/d.jsonl"
+  # payload key -> sorted keys of the payload object, from the fixture and the dump
+  shape='select(has("offset")) | (to_entries[] | select(.key != "offset")) | "\(.key) \(.value | keys | join(","))"'
+  jq -r "$shape" "$FIXTURES/ora-messages.jsonl" | sort -u >"$T/want"
+  jq -r "$shape" "$T/d.jsonl" | sort -u >"$T/got"
+  diff "$T/want" "$T/got"
+  [ "$(wc -l <"$T/want")" -eq 18 ]
+  # every data message has exactly one payload key besides offset
+  run jq -c 'select((keys | length) != 2)' "$T/d.jsonl"
+  assert_output ""
+}
+
+@test "dump: nested shapes (event, betOffer, outcome, odds) as the fixture" {
+  ora-sim --dump --seed 2 --count 500 >"$T/d.jsonl"
+  ev='.eventAdded.event | keys | join(",")'
+  bo='.betOfferAdded.betOffer | keys | join(",")'
+  oc='.betOfferAdded.betOffer.outcomes[0] | keys | join(",")'
+  od='.betOfferAdded.betOffer.outcomes[0].odds[0] | keys | join(",")'
+  pa='.eventAdded.event.participants[0] | keys | join(",")'
+  for q in "$ev" "$bo" "$oc" "$od" "$pa"; do
+    got=$(jq -r "select(.$(echo "$q" | cut -d. -f2 | cut -d' ' -f1)) | $q" "$T/d.jsonl" | sort -u)
+    [ -n "$got" ]
+    [ "$(echo "$got" | wc -l)" -eq 1 ]
+    want=$(jq -r "select(.$(echo "$q" | cut -d. -f2 | cut -d' ' -f1)) | $q" "$FIXTURES/ora-messages.jsonl" | sort -u)
+    assert_equal "$got" "$want"
+  done
+}
+
+@test "dump: criteria, line types, tags and statuses the business rules need" {
+  ora-sim --dump --seed 1 --count 3000 >"$T/d.jsonl"
+  crit=$(jq -r '.. | objects | select(has("criterion")) | .criterion.id' "$T/d.jsonl" | sort -u)
+  for c in 1001159512 1001159732 1001159509; do grep -qx "$c" <<<"$crit"; done
+  [ "$(wc -l <<<"$crit")" -gt 3 ] # unwatched ones too
+  lt=$(jq -rc '.. | objects | select(has("lineType")) | .lineType' "$T/d.jsonl" | sort -u)
+  grep -qx '\["MAIN_LINE"\]' <<<"$lt"
+  grep -qx '\["ALTERNATE_LINE"\]' <<<"$lt"
+  jq -e -s '[.[] | .. | objects | select(has("betOffer")) | .betOffer.tags | index("OFFERED_LIVE")] | any' "$T/d.jsonl"
+  evs=$(jq -r '(.eventAdded.event.status // .eventUpdated.event.status // .eventStatusUpdated.status) // empty' "$T/d.jsonl" | sort -u | xargs)
+  assert_equal "$evs" "FINISHED NOT_STARTED STARTED"
+  ofs=$(jq -r '(.betOfferAdded.betOffer.status // .betOfferStatusUpdated.status) // empty' "$T/d.jsonl" | sort -u | xargs)
+  assert_equal "$ofs" "CLOSED OPEN SUSPENDED"
+  offs=$(jq -r '.. | objects | select(has("offerings")) | .offerings[]' "$T/d.jsonl" | sort -u | xargs)
+  assert_equal "$offs" "offering-dk offering-gb offering-se offering-us"
+  # in-game odds updates are possible: a started event with a main-line, live, watched offer
+  run jq -e -s '
+    (map(select(.eventAdded.event.status == "STARTED") | .eventAdded.event.id)) as $live |
+    [.[] | .betOfferAdded.betOffer // empty | select(.eventId as $e | $live | index($e))
+         | select((.lineType | index("MAIN_LINE")) and (.tags | index("OFFERED_LIVE"))
+                  and ([.criterion.id] | inside([1001159512,1001159732,1001159509])))] | length > 0' "$T/d.jsonl"
+  assert_success
+}
+
+@test "dump: offsets contiguous; deletes followed by re-adds of the same id" {
+  ora-sim --dump --seed 3 --count 5000 >"$T/d.jsonl"
+  m=$(initial_head --seed 3)
+  # the realtime part is in offset order, contiguous after the initial head
+  tail -n 5000 "$T/d.jsonl" | jq .offset >"$T/offs"
+  seq $((m + 1)) $((m + 5000)) | diff - "$T/offs"
+  # snapshot part: one message per entity, offsets <= m, unique
+  head -n "$m" "$T/d.jsonl" | jq .offset | sort -n | uniq -d >"$T/dups"
+  [ ! -s "$T/dups" ]
+  run jq -r -s '[range(1; length) as $i | select(.[$i-1].betOfferDeleted and .[$i].betOfferAdded
+      and .[$i-1].betOfferDeleted.betOfferId == .[$i].betOfferAdded.betOffer.id)] | length' "$T/d.jsonl"
+  [ "$output" -gt 0 ]
+  run jq -r -s '[range(1; length) as $i | select(.[$i-1].eventDeleted and .[$i].eventAdded
+      and .[$i-1].eventDeleted.id == .[$i].eventAdded.event.id)] | length' "$T/d.jsonl"
+  [ "$output" -gt 0 ]
+}
+
+@test "dump --snapshot-at: the state at an offset carries each entity's last offset" {
+  ora-sim --dump --seed 4 --events 20 --count 3000 >"$T/all.jsonl"
+  m=$(initial_head --seed 4 --events 20)
+  h=$((m + 1500))
+  ora-sim --dump --seed 4 --events 20 --snapshot-at $h --count 1500 >"$T/s.jsonl"
+  # after the snapshot, the same realtime messages
+  diff <(tail -n 1500 "$T/all.jsonl") <(tail -n 1500 "$T/s.jsonl")
+  n=$(($(wc -l <"$T/s.jsonl") - 1500))
+  head -n "$n" "$T/s.jsonl" >"$T/snap.jsonl"
+  # every snapshot offset <= h; each is the last offset touching that entity in the log
+  run jq -e -s 'map(.offset <= '$h') | all' "$T/snap.jsonl"
+  assert_success
+  python3 - "$T/all.jsonl" "$T/snap.jsonl" "$h" <<'PY'
+import json, sys
+ev_keys = {"eventAdded", "eventUpdated", "eventDeleted", "eventStatusUpdated", "eventCashOutStatusUpdated",
+           "eventTagsUpdated", "eventParticipantsUpdated", "eventScoreUpdated", "matchClockUpdated"}
+def ident(m):
+    k = next(k for k in m if k != "offset"); v = m[k]
+    if k in ("eventAdded", "eventUpdated"): return ("E", v["event"]["id"])
+    if k in ("betOfferAdded", "betOfferUpdated"): return ("B", v["betOffer"]["id"])
+    if k in ("eventParticipantsUpdated", "eventScoreUpdated", "matchClockUpdated"): return ("E", v["eventId"])
+    if k in ev_keys: return ("E", v["id"])
+    if "betOfferId" in v: return ("B", v["betOfferId"])
+    return ("B", v["id"])
+h = int(sys.argv[3]); last = {}
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m["offset"] <= h: last[ident(m)] = m["offset"]
+for line in open(sys.argv[2]):
+    m = json.loads(line)
+    assert last[ident(m)] == m["offset"], (ident(m), last[ident(m)], m["offset"])
+PY
+  run_split ora-sim --dump --seed 4 --events 20 --snapshot-at 1
+  assert_equal "$status" 64
+}
+
+# ---- PKI and the auth endpoint -----------------------------------------------------
+
+@test "gen-test-pki: CA, server for localhost and a wildcard, trusted and untrusted clients" {
+  d=$T/pki
+  run gen-test-pki "$d"
+  assert_success
+  for f in ca.pem server.pem server.key client.pem client.key untrusted-client.pem untrusted-client.key; do
+    [ -s "$d/$f" ]
+  done
+  openssl verify -CAfile "$d/ca.pem" "$d/server.pem" "$d/client.pem"
+  ! openssl verify -CAfile "$d/ca.pem" "$d/untrusted-client.pem"
+  san=$(openssl x509 -in "$d/server.pem" -noout -ext subjectAltName)
+  [[ "$san" == *"DNS:localhost"* && "$san" == *"IP Address:127.0.0.1"* && "$san" == *"DNS:*.ora-sim.test"* ]]
+  [ "$(stat -c %a "$d/client.key")" = 600 ]
+  # kept unless -f
+  sum=$(md5sum <"$d/ca.pem")
+  gen-test-pki "$d"
+  [ "$(md5sum <"$d/ca.pem")" = "$sum" ]
+  gen-test-pki -f "$d"
+  [ "$(md5sum <"$d/ca.pem")" != "$sum" ]
+  run gen-test-pki
+  assert_equal "$status" 64
+}
+
+@test "auth: client certificate gets a signed JWT with an expiry" {
+  sim_start --token-ttl 120
+  sim_token "$T/tok"
+  tok=$(cat "$T/tok")
+  [[ "$tok" =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]]
+  b64() { local s=${1//-/+}; s=${s//_//}; while (( ${#s} % 4 )); do s+="="; done; echo "$s" | base64 -d; }
+  hdr=$(b64 "$(cut -d. -f1 <<<"$tok")")
+  assert_equal "$(jq -r .alg <<<"$hdr")" HS256
+  claims=$(b64 "$(cut -d. -f2 <<<"$tok")")
+  now=$(date +%s)
+  exp=$(jq -r .exp <<<"$claims")
+  [ "$exp" -gt $((now + 100)) ] && [ "$exp" -le $((now + 121)) ]
+  assert_equal "$(jq -r .sub <<<"$claims")" ora-test-client
+  # the token never appears in ora-sim's diagnostics
+  ! grep -qF "$(cut -d. -f3 <<<"$tok")" "$SIM_ERR"
+}
+
+@test "auth: no or untrusted client certificate fails the TLS handshake; 404, 405" {
+  sim_start
+  run curl -sS --cacert "$PKI_DIR/ca.pem" "$SIM_AUTH_URL"
+  assert_failure
+  run curl -sS --cacert "$PKI_DIR/ca.pem" --cert "$PKI_DIR/untrusted-client.pem" --key "$PKI_DIR/untrusted-client.key" "$SIM_AUTH_URL"
+  assert_failure
+  C=(curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI_DIR/ca.pem" --cert "$PKI_DIR/client.pem" --key "$PKI_DIR/client.key")
+  assert_equal "$("${C[@]}" "https://127.0.0.1:$SIM_AUTH_PORT/nope")" 404
+  assert_equal "$("${C[@]}" -X POST "$SIM_AUTH_URL")" 405
+  assert_equal "$("${C[@]}" "https://127.0.0.1:$SIM_AUTH_PORT/token")" 200
+  # openssl s_client without a certificate: the server asks for one and refuses
+  run bash -c "echo | timeout 5 openssl s_client -connect 127.0.0.1:$SIM_AUTH_PORT -CAfile '$PKI_DIR/ca.pem' -quiet 2>&1"
+  [[ "$output" == *"alert"* || "$output" == *"error"* ]]
+  grep -q "TLS handshake failed" "$SIM_ERR"
+}
+
+# ---- session protocol ----------------------------------------------------------------
+
+@test "ORA port: an untrusted or missing client certificate never gets a session" {
+  sim_start
+  sim_token "$T/tok"
+  run python3 "$TOP/tests/tools/ora-client.py" --port "$SIM_PORT" --cacert "$PKI_DIR/ca.pem" \
+    --cert "$PKI_DIR/untrusted-client.pem" --key "$PKI_DIR/untrusted-client.key" \
+    --token-file "$T/tok" --stats "$T/st.json" --timeout 10
+  [ "$status" -eq 6 ] || [ "$status" -eq 3 ]
+  assert_equal "$(jq -c .session "$T/st.json")" "[]"
+  run python3 "$TOP/tests/tools/ora-client.py" --port "$SIM_PORT" --cacert "$PKI_DIR/ca.pem" \
+    --token-file "$T/tok" --stats "$T/st.json" --timeout 10
+  [ "$status" -eq 6 ] || [ "$status" -eq 3 ]
+  assert_equal "$(jq -c .session "$T/st.json")" "[]"
+  # and the server checks the server name the client wants: the cert names *.ora-sim.test
+  sim_client --token-file "$T/tok" --server-name feed.ora-sim.test --max-data 1 >/dev/null
+  run sim_client --token-file "$T/tok" --server-name feed.kambi.test --max-data 1
+  assert_equal "$status" 6
+}
+
+@test "token checks: missing, garbage, expired, foreign -> SESSION_ERROR INVALID_TOKEN" {
+  sim_start --token-ttl 0
+  sim_token "$T/expired"
+  run_split sim_client --stats "$T/st.json"
+  assert_equal "$status" 2
+  assert_equal "$(jq -r .error "$T/st.json")" INVALID_TOKEN
+  run_split sim_client --token garbage --stats "$T/st.json"
+  assert_equal "$status" 2
+  assert_equal "$(jq -r .error "$T/st.json")" INVALID_TOKEN
+  run_split sim_client --token-file "$T/expired" --stats "$T/st.json"
+  assert_equal "$status" 2
+  assert_equal "$(jq -r .error "$T/st.json")" INVALID_TOKEN
+  [[ "$stderr" == *"expired"* ]]
+  # a token signed by another server instance
+  sim_stop
+  sim_start
+  run_split sim_client --token-file "$T/expired" --stats "$T/st.json"
+  assert_equal "$status" 2
+  [[ "$stderr" == *"INVALID_TOKEN bad signature"* ]]
+  # a fresh one works
+  sim_client --auth-url "$SIM_AUTH_URL" --max-data 5 >"$T/out"
+  assert_equal "$(wc -l <"$T/out")" 5
+}
+
+@test "INITIALIZE checks: protocol version, offerings, junk" {
+  sim_start --init-timeout 1
+  sim_token "$T/tok"
+  run_split sim_client --token-file "$T/tok" --protocol V2 --stats "$T/st.json"
+  assert_equal "$status" 2
+  assert_equal "$(jq -r .error "$T/st.json")" INVALID_PROTOCOL_VERSION
+  run_split sim_client --token-file "$T/tok" --offerings '' --stats "$T/st.json"
+  assert_equal "$status" 2
+  assert_equal "$(jq -r .error "$T/st.json")" INVALID_OFFERING
+  run_split sim_client --token-file "$T/tok" --offerings offering-se,offering-xx --stats "$T/st.json"
+  assert_equal "$(jq -r .error "$T/st.json")" INVALID_OFFERING
+  run_split sim_client --raw-init '{"type":"SESSION_INITIALIZE","sessionInitialize":{"protocolVersion":"V1","offerings":"offering-se","token":"x"}}' --stats "$T/st.json"
+  assert_equal "$(jq -r .error "$T/st.json")" INVALID_OFFERING
+  # not JSON, then silence: the server gives up after --init-timeout
+  run_split sim_client --raw-init 'not json at all' --stats "$T/st.json" --timeout 10
+  assert_equal "$status" 3
+  grep -q "ignoring a frame from the client" "$SIM_ERR"
+  # the server is still serving
+  sim_client --token-file "$T/tok" --max-data 3 >/dev/null
+}
+
+@test "session: snapshot, SNAPSHOT_COMPLETED, replay, REPLAY_COMPLETED, realtime = --dump (seed 1, rate 2000)" {
+  m=$(initial_head --seed 1)
+  sim_start --seed 1 --rate 2000 --max-messages 3000
+  sim_token "$T/tok"
+  sim_client --token-file "$T/tok" --annotate --session --until-offset $((m + 3000)) --stats "$T/st.json" >"$T/got"
+  assert_equal "$(jq -c '.session[0:4]' "$T/st.json")" \
+    '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_SNAPSHOT_COMPLETED","SESSION_REPLAY_COMPLETED"]'
+  h=$(jq .snapshot_offset "$T/st.json")
+  # session messages come in this order in the stream, data between them
+  only_flow session <"$T/got" | jq -r .type | grep -v PING | head -4 | xargs >"$T/order"
+  assert_equal "$(cat "$T/order")" "SESSION_WELCOME SESSION_INITIALIZED SESSION_SNAPSHOT_COMPLETED SESSION_REPLAY_COMPLETED"
+  only_flow snapshot <"$T/got" >"$T/snap"
+  n=$(wc -l <"$T/snap")
+  [ "$n" -gt 0 ]
+  ora-sim --dump --seed 1 --snapshot-at "$h" --count $((m + 3000 - h)) >"$T/dump"
+  # the snapshot byte for byte, in order
+  head -n "$n" "$T/dump" | cmp - "$T/snap"
+  # replay + realtime: the same messages (delivery order differs)
+  cat <(only_flow replay <"$T/got") <(only_flow realtime <"$T/got") | sort >"$T/rest"
+  tail -n +$((n + 1)) "$T/dump" | sort | cmp - "$T/rest"
+  # and they are the --log after the snapshot offset
+  tail -n +$((h + 1)) "$SIM_LOG" | sort | cmp - "$T/rest"
+  # the snapshot offset is the head the server reported
+  assert_equal "$(only_flow session <"$T/got" | jq -r 'select(.type=="SESSION_SNAPSHOT_COMPLETED") | .sessionSnapshotCompleted.offset')" "$h"
+}
+
+@test "session: out-of-order delivery present; the delivered set equals the --log" {
+  sim_start --seed 5 --rate 3000 --max-messages 3000 --reorder 0.2
+  m=$(initial_head --seed 5)
+  sim_token "$T/tok"
+  sim_client --token-file "$T/tok" --replay 0 --until-offset $((m + 3000)) --stats "$T/st.json" >"$T/got"
+  # offsets not monotonic in the stream
+  inv=$(jq .offset "$T/got" | awk 'NR > 1 && $1 < p { n++ } { p = $1 } END { print n + 0 }')
+  [ "$inv" -gt 10 ]
+  # an update delivered before the add/update of its entity (a higher offset first)
+  sort "$T/got" | cmp - <(sort "$SIM_LOG")
+  assert_equal "$(wc -l <"$T/got")" $((m + 3000))
+  # same seed, no reorder: offsets in order
+  sim_stop
+  sim_start --seed 5 --rate 3000 --max-messages 3000 --reorder 0
+  sim_client --auth-url "$SIM_AUTH_URL" --replay 0 --until-offset $((m + 3000)) >"$T/got0"
+  inv=$(jq .offset "$T/got0" | awk 'NR > 1 && $1 < p { n++ } { p = $1 } END { print n + 0 }')
+  assert_equal "$inv" 0
+}
+
+@test "session: the served log is the same for a seed, and is what --dump writes" {
+  sim_start --seed 9 --rate 4000 --max-messages 2000
+  m=$(initial_head --seed 9)
+  sim_client --auth-url "$SIM_AUTH_URL" --replay 0 --until-offset $((m + 2000)) >/dev/null
+  cp "$SIM_LOG" "$T/log1"
+  sim_stop
+  sim_start --seed 9 --rate 4000 --max-messages 2000
+  sim_client --auth-url "$SIM_AUTH_URL" --replay 0 --until-offset $((m + 2000)) >/dev/null
+  cmp "$T/log1" "$SIM_LOG"
+  # --dump: the initial population then the realtime messages; the log is
+  # the same messages in offset order
+  ora-sim --dump --seed 9 --count 2000 | sort >"$T/dump"
+  sort "$T/log1" | cmp - "$T/dump"
+  jq .offset "$T/log1" | diff - <(seq 1 $((m + 2000)))
+}
+
+@test "session: replay from an offset sends exactly the later messages" {
+  sim_start --seed 2 --rate 4000 --max-messages 2000
+  m=$(initial_head --seed 2)
+  sim_token "$T/tok"
+  x=$((m + 700))
+  sim_client --token-file "$T/tok" --replay $x --annotate --session --until-offset $((m + 2000)) --stats "$T/st.json" >"$T/got"
+  assert_equal "$(jq -c '.session[0:3]' "$T/st.json")" '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_REPLAY_COMPLETED"]'
+  cat <(only_flow replay <"$T/got") <(only_flow realtime <"$T/got") | sort >"$T/rest"
+  tail -n +$((x + 1)) "$SIM_LOG" | sort | cmp - "$T/rest"
+  run jq -e -s 'map(.offset > '$x') | all' "$T/rest"
+  assert_success
+}
+
+@test "session: OFFSET_TOO_OLD beyond --retain; then a snapshot on the same connection" {
+  sim_start --seed 3 --rate 5000 --max-messages 3000 --retain 500
+  m=$(initial_head --seed 3)
+  for i in $(seq 100); do [ "$(wc -l <"$SIM_LOG")" -ge $((m + 3000)) ] && break; sleep 0.1; done
+  sim_token "$T/tok"
+  run_split sim_client --token-file "$T/tok" --replay 10 --stats "$T/st.json"
+  assert_equal "$status" 2
+  assert_equal "$(jq -r .error "$T/st.json")" OFFSET_TOO_OLD
+  # a recent offset is still served
+  sim_client --token-file "$T/tok" --replay $((m + 2800)) --until-offset $((m + 3000)) >"$T/recent"
+  assert_equal "$(wc -l <"$T/recent")" 200
+  # the client may ask for a snapshot instead
+  sim_client --token-file "$T/tok" --replay 10 --on-too-old snapshot --idle 0.5 --stats "$T/st.json" >/dev/null
+  assert_equal "$(jq -c '.session[0:5]' "$T/st.json")" \
+    '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_ERROR","SESSION_SNAPSHOT_COMPLETED","SESSION_REPLAY_COMPLETED"]'
+}
+
+@test "ping/pong: pings every interval; a client that never answers is dropped" {
+  sim_start --ping-interval 0.2 --pong-timeout 0.6 --rate 10
+  sim_token "$T/tok"
+  sim_client --token-file "$T/tok" --idle 100 --timeout 1.5 --stats "$T/st.json" >/dev/null || true
+  assert_equal "$(jq -r .rc "$T/st.json")" 5   # still connected when the client gave up
+  [ "$(jq -r .pings "$T/st.json")" -ge 3 ]
+  assert_equal "$(jq -r .pongs "$T/st.json")" "$(jq -r .pings "$T/st.json")"
+  run_split sim_client --token-file "$T/tok" --no-pong --idle 100 --timeout 20 --stats "$T/st.json"
+  assert_equal "$status" 3
+  [ "$(jq -r .pings "$T/st.json")" -ge 1 ]
+  grep -q "no pong within 0.6s" "$SIM_ERR"
+  # the ping ids are echoed: every pong answered the last ping
+  ! grep -q "does not answer" "$SIM_ERR"
+}
+
+# ---- faults -------------------------------------------------------------------------
+
+@test "fault --drop-after-msgs: exactly N messages, then the connection ends; --fault-once" {
+  sim_start --drop-after-msgs 100 --fault-once
+  sim_token "$T/tok"
+  run_split sim_client --token-file "$T/tok" --stats "$T/st.json"
+  assert_equal "$status" 3
+  assert_equal "$(jq -r .data "$T/st.json")" 100
+  grep -q "fault drop-after-msgs after 100 messages" "$SIM_ERR"
+  # once: the next connection is served past 100
+  sim_client --token-file "$T/tok" --max-data 500 >/dev/null
+}
+
+@test "fault --drop-after-bytes: the stream is cut inside a member, every connection" {
+  sim_start --drop-after-bytes 5000
+  sim_token "$T/tok"
+  for i in 1 2; do
+    run_split sim_client --token-file "$T/tok" --stats "$T/st.json"
+    assert_equal "$status" 3
+    assert_equal "$(jq -r .bytes "$T/st.json")" 5000
+  done
+}
+
+@test "fault --corrupt-after: a corrupt gzip member after N messages" {
+  sim_start --corrupt-after 50
+  sim_token "$T/tok"
+  run_split sim_client --token-file "$T/tok" --stats "$T/st.json"
+  assert_equal "$status" 4
+  assert_equal "$(jq -r .data "$T/st.json")" 50
+  [[ "$stderr" == *"corrupt stream after 50 data messages"* ]]
+}
+
+@test "fault --invalid-token-after: SESSION_ERROR INVALID_TOKEN mid-session" {
+  sim_start --invalid-token-after 30
+  sim_token "$T/tok"
+  run_split sim_client --token-file "$T/tok" --stats "$T/st.json"
+  assert_equal "$status" 2
+  assert_equal "$(jq -r .data "$T/st.json")" 30
+  assert_equal "$(jq -r .error "$T/st.json")" INVALID_TOKEN
+}
+
+@test "fault --stall-after: no data and no pings after N messages" {
+  sim_start --stall-after 20 --ping-interval 0.2
+  sim_token "$T/tok"
+  run_split sim_client --token-file "$T/tok" --timeout 2 --stats "$T/st.json"
+  assert_equal "$status" 5
+  assert_equal "$(jq -r .data "$T/st.json")" 20
+  [ "$(jq -r .pings "$T/st.json")" -le 1 ]
+  grep -q "fault stall-after after 20 messages" "$SIM_ERR"
+}
+
+@test "fault --reject-token and --offset-too-old, once" {
+  sim_start --reject-token --offset-too-old --fault-once
+  sim_token "$T/tok"
+  run_split sim_client --token-file "$T/tok" --stats "$T/st.json"
+  assert_equal "$(jq -r .error "$T/st.json")" INVALID_TOKEN
+  sim_client --token-file "$T/tok" --max-data 1 >/dev/null
+  run_split sim_client --token-file "$T/tok" --replay 0 --stats "$T/st.json"
+  assert_equal "$(jq -r .error "$T/st.json")" OFFSET_TOO_OLD
+  sim_client --token-file "$T/tok" --replay 0 --max-data 10 >/dev/null
+}
+
+@test "fault --auth-fail and --refuse-for" {
+  sim_start --auth-fail 1 --refuse-for 1.5
+  C=(curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI_DIR/ca.pem" --cert "$PKI_DIR/client.pem" --key "$PKI_DIR/client.key")
+  assert_equal "$("${C[@]}" "$SIM_AUTH_URL")" 503
+  assert_equal "$("${C[@]}" "$SIM_AUTH_URL")" 200
+  sim_token "$T/tok"
+  run_split sim_client --token-file "$T/tok" --max-data 1
+  assert_equal "$status" 6
+  [[ "$stderr" == *"refused"* ]]
+  wait_port "$SIM_PORT" 10
+  sim_client --token-file "$T/tok" --max-data 1 >/dev/null
+}
+
+# ---- process -------------------------------------------------------------------------
+
+@test "SIGUSR1 prints a summary; SIGTERM exits 0 with one" {
+  sim_start
+  sim_token >/dev/null
+  kill -USR1 "$SIM_PID"
+  for i in $(seq 50); do grep -q "summary:" "$SIM_ERR" && break; sleep 0.05; done
+  grep -q "ora-sim: summary: .* 1 tokens" "$SIM_ERR"
+  sim_stop
+  [ "$(grep -c "summary:" "$SIM_ERR")" -eq 2 ]
+}
+
+# ---- documentation -------------------------------------------------------------------
+
+@test "ora-sim(1) EXAMPLES run; --help and the man page name the same options" {
+  load lib/man
+  cd "$T"
+  man_examples "$TOP/man/ora-sim.1" >examples.sh
+  [ "$(grep -c ora-sim examples.sh)" -ge 4 ]
+  run bash -euo pipefail examples.sh
+  assert_success
+  [ "$(wc -l <a.jsonl)" -gt 100 ]
+  [[ "$(cat token)" == *.*.* ]]
+  [ -s sim.log ]
+  ora-sim --help | grep -o -- '--[a-z-]*' | sort -u >help.opts
+  grep -o 'Fl Fl [a-z-]*' "$TOP/man/ora-sim.1" | sed 's/Fl Fl /--/' | sort -u >man.opts
+  diff help.opts man.opts
+}
