@@ -145,7 +145,7 @@ static void test_parse(void)
 
 static ora_sact on(ora_sess *s, const char *json)
 {
-    ora_smsg m;
+    static ora_smsg m;   /* outlives the call: a.id points into it */
     CHECK(ora_smsg_parse((const uint8_t *)json, strlen(json), &m) == 0);
     return ora_session_on(s, &m);
 }
