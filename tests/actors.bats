@@ -1,0 +1,398 @@
+#!/usr/bin/env bats
+# ora-actors: rules, output shapes, pending queues, watermark and durable state.
+# Expected outputs come from tests/tools/actors-expect.py, an independent
+# Python model of design.md §3; type sequences are also pinned by hand.
+
+load helper
+load lib/actors
+
+setup() {
+  D=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+  [ -n "${APID:-}" ] && kill -9 "$APID" 2>/dev/null || true
+  [ -n "${FPID:-}" ] && kill -9 "$FPID" 2>/dev/null || true
+  return 0
+}
+
+@test "actors: --help matches the synopsis, --version, bad usage exits 64" {
+  run ora-actors --help
+  assert_success
+  assert_output --partial "usage: ora-actors [--rules FILE]"
+  run ora-actors --version
+  assert_success
+  assert_output --partial "ora-actors"
+  run ora-actors --bogus
+  assert_equal "$status" 64
+  run_split ora-actors --keep 0
+  assert_equal "$status" 64
+  assert_equal "$(echo "$stderr" | head -1)" "ora-actors: error: unable to use --keep '0': want 1..1000000"
+  run ora-actors --jurisdiction offering-se
+  assert_equal "$status" 64
+  run ora-actors --criteria 1,,2
+  assert_equal "$status" 64
+  run ora-actors --dump-state
+  assert_equal "$status" 64
+  run ora-actors extra
+  assert_equal "$status" 64
+}
+
+@test "actors: the fixture messages give the seed's outputs" {
+  grep -v '"type":"SESSION' "$FIXTURES/ora-messages.jsonl" >"$D/s.jsonl"
+  act_rec "$D/s.jsonl" "$D/in.rec"
+  ora-actors <"$D/in.rec" >"$D/out.rec" 2>"$D/err"
+  "$AEXP" expect "$D/s.jsonl" >"$D/exp.jsonl"
+  act_cmp "$D/exp.jsonl" "$D/out.rec"
+  assert_equal "$(act_types "$D/out.rec")" "event_data event_data event_data bet_offer_opened bet_offer_opened in_game_odds_update"
+}
+
+@test "actors: status rule: OPEN->SUSPENDED->OPEN opens twice, CLOSED closes once, created CLOSED is silent" {
+  act_scenario status
+  assert_equal "$(act_types "$D/out.rec")" "event_data bet_offer_opened bet_offer_opened bet_offer_closed bet_offer_opened bet_offer_closed bet_offer_opened"
+}
+
+@test "actors: odds rule fires only for STARTED, main line, OFFERED_LIVE, watched criteria" {
+  act_scenario odds
+  ora-rec unpack --meta <"$D/out.rec" 2>/dev/null | jq -r 'select(.data.type=="in_game_odds_update") | "\(.offset):\(.key):\(.data.outcomes|length)"' >"$D/odds"
+  assert_equal "$(tr '\n' ' ' <"$D/odds")" "108:51:1 113:53:1 114:51:1 121:55:1 "
+}
+
+@test "actors: --criteria and --jurisdiction change the rules" {
+  act_scenario odds --criteria 1001159999,1001159732 --jurisdiction offering-xx=16 --jurisdiction offering-se=32
+  ora-rec unpack --meta <"$D/out.rec" 2>/dev/null | jq -r 'select(.data.type=="in_game_odds_update") | .offset' | tr '\n' ' ' >"$D/odds"
+  assert_equal "$(cat "$D/odds")" "109 121 "
+  # the mask of ["offering-gb","offering-xx"] with xx=16: 4|16
+  act_scenario odds --jurisdiction offering-xx=16
+  run jq -c 'select(.offset==108) | .data.outcomes[0].odds | map(.jurisdiction_mask)' "$D/out.rec.jsonl"
+  assert_output "[3,20]"
+}
+
+@test "actors: a rules file equals the options; a bad one exits 78" {
+  printf '# rules\ncriteria = 1001159999,1001159732\njurisdiction=offering-se=1\njurisdiction=offering-gb=4\npending_ttl=60\n' >"$D/rules"
+  act_rec "$AFIX/odds.jsonl" "$D/in.rec"
+  ora-actors --rules "$D/rules" <"$D/in.rec" >"$D/a.rec" 2>/dev/null
+  "$AEXP" expect "$AFIX/odds.jsonl" --criteria 1001159999,1001159732 --jurisdiction offering-dk=0 --jurisdiction offering-us=0 >"$D/exp.jsonl"
+  act_cmp "$D/exp.jsonl" "$D/a.rec"
+  printf 'colour=blue\n' >"$D/bad"
+  run_split ora-actors --rules "$D/bad" </dev/null
+  assert_equal "$status" 78
+  assert_equal "$stderr" "ora-actors: error: unable to read rules: $D/bad:1: unknown key 'colour'"
+  run_split ora-actors --rules "$D/missing" </dev/null
+  assert_equal "$status" 78
+}
+
+@test "actors: event_data on creation and startsAt/sport/group.id/participants changes only" {
+  act_scenario event_data
+  run jq -r 'select(.type=="OUT") | .offset' "$D/out.rec.jsonl"
+  assert_equal "$(echo $output)" "501 503 504 505 507 513"
+  run jq -r 'select(.offset==505) | .data.competition_name' "$D/out.rec.jsonl"
+  assert_output 'Cup "quoted" \ é'
+}
+
+@test "actors: pending updates are applied in order on creation, stale ones dropped, deletes drop queues" {
+  act_scenario pending
+  assert_equal "$(act_types "$D/out.rec")" "event_data bet_offer_opened in_game_odds_update bet_offer_opened in_game_odds_update bet_offer_opened event_data bet_offer_opened"
+  grep -q "1 unknown deletes" "$D/err" || grep -q "2 unknown deletes" "$D/err"
+  grep -q ", 1 stale)" "$D/err"
+}
+
+@test "actors: queues of actors that never appear are pruned after --pending-ttl" {
+  act_scenario prune --pending-ttl 60
+  # 306 (CLOSED for 51) was pruned: 51 opens; 307 (odds for 52) was not: it fires
+  assert_equal "$(act_types "$D/out.rec")" "event_data bet_offer_opened bet_offer_opened in_game_odds_update"
+  grep -q "(1 pruned, 0 stale)" "$D/err"
+  # with a long TTL nothing is pruned: 51 is created then closed by its queue
+  act_scenario prune --pending-ttl 600
+  assert_equal "$(act_types "$D/out.rec")" "event_data bet_offer_opened bet_offer_closed bet_offer_opened in_game_odds_update"
+}
+
+@test "actors: delete then add gives a fresh actor; offers keep the event's status and relink on re-add" {
+  act_scenario delete
+  run jq -c 'select(.offset==404) | .data.outcomes | map(.outcome_id)' "$D/out.rec.jsonl"
+  assert_output "[63]"
+  assert_equal "$(act_types "$D/out.rec")" "event_data bet_offer_opened bet_offer_opened in_game_odds_update event_data in_game_odds_update"
+  grep -q "2 unknown deletes" "$D/err"
+}
+
+@test "actors: snapshot sets W at completion, replayed duplicates are skipped, a new snapshot starts over" {
+  act_scenario snapshot
+  run jq -r 'select(.type=="OUT") | "\(.offset):\(.data.msg_flow)"' "$D/out.rec.jsonl"
+  assert_equal "$(echo $output)" "57:snapshot 12:snapshot 61:replay 63:replay 62:replay 64:realtime 64:snapshot"
+  grep -q " 3 duplicates" "$D/err"
+}
+
+@test "actors: unrouted MSG records are routed in place with the same result" {
+  act_rec "$AFIX/odds.jsonl" "$D/in.rec" --unrouted
+  ora-actors <"$D/in.rec" >"$D/out.rec" 2>/dev/null
+  "$AEXP" expect "$AFIX/odds.jsonl" >"$D/exp.jsonl"
+  act_cmp "$D/exp.jsonl" "$D/out.rec"
+}
+
+@test "actors: OUT records carry key, offset, receive time, flow; CTRL records pass through in place" {
+  act_rec "$AFIX/snapshot.jsonl" "$D/in.rec"
+  ora-actors <"$D/in.rec" >"$D/out.rec" 2>/dev/null
+  ora-rec unpack --meta <"$D/out.rec" 2>/dev/null >"$D/out.jsonl"
+  ora-rec unpack --meta <"$D/in.rec" 2>/dev/null >"$D/in.jsonl"
+  # every CTRL of the input, in order
+  diff <(jq -c 'select(.type=="CTRL") | .data' "$D/in.jsonl") <(jq -c 'select(.type=="CTRL") | .data' "$D/out.jsonl")
+  # CTRL order relative to outputs: the first OUT after the 2nd flow record is offset 61
+  run jq -r 'if .type=="CTRL" then "C" else (.offset|tostring) end' "$D/out.jsonl"
+  assert_equal "$(echo $output)" "C C 57 12 C 61 63 62 C C C C 64 C C 64 C"
+  # key = the actor id, time = msg_datetime, flow = msg_flow, offset copied
+  run jq -r 'select(.type=="OUT") | select(.key != (.data.bet_offer_id // .data.event_id | tostring) or .time != .data.msg_datetime or .flow != .data.msg_flow) | .offset' "$D/out.jsonl"
+  assert_output ""
+  run jq -r 'select(.type=="OUT" and .offset==61) | .data.msg_datetime' "$D/out.jsonl"
+  assert_output "1970-04-03T14:13:20.003Z"
+  run jq -r 'select(.type=="OUT" and .offset==12) | .data.outcomes[0].odds[0].decimal' "$D/out.jsonl"
+  assert_output "2"
+}
+
+@test "actors: odds decimals come out as they went in" {
+  act_rec "$AFIX/status.jsonl" "$D/in.rec"
+  ora-actors <"$D/in.rec" | ora-rec unpack 2>/dev/null >"$D/out" 2>/dev/null
+  grep -q '"decimal":1.909,' "$D/out"
+  grep -q '"decimal":2.45,' "$D/out"
+  grep -q '"decimal":10.0,' "$D/out"
+}
+
+@test "actors: a realistic mixed stream matches the model message for message" {
+  "$AEXP" gen --events 30 --offers 6 --updates 8000 --seed 7 >"$D/g.jsonl"
+  act_rec "$D/g.jsonl" "$D/in.rec"
+  ora-actors <"$D/in.rec" >"$D/out.rec" 2>"$D/err"
+  "$AEXP" expect "$D/g.jsonl" >"$D/exp.jsonl"
+  act_cmp "$D/exp.jsonl" "$D/out.rec"
+  # all four kinds of output occur
+  for t in event_data bet_offer_opened bet_offer_closed in_game_odds_update; do
+    grep -q "\"type\":\"$t\"" "$D/exp.jsonl"
+  done
+}
+
+@test "actors: malformed payloads are skipped with a warning; --strict exits 65; damaged records are reported" {
+  printf '%s\n' '{"type":"MSG","offset":1,"flow":"realtime","data_base64":"bm90IGpzb24="}' \
+    '{"type":"MSG","offset":2,"flow":"realtime","kind":"betOfferAdded","actor_type":"betOffer","actor_id":5,"data":{"offset":2,"betOfferAdded":{"betOffer":7}}}' \
+    '{"type":"MSG","offset":3,"flow":"realtime","data":{"offset":3,"eventAdded":{"event":{"id":9,"group":{"id":1,"name":"G"}}}}}' |
+    ora-rec pack --meta 2>/dev/null >"$D/in.rec"
+  run_split ora-actors -i "$D/in.rec" -o "$D/out.rec"
+  assert_success
+  assert_equal "$(act_types "$D/out.rec")" "event_data"
+  [[ "$stderr" == *"ora-actors: warning: unable to parse message at offset 1: bad JSON"* ]]
+  [[ "$stderr" == *"unable to apply message at offset 2: malformed payload"* ]]
+  run_split ora-actors --strict -i "$D/in.rec" -o "$D/out.rec"
+  assert_equal "$status" 65
+  # flip a byte in the middle record: reported, the rest still applied
+  cp "$D/in.rec" "$D/bad.rec"
+  printf 'X' | dd of="$D/bad.rec" bs=1 seek=100 conv=notrunc 2>/dev/null
+  run_split ora-actors -i "$D/bad.rec" -o "$D/out.rec"
+  assert_success
+  [[ "$stderr" == *"unable to read record at byte"* ]]
+  assert_equal "$(act_types "$D/out.rec")" "event_data"
+}
+
+@test "actors: a failed write exits 74" {
+  act_rec "$AFIX/status.jsonl" "$D/in.rec"
+  run_split ora-actors -i "$D/in.rec" -o /dev/full
+  assert_equal "$status" 74
+  [[ "$stderr" == *"unable to write output"* ]]
+}
+
+@test "actors: EOF writes a final checkpoint; --dump-state shows the state; restart continues from it" {
+  "$AEXP" gen --events 10 --offers 4 --updates 3000 --seed 3 >"$D/g.jsonl"
+  "$AEXP" records "$D/g.jsonl" >"$D/g.meta"
+  n=$(wc -l <"$D/g.meta")
+  head -n $((n / 2)) "$D/g.meta" | ora-rec pack --meta 2>/dev/null >"$D/a.rec"
+  tail -n +$((n / 2 + 1)) "$D/g.meta" | ora-rec pack --meta 2>/dev/null >"$D/b.rec"
+  cat "$D/a.rec" "$D/b.rec" >"$D/all.rec"
+  ora-actors --state-dir "$D/full" <"$D/all.rec" >"$D/full.rec" 2>/dev/null
+  ora-actors --state-dir "$D/s" --checkpoint-interval 0 <"$D/a.rec" >"$D/1.rec" 2>/dev/null
+  w1=$(ckpt_offsets "$D/1.rec")
+  [ -n "$w1" ]
+  [ -f "$D/s/actors-$(printf '%020d' "$w1").state" ]
+  # the checkpoint is the last record
+  run bash -c "ora-rec unpack --meta <'$D/1.rec' 2>/dev/null | tail -1 | jq -r .data.ctrl"
+  assert_output "checkpoint"
+  echo "$w1" >"$D/ckpt"
+  # kinesis-put would replay from W: feed what follows (the duplicates are skipped)
+  ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" <"$D/b.rec" >"$D/2.rec" 2>"$D/err2"
+  grep -q "loaded state $w1" "$D/err2"
+  cat "$D/1.rec" "$D/2.rec" >"$D/both.rec"
+  "$AEXP" expect "$D/g.jsonl" >"$D/exp.jsonl"
+  act_cmp "$D/exp.jsonl" "$D/both.rec"
+  act_cmp "$D/exp.jsonl" "$D/full.rec"
+  ora-actors --dump-state --state-dir "$D/full" >"$D/full.dump"
+  ora-actors --dump-state --state-dir "$D/s" >"$D/s.dump"
+  diff "$D/full.dump" "$D/s.dump"
+  run jq -r .type "$D/s.dump"
+  assert_line --index 0 "watermark"
+  assert_line "event"
+  assert_line "bet_offer"
+  [ "$(jq -r 'select(.type=="watermark") | .w' "$D/s.dump")" = "$(ckpt_offsets "$D/2.rec")" ]
+}
+
+@test "actors: checkpoint, kill -9, restart from the committed state: nothing missing, only duplicates" {
+  "$AEXP" gen --events 20 --offers 5 --updates 6000 --seed 11 >"$D/g.jsonl"
+  "$AEXP" records "$D/g.jsonl" >"$D/g.meta"
+  split -n l/12 -d "$D/g.meta" "$D/part."
+  for p in "$D"/part.*; do ora-rec pack --meta <"$p" 2>/dev/null >"$p.rec"; done
+  cat "$D"/part.*.rec >"$D/all.rec"
+  ora-actors --state-dir "$D/full" <"$D/all.rec" >"$D/full.rec" 2>/dev/null
+  mkfifo "$D/fifo"
+  ora-actors --state-dir "$D/s" --checkpoint-interval 0.05 <"$D/fifo" >"$D/1.rec" 2>"$D/err1" &
+  APID=$!
+  ( for p in "$D"/part.*.rec; do cat "$p"; sleep 0.3; done; sleep 30 ) >"$D/fifo" &
+  FPID=$!
+  # wait for at least two checkpoints, then kill in the middle of the stream
+  for i in $(seq 100); do
+    c=$(ckpt_offsets "$D/1.rec" | wc -w)
+    [ "$c" -ge 2 ] && break
+    sleep 0.1
+  done
+  [ "$c" -ge 2 ]
+  kill -9 "$APID"
+  wait "$APID" || true
+  APID=
+  kill -9 "$FPID"; FPID=
+  w=$(ckpt_offsets "$D/1.rec" | awk '{print $NF}')
+  last=$(jq -r 'select(.type=="MSG") | .offset' "$D/g.meta" | sort -n | tail -1)
+  [ "$w" -lt "$last" ]
+  echo "$w" >"$D/ckpt"
+  # what the pipeline delivered downstream before the commit point
+  ora-rec unpack --meta <"$D/1.rec" 2>/dev/null | awk -v w="$w" '{print} /"ctrl":"checkpoint"/ && index($0, "\"offset\":" w "}") {exit}' >"$D/prefix.jsonl"
+  # ora-connect replays from W: every message after W, in log order
+  { echo '{"type":"CTRL","kind":"connected","data":{"ctrl":"connected","conn":2}}'
+    jq -c --argjson w "$w" 'select(.type=="MSG" and .flow!="snapshot" and .offset > $w)' "$D/g.meta"; } |
+    ora-rec pack --meta 2>/dev/null >"$D/replay.rec"
+  ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" <"$D/replay.rec" >"$D/2.rec" 2>"$D/err2"
+  grep -q "loaded state $w" "$D/err2"
+  ora-rec unpack --meta <"$D/2.rec" 2>/dev/null >"$D/2.jsonl"
+  cat "$D/prefix.jsonl" "$D/2.jsonl" >"$D/both.jsonl"
+  "$AEXP" expect "$D/g.jsonl" >"$D/exp.jsonl"
+  "$AEXP" compare "$D/exp.jsonl" "$D/both.jsonl" --dups-ok
+  ora-actors --dump-state --state-dir "$D/full" >"$D/full.dump"
+  ora-actors --dump-state --state-dir "$D/s" >"$D/s.dump"
+  diff "$D/full.dump" "$D/s.dump"
+}
+
+@test "actors: a crash in the middle of a state write leaves the previous state valid" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  ora-actors --state-dir "$D/s" <"$D/a.rec" >"$D/1.rec" 2>/dev/null
+  w1=$(ckpt_offsets "$D/1.rec")
+  assert_equal "$w1" "121"
+  printf '%s\n' '{"type":"MSG","offset":122,"flow":"realtime","data":{"offset":122,"eventStatusUpdated":{"id":12,"status":"FINISHED"}}}' |
+    ora-rec pack --meta 2>/dev/null >"$D/b.rec"
+  ORA_ACTORS_TEST_CRASH=mid-write run ora-actors --state-dir "$D/s" <"$D/b.rec"
+  assert_equal "$status" 99
+  ls -a "$D/s" >"$D/ls"
+  grep -q '^\.actors-00000000000000000122\.tmp\.' "$D/ls"
+  [ ! -e "$D/s/actors-00000000000000000122.state" ]
+  echo 121 >"$D/ckpt"
+  ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" <"$D/b.rec" >"$D/2.rec" 2>"$D/err"
+  grep -q "loaded state 121" "$D/err"
+  assert_equal "$(ckpt_offsets "$D/2.rec")" "122"
+  # the dead writer's temporary file is cleaned up
+  ls -a "$D/s" >"$D/ls"
+  run grep -c 'tmp' "$D/ls"
+  assert_output "0"
+}
+
+@test "actors: a damaged state file is refused (65); a missing state for the committed checkpoint is refused (78)" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  ora-actors --state-dir "$D/s" <"$D/a.rec" >/dev/null 2>&1
+  f="$D/s/actors-00000000000000000121.state"
+  [ -f "$f" ]
+  cp "$f" "$D/good"
+  printf 'Z' | dd of="$f" bs=1 seek=200 conv=notrunc 2>/dev/null
+  echo 121 >"$D/ckpt"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" </dev/null
+  assert_equal "$status" 65
+  [[ "$stderr" == *"checksum mismatch"* ]]
+  truncate -s 100 "$f"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" </dev/null
+  assert_equal "$status" 65
+  cp "$D/good" "$f"
+  echo 150 >"$D/ckpt"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" </dev/null
+  assert_equal "$status" 78
+  [[ "$stderr" == *"no state for committed checkpoint 150"*"newest older: 121"* ]]
+  echo junk >"$D/ckpt"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" </dev/null
+  assert_equal "$status" 78
+  # no checkpoint file yet (a first start): empty state
+  rm "$D/ckpt"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" --dump-state
+  assert_success
+  assert_output '{"type":"watermark","w":-1,"applied_beyond":[],"stream_ns":0}'
+}
+
+@test "actors: --keep prunes old states but never the committed one" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  ora-rec unpack --meta <"$D/a.rec" 2>/dev/null >"$D/a.jsonl"
+  for i in 1 2 3 4 5; do
+    jq -c --argjson n "$i" 'select(.type=="MSG" and .offset <= 110 + $n)' "$D/a.jsonl" | sed 's/"flags":[0-9]*,//' >"$D/p$i.jsonl"
+  done
+  echo 101 >"$D/ckpt"
+  mkdir -p "$D/s"
+  jq -c 'select(.type=="CTRL")' "$D/a.jsonl" >"$D/c.jsonl"
+  # state for 101, then 111..115
+  head -2 <(cat "$D/c.jsonl"; jq -c 'select(.offset==101)' "$D/a.jsonl") | ora-rec pack --meta 2>/dev/null | ora-actors --state-dir "$D/s" --keep 2 >/dev/null 2>&1
+  for i in 1 2 3 4 5; do
+    cat "$D/c.jsonl" "$D/p$i.jsonl" | ora-rec pack --meta 2>/dev/null | ora-actors --state-dir "$D/x$i" >/dev/null 2>&1
+    cp "$D/x$i"/*.state "$D/s/"
+    cat "$D/c.jsonl" "$D/p$i.jsonl" | ora-rec pack --meta 2>/dev/null | ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" --keep 2 --watermark 100 >/dev/null 2>&1 || true
+  done
+  run bash -c "ls '$D/s' | tr '\n' ' '"
+  assert_output "actors-00000000000000000101.state actors-00000000000000000114.state actors-00000000000000000115.state "
+}
+
+@test "actors: a hole older than --gap-limit is skipped with a warning; late messages inside it are applied" {
+  printf '%s\n' '{"ctrl":"flow","flow":"replay","offset":10}' >"$D/s.jsonl"
+  for o in 11 12 14 15 16 17 18 19 20; do
+    echo "{\"offset\":$o,\"eventStatusUpdated\":{\"id\":1,\"status\":\"S$o\"}}" >>"$D/s.jsonl"
+  done
+  echo '{"offset":13,"eventAdded":{"event":{"id":1,"status":"x"}}}' >>"$D/s.jsonl"
+  act_rec "$D/s.jsonl" "$D/in.rec"
+  run_split ora-actors --gap-limit 5 --state-dir "$D/st" -i "$D/in.rec" -o "$D/out.rec"
+  assert_success
+  [[ "$stderr" == *"ora-actors: warning: offsets 13..13 never arrived within --gap-limit 5: watermark moved past them"* ]]
+  assert_equal "$(ckpt_offsets "$D/out.rec")" "20"
+  assert_equal "$(act_types "$D/out.rec")" "event_data"
+  # below the limit W waits at the hole, which is then filled
+  run_split ora-actors --gap-limit 100 --state-dir "$D/st2" -i "$D/in.rec" -o "$D/out2.rec"
+  [[ "$stderr" != *"never arrived"* ]]
+  assert_equal "$(ckpt_offsets "$D/out2.rec")" "20"
+  # a hole that is never filled: W stays below it
+  grep -v '"offset":13' "$D/s.jsonl" >"$D/s2.jsonl"
+  act_rec "$D/s2.jsonl" "$D/in3.rec"
+  ora-actors --gap-limit 100 --state-dir "$D/st3" -i "$D/in3.rec" -o "$D/out3.rec" 2>/dev/null
+  assert_equal "$(ckpt_offsets "$D/out3.rec")" "12"
+}
+
+@test "actors: SIGTERM writes a final checkpoint and exits 0" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  mkfifo "$D/fifo"
+  ora-actors --state-dir "$D/s" <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
+  APID=$!
+  ( cat "$D/a.rec"; sleep 30 ) >"$D/fifo" &
+  FPID=$!
+  for i in $(seq 50); do
+    [ "$(act_types "$D/out.rec" | wc -w)" -ge 1 ] && break
+    sleep 0.1
+  done
+  sleep 0.3
+  kill -TERM "$APID"
+  st=0
+  wait "$APID" || st=$?
+  APID=
+  assert_equal "$st" 0
+  assert_equal "$(ckpt_offsets "$D/out.rec")" "121"
+}
+
+@test "actors: man page examples run" {
+  grep -q 'ora-actors --state-dir' "$TOP/man/ora-actors.1"
+  act_rec "$AFIX/odds.jsonl" "$D/odds.rec"
+  cd "$D"
+  ora-actors -i odds.rec -o out.rec 2>/dev/null
+  ora-rec unpack <out.rec >/dev/null 2>&1
+  ora-actors --state-dir state -i odds.rec -o out.rec 2>/dev/null
+  ora-actors --dump-state --state-dir state | jq -c 'select(.type=="bet_offer") | {id, status}' >/dev/null
+}
