@@ -477,3 +477,15 @@ EOF
   printf '%s\n' '{"a":1} xyz' '{"a":1}{"b":2}' | ora-rec pack | ora-rec unpack --meta >"$T/m"
   jq -c . "$T/m" >/dev/null
 }
+
+@test "torn record: a record cut short and followed by more records costs only itself" {
+  known_bug "after a sound header whose payload sum fails (or input ends), the reader skips the whole claimed length, swallowing the records that follow a torn one"
+  # Record 2 of golden.rec (344 bytes of payload) cut after 146 bytes, then golden.rec again:
+  # a stage restarted appending to its file, or `cat cut.rec more.rec`.
+  { head -c 400 "$RFIX/golden.rec"; cat "$RFIX/golden.rec"; } >"$T/torn.rec"
+  run_to_files ora-rec unpack -i "$T/torn.rec"
+  assert_success
+  { head -n 2 "$RFIX/golden.jsonl"; cat "$RFIX/golden.jsonl"; } >"$T/want"
+  cmp "$T/want" "$T/out"
+  assert_warned 254 146
+}
