@@ -332,3 +332,37 @@ EOF
   assert_output --partial '"kind":"betOfferAdded","actor_type":"betOffer","actor_id":5000001'
   [ "$(count_records ordered.rec)" -eq 28 ]
 }
+
+@test "SIGTERM with a record read in part: the part is reported and dropped, exit 0" {
+  echo '{"offset":1,"newKind":{}}' | pack > u.rec
+  msg 2 eventStatusUpdated 1 | pack > m.rec
+  { cat u.rec; head -c 40 m.rec; } > in.rec   # one write: the reader gets it all at once
+  bg_order -t 3600000
+  cat in.rec >&8
+  wait_records out.rec 1
+  kill -TERM "$ORDER_PID"
+  st=0; wait "$ORDER_PID" || st=$?
+  assert_equal "$st" 0
+  grep -q "warning: stopping: dropped 40 bytes of a partly read record at input byte $(stat -c %s u.rec)" err.txt ||
+    fail "$(cat err.txt)"
+  [ "$(count_records out.rec)" -eq 1 ]
+}
+
+@test "--max-record: a longer record is damaged input, skipped with a warning" {
+  grep '^{"offset":9,' "$FIXTURES/ora-messages.jsonl" | pack > big.rec
+  msg 1 eventStatusUpdated 1 | pack > small.rec
+  cat small.rec big.rec small.rec > in.rec
+  run_split ora-order --max-record 200 -i in.rec -o out.rec
+  assert_success
+  assert_equal "$(tsv out.rec | cut -f2 | tr '\n' ' ')" "1 1 "
+  [[ $stderr == *"warning: skipped"*"input byte $(stat -c %s small.rec)"* ]] || fail "$stderr"
+  run_split ora-order --max-record 1K -i in.rec -o out.rec
+  assert_equal "$(tsv out.rec | cut -f2 | tr '\n' ' ')" "1 1 9 "
+}
+
+@test "-t 0 keeps routing and releases every batch at once" {
+  for i in 3 2 1; do msg $i eventStatusUpdated 1; done | pack > in.rec
+  run_split ora-order -t 0 -i in.rec -o out.rec
+  assert_success
+  assert_equal "$(tsv out.rec | cut -f2,3 | tr '\n\t' ' :')" "3:eventStatusUpdated 2:eventStatusUpdated 1:eventStatusUpdated "
+}
