@@ -42,7 +42,7 @@ typedef struct ora_wire ora_wire;
 
 #define ORA_WIRE_MAX_FRAME_DEFAULT (16u << 20)
 #define ORA_WIRE_MAX_FRAME_LIMIT   (1u << 30)
-#define ORA_WIRE_MAX_RATIO_DEFAULT 1000u
+#define ORA_WIRE_MAX_RATIO_DEFAULT 200u
 /* A member may always inflate to this many bytes, whatever its ratio. */
 #define ORA_WIRE_RATIO_FLOOR       (64u << 10)
 
@@ -62,7 +62,7 @@ enum ora_wire_rc {
     ORA_W_NOMEM = -4
 };
 
-/* A decoder with the given limits (NULL: max_frame 16 MiB, max_ratio 1000).
+/* A decoder with the given limits (NULL: max_frame 16 MiB, max_ratio 200).
  * Returns NULL when out of memory. */
 ora_wire *ora_wire_new(const ora_wire_limits *lim);
 void ora_wire_free(ora_wire *w);

@@ -437,7 +437,7 @@ static void test_bomb(void)
     int rc = decode_cuts(w, &wire, NULL, 0, &got);
     CHECK(rc == ORA_W_BOMB);
     CHECK(ora_wire_out_pos(w) <= (1u << 20));   /* caught early */
-    CHECK(strstr(ora_wire_error(w), "1000:1") != NULL);
+    CHECK(strstr(ora_wire_error(w), "200:1") != NULL);
     ora_wire_free(w);
     /* without a ratio bound it is just many empty frames */
     ora_wire_limits lim = {0, 0};
