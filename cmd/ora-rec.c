@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "jscan.h"
 #include "ora.h"
 #include "record.h"
 #include "route.h"
@@ -23,7 +24,8 @@
 
 static const char usage_text[] =
     "usage: ora-rec pack [--type msg|out|ctrl|wire] [--key-field NAME] [--meta] [--route]\n"
-    "                    [--flow NAME] [--conn N] [--strict] [-i FILE] [-o FILE]\n"
+    "                    [--flow NAME] [--conn N] [--strict] [--max-record BYTES]\n"
+    "                    [-i FILE] [-o FILE]\n"
     "       ora-rec unpack [--meta] [--strict] [--max-record BYTES] [-i FILE] [-o FILE]\n"
     "       ora-rec cat [--strict] [--max-record BYTES] [-i FILE] [-o FILE]\n"
     "       ora-rec verify [--max-record BYTES] [-i FILE]\n"
@@ -42,11 +44,12 @@ static struct opts {
     int meta, route, strict, raw;
     uint8_t flow;
     uint32_t conn;
+    int conn_given;
     uint64_t max_record;
     uint64_t member_lo, member_hi, chunk_lo, chunk_hi, seed;
     const char *in, *out;
 } o = {.type = ORA_T_MSG, .max_record = ORA_REC_MAX_DEFAULT, .member_lo = 1, .member_hi = 4,
-       .chunk_lo = 1, .chunk_hi = 16384, .seed = 1, .conn = 1};
+       .chunk_lo = 1, .chunk_hi = 16384, .seed = 1};
 
 static struct counts {
     uint64_t records, bytes, lines, bad_lines, corrupt, skipped, truncated;
@@ -245,9 +248,26 @@ static const char *actor_name(uint8_t a)
     return a == ORA_ACTOR_EVENT ? "event" : a == ORA_ACTOR_BETOFFER ? "betOffer" : NULL;
 }
 
+/* One JSON value and nothing after it but white space (cJSON alone stops
+ * at the end of the first value). NULL when the text is anything else. */
+static cJSON *parse_exact(const char *p, size_t len)
+{
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(p, len, &end, 0);
+    if (!j)
+        return NULL;
+    while (end < p + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+        end++;
+    if (end != p + len) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
 static int payload_is_json(const uint8_t *p, size_t len)
 {
-    cJSON *j = cJSON_ParseWithLength((const char *)p, len);
+    cJSON *j = parse_exact((const char *)p, len);
     if (!j)
         return 0;
     cJSON_Delete(j);
@@ -456,23 +476,48 @@ static void pack_msg_meta(ora_rec *r, const cJSON *j)
     }
 }
 
-/* pack --meta: a line as unpack --meta writes it. */
-static int pack_meta_line(const cJSON *j, ora_rec *r, const char **why)
+/* The exact value of a top-level whole number (or digit string) member of
+ * line: cJSON keeps numbers as doubles, which round receive times (about
+ * 1.8e18 ns) and ids above 2^53. 1 found, 0 absent, -1 not a whole number. */
+static int exact_u64(const ora_jspan *v, uint64_t max, uint64_t *out)
+{
+    if (!v->p)
+        return 0;
+    const uint8_t *p = v->p;
+    size_t n = v->n;
+    if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
+        p++;
+        n -= 2;
+    }
+    char tmp[32];
+    if (n == 0 || n >= sizeof tmp)
+        return -1;
+    memcpy(tmp, p, n);
+    tmp[n] = 0;
+    return cli_parse_u64(tmp, 0, max, out) < 0 ? -1 : 1;
+}
+
+/* pack --meta: a line as unpack --meta writes it. Every header field is
+ * taken as given; a missing receive time is 0 (unknown), not now. */
+static int pack_meta_line(const char *line, size_t len, const cJSON *j, ora_rec *r, const char **why)
 {
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "type");
     if (!cJSON_IsString(t) || !(r->type = ora_rec_type_parse(t->valuestring)))
         return *why = "no valid \"type\" (WIRE, MSG, CTRL or OUT)", -1;
-    int64_t v;
-    if (get_i64(j, "conn", &v) > 0)
-        r->conn = (uint32_t)v;
-    if (get_i64(j, "recv_ns", &v) > 0)
-        r->recv_ns = (uint64_t)v;
-    if (get_i64(j, "offset", &v) > 0)
-        r->offset = v;
-    if (get_i64(j, "actor_id", &v) > 0)
-        r->actor_id = (uint64_t)v;
-    if (get_i64(j, "flags", &v) > 0)
-        r->flags = (uint16_t)v;
+    static const char *const names[] = {"recv_ns", "offset", "actor_id", "conn", "flags", "data"};
+    static const uint64_t max[] = {UINT64_MAX, INT64_MAX, UINT64_MAX, UINT32_MAX, UINT16_MAX};
+    ora_jspan v[6];
+    uint64_t u[5] = {0, 0, 0, 0, 0};
+    if (ora_jscan((const uint8_t *)line, len, names, 6, v) < 0)
+        return *why = "not a JSON object", -1;
+    for (int i = 0; i < 5; i++)
+        if (exact_u64(&v[i], max[i], &u[i]) < 0)
+            return *why = "a header field (recv_ns, offset, actor_id, conn, flags) out of range", -1;
+    r->recv_ns = u[0];
+    r->offset = v[1].p ? (int64_t)u[1] : -1;
+    r->actor_id = u[2];
+    r->conn = (uint32_t)u[3];
+    r->flags = (uint16_t)u[4];
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "flow");
     if (cJSON_IsString(f))
         r->flow = ora_flow_parse(f->valuestring);
@@ -484,8 +529,8 @@ static int pack_meta_line(const cJSON *j, ora_rec *r, const char **why)
     if (cJSON_IsString(k))
         r->kind = (uint8_t)(r->type == ORA_T_CTRL ? ora_ctrl_parse(k->valuestring)
                                                   : ora_kind_lookup(k->valuestring, strlen(k->valuestring)));
-    else if (get_i64(j, "kind", &v) > 0)
-        r->kind = (uint8_t)v;
+    else if (cJSON_IsNumber(k) && k->valuedouble >= 0 && k->valuedouble <= 255)
+        r->kind = (uint8_t)k->valuedouble;
     if (r->kind && r->type == ORA_T_MSG && r->actor_type)
         r->flags |= ORA_RF_ROUTED;
 
@@ -507,12 +552,10 @@ static int pack_meta_line(const cJSON *j, ora_rec *r, const char **why)
                               sodium_base64_VARIANT_ORIGINAL) != 0)
             return *why = "\"data_base64\" is not base64", -1;
         scratch.len += got;
-    } else if (d) {
-        char *s = cJSON_PrintUnformatted(d);
-        if (!s)
+    } else if (d && v[5].p) {
+        /* The payload's own bytes, not cJSON's reprint of them. */
+        if (ora_buf_append(&scratch, v[5].p, v[5].n) < 0)
             return *why = "out of memory", -1;
-        ora_buf_append(&scratch, s, strlen(s));
-        cJSON_free(s);
     } else {
         return *why = "no \"data\" or \"data_base64\"", -1;
     }
@@ -533,19 +576,19 @@ static void pack_line(char *line, size_t len)
         if (ora_buf_reserve(&scratch, len) < 0 ||
             sodium_base642bin(scratch.p, len, line, len, NULL, &got, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
             return bad_line("not base64");
-        r.conn = o.conn;
+        r.conn = o.conn_given ? o.conn : 1;
         r.payload = scratch.p;
         r.len = (uint32_t)got;
         put_record(&r);
         return;
     }
-    cJSON *j = cJSON_ParseWithLength(line, len);
+    cJSON *j = parse_exact(line, len);
     if (!j)
         return bad_line("not valid JSON");
     const char *why = NULL;
     char key[300];
     if (o.meta) {
-        if (!cJSON_IsObject(j) || pack_meta_line(j, &r, &why) < 0)
+        if (!cJSON_IsObject(j) || pack_meta_line(line, len, j, &r, &why) < 0)
             goto bad;
         put_record(&r);
         cJSON_Delete(j);
@@ -553,6 +596,7 @@ static void pack_line(char *line, size_t len)
     }
     r.payload = (const uint8_t *)line;
     r.len = (uint32_t)len;
+    r.conn = o.conn;
     if (o.type == ORA_T_MSG) {
         pack_msg_meta(&r, j);
     } else if (o.type == ORA_T_CTRL) {
@@ -708,6 +752,8 @@ static void wire_line(char *line, size_t len)
 static void run_wire(void)
 {
     rng = o.seed * 0x9E3779B97F4A7C15ull + 1;
+    if (!o.conn_given)
+        o.conn = 1; /* a capture is one connection's bytes */
     ws.enc = ora_wire_enc_new(6);
     if (!ws.enc)
         die(ORA_EX_SOFTWARE, "unable to start compression: %s", strerror(errno));
@@ -821,6 +867,7 @@ static void parse_args(int argc, char **argv)
             if (cli_parse_u64(optarg, 0, UINT32_MAX, &v) < 0)
                 usage_error("unable to parse --conn '%s': a number 0..4294967295", optarg);
             o.conn = (uint32_t)v;
+            o.conn_given = 1;
             break;
         case O_MAX:
             if (cli_parse_size(optarg, 1, ORA_REC_MAX_LIMIT, &o.max_record) < 0)

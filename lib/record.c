@@ -235,6 +235,24 @@ static int fill(ora_reader *r, size_t need)
     }
 }
 
+/* Distance from buf[start] to the first sound, complete record at or after
+ * buf[start + from] among the buffered bytes; 0 when there is none. */
+static size_t next_sound(const ora_reader *r, size_t from)
+{
+    const uint8_t *base = r->buf + r->start, *end = r->buf + r->end;
+    for (const uint8_t *q = base + from; q + ORA_REC_HDR <= end; q++) {
+        q = memchr(q, magic[0], (size_t)(end - q));
+        if (!q || q + ORA_REC_HDR > end)
+            return 0;
+        ora_rec h;
+        uint64_t psum;
+        if (ora_rec_decode_hdr(q, r->max_len, &h, &psum) == ORA_HDR_OK &&
+            (size_t)(end - q) >= ORA_REC_HDR + (size_t)h.len && ora_rec_sum(q + ORA_REC_HDR, h.len) == psum)
+            return (size_t)(q - base);
+    }
+    return 0;
+}
+
 static void mark_bad(ora_reader *r, size_t n, const char *reason)
 {
     if (r->bad_len == 0) {
@@ -293,18 +311,39 @@ int ora_reader_next(ora_reader *r, ora_rec *out)
                     return ORA_RD_ERROR;
                 continue;
             }
-            /* The header is sound, so this is the last record, cut short. */
+            /* Cut short: either the last record, or a torn one that more
+             * records follow (a writer died mid-record, files joined). */
+            size_t next = next_sound(r, 1);
+            if (next) {
+                mark_bad(r, next, "record cut short");
+                continue;
+            }
             if (r->bad_len)
                 return report_bad(r, ORA_RD_CORRUPT);
             mark_bad(r, avail, "input ends inside a record");
             return report_bad(r, ORA_RD_TRUNCATED);
         }
         if (ora_rec_sum(p + ORA_REC_HDR, out->len) != psum) {
-            /* The header (and so the length) is sound: skip exactly this record. */
-            if (r->bad_len)
+            /* A damaged payload, or a torn record whose claimed length runs
+             * over the records after it. When a sound header (or the end)
+             * follows at the claimed length, only the payload is damaged:
+             * skip exactly this record. Otherwise resync byte by byte. */
+            if (avail < total + ORA_REC_HDR && !r->eof) {
+                if (fill(r, total + ORA_REC_HDR) < 0)
+                    return ORA_RD_ERROR;
+                continue;
+            }
+            ora_rec h;
+            uint64_t hs2;
+            if (avail == total ||
+                (avail >= total + ORA_REC_HDR && ora_rec_decode_hdr(p + total, r->max_len, &h, &hs2) == ORA_HDR_OK)) {
+                if (r->bad_len)
+                    return report_bad(r, ORA_RD_CORRUPT);
+                mark_bad(r, total, "payload checksum mismatch");
                 return report_bad(r, ORA_RD_CORRUPT);
-            mark_bad(r, total, "payload checksum mismatch");
-            return report_bad(r, ORA_RD_CORRUPT);
+            }
+            mark_bad(r, 1, "payload checksum mismatch");
+            continue;
         }
         if (r->bad_len)
             return report_bad(r, ORA_RD_CORRUPT);
