@@ -23,12 +23,19 @@ typedef struct bactor {
     struct bactor *prev, *next;
 } bactor;
 
+/* A table slot keeps the key beside the pointer: probing touches no actor. */
+typedef struct tslot {
+    uint64_t id;
+    uint64_t hash;        /* mix(id, type) */
+    bactor *a;            /* NULL: empty */
+} tslot;
+
 struct ora_batcher {
     uint32_t batch_size;
     uint64_t timeout_ns;
     uint64_t last_now;
     uint64_t seq;
-    bactor **tab;         /* open addressing, linear probing */
+    tslot *tab;           /* open addressing, linear probing */
     size_t tab_cap;       /* power of two */
     size_t tab_n;
     bactor *head, *tail;  /* oldest deadline first */
@@ -129,12 +136,12 @@ void ora_batcher_free(ora_batcher *b)
 }
 
 /* Slot of actor (type, id), or of the empty slot where it would go. */
-static size_t tab_find(const ora_batcher *b, uint8_t type, uint64_t id)
+static size_t tab_find(const ora_batcher *b, uint64_t h, uint8_t type, uint64_t id)
 {
-    size_t mask = b->tab_cap - 1, i = (size_t)mix(id, type) & mask;
+    size_t mask = b->tab_cap - 1, i = (size_t)h & mask;
     for (;;) {
-        bactor *a = b->tab[i];
-        if (!a || (a->id == id && a->type == type))
+        const tslot *s = &b->tab[i];
+        if (!s->a || (s->hash == h && s->id == id && s->a->type == type))
             return i;
         i = (i + 1) & mask;
     }
@@ -142,16 +149,16 @@ static size_t tab_find(const ora_batcher *b, uint8_t type, uint64_t id)
 
 static int tab_resize(ora_batcher *b, size_t cap)
 {
-    bactor **nt = calloc(cap, sizeof *nt);
+    tslot *nt = calloc(cap, sizeof *nt);
     if (!nt)
         return -1;
-    bactor **old = b->tab;
+    tslot *old = b->tab;
     size_t oc = b->tab_cap;
     b->tab = nt;
     b->tab_cap = cap;
     for (size_t i = 0; i < oc; i++)
-        if (old[i])
-            b->tab[tab_find(b, old[i]->type, old[i]->id)] = old[i];
+        if (old[i].a)
+            b->tab[tab_find(b, old[i].hash, old[i].a->type, old[i].id)] = old[i];
     free(old);
     return 0;
 }
@@ -160,18 +167,17 @@ static int tab_resize(ora_batcher *b, size_t cap)
 static void tab_remove_at(ora_batcher *b, size_t i)
 {
     size_t mask = b->tab_cap - 1, j = i;
-    b->tab[i] = NULL;
+    b->tab[i].a = NULL;
     for (;;) {
         j = (j + 1) & mask;
-        bactor *a = b->tab[j];
-        if (!a)
+        if (!b->tab[j].a)
             break;
-        size_t home = (size_t)mix(a->id, a->type) & mask;
-        /* move a back to i if its home is not cyclically within (i, j] */
+        size_t home = (size_t)b->tab[j].hash & mask;
+        /* move it back to i if its home is not cyclically within (i, j] */
         int within = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (!within) {
-            b->tab[i] = a;
-            b->tab[j] = NULL;
+            b->tab[i] = b->tab[j];
+            b->tab[j].a = NULL;
             i = j;
         }
     }
@@ -199,7 +205,7 @@ static int msg_cmp(const void *p, const void *q)
 /* Releases actor a: unlinks it, emits its messages by offset, frees it. */
 static int release(ora_batcher *b, bactor *a, uint64_t *counter, ora_batch_emit emit, void *ctx)
 {
-    size_t slot = tab_find(b, a->type, a->id);
+    size_t slot = tab_find(b, mix(a->id, a->type), a->type, a->id);
     tab_remove_at(b, slot);
     list_unlink(b, a);
 
@@ -260,8 +266,9 @@ int ora_batcher_add(ora_batcher *b, const ora_rec *r, uint64_t now_ns,
     m->rec.payload = m->data;
     m->seq = b->seq++;
 
-    size_t slot = tab_find(b, r->actor_type, r->actor_id);
-    bactor *a = b->tab[slot];
+    uint64_t h = mix(r->actor_id, r->actor_type);
+    size_t slot = tab_find(b, h, r->actor_type, r->actor_id);
+    bactor *a = b->tab[slot].a;
     if (!a) {
         a = actor_new(b);
         if (!a) {
@@ -276,7 +283,7 @@ int ora_batcher_add(ora_batcher *b, const ora_rec *r, uint64_t now_ns,
         a->prev = b->tail;
         if (b->tail) b->tail->next = a; else b->head = a;
         b->tail = a;
-        b->tab[slot] = a;
+        b->tab[slot] = (tslot){r->actor_id, h, a};
         b->tab_n++;
         if (++b->st.pending_actors > b->st.peak_actors)
             b->st.peak_actors = b->st.pending_actors;
