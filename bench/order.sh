@@ -51,6 +51,22 @@ echo "| \`jq -c '.offset'\` (baseline) | $tj | $rj | 1.00 | $cj | 1.00 |"
 echo "| \`ora-order\` (defaults: 100 messages / 20 ms) | $to | $ro | $(ratio "$ro" "$rj") | $co | $(ratio "$cj" "$co") |"
 echo "| \`ora-order -t 0\` (routing, no reordering window) | $t0 | $r0 | $(ratio "$r0" "$rj") | $c0 | $(ratio "$cj" "$c0") |"
 echo
+# Many live actors: every actor pending at once (no timeouts within the run).
+fm=$BENCH_TMP/order-many-$n.rec
+if [[ ! -s $fm ]]; then
+  python3 "$TOP/tests/fixtures/order/gen.py" "$n" --events 20000 --offers 10 --window 16 | ora-rec pack -o "$fm"
+fi
+actors=$(ORA_LOG=info ora-order -t 3600000 -i "$fm" -o /dev/null 2>&1 | sed -n 's/.*msgs\/\([0-9]*\) actors pending.*/\1/p')
+read -r tm cm < <(median_wall_cpu "ora-order -t 3600000 -i '$fm' -o /dev/null")
+read -r tm1 cm1 < <(median_wall_cpu "ora-order -t 0 -i '$fm' -o /dev/null")
+echo "Many live actors: $n messages over ${actors} actors (fixture shapes, ~200 bytes)."
+echo
+echo "| what | seconds | messages/s | CPU seconds |"
+echo "|---|---|---|---|"
+echo "| \`ora-order -t 0\` (about one actor pending at a time) | $tm1 | $(rate "$n" "$tm1") | $cm1 |"
+echo "| \`ora-order -t 3600000\` (all ${actors} actors pending until EOF) | $tm | $(rate "$n" "$tm") | $cm |"
+echo
+
 echo "Where ora-order's time goes (perf, defaults): about 45% cJSON (its literal checks, strtod"
 echo "for every number), 16% SipHash (the record layer: verify on read, sum on write), 9% the"
 echo "batcher (hash table, copies), the rest I/O and copies."
