@@ -444,6 +444,8 @@ static int run_session(conn_state *c)
                 int e = on_bytes(c, rbuf, (size_t)k);
                 if (e)
                     return e;
+                if (c->tx.len && flush_tx(c) < 0)   /* a PONG goes out at once */
+                    return END_NET;
                 more = i == 63;
                 continue;
             }

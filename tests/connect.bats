@@ -291,6 +291,42 @@ sim_fixed() {
   assert_line --index -1 '{"ctrl":"disconnected","conn":1,"reason":"shutdown"}'
 }
 
+@test "SIGTERM while waiting to reconnect exits 0 at once" {
+  local port
+  port=$(free_port)
+  ora-connect --auth-url "https://127.0.0.1:$port/auth" --host 127.0.0.1 --port "$port" \
+    --cert "$PKI_DIR/client.pem" --key "$PKI_DIR/client.key" --cacert "$PKI_DIR/ca.pem" \
+    --offering offering-se --backoff-min 60 --backoff-max 60 >out.rec 2>err &
+  local pid=$!
+  BG+=($pid)
+  wait_grep err 10 "reconnecting in"
+  kill -TERM "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 0 ]
+  grep -q "summary: 0 connections" err
+  [ ! -s out.rec ]
+}
+
+@test "SIGTERM drains a stalled downstream; a second one gives up with 75" {
+  sim_start --rate 0 --events 400 --ping-interval 0.2   # ~300 KB of snapshot
+  conn_init
+  mkfifo pipe
+  exec 7<>pipe                 # a reader that never reads: 64 KB of pipe, then our buffer
+  ora-connect "${CONN[@]}" --checkpoint missing >pipe 2>err &
+  local pid=$!
+  BG+=($pid)
+  wait_grep err 20 "realtime"
+  kill -TERM "$pid"
+  wait_grep err 10 "stopping: draining output"
+  kill -TERM "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  exec 7<&-
+  [ "$rc" -eq 75 ]
+  grep -q "unable to drain output" err
+}
+
 @test "a closed stdout is an I/O error: exit 74" {
   sim_fixed
   echo 0 >ckpt
