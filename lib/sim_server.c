@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 enum fault { F_DROP_MSGS, F_DROP_BYTES, F_STALL, F_CORRUPT, F_INVALID, F_REJECT, F_OLD, F_COUNT };
 static const char *const fault_name[F_COUNT] = {
@@ -150,7 +151,9 @@ typedef struct conn {
     uint64_t rng;
     ora_wire *dec;
     ora_wire_enc *enc;
-    ora_buf out;
+    z_stream zs;                /* for members that end inside a frame */
+    int zs_ready;
+    ora_buf out, plain;
     uint64_t msgs, bytes;
     int abrupt;                 /* end with FIN only, no close_notify */
     /* pings */
@@ -280,6 +283,50 @@ static int send_frames(conn *c, const uint8_t *const *m, const size_t *l, size_t
     if (ora_wire_encode(c->enc, m, l, n, &c->out) < 0) {
         note(ORA_LOG_ERROR, "conn %llu: unable to encode: %s", (unsigned long long)c->id,
              strerror(errno));
+        return SR_ERR;
+    }
+    return flush_out(c);
+}
+
+/* Appends one gzip member of n bytes to c->out. 0 or -1. */
+static int gz_member(conn *c, const uint8_t *p, size_t n)
+{
+    if (!c->zs_ready) {
+        if (deflateInit2(&c->zs, G.o->level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            return -1;
+        c->zs_ready = 1;
+    } else if (deflateReset(&c->zs) != Z_OK) {
+        return -1;
+    }
+    c->zs.next_in = (uint8_t *)p;
+    c->zs.avail_in = (uInt)n;
+    for (;;) {
+        if (ora_buf_reserve(&c->out, deflateBound(&c->zs, (uLong)n) + 64) < 0)
+            return -1;
+        c->zs.next_out = c->out.p + c->out.len;
+        c->zs.avail_out = (uInt)(c->out.cap - c->out.len);
+        int r = deflate(&c->zs, Z_FINISH);
+        c->out.len = c->out.cap - c->zs.avail_out;
+        if (r == Z_STREAM_END)
+            return 0;
+        if (r != Z_OK && r != Z_BUF_ERROR)
+            return -1;
+    }
+}
+
+/* Like send_frames, but as two members split at a random byte inside the
+ * frames, so that a frame spans members as the design allows. */
+static int send_frames_split(conn *c, const uint8_t *const *m, const size_t *l, size_t n)
+{
+    c->plain.len = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t h[4] = {(uint8_t)(l[i] >> 24), (uint8_t)(l[i] >> 16), (uint8_t)(l[i] >> 8), (uint8_t)l[i]};
+        if (ora_buf_append(&c->plain, h, 4) < 0 || ora_buf_append(&c->plain, m[i], l[i]) < 0)
+            return SR_ERR;
+    }
+    size_t cut = 1 + (size_t)(crand(c) % (c->plain.len - 1));
+    if (gz_member(c, c->plain.p, cut) < 0 || gz_member(c, c->plain.p + cut, c->plain.len - cut) < 0) {
+        note(ORA_LOG_ERROR, "conn %llu: unable to compress", (unsigned long long)c->id);
         return SR_ERR;
     }
     return flush_out(c);
@@ -497,7 +544,8 @@ static int send_data(conn *c, const uint8_t *const *m, const size_t *l, size_t n
             k = (size_t)r;
         if (k == 0)
             k = 1;
-        if ((rc = send_frames(c, m + i, l + i, k)) != SR_OK)
+        int split = G.o->split > 0 && (double)(crand(c) >> 11) * 0x1.0p-53 < G.o->split;
+        if ((rc = (split ? send_frames_split : send_frames)(c, m + i, l + i, k)) != SR_OK)
             break;
         i += k;
         c->msgs += k;
@@ -889,6 +937,9 @@ static void *conn_main(void *arg)
     ora_wire_free(c->dec);
     ora_wire_enc_free(c->enc);
     ora_buf_free(&c->out);
+    ora_buf_free(&c->plain);
+    if (c->zs_ready)
+        deflateEnd(&c->zs);
     close(c->fd);
     free(c);
     G.active--;

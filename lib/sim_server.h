@@ -41,6 +41,7 @@ typedef struct sim_server_opts {
     double ping_interval, pong_timeout, init_timeout;
     uint64_t retain;              /* delivered messages kept for REPLAY */
     uint32_t per_member_min, per_member_max;  /* frames per gzip member */
+    double split;                 /* probability a member ends inside a frame */
     uint32_t chunk_min, chunk_max;            /* bytes per write */
     int level;                    /* zlib level */
     FILE *log;                    /* every generated message, offset order (may be NULL) */

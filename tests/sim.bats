@@ -358,6 +358,22 @@ PY
   jq .offset "$T/log1" | diff - <(seq 1 $((m + 2000)))
 }
 
+@test "wire: members with several frames, frames spanning members (--split), small writes" {
+  sim_start --seed 6 --rate 4000 --max-messages 1000 --split 1 --per-member 1..1 --chunk 1..200
+  m=$(initial_head --seed 6)
+  sim_client --auth-url "$SIM_AUTH_URL" --replay 0 --until-offset $((m + 1000)) --stats "$T/st.json" >"$T/got"
+  sort "$T/got" | cmp - <(sort "$SIM_LOG")
+  # each frame split over two members (plus one member per session message)
+  d=$(jq .data "$T/st.json"); mem=$(jq .members "$T/st.json")
+  [ "$mem" -ge $((2 * d)) ]
+  sim_stop
+  sim_start --seed 6 --rate 4000 --max-messages 1000 --split 0 --per-member 8..8
+  sim_client --auth-url "$SIM_AUTH_URL" --replay 0 --until-offset $((m + 1000)) --stats "$T/st.json" >"$T/got"
+  sort "$T/got" | cmp - <(sort "$SIM_LOG")
+  d=$(jq .data "$T/st.json"); mem=$(jq .members "$T/st.json")
+  [ "$mem" -le $((d / 8 + 10)) ]
+}
+
 @test "session: replay from an offset sends exactly the later messages" {
   sim_start --seed 2 --rate 4000 --max-messages 2000
   m=$(initial_head --seed 2)
@@ -465,17 +481,22 @@ PY
   sim_client --token-file "$T/tok" --replay 0 --max-data 10 >/dev/null
 }
 
-@test "fault --auth-fail and --refuse-for" {
-  sim_start --auth-fail 1 --refuse-for 1.5
-  C=(curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI_DIR/ca.pem" --cert "$PKI_DIR/client.pem" --key "$PKI_DIR/client.key")
-  assert_equal "$("${C[@]}" "$SIM_AUTH_URL")" 503
-  assert_equal "$("${C[@]}" "$SIM_AUTH_URL")" 200
+@test "fault --refuse-for: the ORA port refuses connections at first, then serves" {
+  sim_start --refuse-for 3
   sim_token "$T/tok"
   run_split sim_client --token-file "$T/tok" --max-data 1
   assert_equal "$status" 6
   [[ "$stderr" == *"refused"* ]]
   wait_port "$SIM_PORT" 10
   sim_client --token-file "$T/tok" --max-data 1 >/dev/null
+}
+
+@test "fault --auth-fail: the first N token requests get 503" {
+  sim_start --auth-fail 2
+  C=(curl -s -o /dev/null -w '%{http_code}' --cacert "$PKI_DIR/ca.pem" --cert "$PKI_DIR/client.pem" --key "$PKI_DIR/client.key")
+  assert_equal "$("${C[@]}" "$SIM_AUTH_URL")" 503
+  assert_equal "$("${C[@]}" "$SIM_AUTH_URL")" 503
+  assert_equal "$("${C[@]}" "$SIM_AUTH_URL")" 200
 }
 
 # ---- process -------------------------------------------------------------------------

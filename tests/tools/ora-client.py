@@ -123,7 +123,11 @@ class Client:
                     self.missing -= 1
         if self.a.max_data and self.data >= self.a.max_data:
             return EX_OK
-        if self.missing == 0:
+        return self.done()
+
+    def done(self):
+        # --until-offset: every offset arrived and the replay completed
+        if self.missing == 0 and self.flow == "realtime":
             return EX_OK
         return None
 
@@ -153,6 +157,7 @@ class Client:
         elif t == "SESSION_REPLAY_COMPLETED":
             self.flow = "realtime"
             self.replay_offset = msg["sessionReplayCompleted"]["offset"]
+            return self.done()
         elif t == "SESSION_PING":
             self.pings += 1
             if not a.no_pong:
@@ -239,7 +244,8 @@ def main():
     p.add_argument("--replay", type=int, help="SESSION_REPLAY from this offset (default: snapshot)")
     p.add_argument("--on-too-old", choices=["exit", "snapshot"], default="exit")
     p.add_argument("--no-pong", action="store_true", help="never answer pings")
-    p.add_argument("--until-offset", type=int, help="stop once every offset up to this one arrived")
+    p.add_argument("--until-offset", type=int,
+                   help="stop once every offset up to this one arrived and the replay completed")
     p.add_argument("--max-data", type=int, help="stop after this many data messages")
     p.add_argument("--idle", type=float, help="stop after this many seconds of realtime without data")
     p.add_argument("--timeout", type=float, default=60)

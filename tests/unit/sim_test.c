@@ -1,0 +1,245 @@
+/* sim_test: the pieces of ora-sim: JWT (RFC 7515 A.1 vector, tampering,
+ * expiry), client command parsing, the retained log, and the model's
+ * invariants (one offset per step, delivery = log as sets, determinism). */
+#include "jwt.h"
+#include "ora.h"
+#include "sim_cmd.h"
+#include "sim_log.h"
+#include "sim_model.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fails;
+#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+
+static void test_jwt(void)
+{
+    /* RFC 7515 appendix A.1: HS256 over a header and claims with CRLFs. */
+    static const char *k64 = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
+    static const char *tok = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
+        ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+        ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    uint8_t key[64];
+    size_t kl = 0;
+    CHECK(sodium_base642bin(key, sizeof key, k64, strlen(k64), NULL, &kl, NULL,
+                            sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0);
+    int64_t exp = 0;
+    CHECK(jwt_verify_hs256(key, kl, tok, strlen(tok), 1300819379, &exp) == JWT_OK);
+    CHECK(exp == 1300819380);
+    CHECK(jwt_verify_hs256(key, kl, tok, strlen(tok), 1300819380, NULL) == JWT_EXPIRED);
+    key[0] ^= 1;
+    CHECK(jwt_verify_hs256(key, kl, tok, strlen(tok), 0, NULL) == JWT_BAD_SIG);
+
+    /* round trip */
+    const uint8_t k2[32] = {7};
+    char *t = jwt_sign_hs256(k2, sizeof k2, "{\"sub\":\"x\",\"exp\":2000}");
+    CHECK(t != NULL);
+    CHECK(jwt_verify_hs256(k2, sizeof k2, t, strlen(t), 1999, &exp) == JWT_OK && exp == 2000);
+    CHECK(jwt_verify_hs256(k2, sizeof k2, t, strlen(t), 2000, NULL) == JWT_EXPIRED);
+    /* any flipped character breaks it */
+    size_t n = strlen(t);
+    for (size_t i = 0; i < n; i++) {
+        char save = t[i];
+        t[i] = t[i] == 'A' ? 'B' : 'A';
+        CHECK(jwt_verify_hs256(k2, sizeof k2, t, n, 0, NULL) != JWT_OK);
+        t[i] = save;
+    }
+    /* truncations */
+    for (size_t i = 0; i < n; i++)
+        CHECK(jwt_verify_hs256(k2, sizeof k2, t, i, 0, NULL) != JWT_OK);
+    free(t);
+    /* alg none, missing exp, junk */
+    t = jwt_sign_hs256(k2, sizeof k2, "{\"sub\":\"x\"}");
+    CHECK(jwt_verify_hs256(k2, sizeof k2, t, strlen(t), 0, NULL) == JWT_MALFORMED);
+    free(t);
+    const char *none = "eyJhbGciOiJub25lIn0.eyJleHAiOjIwMDB9.AAAA"; /* {"alg":"none"} */
+    CHECK(jwt_verify_hs256(k2, sizeof k2, none, strlen(none), 0, NULL) == JWT_BAD_ALG);
+    const char *bad[] = {"", ".", "..", "a.b", "a.b.c.d", "!!!.eyJleHAiOjF9.AAAA", "e30.e30.", ".e30.AAAA"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        CHECK(jwt_verify_hs256(k2, sizeof k2, bad[i], strlen(bad[i]), 0, NULL) == JWT_MALFORMED);
+}
+
+static int parse(const char *j, sim_cmd *c) { return sim_cmd_parse(j, strlen(j), c); }
+
+static void test_cmd(void)
+{
+    sim_cmd c;
+    CHECK(parse("{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":{\"protocolVersion\":\"V1\","
+                "\"offerings\":[\"offering-se\",\"offering-gb\"],\"token\":\"t.o.k\"}}", &c) == 0);
+    CHECK(c.type == ORA_S_INITIALIZE && c.has_version && strcmp(c.version, "V1") == 0);
+    CHECK(c.has_offerings && c.n_offerings == 2 && strcmp(c.offerings[1], "offering-gb") == 0);
+    CHECK(c.token && c.token_len == 5 && strcmp(c.token, "t.o.k") == 0 && !c.error);
+    sim_cmd_free(&c);
+    CHECK(c.token == NULL);
+    CHECK(parse("{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":{\"protocolVersion\":1,"
+                "\"offerings\":[\"a\",2]}}", &c) == 0);
+    CHECK(!c.has_version && !c.has_offerings && !c.token && c.error);
+    sim_cmd_free(&c);
+    CHECK(parse("{\"type\":\"SESSION_REPLAY\",\"sessionReplay\":{\"offset\":12}}", &c) == 0);
+    CHECK(c.type == ORA_S_REPLAY && c.has_offset && c.offset == 12);
+    sim_cmd_free(&c);
+    const char *badoff[] = {"-1", "1.5", "\"3\"", "1e300", "null"};
+    for (size_t i = 0; i < sizeof badoff / sizeof *badoff; i++) {
+        char j[128];
+        snprintf(j, sizeof j, "{\"type\":\"SESSION_REPLAY\",\"sessionReplay\":{\"offset\":%s}}", badoff[i]);
+        CHECK(parse(j, &c) == 0 && !c.has_offset && c.error);
+        sim_cmd_free(&c);
+    }
+    CHECK(parse("{\"type\":\"SESSION_PONG\",\"sessionPong\":{\"id\":\"17\"}}", &c) == 0);
+    CHECK(c.type == ORA_S_PONG && strcmp(c.id, "\"17\"") == 0);
+    sim_cmd_free(&c);
+    CHECK(parse("{\"type\":\"SESSION_PONG\",\"sessionPong\":{\"id\":17}}", &c) == 0);
+    CHECK(strcmp(c.id, "17") == 0);
+    sim_cmd_free(&c);
+    CHECK(parse("{\"type\":\"SESSION_SNAPSHOT\",\"sessionSnapshot\":{}}", &c) == 0 && c.type == ORA_S_SNAPSHOT);
+    sim_cmd_free(&c);
+    CHECK(parse("{\"type\":\"HELLO\"}", &c) == 0 && c.type == ORA_S_NONE);
+    sim_cmd_free(&c);
+    CHECK(parse("not json", &c) == -1);
+    sim_cmd_free(&c);
+    CHECK(parse("[1,2]", &c) == -1);
+    sim_cmd_free(&c);
+    CHECK(sim_cmd_parse("{\"type\":\"SESSION_SNAPSHOT\"}", 10, &c) == -1); /* truncated */
+    sim_cmd_free(&c);
+}
+
+static void test_log(void)
+{
+    sim_log *l = sim_log_new(3);
+    uint64_t offs[] = {5, 3, 4, 9, 6};
+    for (int i = 0; i < 5; i++)
+        CHECK(sim_log_append(l, offs[i], "{}", 2) == 0);
+    CHECK(sim_log_first(l) == 2 && sim_log_end(l) == 5);
+    CHECK(sim_log_base(l) == 5); /* max of evicted 5, 3 */
+    sim_entry e;
+    CHECK(sim_log_get(l, 1, &e) == -1);
+    CHECK(sim_log_get(l, 5, &e) == -1);
+    CHECK(sim_log_get(l, 3, &e) == 0 && e.offset == 9 && e.len == 2 && memcmp(e.json, "{}", 2) == 0);
+    sim_log_free(l);
+    /* growth past the first allocation keeps order */
+    l = sim_log_new(5000);
+    for (uint64_t i = 0; i < 7000; i++) {
+        char j[32];
+        int n = snprintf(j, sizeof j, "%llu", (unsigned long long)i);
+        CHECK(sim_log_append(l, i + 1, j, (size_t)n) == 0);
+    }
+    CHECK(sim_log_first(l) == 2000 && sim_log_base(l) == 2000);
+    for (uint64_t s = 2000; s < 7000; s += 97) {
+        CHECK(sim_log_get(l, s, &e) == 0 && e.offset == s + 1);
+    }
+    sim_log_free(l);
+}
+
+/* ---- model ------------------------------------------------------------------ */
+
+typedef struct rec {
+    uint64_t *off;
+    size_t n, cap;
+    unsigned long hash;
+} rec;
+
+static int rec_add(void *ctx, uint64_t off, const char *j, size_t n)
+{
+    rec *r = ctx;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 1024;
+        r->off = realloc(r->off, r->cap * sizeof *r->off);
+    }
+    r->off[r->n++] = off;
+    for (size_t i = 0; i < n; i++)
+        r->hash = r->hash * 33 + (unsigned char)j[i];
+    /* every message names its own offset first */
+    char want[40];
+    int w = snprintf(want, sizeof want, "{\"offset\":%llu,", (unsigned long long)off);
+    if ((size_t)w > n || memcmp(j, want, (size_t)w) != 0)
+        return 1;
+    return 0;
+}
+
+typedef struct both { rec log, del; } both;
+static int on_log(void *ctx, uint64_t o, const char *j, size_t n) { return rec_add(&((both *)ctx)->log, o, j, n); }
+static int on_del(void *ctx, uint64_t o, const char *j, size_t n) { return rec_add(&((both *)ctx)->del, o, j, n); }
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static unsigned long run_model(uint64_t seed, double reorder, size_t steps, size_t *inversions)
+{
+    sim_model_opts o = {.seed = seed, .events = 30, .offers_min = 2, .offers_max = 6,
+                        .reorder = reorder, .base_time = 1796126400};
+    sim_model *m = sim_model_new(&o);
+    both b = {0};
+    sim_sink s = {on_log, on_del, &b};
+    CHECK(sim_model_init(m, &s) == 0);
+    uint64_t h0 = sim_model_head(m);
+    CHECK(b.log.n == h0 && b.del.n == h0);
+    for (size_t i = 0; i < steps; i++) {
+        uint64_t h = sim_model_head(m);
+        CHECK(sim_model_step(m, &s) == 0);
+        CHECK(sim_model_head(m) == h + 1);
+    }
+    CHECK(sim_model_flush(m, &s) == 0);
+    CHECK(sim_model_held(m) == 0);
+    /* log: 1..head in order; delivery: the same set */
+    CHECK(b.log.n == h0 + steps);
+    for (size_t i = 0; i < b.log.n; i++)
+        CHECK(b.log.off[i] == i + 1);
+    *inversions = 0;
+    for (size_t i = 1; i < b.del.n; i++)
+        *inversions += b.del.off[i] < b.del.off[i - 1];
+    CHECK(b.del.n == b.log.n);
+    qsort(b.del.off, b.del.n, sizeof *b.del.off, cmp_u64);
+    CHECK(memcmp(b.del.off, b.log.off, b.log.n * sizeof *b.log.off) == 0);
+    /* snapshot: offsets within the log, one per entity */
+    rec snap = {0};
+    CHECK(sim_model_snapshot(m, rec_add, &snap) == 0);
+    CHECK(snap.n == sim_model_events(m) + sim_model_offers(m));
+    for (size_t i = 0; i < snap.n; i++)
+        CHECK(snap.off[i] >= 1 && snap.off[i] <= sim_model_head(m));
+    free(snap.off);
+    unsigned long h = b.log.hash;
+    free(b.log.off);
+    free(b.del.off);
+    sim_model_free(m);
+    return h;
+}
+
+static void test_model(void)
+{
+    size_t inv0, inv1, inv2;
+    unsigned long a = run_model(1, 0, 20000, &inv0);
+    unsigned long b = run_model(1, 0, 20000, &inv1);
+    CHECK(a == b);
+    CHECK(inv0 == 0);
+    unsigned long c = run_model(2, 0, 20000, &inv1);
+    CHECK(a != c);
+    run_model(1, 0.3, 20000, &inv2);
+    CHECK(inv2 > 200);
+    /* an empty model grows */
+    sim_model_opts o = {.seed = 3, .events = 0, .offers_min = 1, .offers_max = 1, .base_time = 0};
+    sim_model *m = sim_model_new(&o);
+    sim_sink s = {NULL, NULL, NULL};
+    CHECK(sim_model_init(m, &s) == 0 && sim_model_head(m) == 0);
+    for (int i = 0; i < 200; i++)
+        CHECK(sim_model_step(m, &s) == 0);
+    CHECK(sim_model_events(m) > 0);
+    sim_model_free(m);
+    CHECK(sim_offering_known("offering-se") && !sim_offering_known("offering-xx"));
+}
+
+int main(void)
+{
+    test_jwt();
+    test_cmd();
+    test_log();
+    test_model();
+    if (fails)
+        fprintf(stderr, "sim_test: %d checks failed\n", fails);
+    return fails != 0;
+}
