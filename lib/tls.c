@@ -29,6 +29,7 @@ struct ora_tls_conn {
     int fd;
     short rev, wev;
     int kind;
+    int broken;           /* a fatal error: no close_notify */
     char err[256];
     const char *pattern;  /* wildcard pattern checked in the verify callback */
 };
@@ -170,6 +171,7 @@ static void fail(ora_tls_conn *c, int sslerr, const char *what)
 {
     char detail[200];
     int saved = errno;
+    c->broken = 1;
     unsigned long e = ssl_err(detail, sizeof detail);
     long vr = SSL_get_verify_result(c->ssl);
     if (vr != X509_V_OK && !SSL_is_init_finished(c->ssl)) {
@@ -564,7 +566,7 @@ void ora_tls_close(ora_tls_conn *c)
     if (!c)
         return;
     if (c->ssl) {
-        if (SSL_is_init_finished(c->ssl))
+        if (SSL_is_init_finished(c->ssl) && !c->broken)
             SSL_shutdown(c->ssl);   /* one try, non-blocking */
         SSL_free(c->ssl);
     }
