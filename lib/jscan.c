@@ -228,9 +228,9 @@ end:
 
 int ora_jscan_i64(ora_jspan v, int64_t *out)
 {
-    const uint8_t *p = v.p, *e = v.p + v.n;
-    if (!p || p >= e)
+    if (!v.p || v.n == 0)
         return -1;
+    const uint8_t *p = v.p, *e = v.p + v.n;
     int neg = *p == '-';
     if (neg && ++p >= e)
         return -1;
