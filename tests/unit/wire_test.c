@@ -271,14 +271,16 @@ static void test_corrupt(void)
     ora_wire_reset(w);
     /* a flipped byte anywhere after the header of a one-member stream */
     ora_buf one = ORA_BUF_INIT, d = ORA_BUF_INIT;
+    static const char fm[] = "{\"offset\":12345,\"x\":\"abcabcabc\"}";
+    const uint32_t fl = (uint32_t)strlen(fm);
     reset_frames(&want);
     for (size_t i = 0; i < 10; i++) {
-        want.lens[want.n++] = 34;
-        ora_buf_append(&want.raw, "{\"offset\":12345,\"x\":\"abcabcabc\"}", 34);
+        want.lens[want.n++] = fl;
+        ora_buf_append(&want.raw, fm, fl);
     }
     d.len = 0;
     for (size_t i = 0; i < 10; i++)
-        put_frame(&d, "{\"offset\":12345,\"x\":\"abcabcabc\"}", 34);
+        put_frame(&d, fm, fl);
     gz_member(&one, d.p, d.len, 6);
     int caught = 0, tries = 0;
     for (size_t at = 10; at < one.len; at++) {
