@@ -19,6 +19,7 @@
 
 #include "actors.h"
 #include "cli.h"
+#include "jarena.h"
 #include "ora.h"
 #include "record.h"
 #include "route.h"
@@ -609,6 +610,8 @@ int main(int argc, char **argv)
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, NULL);
     cli_set_summary(summary);
+    /* cJSON trees live for one record (queued messages are kept raw) */
+    jarena_install();
 
     double next_ckpt = o.interval > 0 ? cli_now() + o.interval : 0;
     int rc_exit = ORA_EX_OK;
@@ -673,6 +676,7 @@ int main(int argc, char **argv)
             if (S.other <= 3)
                 log_warn("unable to use %s record at offset %" PRId64 ": dropped", ora_rec_type_name(r.type), r.offset);
         }
+        jarena_reset();
         cli_poll();
     }
     if (got_term)
@@ -690,5 +694,6 @@ int main(int argc, char **argv)
     ora_actors_free(A);
     ora_wm_free(&WM);
     ora_rules_free(&rules);
+    jarena_release();
     return rc_exit;
 }

@@ -274,25 +274,48 @@ int ora_json_milli(ora_buf *b, uint32_t milli)
 {
     if (milli == UINT32_MAX)
         return ora_buf_append(b, "null", 4);
+    char t[24];
+    int i = 16;
     uint32_t ip = milli / 1000, fp = milli % 1000;
-    if (fp == 0)
-        return ora_buf_printf(b, "%u.0", ip);
-    if (fp % 100 == 0)
-        return ora_buf_printf(b, "%u.%u", ip, fp / 100);
-    if (fp % 10 == 0)
-        return ora_buf_printf(b, "%u.%02u", ip, fp / 10);
-    return ora_buf_printf(b, "%u.%03u", ip, fp);
+    /* fraction: at least one digit, no trailing zeros */
+    char f[3] = {(char)('0' + fp / 100), (char)('0' + fp / 10 % 10), (char)('0' + fp % 10)};
+    int nf = fp % 100 == 0 ? 1 : fp % 10 == 0 ? 2 : 3;
+    do {
+        t[--i] = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    int n = 16 - i;
+    memmove(t, t + i, (size_t)n);
+    t[n++] = '.';
+    memcpy(t + n, f, (size_t)nf);
+    return ora_buf_append(b, t, (size_t)(n + nf));
 }
 
 int ora_json_time(ora_buf *b, uint64_t ns)
 {
+    /* one gmtime per second of receive time */
+    static __thread uint64_t cached_s = UINT64_MAX;
+    static __thread char prefix[64];
     if (!ns)
         return ora_buf_append(b, "null", 4);
-    time_t s = (time_t)(ns / 1000000000u);
+    uint64_t s = ns / 1000000000u;
     unsigned ms = (unsigned)(ns % 1000000000u / 1000000u);
-    struct tm tm;
-    if (!gmtime_r(&s, &tm))
-        return ora_buf_append(b, "null", 4);
-    return ora_buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03uZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
-                          tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    if (s != cached_s) {
+        time_t ts = (time_t)s;
+        struct tm tm;
+        if (!gmtime_r(&ts, &tm))
+            return ora_buf_append(b, "null", 4);
+        snprintf(prefix, sizeof prefix, "\"%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_s = s;
+    }
+    char t[72];
+    size_t n = strlen(prefix);
+    memcpy(t, prefix, n);
+    t[n++] = (char)('0' + ms / 100);
+    t[n++] = (char)('0' + ms / 10 % 10);
+    t[n++] = (char)('0' + ms % 10);
+    t[n++] = 'Z';
+    t[n++] = '"';
+    return ora_buf_append(b, t, n);
 }

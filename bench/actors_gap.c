@@ -1,0 +1,54 @@
+/* actors_gap: reads a record stream (ora-actors' output) from stdin and
+ * reports the largest gap between two arrivals of data once the first OUT
+ * record of flow realtime has arrived, i.e. the stall a downstream reader
+ * sees while the stream is busy (during checkpoints too).
+ *
+ * usage: actors_gap < records    prints "max_gap_ms N records M checkpoints K"
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ora.h"
+#include "record.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(void)
+{
+    ora_reader *r = ora_reader_new(0, ORA_REC_MAX_DEFAULT);
+    double last = 0, max = 0;
+    long recs = 0, ckpts = 0;
+    int live = 0;
+    ora_rec rec;
+    int rc;
+    while ((rc = ora_reader_next(r, &rec)) != ORA_RD_EOF) {
+        if (rc != ORA_RD_RECORD)
+            continue;
+        recs++;
+        if (rec.type == ORA_T_CTRL && rec.kind == ORA_C_CHECKPOINT && live)
+            ckpts++;
+        if (!live && rec.type == ORA_T_OUT && rec.flow == ORA_FLOW_REALTIME) {
+            live = 1;
+            last = now();
+            continue;
+        }
+        if (live && !ora_reader_buffered(r)) {
+            /* the next record needs a read: time the arrival of each chunk */
+            double t = now();
+            if (t - last > max)
+                max = t - last;
+            last = t;
+        }
+    }
+    printf("max_gap_ms %.1f records %ld checkpoints %ld\n", max * 1000, recs, ckpts);
+    ora_reader_free(r);
+    return 0;
+}
