@@ -493,7 +493,7 @@ static int run_session(conn_state *c)
 
 /* ---- connecting -------------------------------------------------------- */
 
-/* Nonzero when the key file is accessible by group or others. */
+/* Refuses (exit 78) a key file that group or others can access, like ssh. */
 static void check_key_perms(void)
 {
     struct stat sb;
@@ -719,7 +719,6 @@ int main(int argc, char **argv)
             log_error("unable to open %s: %s", cfg.out_path, strerror(errno));
             return ORA_EX_IOERR;
         }
-        close(1);
     }
     if (out_fd == 1) {
         out_flags_saved = fcntl(1, F_GETFL);
@@ -747,8 +746,6 @@ int main(int argc, char **argv)
     ora_jwt jwt = {NULL, 0};
     ora_auth_cfg ac = {cfg.auth_url, cfg.cert, cfg.key, cfg.cacert, cfg.connect_timeout,
                        cfg.connect_timeout * 2, &stop_signals};
-    char portbuf[16];
-    snprintf(portbuf, sizeof portbuf, "%s", cfg.port);
     uint32_t conn_no = 0;
     uint64_t fails = 0;
     int wait_first = 0, drain_first = 0, code = ORA_EX_OK;
@@ -798,8 +795,8 @@ int main(int argc, char **argv)
         st.jwts++;
         log_debug("fetched a token (%zu bytes)", jwt.len);
 
-        ora_tls_conn *tc2 = NULL;
-        int tk = ora_tls_connect(tls, cfg.host, portbuf, cfg.connect_timeout, &stop_signals, &tc2, err, sizeof err);
+        ora_tls_conn *conn = NULL;
+        int tk = ora_tls_connect(tls, cfg.host, cfg.port, cfg.connect_timeout, &stop_signals, &conn, err, sizeof err);
         if (tk == ORA_TLS_E_CANCEL)
             break;
         if (tk != ORA_TLS_OK) {
@@ -817,7 +814,7 @@ int main(int argc, char **argv)
 
         conn_state c;
         memset(&c, 0, sizeof c);
-        c.tls = tc2;
+        c.tls = conn;
         c.no = ++conn_no;
         c.wire = wire;
         c.jwt = &jwt;
@@ -834,7 +831,7 @@ int main(int argc, char **argv)
             st.reconnects++;
         char desc[128];
         log_info("connection %" PRIu32 ": connected to %s port %s (%s)", c.no, cfg.host, cfg.port,
-                 ora_tls_describe(tc2, desc, sizeof desc));
+                 ora_tls_describe(conn, desc, sizeof desc));
 
         int end = run_session(&c);
         if (end == END_DONE || end == END_STOP)
@@ -845,10 +842,6 @@ int main(int argc, char **argv)
         wipe_tx(&c);
         ora_buf_free(&c.tx);
         ora_jwt_clear(&jwt);
-        if (c.welcomed)
-            fails = 0;
-        else if (end != END_STOP)
-            failed_attempt(&fails);
         if (end == END_STOP || end == END_DONE)
             break;
         if (end == END_FATAL) {
@@ -861,6 +854,10 @@ int main(int argc, char **argv)
             code = ORA_EX_SOFTWARE;
             break;
         }
+        if (c.welcomed)
+            fails = 0;
+        else
+            failed_attempt(&fails);
         if (end == END_OVERFLOW)
             drain_first = 1;
     }
