@@ -417,3 +417,30 @@ check_wire() {
   run bash -e -o pipefail examples.sh
   assert_success
 }
+
+@test "summary: SIGUSR1 prints a summary line while running, and the tool goes on" {
+  ora-rec pack <"$MSGS" >"$T/a.rec"
+  mkfifo "$T/fifo"
+  ORA_LOG=info ora-rec unpack -i "$T/fifo" -o "$T/out" 2>"$T/err" &
+  local pid=$! i
+  exec 8>"$T/fifo"
+  cat "$T/a.rec" >&8
+  # Wait until the handler is installed (SigCgt has SIGUSR1, bit 9), then signal.
+  for ((i = 0; i < 200; i++)); do
+    (( 0x$(awk '/^SigCgt:/ { print $2 }' /proc/$pid/status) & (1 << 9) )) && break
+    sleep 0.05
+  done
+  kill -USR1 "$pid"
+  cat "$T/a.rec" >&8   # records read after the signal serve it
+  exec 8>&-
+  wait "$pid"
+  [ "$(grep -c '^ora-rec: summary: unpack: ' "$T/err")" -eq 2 ]
+  grep -q '^ora-rec: summary: unpack: 56 records' "$T/err"
+  cat "$MSGS" "$MSGS" | cmp - "$T/out"
+}
+
+@test "files: pack reads lines arriving in tiny pieces through a pipe" {
+  recpy gen 400 12 10 5000 >"$T/in"
+  dd if="$T/in" bs=3 status=none | ora-rec pack | dd bs=5 status=none | ora-rec unpack >"$T/out"
+  cmp "$T/in" "$T/out"
+}

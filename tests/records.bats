@@ -79,26 +79,30 @@ setup() {
   [ "$n" -ge 40 ]
 }
 
-@test "cases: one warning per damaged range, naming its byte offset and size" {
-  local c at sk
+@test "cases: the warnings name exactly the damaged byte ranges (adjacent ones may merge)" {
+  local c want got
   for c in "$RFIX"/cases/*.rec; do
     c=${c%.rec}
     run_to_files ora-rec unpack -i "$c.rec"
     assert_success
-    [ "$(count_warnings)" -eq "$(grep -c '^warn ' "$c.expect" || true)" ] ||
-      fail "$(basename "$c"): expected $(grep -c '^warn ' "$c.expect") warnings, got: $stderr"
-    while read -r _ at sk; do
-      assert_warned "$at" "$sk"
-    done < <(grep '^warn ' "$c.expect")
+    want=$(grep '^warn ' "$c.expect" | cut -d' ' -f2,3 | merge_ranges)
+    got=$(warned_ranges | merge_ranges)
+    [ "$want" = "$got" ] || fail "$(basename "$c"): damaged ranges [$want], warnings name [$got]: $stderr"
   done
 }
 
 @test "cases: stats counts records, corrupt ranges, skipped bytes and truncations" {
-  local c
+  local c lo hi n
   for c in "$RFIX"/cases/*.rec; do
     c=${c%.rec}
-    ora-rec stats <"$c.rec" 2>/dev/null | grep -E '^(records|bytes|corrupt|skipped_bytes|truncated) ' >"$T/s"
-    diff <(grep -v '^warn ' "$c.expect") "$T/s" || fail "$(basename "$c"): stats differ"
+    ora-rec stats <"$c.rec" 2>/dev/null >"$T/s"
+    diff <(grep -E '^(records|bytes|skipped_bytes|truncated) ' "$c.expect") \
+      <(grep -E '^(records|bytes|skipped_bytes|truncated) ' "$T/s") || fail "$(basename "$c"): stats differ"
+    # Corrupt ranges: one per damaged range, or fewer when adjacent ones merge.
+    hi=$(grep '^corrupt ' "$c.expect" | cut -d' ' -f2)
+    lo=$(grep '^warn ' "$c.expect" | head -n "$hi" | cut -d' ' -f2,3 | merge_ranges | wc -w)
+    n=$(grep '^corrupt ' "$T/s" | cut -d' ' -f2)
+    [ "$n" -le "$hi" ] && [ "$n" -ge $((hi == 0 ? 0 : lo > 0 ? lo : 1)) ] || fail "$(basename "$c"): corrupt $n, want $lo..$hi"
   done
 }
 
@@ -488,4 +492,19 @@ EOF
   { head -n 2 "$RFIX/golden.jsonl"; cat "$RFIX/golden.jsonl"; } >"$T/want"
   cmp "$T/want" "$T/out"
   assert_warned 254 146
+}
+
+@test "meta: unpack --meta stays valid JSON for an OUT key that is not UTF-8" {
+  known_bug "unpack --meta copies OUT key bytes into the JSON string as they are (0xff makes invalid UTF-8)"
+  python3 - "$T/k.rec" "$TOP/tests/lib" <<'PY'
+import struct, sys
+sys.path.insert(0, sys.argv[2])
+from records import HDR, KEY, MAGIC, siphash24
+key, data = b'\xff\x01"k', b'{"a":1}'
+p = key + data
+h = HDR.pack(MAGIC, 1, 4, 0, len(p), 0, 0, -1, 0, 0, 0, 0, 0, len(key), 0, siphash24(KEY, p), 0)[:56]
+open(sys.argv[1], "wb").write(h + struct.pack("<Q", siphash24(KEY, h)) + p)
+PY
+  ora-rec verify -i "$T/k.rec"
+  ora-rec unpack --meta -i "$T/k.rec" | python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read())'
 }

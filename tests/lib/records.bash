@@ -40,3 +40,15 @@ run_to_files() {
 stderr_has() {
   grep -qE -- "$1" <<<"$stderr" || fail "no stderr line matches /$1/ in: $stderr"
 }
+
+# warned_ranges: "AT SKIPPED" for each warning in $stderr that names a byte offset.
+warned_ranges() {
+  grep '^ora-rec: warning: .*byte offset' <<<"$stderr" |
+    sed -E 's/^.*[^0-9]([0-9]+) bytes.* byte offset ([0-9]+).*$/\2 \1/; t; s/^.*byte offset ([0-9]+).*[^0-9]([0-9]+) bytes.*$/\1 \2/' || true
+}
+
+# merge_ranges: "AT LEN" lines in, adjacent ranges joined, "AT+LEN" words out (sorted).
+merge_ranges() {
+  sort -n | awk 'NF == 2 { if (have && $1 == at + len) { len += $2; next } if (have) printf "%d+%d ", at, len; at = $1; len = $2; have = 1 }
+    END { if (have) printf "%d+%d", at, len }'
+}
