@@ -499,6 +499,48 @@ PY
   assert_equal "$("${C[@]}" "$SIM_AUTH_URL")" 200
 }
 
+@test "hostile clients: junk bytes, a huge frame length, silence; the server keeps serving" {
+  sim_start --init-timeout 1
+  sim_token "$T/tok"
+  # not gzip at all
+  run bash -c "printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -connect 127.0.0.1:$SIM_PORT \
+      -CAfile '$PKI_DIR/ca.pem' -cert '$PKI_DIR/client.pem' -key '$PKI_DIR/client.key' -quiet -ign_eof 2>/dev/null | wc -c"
+  [ "$output" -gt 10 ] # the WELCOME member arrived before the server hung up
+  # a frame announcing 2 GiB
+  python3 - "$SIM_PORT" "$PKI_DIR" <<'PY'
+import gzip, socket, ssl, struct, sys
+port, pki = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=pki + "/ca.pem")
+ctx.load_cert_chain(pki + "/client.pem", pki + "/client.key")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+s.sendall(gzip.compress(struct.pack(">I", 0x7fffffff) + b"{" * 1000))
+s.settimeout(10)
+while s.recv(65536):
+    pass
+PY
+  # a TCP connection that never starts TLS
+  exec 5<>/dev/tcp/127.0.0.1/"$SIM_PORT"
+  for i in $(seq 100); do grep -q "corrupt stream from the client" "$SIM_ERR" && [ "$(grep -c 'corrupt stream from the client' "$SIM_ERR")" -ge 2 ] && break; sleep 0.1; done
+  [ "$(grep -c 'corrupt stream from the client' "$SIM_ERR")" -ge 2 ]
+  sim_client --token-file "$T/tok" --max-data 10 >"$T/out"
+  assert_equal "$(wc -l <"$T/out")" 10
+  exec 5>&-
+}
+
+@test "I/O errors: dump to a full disk, unwritable log, port in use" {
+  run_split ora-sim --dump --count 100000 -o /dev/full
+  assert_equal "$status" 74
+  [[ "$stderr" == *"unable to write"* ]]
+  run_split bash -c 'ora-sim --dump --count 100000 >/dev/full'
+  assert_equal "$status" 74
+  run_split ora-sim --cert "$PKI_DIR/server.pem" --key "$PKI_DIR/server.key" --cacert "$PKI_DIR/ca.pem" --log /nonexistent/dir/log
+  assert_equal "$status" 74
+  sim_start
+  run_split ora-sim --cert "$PKI_DIR/server.pem" --key "$PKI_DIR/server.key" --cacert "$PKI_DIR/ca.pem" --port "$SIM_PORT" --auth-port 0
+  assert_equal "$status" 69
+  [[ "$stderr" == *"unable to listen on 127.0.0.1"* ]]
+}
+
 # ---- process -------------------------------------------------------------------------
 
 @test "SIGUSR1 prints a summary; SIGTERM exits 0 with one" {
