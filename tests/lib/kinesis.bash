@@ -32,7 +32,7 @@ kinesalite_start() {
         updateStreamMs: 0, shardLimit: 100});
       s.listen(+process.argv[2], "127.0.0.1");
       process.on("SIGTERM", function () { process.exit(0); });' \
-      "$KINESALITE" "$port" >"$BATS_TEST_TMPDIR/kinesalite.log" 2>&1 &
+      "$KINESALITE" "$port" >"${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/kinesalite.log" 2>&1 &
     KINESALITE_PID=$!
     if wait_port "$port" 15; then
       export KINESIS_ENDPOINT="http://127.0.0.1:$port" KINESALITE_PID
@@ -88,7 +88,7 @@ _kinesis_read_shard() {
 
 kinesis_read_all() {
   local name=$1 shards s i=0 pids=() rc=0 dir
-  dir=$(mktemp -d "$BATS_TEST_TMPDIR/read.XXXXXX")
+  dir=$(mktemp -d "${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/read.XXXXXX")
   shards=$(kaws kinesis list-shards --stream-name "$name" --query 'Shards[].ShardId' --output text) || return 1
   for s in $shards; do
     _kinesis_read_shard "$name" "$s" >"$dir/$i.jsonl" &
@@ -98,4 +98,93 @@ kinesis_read_all() {
   for s in "${pids[@]}"; do wait "$s" || rc=1; done
   for ((s = 0; s < i; s++)); do cat "$dir/$s.jsonl"; done
   return $rc
+}
+
+# kinesis_gen N KEYS [CKPT_EVERY] [PAD]: pack --meta lines of N OUT records
+# (data {"i":I,"k":KEY,"pad":...}, offset I, key k<I mod KEYS>), with a CTRL
+# checkpoint at offset I after every CKPT_EVERY records. Pipe to ora-rec pack --meta.
+kinesis_gen() {
+  python3 - "$@" <<'PY'
+import json, sys
+n, keys = int(sys.argv[1]), int(sys.argv[2])
+every = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+pad = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+w = sys.stdout.write
+for i in range(n):
+    k = "k%d" % (i % keys)
+    w(json.dumps({"type": "OUT", "key": k, "offset": i, "recv_ns": 1700000000000000000 + i,
+                  "data": {"i": i, "k": k, "pad": "x" * pad}}, separators=(",", ":")) + "\n")
+    if every and (i + 1) % every == 0:
+        w(json.dumps({"type": "CTRL", "kind": "checkpoint", "offset": i,
+                      "data": {"ctrl": "checkpoint", "offset": i}}, separators=(",", ":")) + "\n")
+PY
+}
+
+# kinesis_expected META.jsonl: what should land, as kinesis_read_all prints it.
+kinesis_expected() {
+  jq -c 'select(.type == "OUT") | {PartitionKey: .key, Data: .data}' "$1"
+}
+
+# kinesis_check_delivery EXPECTED GOT [--exact]: every expected record
+# arrived (as a multiset; --exact: exactly once, nothing else), and for
+# every key the data field "i" never goes backwards in GOT (per-key order).
+# Prints a one-line verdict; returns 1 on any violation.
+kinesis_check_delivery() {
+  python3 - "$@" <<'PY'
+import collections, json, sys
+exp = [l for l in open(sys.argv[1]) if l.strip()]
+got = [l for l in open(sys.argv[2]) if l.strip()]
+exact = "--exact" in sys.argv[3:]
+norm = lambda l: json.dumps(json.loads(l), sort_keys=True)
+ce, cg = collections.Counter(map(norm, exp)), collections.Counter(map(norm, got))
+missing = ce - cg
+extra = cg - ce
+bad = []
+if missing:
+    bad.append("%d missing (e.g. %s)" % (sum(missing.values()), next(iter(missing))))
+if exact and extra:
+    bad.append("%d extra or duplicated (e.g. %s)" % (sum(extra.values()), next(iter(extra))))
+last = {}
+for l in got:
+    r = json.loads(l)
+    i = r["Data"].get("i") if isinstance(r["Data"], dict) else None
+    k = r["PartitionKey"]
+    if i is not None and k in last and i < last[k]:
+        bad.append("key %s: record %d after %d" % (k, i, last[k]))
+        break
+    if i is not None:
+        last[k] = max(i, last.get(k, i))
+print("delivery: %d expected, %d received, %d duplicates%s" % (
+    len(exp), len(got), sum((cg - ce).values()), ("; " + "; ".join(bad)) if bad else ", ok"))
+sys.exit(1 if bad else 0)
+PY
+}
+
+# Fault stand-in (tests/tools/kinesis-fault.py): fault_start ARGS... starts
+# it on a free port with its files in $FAULT_DIR and exports FAULT_ENDPOINT.
+fault_start() {
+  FAULT_DIR=${FAULT_DIR:-$BATS_TEST_TMPDIR/fault}
+  mkdir -p "$FAULT_DIR"
+  local port i
+  for i in 1 2 3; do
+    port=$(free_port)
+    python3 "$TOP/tests/tools/kinesis-fault.py" --port "$port" --dir "$FAULT_DIR" "$@" \
+      2>>"$FAULT_DIR/stderr" &
+    FAULT_PID=$!
+    if wait_port "$port" 10; then
+      export FAULT_ENDPOINT="http://127.0.0.1:$port" FAULT_PID FAULT_DIR
+      return 0
+    fi
+    kill "$FAULT_PID" 2>/dev/null; wait "$FAULT_PID" 2>/dev/null
+  done
+  return 1
+}
+
+fault_stop() {
+  if [ -n "${FAULT_PID:-}" ]; then
+    kill "$FAULT_PID" 2>/dev/null
+    wait "$FAULT_PID" 2>/dev/null
+    FAULT_PID=
+  fi
+  return 0
 }
