@@ -2,11 +2,13 @@
  * against cJSON: whenever cJSON parses the input as an object, jscan must
  * accept it and find the same first "type" string and "offset" integer.
  * (jscan is allowed to accept more: it does not validate nested values.)
- * Inputs with control bytes other than JSON whitespace, or with \u0000, are
+ * Inputs with control bytes other than JSON whitespace, or with \u0000 or a
+ * bad \u escape, are
  * only run for memory safety: cJSON treats those differently on purpose. */
 #include "jscan.h"
 
 #include <cJSON.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,8 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((data[i] < 0x20 && data[i] != ' ' && data[i] != '\t' && data[i] != '\n' && data[i] != '\r') ||
             data[i] == 0x7f)
             return 0;
-    if (size >= 6 && memmem(data, size, "\\u0000", 6))
-        return 0;
+    /* cJSON decodes a bad \u escape, and \u0000, to a NUL that ends the
+     * name: "offset\u0000x" is "offset" to it */
+    for (size_t i = 0; i + 1 < size; i++)
+        if (data[i] == '\\' && data[i + 1] == 'u') {
+            if (i + 6 > size || !isxdigit(data[i + 2]) || !isxdigit(data[i + 3]) || !isxdigit(data[i + 4]) ||
+                !isxdigit(data[i + 5]) || memcmp(data + i + 2, "0000", 4) == 0)
+                return 0;
+        }
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts((const char *)data, size, &end, 0);
     if (!j)

@@ -2,14 +2,14 @@
 #include "jscan.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-enum { C_NONE = 0, C_QUOTE, C_BSLASH, C_OPEN_O, C_OPEN_A, C_CLOSE_O, C_CLOSE_A };
+enum { C_NONE = 0, C_QUOTE, C_BSLASH };
 
 /* in a string: the quote and the backslash */
 static const uint8_t str_cls[256] = {['"'] = C_QUOTE, ['\\'] = C_BSLASH};
-/* inside a nested value: quotes and brackets */
-static const uint8_t nest_cls[256] = {['"'] = C_QUOTE, ['{'] = C_OPEN_O, ['['] = C_OPEN_A,
-                                      ['}'] = C_CLOSE_O, [']'] = C_CLOSE_A};
 /* characters of numbers and literals */
 static const uint8_t scalar_ok[256] = {
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
@@ -49,43 +49,109 @@ static const uint8_t *skip_str(const uint8_t *p, const uint8_t *e, int *esc)
     }
 }
 
+/* The nesting state of skip_nested(). */
+typedef struct nest {
+    uint8_t kinds[ORA_JSCAN_MAX_DEPTH];   /* 1: object, 0: array */
+    int d;
+    int instr;                             /* inside a string */
+} nest;
+
+/* One byte c outside the fast path. Returns 1 when the outermost bracket
+ * closed, -1 on a structure error, else 0. *skip is set after a backslash
+ * in a string (the next byte is escaped). */
+static inline int nest_byte(nest *s, uint8_t c, int *skip)
+{
+    if (s->instr) {
+        if (c == '\\')
+            *skip = 1;
+        else if (c == '"')
+            s->instr = 0;
+        return 0;
+    }
+    switch (c) {
+    case '"':
+        s->instr = 1;
+        return 0;
+    case '{':
+    case '[':
+        if (s->d >= ORA_JSCAN_MAX_DEPTH)
+            return -1;
+        s->kinds[s->d++] = c == '{';
+        return 0;
+    case '}':
+    case ']':
+        if (s->kinds[--s->d] != (c == '}'))
+            return -1;
+        return s->d == 0;
+    default:
+        return 0;
+    }
+}
+
 /* p at '{' or '[': returns just after its matching bracket, or NULL. */
 static const uint8_t *skip_nested(const uint8_t *p, const uint8_t *e)
 {
-    uint8_t kinds[ORA_JSCAN_MAX_DEPTH];   /* 1: object, 0: array */
-    int d = 0, esc = 0;
-    kinds[d++] = *p++ == '{';
-    for (;;) {
-        while (e - p >= 4) {
-            if (nest_cls[p[0]]) goto hit;
-            if (nest_cls[p[1]]) { p += 1; goto hit; }
-            if (nest_cls[p[2]]) { p += 2; goto hit; }
-            if (nest_cls[p[3]]) { p += 3; goto hit; }
-            p += 4;
+    nest s;
+    s.d = 0;
+    s.instr = 0;
+    s.kinds[s.d++] = *p++ == '{';
+#ifdef __SSE2__
+    /* 16 bytes at a time: without backslashes in the block, the bytes inside
+     * strings are the prefix XOR of the quote mask (carried across blocks),
+     * and only the brackets outside strings need a look. */
+    const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), vo = _mm_set1_epi8('{'),
+                  vc = _mm_set1_epi8('}'), va = _mm_set1_epi8('['), vz = _mm_set1_epi8(']');
+    while (e - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        if (_mm_movemask_epi8(_mm_cmpeq_epi8(x, vb))) {
+            const uint8_t *stop = p + 16;
+            while (p < stop) {
+                int skip = 0;
+                int r = nest_byte(&s, *p++, &skip);
+                if (r)
+                    return r > 0 ? p : NULL;
+                p += skip;
+            }
+            continue;
         }
-        while (p < e && !nest_cls[*p])
-            p++;
-        if (p >= e)
-            return NULL;
-    hit:
-        switch (nest_cls[*p++]) {
-        case C_QUOTE:
-            if (!(p = skip_str(p, e, &esc)))
-                return NULL;
-            break;
-        case C_OPEN_O:
-        case C_OPEN_A:
-            if (d >= ORA_JSCAN_MAX_DEPTH)
-                return NULL;
-            kinds[d++] = p[-1] == '{';
-            break;
-        default:   /* a closing bracket */
-            if (kinds[--d] != (p[-1] == '}'))
-                return NULL;
-            if (d == 0)
-                return p;
+        unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq));
+        unsigned m = q;
+        m ^= m << 1;
+        m ^= m << 2;
+        m ^= m << 4;
+        m ^= m << 8;
+        if (s.instr)
+            m = ~m;
+        __m128i br = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vo), _mm_cmpeq_epi8(x, vc)),
+                                  _mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vz)));
+        unsigned b = (unsigned)_mm_movemask_epi8(br) & ~m & 0xffffu;
+        while (b) {
+            int i = __builtin_ctz(b);
+            b &= b - 1;
+            uint8_t c = p[i];
+            if (c == '{' || c == '[') {
+                if (s.d >= ORA_JSCAN_MAX_DEPTH)
+                    return NULL;
+                s.kinds[s.d++] = c == '{';
+            } else {
+                if (s.kinds[--s.d] != (c == '}'))
+                    return NULL;
+                if (s.d == 0)
+                    return p + i + 1;
+            }
         }
+        s.instr ^= __builtin_parity(q);
+        p += 16;
     }
+#endif
+    while (p < e) {
+        int skip = 0;
+        int r = nest_byte(&s, *p++, &skip);
+        if (r)
+            return r > 0 ? p : NULL;
+        p += skip;
+    }
+    return NULL;
 }
 
 static int hexval(uint8_t c)

@@ -112,6 +112,20 @@ int main(void)
     t("{\"a\":1} x", -1, "-", "-");
     t("{a:1}", -1, "-", "-");
     t("{\"a\":{\"b\":{\"c\":1}}", -1, "-", "-");
+    /* escapes, quotes and brackets at every place of the 16-byte blocks */
+    for (int pad = 0; pad < 40; pad++) {
+        char buf[256], want[16];
+        int k = snprintf(buf, sizeof buf, "{\"a\":{\"%.*s\":[\"%.*s\\\\\",\"\\\"]}{[\",{\"q\":\"\\\\\"}],\"z\":{}},\"offset\":%d}",
+                         pad, "0123456789012345678901234567890123456789", 40 - pad,
+                         "abcdefghijabcdefghijabcdefghijabcdefghij", pad);
+        (void)k;
+        snprintf(want, sizeof want, "%d", pad);
+        t(buf, 0, "-", want);
+        /* and one bracket too many inside: an error */
+        snprintf(buf, sizeof buf, "{\"a\":{\"%.*s\":[\"x\\\\\"]],\"offset\":1}", pad,
+                 "0123456789012345678901234567890123456789");
+        t(buf, -1, "-", "-");
+    }
     /* depth: 999 nested arrays are fine, 1001 are not */
     {
         static char deep[4096];
