@@ -63,7 +63,6 @@ synopsis_opts() {
 }
 
 @test "help: options a subcommand's usage does not list are refused with 64" {
-  known_bug "pack accepts --max-record, which neither its usage nor the man SYNOPSIS lists"
   local sub opt arg
   ora-rec --help | synopsis_opts >"$T/usage"
   for sub in "${SUBCOMMANDS[@]}"; do
