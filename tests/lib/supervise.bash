@@ -57,3 +57,92 @@ sv_stop() {
   fi
   SV_PID=""
 }
+
+# ---- the real pipeline against ora-sim (lib/sim) and kinesalite (lib/kinesis)
+# sv_real_env STREAM: environment for ora-supervise to run the real stages
+# against the running ora-sim and kinesalite, state in $BATS_TEST_TMPDIR/state.
+# SV_ORDER_ARGS: ora-order options, live and offline (sv_expected). ora-order
+# keeps no order between actors and its batches are released by time, so
+# outputs that depend on another actor's state (in_game_odds_update needs the
+# event STARTED) vary with timing; "-t 0" keeps the arrival order and makes
+# the outputs exactly comparable.
+sv_real_env() {
+  export ORA_BIN_DIR=$ORA_BIN
+  export ORA_AUTH_URL=$SIM_AUTH_URL ORA_HOST=127.0.0.1 ORA_PORT=$SIM_PORT
+  export ORA_CERT=$PKI_DIR/client.pem ORA_KEY=$PKI_DIR/client.key ORA_CACERT=$PKI_DIR/ca.pem
+  export ORA_OFFERINGS=offering-se,offering-dk
+  export ORA_STREAM=$1 ORA_ENDPOINT_URL=$KINESIS_ENDPOINT
+  export ORA_STATE_DIR=$BATS_TEST_TMPDIR/state
+  export ORA_ACTORS_ARGS="--checkpoint-interval ${SV_CKPT_INTERVAL:-0.5}"
+  export ORA_ORDER_ARGS=${SV_ORDER_ARGS-}
+  unset ORA_CHECKPOINT ORA_LOG_DIR ORA_STDOUT ORA_VERIFY_NAME
+}
+
+# The offset of the initial head and of the last snapshot ora-sim served.
+sv_sim_head0() { sed -nE 's/.*head offset ([0-9]+).*/\1/p' "$SIM_ERR" | head -1; }
+sv_sim_snapshot() { sed -nE 's/.*snapshot of [0-9]+ messages at offset ([0-9]+).*/\1/p' "$SIM_ERR" | tail -1; }
+
+# sv_checkpoint: the committed offset (or -1).
+sv_checkpoint() { cat "$ORA_STATE_DIR/checkpoint" 2>/dev/null || echo -1; }
+
+# sv_wait_checkpoint W SECS: waits until the committed checkpoint is >= W.
+sv_wait_checkpoint() {
+  local w=$1 t=${2:-60} i c
+  for ((i = 0; i < t * 10; i++)); do
+    c=$(sv_checkpoint)
+    ((c >= w)) && return 0
+    sleep 0.1
+  done
+  echo "checkpoint $(sv_checkpoint) did not reach $w within ${t}s; log tail:" >&2
+  tail -30 "$SV_LOG" >&2
+  return 1
+}
+
+# sv_expected SEED SNAPSHOT_AT COUNT [SIM_OPTS...] > expected.jsonl: the
+# outputs the rules require for a session whose snapshot was taken at
+# SNAPSHOT_AT followed by COUNT realtime messages, computed offline:
+# ora-sim --dump | ora-rec wire | ora-deframe | ora-order | ora-actors | kinesis-put --stdout
+sv_expected() (
+  seed=$1 at=$2 count=$3
+  shift 3
+  # the stages read ORA_* settings from the environment: none of the live run's
+  for v in $(compgen -e ORA_); do [[ $v == ORA_LOG ]] || unset "$v"; done
+  "$ORA_BIN/ora-sim" --dump --seed "$seed" --snapshot-at "$at" --count "$count" "$@" 2>/dev/null |
+    "$ORA_BIN/ora-rec" wire 2>/dev/null | "$ORA_BIN/ora-deframe" 2>/dev/null |
+    "$ORA_BIN/ora-order" ${SV_ORDER_ARGS-} 2>/dev/null | "$ORA_BIN/ora-actors" 2>/dev/null |
+    "$ORA_BIN/kinesis-put" --stdout 2>/dev/null
+)
+
+# sv_compare EXPECTED GOT: compares {"PartitionKey","Data"} lines as
+# multisets, ignoring msg_datetime (receive time) and msg_flow (the live
+# session's flow differs from the offline one) and number spelling (4.0 vs 4).
+# Prints one line: expected, received, missing, duplicates and their ratio;
+# checks msg_flow of every received record; returns 1 when anything expected
+# is missing or a flow is bad.
+sv_compare() {
+  python3 - "$@" <<'PY'
+import collections, json, sys
+flows = {"snapshot", "replay", "realtime"}
+badflow = []
+def norm(l, check=False):
+    r = json.loads(l, parse_int=float)
+    d = r["Data"]
+    d.pop("msg_datetime", None)
+    f = d.pop("msg_flow", None)
+    if check and f not in flows:
+        badflow.append(f)
+    return json.dumps([r["PartitionKey"], d], sort_keys=True)
+exp = collections.Counter(norm(l) for l in open(sys.argv[1]) if l.strip())
+got = collections.Counter(norm(l, True) for l in open(sys.argv[2]) if l.strip())
+missing = exp - got
+extra = got - exp
+ne, ng, nm, nx = sum(exp.values()), sum(got.values()), sum(missing.values()), sum(extra.values())
+print("outputs: %d expected, %d received, %d missing, %d duplicates or extra (ratio %.4f)"
+      % (ne, ng, nm, nx, nx / ne if ne else 0))
+for m in list(missing)[:3]:
+    print("missing: " + m[:300])
+if badflow:
+    print("bad msg_flow in %d records, e.g. %r" % (len(badflow), badflow[0]))
+sys.exit(1 if nm or badflow or ne == 0 else 0)
+PY
+}
