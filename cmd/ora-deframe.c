@@ -232,10 +232,9 @@ typedef struct item {
     uint32_t conn;
     uint32_t big;            /* payload is in *(uint8_t **)payload */
     uint64_t recv_ns;
-    ora_rec rec;             /* IT_REC: header fields (payload follows) */
-} item;
+} item;                      /* IT_REC: then an ora_rec, then the payload */
 
-#define RING (8u << 20)
+#define RING (1u << 20)
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 
 static struct {
@@ -298,31 +297,33 @@ static uint8_t *q_room(size_t need)
     }
 }
 
-static int q_put(const item *h, const uint8_t *payload)
+static int q_put(const item *h, const ora_rec *rec, const uint8_t *payload)
 {
-    size_t n = h->len, sz = sizeof(item) + ALIGN8(n);
+    size_t n = h->len, hs = sizeof(item) + (rec ? sizeof(ora_rec) : 0), sz = hs + ALIGN8(n);
     int big = sz > RING / 4;
     if (big)
-        sz = sizeof(item) + sizeof(uint8_t *);
+        sz = hs + sizeof(uint8_t *);
     uint8_t *p = q_room(sz);
     if (!p)
         return atomic_load(&Q.cons_rc);
     item *it = (item *)p;
     *it = *h;
     it->big = (uint32_t)big;
+    if (rec)
+        memcpy(p + sizeof(item), rec, sizeof *rec);
     if (big) {
         uint8_t *copy = malloc(n ? n : 1);
         if (!copy)
             return ORA_EX_SOFTWARE;
         memcpy(copy, payload, n);
-        memcpy(p + sizeof(item), &copy, sizeof copy);
+        memcpy(p + hs, &copy, sizeof copy);
     } else if (n) {
-        memcpy(p + sizeof(item), payload, n);
+        memcpy(p + hs, payload, n);
     }
     Q.pub += sz;
     /* publish in batches: at once when the consumer sleeps on a big
      * backlog; the rest before every read and at the end */
-    if (Q.pub - atomic_load_explicit(&Q.head, memory_order_relaxed) >= (256u << 10))
+    if (Q.pub - atomic_load_explicit(&Q.head, memory_order_relaxed) >= RING / 16)
         q_publish();
     return 0;
 }
@@ -332,15 +333,15 @@ static int give_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv
     if (Q.threads == 1)
         return c_frame(m, n, conn, recv_ns);
     item h = {.kind = IT_FRAME, .len = n, .conn = conn, .recv_ns = recv_ns};
-    return q_put(&h, m);
+    return q_put(&h, NULL, m);
 }
 
 static int give_rec(const ora_rec *r)
 {
     if (Q.threads == 1)
         return c_pass(r);
-    item h = {.kind = IT_REC, .len = r->len, .rec = *r};
-    return q_put(&h, r->payload);
+    item h = {.kind = IT_REC, .len = r->len};
+    return q_put(&h, r, r->payload);
 }
 
 /* Called before the producer may block: output must not wait in buffers. */
@@ -381,7 +382,8 @@ static void *consumer(void *arg)
                 tail += RING - tail % RING;
                 continue;
             }
-            const uint8_t *pl = (const uint8_t *)(it + 1);
+            size_t hs = sizeof(item) + (it->kind == IT_REC ? sizeof(ora_rec) : 0);
+            const uint8_t *pl = (const uint8_t *)it + hs;
             uint8_t *big = NULL;
             if (it->big) {
                 memcpy(&big, pl, sizeof big);
@@ -390,14 +392,15 @@ static void *consumer(void *arg)
             if (it->kind == IT_FRAME) {
                 rc = c_frame(pl, it->len, it->conn, it->recv_ns);
             } else if (it->kind == IT_REC) {
-                ora_rec r = it->rec;
+                ora_rec r;
+                memcpy(&r, (const uint8_t *)it + sizeof(item), sizeof r);
                 r.payload = pl;
                 rc = c_pass(&r);
             } else {
                 end = 1;
             }
             free(big);
-            tail += sizeof(item) + (it->big ? sizeof(uint8_t *) : ALIGN8(it->len));
+            tail += hs + (it->big ? sizeof(uint8_t *) : ALIGN8(it->len));
             if (end)
                 break;
         }
@@ -421,7 +424,7 @@ static int give_end(void)
     if (Q.threads == 1)
         return ora_writer_flush(K.w) == 0 ? 0 : ORA_EX_IOERR;
     item h = {.kind = IT_END};
-    q_put(&h, NULL);
+    q_put(&h, NULL, NULL);
     q_publish();
     pthread_join(Q.th, NULL);
     int rc = atomic_load(&Q.cons_rc);
