@@ -884,10 +884,10 @@ static int http(conn *c)
     char *tok = jwt_sign_hs256(G.jwt_key, sizeof G.jwt_key, claims);
     if (!tok)
         return http_reply(c, "500 Internal Server Error", "", "out of memory\n"), SR_CLOSE;
+    G.st.tokens++; /* before the reply: a client that has it sees it counted */
     int rc = http_reply(c, "200 OK", "", tok);
     sodium_memzero(tok, strlen(tok));
     free(tok);
-    G.st.tokens++;
     note(ORA_LOG_INFO, "conn %llu: auth: token issued to %s, valid %llds", (unsigned long long)c->id,
          cn, (long long)G.o->token_ttl);
     return rc == SR_OK ? SR_CLOSE : rc;

@@ -549,7 +549,7 @@ PY
   kill -USR1 "$SIM_PID"
   for i in $(seq 50); do grep -q "summary:" "$SIM_ERR" && break; sleep 0.05; done
   grep -q "ora-sim: summary: .* 1 tokens" "$SIM_ERR"
-  sim_stop
+  sim_stop # fails the test unless ora-sim exits 0
   [ "$(grep -c "summary:" "$SIM_ERR")" -eq 2 ]
 }
 

@@ -15,7 +15,7 @@
 #     (up to 10 s) until it has bound its ports. Exports SIM_PID, SIM_PORT
 #     (ORA TLS port), SIM_AUTH_PORT, SIM_AUTH_URL (https://127.0.0.1:N/auth),
 #     SIM_LOG (its --log: every generated data message, offset order),
-#     SIM_ERR (its stderr), SIM_DIR. Returns 1, printing its stderr, when it
+#     SIM_ERR (its stderr, at ORA_LOG=info or debug), SIM_DIR. Returns 1, printing its stderr, when it
 #     exits or does not get ready. Defaults you can override with options:
 #     --rate 2000 --ping-interval 10. Give --ping-interval etc. as needed.
 # sim_stop
@@ -46,7 +46,10 @@ sim_start() {
   SIM_LOG=$SIM_DIR/sim.log
   SIM_ERR=$SIM_DIR/sim.err
   local pf=$SIM_DIR/ports
-  "$ORA_BIN/ora-sim" --cert "$PKI_DIR/server.pem" --key "$PKI_DIR/server.key" \
+  # its info lines are what tests grep for: at least info, debug when asked
+  local lvl=info
+  [ "${ORA_LOG:-}" = debug ] && lvl=debug
+  ORA_LOG=$lvl "$ORA_BIN/ora-sim" --cert "$PKI_DIR/server.pem" --key "$PKI_DIR/server.key" \
     --cacert "$PKI_DIR/ca.pem" --port 0 --auth-port 0 --port-file "$pf" \
     --log "$SIM_LOG" --rate 2000 "$@" </dev/null >"$SIM_DIR/sim.out" 2>"$SIM_ERR" 3>&- &
   SIM_PID=$!
