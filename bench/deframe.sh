@@ -41,4 +41,27 @@ for pm in 1 1..16; do
     echo "| $pm | ${row%|*} | $t | $r | $(ratio "$r" "$rb") |"
   done
 done
+# Done means: the same with session messages, as records and raw, flows right.
+fx=$TOP/tests/fixtures/ora-messages.jsonl
+sess() { jq -c --arg t "$1" 'select(.type == $t)' "$fx"; }
+awk -v n="$n" -v snap="$(sess SESSION_SNAPSHOT_COMPLETED)" -v rep="$(sess SESSION_REPLAY_COMPLETED)" \
+    -v ping="$(sess SESSION_PING)" '{ print } NR == int(n * 0.4) { print snap } NR == int(n * 0.8) { print rep }
+    NR % int(n / 10) == 0 { print ping }' "$src" > "$BENCH_TMP/deframe-sess.jsonl"
+want="$((n * 4 / 10)) snapshot, $((n * 4 / 10)) replay, $((n - n * 8 / 10)) realtime"
+check() {
+  ora-deframe --flow snapshot "$@" 2>/dev/null > "$BENCH_TMP/deframe-out.rec"
+  ora-rec unpack < "$BENCH_TMP/deframe-out.rec" 2>/dev/null | grep -v '^{"ctrl"' | cmp -s - "$src" || return 1
+  got=$(ora-rec unpack --meta < "$BENCH_TMP/deframe-out.rec" 2>/dev/null | grep '^{"type":"MSG"' |
+        grep -o '"flow":"[a-z]*"' | sort | uniq -c | awk '{ gsub(/"/, "", $2); sub(/flow:/, "", $2); print $1 " " $2 }' |
+        sort -k2,2r | paste -sd, | sed 's/,/, /g')
+  [[ $got == "$want" ]]
+}
+ok1=no ok2=no
+ora-rec wire --per-member 1..16 --chunk 1..3000 --seed 11 < "$BENCH_TMP/deframe-sess.jsonl" 2>/dev/null | check && ok1=yes
+ora-rec wire --per-member 1..16 --raw --seed 12 < "$BENCH_TMP/deframe-sess.jsonl" 2>/dev/null | check --raw && ok2=yes
 echo
+echo "Correctness at this size: every message back in order as records and with --raw, at 1 and"
+echo "1..16 frames per member; with session messages inserted ($want),"
+echo "cut at 1..3000 bytes: records $ok1, --raw $ok2."
+echo
+[[ $ok1 == yes && $ok2 == yes ]]

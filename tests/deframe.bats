@@ -59,6 +59,24 @@ setup() { df_setup; }
   cmp "$T/g.jsonl" "$T/out"
 }
 
+@test "100k messages with session messages, records and --raw: identical, in order, right flows" {
+  n=${DEFRAME_BIG_N:-100000}
+  "$ORA_BUILD/bench/genmsgs" "$n" 9 > "$T/g.jsonl"
+  df_with_sessions "$T/g.jsonl" "$T/s.jsonl"
+  printf '%s\n' "$((n * 4 / 10)) \"flow\":\"snapshot\"" "$((n * 4 / 10)) \"flow\":\"replay\"" \
+    "$((n * 2 / 10)) \"flow\":\"realtime\"" | sort > "$T/want"
+  ora-rec wire --per-member 1..16 --chunk 1..3000 --seed 11 < "$T/s.jsonl" 2>/dev/null > "$T/in.rec"
+  run_split ora-deframe --flow snapshot -i "$T/in.rec" -o "$T/out.rec"
+  assert_success
+  assert_regex "$stderr" "summary: $n messages .* 10 session messages dropped, 2 flow changes"
+  ora-rec unpack < "$T/out.rec" 2>/dev/null | grep -v '^{"ctrl"' | cmp - "$T/g.jsonl"
+  df_flows < "$T/out.rec" | diff "$T/want" -
+  ora-rec wire --per-member 1..16 --raw --seed 12 < "$T/s.jsonl" 2>/dev/null |
+    ora-deframe --raw --flow snapshot --threads 1 2>/dev/null > "$T/out.rec"
+  ora-rec unpack < "$T/out.rec" 2>/dev/null | grep -v '^{"ctrl"' | cmp - "$T/g.jsonl"
+  df_flows < "$T/out.rec" | diff "$T/want" -
+}
+
 @test "frames spanning members at every byte offset; made by Python's zlib" {
   for mb in 1 1..5 1..300 7; do
     python3 "$DF_PY" split --per-member-bytes "$mb" --seed 3 < "$T/data.jsonl" |
