@@ -514,3 +514,24 @@ PY
   ora-rec verify -i "$T/k.rec"
   ora-rec unpack --meta -i "$T/k.rec" | python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read())'
 }
+
+@test "meta round trip: unpack --meta | pack --meta re-makes records of every type byte for byte" {
+  printf '%s\n' '{"ctrl":"connected","conn":3}' '{"ctrl":"flow","flow":"replay","offset":7}' \
+    '{"ctrl":"checkpoint","offset":12345}' '{"ctrl":"caught_up","offset":99}' \
+    '{"ctrl":"disconnected","conn":3,"reason":"stale"}' >"$T/ctrl"
+  printf '%s\n' '{"id":"k1","v":1.50}' '{"id":4000001,"v":"\u00e9"}' >"$T/out"
+  {
+    ora-rec pack --route --flow snapshot --conn 2 <"$FIXTURES/ora-messages.jsonl"
+    ora-rec pack <"$FIXTURES/ora-messages.jsonl"
+    ora-rec pack --type ctrl <"$T/ctrl"
+    ora-rec pack --type out --key-field id <"$T/out"
+    ora-rec wire --chunk 1..300 --conn 9 <"$FIXTURES/ora-messages.jsonl"
+    cat "$RFIX/golden.rec"
+  } >"$T/all.rec"
+  ora-rec unpack --meta -i "$T/all.rec" | ora-rec pack --meta --strict >"$T/re.rec"
+  cmp "$T/all.rec" "$T/re.rec"
+  ora-rec stats -i "$T/re.rec" >"$T/s"
+  grep -qx 'WIRE  [1-9][0-9]*' "$T/s"
+  grep -qx 'CTRL  10' "$T/s"
+  grep -qx 'OUT   4' "$T/s"
+}
