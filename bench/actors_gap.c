@@ -1,7 +1,8 @@
 /* actors_gap: reads a record stream (ora-actors' output) from stdin and
- * reports the largest gap between two arrivals of data once the first OUT
- * record of flow realtime has arrived, i.e. the stall a downstream reader
- * sees while the stream is busy (during checkpoints too).
+ * reports the largest gap between the arrivals of two OUT records once the
+ * first OUT record of flow realtime has arrived, i.e. the stall a
+ * downstream reader sees while the stream is busy (during checkpoints
+ * too). Arrival = when the read that brought the record returned.
  *
  * usage: actors_gap < records    prints "max_gap_ms N records M checkpoints K"
  */
@@ -24,28 +25,35 @@ static double now(void)
 int main(void)
 {
     ora_reader *r = ora_reader_new(0, ORA_REC_MAX_DEFAULT);
-    double last = 0, max = 0;
+    double arrival = now(), last_out = 0, max = 0;
     long recs = 0, ckpts = 0;
     int live = 0;
     ora_rec rec;
     int rc;
-    while ((rc = ora_reader_next(r, &rec)) != ORA_RD_EOF) {
+    for (;;) {
+        if (!ora_reader_buffered(r))
+            arrival = -1; /* the next record needs a read: time it when it comes */
+        rc = ora_reader_next(r, &rec);
+        if (rc == ORA_RD_EOF)
+            break;
+        if (arrival < 0)
+            arrival = now();
         if (rc != ORA_RD_RECORD)
             continue;
         recs++;
         if (rec.type == ORA_T_CTRL && rec.kind == ORA_C_CHECKPOINT && live)
             ckpts++;
-        if (!live && rec.type == ORA_T_OUT && rec.flow == ORA_FLOW_REALTIME) {
+        if (rec.type != ORA_T_OUT)
+            continue; /* the gap between outputs (not the final checkpoint at EOF) */
+        if (!live && rec.flow == ORA_FLOW_REALTIME) {
             live = 1;
-            last = now();
+            last_out = arrival;
             continue;
         }
-        if (live && !ora_reader_buffered(r)) {
-            /* the next record needs a read: time the arrival of each chunk */
-            double t = now();
-            if (t - last > max)
-                max = t - last;
-            last = t;
+        if (live) {
+            if (arrival - last_out > max)
+                max = arrival - last_out;
+            last_out = arrival;
         }
     }
     printf("max_gap_ms %.1f records %ld checkpoints %ld\n", max * 1000, recs, ckpts);

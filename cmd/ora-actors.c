@@ -224,6 +224,9 @@ static void start_checkpoint(void)
     if (p == 0) {
         signal(SIGTERM, SIG_DFL);
         signal(SIGINT, SIG_DFL);
+        /* the stream comes first: the writer gets the CPU that is left */
+        if (nice(10) < 0)
+            log_debug("unable to lower the checkpoint writer's priority");
         char err[512];
         uint64_t bytes;
         if (ora_state_write(o.state_dir, A, &WM, A->now_ns, &bytes, err, sizeof err) < 0) {

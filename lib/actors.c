@@ -1361,26 +1361,41 @@ size_t ora_actors_bytes(const ora_actors *a)
 
 /* ---- state body ---------------------------------------------------------------------- */
 
-static void save_table(const ora_intern *t, ora_sw *w)
+/* Writes a table with dense ids 1..count (in id order) and fills map
+ * (old id -> new id) so references can be written renumbered. */
+static void save_table(const ora_intern *t, ora_sw *w, uint32_t *map)
 {
-    uint32_t lim = ora_intern_limit(t);
+    uint32_t lim = ora_intern_limit(t), next = 1;
     ora_sw_u32(w, (uint32_t)ora_intern_count(t));
     for (uint32_t id = 1; id < lim; id++) {
         size_t n;
         const char *s = ora_intern_str(t, id, &n);
+        map[id] = 0;
         if (!s)
             continue;
-        ora_sw_u32(w, id);
+        map[id] = next++;
         ora_sw_u32(w, (uint32_t)n);
         ora_sw_bytes(w, s, n);
     }
+    map[0] = 0;
 }
 
 void ora_actors_save(const ora_actors *a, ora_sw *w)
 {
-    save_table(a->strs, w);
-    save_table(a->offl, w);
-    save_table(a->lists, w);
+    uint32_t *ms = malloc((size_t)ora_intern_limit(a->strs) * sizeof *ms);
+    uint32_t *mo = malloc((size_t)ora_intern_limit(a->offl) * sizeof *mo);
+    uint32_t *ml = malloc((size_t)ora_intern_limit(a->lists) * sizeof *ml);
+    if (!ms || !mo || !ml) {
+        free(ms);
+        free(mo);
+        free(ml);
+        if (!w->err)
+            w->err = ENOMEM;
+        return;
+    }
+    save_table(a->strs, w, ms);
+    save_table(a->offl, w, mo);
+    save_table(a->lists, w, ml);
     ora_sw_u32(w, (uint32_t)a->n_events);
     for (uint32_t i = 0; i < a->n_ev; i++) {
         const ora_event *e = &a->ev[i];
@@ -1388,18 +1403,18 @@ void ora_actors_save(const ora_actors *a, ora_sw *w)
             continue;
         ora_sw_u64(w, e->id);
         ora_sw_u64(w, e->group_id);
-        ora_sw_u32(w, e->name);
-        ora_sw_u32(w, e->group_name);
-        ora_sw_u32(w, e->sport);
-        ora_sw_u32(w, e->starts_at);
-        ora_sw_u32(w, e->status);
-        ora_sw_u32(w, e->tags);
+        ora_sw_u32(w, ms[e->name]);
+        ora_sw_u32(w, ms[e->group_name]);
+        ora_sw_u32(w, ms[e->sport]);
+        ora_sw_u32(w, ms[e->starts_at]);
+        ora_sw_u32(w, ms[e->status]);
+        ora_sw_u32(w, ml[e->tags]);
         ora_sw_u8(w, e->flags);
         ora_sw_u16(w, e->n_parts);
         for (uint16_t k = 0; k < e->n_parts; k++) {
             ora_sw_u64(w, e->parts[k].id);
-            ora_sw_u32(w, e->parts[k].name);
-            ora_sw_u32(w, e->parts[k].type);
+            ora_sw_u32(w, ms[e->parts[k].name]);
+            ora_sw_u32(w, ms[e->parts[k].type]);
             ora_sw_u8(w, e->parts[k].home);
             ora_sw_u8(w, e->parts[k].has_id);
         }
@@ -1413,11 +1428,11 @@ void ora_actors_save(const ora_actors *a, ora_sw *w)
         ora_sw_u64(w, b->event_id);
         ora_sw_u64(w, b->criterion_id);
         ora_sw_u64(w, b->group_id);
-        ora_sw_u32(w, b->criterion_label);
-        ora_sw_u32(w, b->status);
-        ora_sw_u32(w, b->ev_status);
-        ora_sw_u32(w, b->line_types);
-        ora_sw_u32(w, b->tags);
+        ora_sw_u32(w, ms[b->criterion_label]);
+        ora_sw_u32(w, ms[b->status]);
+        ora_sw_u32(w, ms[b->ev_status]);
+        ora_sw_u32(w, ml[b->line_types]);
+        ora_sw_u32(w, ml[b->tags]);
         ora_sw_u8(w, b->flags);
         ora_sw_u16(w, b->n_out);
         ora_sw_u16(w, b->n_odds);
@@ -1425,15 +1440,18 @@ void ora_actors_save(const ora_actors *a, ora_sw *w)
         const ora_odds *d = ora_bo_odds(b);
         for (uint16_t k = 0; k < b->n_out; k++) {
             ora_sw_u64(w, o[k].id);
-            ora_sw_u32(w, o[k].label);
-            ora_sw_u32(w, o[k].status);
+            ora_sw_u32(w, ms[o[k].label]);
+            ora_sw_u32(w, ms[o[k].status]);
             ora_sw_u16(w, o[k].n);
         }
         for (uint16_t k = 0; k < b->n_odds; k++) {
-            ora_sw_u32(w, d[k].offerings);
+            ora_sw_u32(w, mo[d[k].offerings]);
             ora_sw_u32(w, d[k].milli);
         }
     }
+    free(ms);
+    free(mo);
+    free(ml);
     ora_sw_u64(w, a->n_pend);
     for (const ora_pend *p = a->pend_head; p; p = p->gnext) {
         ora_sw_u64(w, (uint64_t)p->m.offset);
@@ -1452,7 +1470,7 @@ static int load_table(ora_intern *t, ora_sr *r, char *err, size_t errn, const ch
 {
     uint32_t n = ora_sr_u32(r);
     for (uint32_t k = 0; k < n && !r->bad; k++) {
-        uint32_t id = ora_sr_u32(r);
+        uint32_t id = k + 1;
         uint32_t len = ora_sr_u32(r);
         const uint8_t *s = ora_sr_bytes(r, len);
         if (r->bad)

@@ -396,3 +396,13 @@ teardown() {
   ora-actors --state-dir state -i odds.rec -o out.rec 2>/dev/null
   ora-actors --dump-state --state-dir state | jq -c 'select(.type=="bet_offer") | {id, status}' >/dev/null
 }
+
+@test "actors: bench/actors.sh runs at a tiny scale and prints its table" {
+  [ -x "$ORA_BUILD/bench/actors_gen" ] || skip "bench programs not built"
+  BENCH_SCALE=0.002 BENCH_RUNS=1 BENCH_TMP="$D/bench" run "$TOP/bench/actors.sh"
+  assert_success
+  assert_line --partial "### ora-actors (issue 7)"
+  assert_line --partial "| \`ora-actors\` (checksums, parse, rules, output records) |"
+  assert_line --partial "bytes per bet offer"
+  assert_line --partial "| restart: state loaded in | "
+}
