@@ -59,7 +59,7 @@ EOF
   assert_success
   assert_line --partial "connect: $FIXTURES/supervise/ora-connect --host ora.example.com --port 7443 --cert /c.pem --offering kambi --offering ub --checkpoint sd/checkpoint"
   assert_line "deframe: $FIXTURES/supervise/ora-deframe"
-  assert_line "actors: $FIXTURES/supervise/ora-actors --checkpoint sd/checkpoint --state-dir sd --pending-ttl 60"
+  assert_line "actors: $FIXTURES/supervise/ora-actors --checkpoint sd/checkpoint --state-dir sd/actors --pending-ttl 60"
   assert_line "put: $FIXTURES/supervise/kinesis-put --stream probabilities --checkpoint sd/checkpoint"
   run ora-supervise -c conf --stdout --print
   assert_line "put: $FIXTURES/supervise/kinesis-put --stdout --checkpoint $ORA_STATE_DIR/checkpoint"

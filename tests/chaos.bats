@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# Chaos: while ora-sim streams a session and injects faults (a stall without
+# pings, a dropped connection, a corrupt member), every stage of the
+# supervised pipeline is killed with SIGKILL several times at random moments
+# (ora-actors while it writes a checkpoint when one can be caught,
+# kinesis-put with requests in flight). At the end every output the rules
+# require is in Kinesis at least once, the checkpoint reached the end of the
+# session, and the duplicate ratio is printed. A crash-looping stage makes the
+# supervisor give up with the tally.
+# SV_CHAOS_MESSAGES (default 60000) and SV_CHAOS_KILLS (per stage, default 3)
+# scale it; ORA_LONG_TESTS=1 runs a longer soak.
+
+load helper
+load lib/sim
+load lib/kinesis
+load lib/supervise
+
+setup() {
+  cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+  sv_stop
+  sim_stop || true
+  kinesalite_stop
+}
+
+# chaos_kill NAME: SIGKILL the running stage NAME. For ora-actors, first waits
+# (up to 2 s) for its checkpoint writer (a forked child) to be at work.
+chaos_kill() {
+  local s=$1 p end
+  p=$(sv_stage_pid "$s")
+  if [[ $s == actors ]]; then
+    end=$(( ${EPOCHREALTIME/./} + 3000000 ))
+    while (( ${EPOCHREALTIME/./} < end )); do
+      pgrep -P "$p" >/dev/null 2>&1 && { ckpt_caught=$((ckpt_caught + 1)); break; }
+    done
+  fi
+  kill -KILL "$p" 2>/dev/null
+}
+
+# Waits until the pipeline has been started again after every death.
+wait_running() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [ "$(sv_count 'supervise: start connect')" -gt "$(sv_count 'supervise: [a-z]+ died')" ] && return 0
+    sleep 0.1
+  done
+  echo "pipeline did not restart" >&2
+  tail -20 "$SV_LOG" >&2
+  return 1
+}
+
+@test "chaos: kill -9 of every stage, several times, under sim faults: nothing lost" {
+  local n=${SV_CHAOS_MESSAGES:-60000} kills=${SV_CHAOS_KILLS:-3} rate=${SV_CHAOS_RATE:-2000}
+  if [ "${ORA_LONG_TESTS:-0}" = 1 ]; then n=${SV_CHAOS_MESSAGES:-300000} kills=${SV_CHAOS_KILLS:-10}; fi
+  export SV_ORDER_ARGS="-t 0"
+  kinesalite_start
+  kinesis_create_stream chaos 2
+  sim_start --seed 23 --rate "$rate" --max-messages "$n" --reorder 0 --ping-interval 1 --pong-timeout 3 \
+    --fault-once --stall-after $((n / 4)) --drop-after-bytes 2000000 --corrupt-after $((n / 2))
+  sv_real_env chaos
+  export ORA_CONNECT_ARGS="--ping-timeout 3 --backoff-min 0.1 --backoff-max 1"
+  export ORA_RESTART_MAX=$((kills + 3)) ORA_RESTART_WINDOW=600 ORA_RESTART_DELAY_MAX=2 ORA_HEALTHY_AFTER=5
+  export ORA_DRAIN_TIMEOUT=60
+  sv_start
+  head0=$(sv_sim_head0)
+  final=$((head0 + n))
+  # the first checkpoint: after it every restart replays from a checkpoint
+  sv_wait_checkpoint 1 60
+  ckpt_caught=0
+  plan=()
+  for ((k = 0; k < kills; k++)); do plan+=(connect deframe order actors put); done
+  plan=($(printf '%s\n' "${plan[@]}" | shuf))
+  for s in "${plan[@]}"; do
+    wait_running
+    sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + (r % 1000) / 500 }')"
+    chaos_kill "$s"
+  done
+  wait_running
+  sv_wait_checkpoint "$final" 240
+  kill -TERM "$SV_PID"
+  sv_wait_exit 90
+  [ "$sv_status" -eq 0 ]
+  [ "$(sv_checkpoint)" -eq "$final" ]
+  deaths=$(sv_count 'supervise: [a-z]+ died')
+  [ "$deaths" -eq $((5 * kills)) ]
+  snap=$(sv_sim_snapshot)
+  sv_expected 23 "$snap" $((final - snap)) --reorder 0 >expected.jsonl
+  kinesis_read_all chaos >got.jsonl
+  [ -z "${SV_KEEP_DIR-}" ] || cp expected.jsonl got.jsonl "$SV_LOG" "$SIM_ERR" "$SV_KEEP_DIR/"
+  run sv_compare expected.jsonl got.jsonl
+  faults=$(grep -cE 'stall|drop|corrupt' "$SIM_ERR" || true)
+  echo "# chaos: $n messages, $deaths kills ($ckpt_caught of ora-actors during a checkpoint), $(grep -c 'snapshot of' "$SIM_ERR") snapshot(s), $(grep -c 'replay' "$SIM_ERR") replay line(s) in the sim log; $output" >&3
+  assert_success
+}
+
+@test "chaos: a crash-looping stage makes the supervisor give up with the tally" {
+  # nothing listens on the ORA port: ora-connect gives up (69) after one attempt
+  PKI_DIR=${PKI_DIR:-}
+  [ -n "$PKI_DIR" ] || pki_setup
+  export SIM_PORT=$(free_port) SIM_AUTH_URL="https://127.0.0.1:$(free_port)/auth" KINESIS_ENDPOINT=http://127.0.0.1:9
+  sv_real_env nowhere
+  export ORA_STDOUT=1
+  export ORA_CONNECT_ARGS="--max-attempts 1 --backoff-min 0.1 --backoff-max 0.1 --connect-timeout 1"
+  export ORA_RESTART_MAX=3 ORA_RESTART_WINDOW=60 ORA_RESTART_DELAY_MAX=1
+  sv_start
+  sv_wait_exit 60
+  [ "$sv_status" -eq 70 ]
+  grep -q 'giving up: connect died 3 times in 60 s' "$SV_LOG"
+  [ "$(sv_count 'supervise: tally: [0-9T:-]+Z connect exit 69$')" -eq 3 ]
+  # the other stages were stopped, not left behind
+  for s in deframe order actors put; do
+    p=$(sv_stage_pid "$s")
+    ! kill -0 "$p" 2>/dev/null
+  done
+}
