@@ -534,3 +534,99 @@ PY
   [ -s stream.rec ]
   [[ $output == *CTRL*connected* ]]
 }
+
+# ---- a scripted server (hostile or odd peers) --------------------------------
+
+W='{"type":"SESSION_WELCOME","sessionWelcome":{}}'
+I='{"type":"SESSION_INITIALIZED","sessionInitialized":{}}'
+RC='{"type":"SESSION_REPLAY_COMPLETED","sessionReplayCompleted":{"offset":3}}'
+
+fake_setup() {
+  sim_fixed
+  FPORT=$(free_port)
+  fake_ora "$FPORT" cmds.jsonl script
+  BG+=($FAKE_PID)
+  wait_port "$FPORT"
+}
+
+@test "commands: one gzip member with one frame each; INITIALIZE, REPLAY and PONG as specified" {
+  cat >script <<EOF
+send $W
+recv
+send $I
+recv
+send {"offset":2,"eventDeleted":{"id":9}}
+send {"type":"SESSION_PING","sessionPing":{"id":42}}
+recv
+send {"type":"SESSION_PING","sessionPing":{"id":"a\\"b"}}
+recv
+send $RC
+sleep 1
+EOF
+  echo 1 >ckpt
+  fake_setup
+  run_split ora-connect "${CONN[@]}" --port "$FPORT" --max-attempts 3 --offering offering-gb --checkpoint ckpt --once -o out.rec
+  assert_success
+  run jq -c '[.members, .frames]' cmds.jsonl
+  assert_output "$(printf '[1,1]\n[1,1]\n[1,1]\n[1,1]')"
+  run jq -c '.cmd' cmds.jsonl
+  assert_line --index 1 '{"type":"SESSION_REPLAY","sessionReplay":{"offset":1}}'
+  assert_line --index 2 '{"type":"SESSION_PONG","sessionPong":{"id":42}}'
+  assert_line --index 3 '{"type":"SESSION_PONG","sessionPong":{"id":"a\"b"}}'
+  run jq -c 'select(.cmd.type == "SESSION_INITIALIZE") | .cmd.sessionInitialize | [.protocolVersion, .offerings, (.token | test("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"))]' cmds.jsonl
+  assert_line --index 0 '["V1",["offering-se","offering-gb"],true]'
+}
+
+@test "INVALID_PROTOCOL_VERSION and unknown error codes exit 78 naming the code" {
+  cat >script <<EOF
+send $W
+recv
+send {"type":"SESSION_ERROR","sessionError":{"code":"INVALID_PROTOCOL_VERSION","message":"V1 only"}}
+sleep 1
+--
+send $W
+recv
+send {"type":"SESSION_ERROR","sessionError":{"code":"BRAND_NEW_CODE"}}
+sleep 1
+EOF
+  fake_setup
+  run_split ora-connect "${CONN[@]}" --port "$FPORT" --max-attempts 3 --once -o out.rec
+  assert_failure 78
+  [[ $stderr == *"the server answered INVALID_PROTOCOL_VERSION (V1 only)"* ]]
+  run_split ora-connect "${CONN[@]}" --port "$FPORT" --max-attempts 3 --once -o out.rec
+  assert_failure 78
+  [[ $stderr == *"the server answered BRAND_NEW_CODE"* ]]
+}
+
+@test "protocol violations and silent servers: reconnect, then carry on" {
+  cat >script <<EOF
+send $I
+sleep 1
+--
+send $W
+recv
+sleep 3
+--
+send {"type":"SESSION_NONSENSE"}
+send $W
+recv
+send $I
+recv
+send {"offset":3,"eventDeleted":{"id":9}}
+send $RC
+sleep 1
+EOF
+  fake_setup
+  echo 0 >ckpt
+  run_split ora-connect "${CONN[@]}" --port "$FPORT" --max-attempts 3 --checkpoint ckpt --once --ping-timeout 1 -o out.rec
+  assert_success
+  [[ $stderr == *"connection 1: unexpected SESSION_INITIALIZED: reconnecting"* ]]
+  [[ $stderr == *"connection 2: no SESSION_PING for 1 s: stale connection"* ]]
+  [[ $stderr == *"connection 3: unknown session message type ignored"* ]]
+  run ctrls out.rec
+  assert_line '{"ctrl":"disconnected","conn":1,"reason":"protocol"}'
+  assert_line '{"ctrl":"disconnected","conn":2,"reason":"stale"}'
+  assert_line '{"ctrl":"caught_up","offset":3}'
+  messages out.rec >msgs.jsonl
+  grep -qx '{"offset":3,"eventDeleted":{"id":9}}' msgs.jsonl
+}

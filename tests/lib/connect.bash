@@ -136,3 +136,87 @@ wait_grep() {
   echo "'$s' did not appear in $f within ${t}s" >&2
   return 1
 }
+
+# fake_ora PORT LOG SCRIPT: a scripted ORA server (python, TLS with the test
+# PKI, client certificate required) on 127.0.0.1:PORT, in the background
+# (sets FAKE_PID). SCRIPT is a file of lines, one connection after another
+# separated by "--":  send JSON | recv | sleep S | close (connections that
+# fail the TLS handshake, such as wait_port's, do not count; once the script
+# is over the port is closed).  "recv" reads one
+# command and appends it to LOG as {"conn":N,"members":M,"frames":F,"cmd":{...}}
+# where M and F count the gzip members and frames its bytes held.
+fake_ora() {
+  python3 - "$1" "$2" "$3" "$PKI_DIR" <<'PY' &
+import json, socket, ssl, struct, sys, time, zlib
+port, logf, script, pki = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+conns = [[]]
+for l in open(script):
+    l = l.strip()
+    if l == "--":
+        conns.append([])
+    elif l:
+        conns[-1].append(l)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(pki + "/server.pem", pki + "/server.key")
+ctx.load_verify_locations(pki + "/ca.pem")
+ctx.verify_mode = ssl.CERT_REQUIRED
+def member(o):
+    b = json.dumps(o, separators=(",", ":")).encode()
+    z = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return z.compress(struct.pack(">I", len(b)) + b) + z.flush()
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port)); ls.listen(8)
+n = 0
+while n < len(conns):
+    c, _ = ls.accept()
+    c.settimeout(10)
+    try:
+        t = ctx.wrap_socket(c, server_side=True)   # a bare probe (wait_port) fails here
+    except Exception:
+        continue
+    steps = conns[n]
+    n += 1
+    t.settimeout(10)
+    raw = b""
+    for st in steps:
+        op, _, arg = st.partition(" ")
+        if op == "send":
+            t.sendall(member(json.loads(arg)))
+        elif op == "sleep":
+            time.sleep(float(arg))
+        elif op == "close":
+            break
+        elif op == "recv":
+            # read until one whole frame is inflated; count members and frames
+            members, plain = 0, b""
+            while True:
+                while raw:
+                    d = zlib.decompressobj(31)
+                    try:
+                        out = d.decompress(raw)
+                    except zlib.error:
+                        raw = b""; break
+                    if not d.eof:
+                        break
+                    members += 1; plain += out; raw = d.unused_data
+                if len(plain) >= 4 and len(plain) >= 4 + struct.unpack(">I", plain[:4])[0]:
+                    break
+                x = t.recv(65536)
+                if not x:
+                    break
+                raw += x
+            frames, i = 0, 0
+            while i + 4 <= len(plain):
+                i += 4 + struct.unpack(">I", plain[i:i + 4])[0]; frames += 1
+            cmd = json.loads(plain[4:4 + struct.unpack(">I", plain[:4])[0]]) if len(plain) >= 4 else None
+            with open(logf, "a") as f:
+                f.write(json.dumps({"conn": n, "members": members, "frames": frames, "cmd": cmd}) + "\n")
+    try:
+        t.close()
+    except Exception:
+        pass
+ls.close()   # the script is over: later connections are refused
+time.sleep(30)
+PY
+  FAKE_PID=$!
+}
