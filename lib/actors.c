@@ -877,7 +877,7 @@ static int bo_rebuild(ora_betoffer *b, wout *w, size_t n)
     if (sz && !blob)
         return -1;
     ora_outcome *o = blob;
-    ora_odds *d = (ora_odds *)((char *)blob + n * sizeof(ora_outcome));
+    ora_odds *d = blob ? (ora_odds *)((char *)blob + n * sizeof(ora_outcome)) : NULL;
     size_t at = 0;
     for (size_t k = 0; k < n; k++) {
         o[k] = w[k].o;

@@ -577,7 +577,8 @@ long ora_state_list(const char *dir, int64_t **out)
         v[n++] = w;
     }
     closedir(d);
-    qsort(v, n, sizeof *v, cmp_i64);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_i64);
     *out = v;
     return (long)n;
 }
