@@ -406,3 +406,16 @@ teardown() {
   assert_line --partial "bytes per bet offer"
   assert_line --partial "| restart: state loaded in | "
 }
+
+@test "actors: behind ora-order (routed headers) the outputs match the model of ora-order's message order" {
+  "$AEXP" gen --events 20 --offers 5 --updates 4000 --seed 5 >"$D/g.jsonl"
+  "$AEXP" records "$D/g.jsonl" --unrouted | ora-rec pack --meta 2>/dev/null | ora-order 2>/dev/null >"$D/ord.rec"
+  ora-rec unpack --meta <"$D/ord.rec" 2>/dev/null >"$D/ord.jsonl"
+  # ora-order set the routing fields
+  [ "$(jq -r 'select(.type=="MSG") | .flags' "$D/ord.jsonl" | sort -u)" = "1" ]
+  "$AEXP" from-records "$D/ord.jsonl" >"$D/s.jsonl"
+  ora-actors <"$D/ord.rec" >"$D/out.rec" 2>/dev/null
+  "$AEXP" expect "$D/s.jsonl" >"$D/exp.jsonl"
+  [ "$(wc -l <"$D/exp.jsonl")" -gt 500 ]
+  act_cmp "$D/exp.jsonl" "$D/out.rec"
+}

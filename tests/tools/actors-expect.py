@@ -19,6 +19,7 @@ Commands:
                           Exact (same records, same order) unless --dups-ok:
                           then every expected record must be present, in
                           order, and every extra one must duplicate one.
+  from-records UNPACKED    ora-rec unpack --meta lines back into a scenario
   gen [--events N] [--offers N] [--updates N] [--seed N] [--holdback P]
                           a realistic mixed scenario (snapshot, then updates)
 options of expect: --criteria LIST, --jurisdiction NAME=BIT (repeatable),
@@ -565,6 +566,19 @@ def cmd_gen(args):
         print(json.dumps(l, separators=(",", ":")))
 
 
+def cmd_from_records(path):
+    """ora-rec unpack --meta lines back into a scenario (for streams that
+    went through another stage, e.g. ora-order)."""
+    for r in load_lines(path):
+        if r.get("type") == "CTRL":
+            print(json.dumps(r["data"], separators=(",", ":")))
+        elif r.get("type") == "MSG":
+            m = dict(r["data"])
+            m["_flow"] = r.get("flow", "realtime")
+            m["_t"] = (r.get("recv_ns", BASE_NS) - BASE_NS) / 1e9
+            print(json.dumps(m, separators=(",", ":")))
+
+
 def main():
     a = sys.argv[1:]
     if not a:
@@ -573,6 +587,8 @@ def main():
         cmd_records(a[1], "--unrouted" not in a[2:])
     elif a[0] == "expect":
         cmd_expect(a[1], a[2:])
+    elif a[0] == "from-records":
+        cmd_from_records(a[1])
     elif a[0] == "gen":
         cmd_gen(a[1:])
     elif a[0] == "compare":
