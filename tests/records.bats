@@ -535,3 +535,33 @@ PY
   grep -qx 'CTRL  10' "$T/s"
   grep -qx 'OUT   4' "$T/s"
 }
+
+@test "meta: pack --meta edge cases (fixtures/records/meta-edge.*): top-level fields only, any order, raw data" {
+  ora-rec pack --meta --strict -i "$RFIX/meta-edge.in.jsonl" | ora-rec unpack --meta >"$T/m"
+  diff -u "$RFIX/meta-edge.expected.jsonl" "$T/m"
+}
+
+@test "meta: header fields out of range or not whole numbers are bad lines" {
+  local bad
+  while IFS= read -r bad; do
+    run_split ora-rec pack --meta <<<"$bad"
+    assert_success
+    assert_output ''
+    stderr_has 'warning: skipped line 1'
+    run_split ora-rec pack --meta --strict <<<"$bad"
+    [ "$status" -eq 65 ] || fail "pack --meta --strict '$bad': exit $status"
+  done <<'EOF'
+{"type":"MSG","recv_ns":1.5e18,"data":{}}
+{"type":"MSG","recv_ns":18446744073709551616,"data":{}}
+{"type":"MSG","offset":-1,"data":{}}
+{"type":"MSG","offset":9223372036854775808,"data":{}}
+{"type":"MSG","offset":1.0,"data":{}}
+{"type":"MSG","conn":4294967296,"data":{}}
+{"type":"MSG","flags":65536,"data":{}}
+{"type":"MSG","actor_id":18446744073709551616,"data":{}}
+{"type":"MSG","actor_id":"x","data":{}}
+{"type":"MSG","conn":null,"data":{}}
+{"type":"MSG","data":{}} trailing
+{"type":"MSG","data":{}
+EOF
+}
