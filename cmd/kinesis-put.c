@@ -1145,14 +1145,17 @@ int main(int argc, char **argv)
         double wait = 1.0;
         if (S.heap_n && S.heap[0]->due - now < wait)
             wait = S.heap[0]->due - now;
-        if (S.ready.n && !S.fatal) {
+        /* A batch waiting for a free request slot waits for a response,
+         * not for a timer. */
+        int slot = S.to_stdout || S.inflight < S.concurrency;
+        if (S.ready.n && !S.fatal && slot) {
             double d = S.ready.head->t_ready + S.linger - now;
             if (S.gate > now && S.gate - now > d)
                 d = S.gate - now;
             if (d < wait)
                 wait = d;
         }
-        if (S.retry_ready.n && S.gate > now && S.gate - now < wait)
+        if (S.retry_ready.n && slot && S.gate > now && S.gate - now < wait)
             wait = S.gate - now;
         int can_read = !done_input && !S.fatal && S.pending < S.max_pending && S.pending_bytes < S.max_pending_bytes;
         if (can_read && ora_reader_buffered(rd) > 0)
