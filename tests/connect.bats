@@ -630,3 +630,26 @@ EOF
   messages out.rec >msgs.jsonl
   grep -qx '{"offset":3,"eventDeleted":{"id":9}}' msgs.jsonl
 }
+
+@test "hostile streams (huge frame length, not gzip, a gzip bomb): reconnect, then carry on" {
+  local huge junk bomb
+  huge=$(python3 -c 'import base64,gzip,struct; print(base64.b64encode(gzip.compress(struct.pack(">I", 0x7fffffff) + b"{}")).decode())')
+  junk=$(printf 'this is not gzip at all' | base64 -w0)
+  bomb=$(python3 -c 'import base64,gzip,struct; n=15<<20; print(base64.b64encode(gzip.compress(struct.pack(">I", n) + b" " * n, 9)).decode())')
+  {
+    echo "send $W"; echo "raw $huge"; echo "sleep 1"; echo "--"
+    echo "send $W"; echo "raw $junk"; echo "sleep 1"; echo "--"
+    echo "send $W"; echo "raw $bomb"; echo "sleep 1"; echo "--"
+    echo "send $W"; echo "recv"; echo "send $I"; echo "recv"; echo "send $RC"; echo "sleep 1"
+  } >script
+  fake_setup
+  echo 0 >ckpt
+  run_split ora-connect "${CONN[@]}" --port "$FPORT" --max-attempts 3 --checkpoint ckpt --once -o out.rec
+  assert_success
+  [ "$(grep -c 'undecodable stream from the server' <<<"$stderr")" -eq 3 ]
+  run ctrls out.rec
+  assert_line '{"ctrl":"disconnected","conn":1,"reason":"corrupt_stream"}'
+  assert_line '{"ctrl":"disconnected","conn":2,"reason":"corrupt_stream"}'
+  assert_line '{"ctrl":"disconnected","conn":3,"reason":"corrupt_stream"}'
+  assert_line '{"ctrl":"caught_up","offset":3}'
+}

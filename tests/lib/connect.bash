@@ -140,14 +140,14 @@ wait_grep() {
 # fake_ora PORT LOG SCRIPT: a scripted ORA server (python, TLS with the test
 # PKI, client certificate required) on 127.0.0.1:PORT, in the background
 # (sets FAKE_PID). SCRIPT is a file of lines, one connection after another
-# separated by "--":  send JSON | recv | sleep S | close (connections that
+# separated by "--":  send JSON | raw BASE64 | recv | sleep S | close (connections that
 # fail the TLS handshake, such as wait_port's, do not count; once the script
 # is over the port is closed).  "recv" reads one
 # command and appends it to LOG as {"conn":N,"members":M,"frames":F,"cmd":{...}}
 # where M and F count the gzip members and frames its bytes held.
 fake_ora() {
   python3 - "$1" "$2" "$3" "$PKI_DIR" <<'PY' &
-import json, socket, ssl, struct, sys, time, zlib
+import base64, json, socket, ssl, struct, sys, time, zlib
 port, logf, script, pki = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 conns = [[]]
 for l in open(script):
@@ -182,6 +182,8 @@ while n < len(conns):
         op, _, arg = st.partition(" ")
         if op == "send":
             t.sendall(member(json.loads(arg)))
+        elif op == "raw":
+            t.sendall(base64.b64decode(arg))
         elif op == "sleep":
             time.sleep(float(arg))
         elif op == "close":
