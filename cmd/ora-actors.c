@@ -644,8 +644,10 @@ int main(int argc, char **argv)
                 rc_exit = ORA_EX_IOERR;
                 break;
             }
-            if (pr <= 0)
+            if (pr <= 0) {
+                cli_poll(); /* SIGUSR1 while idle */
                 continue;
+            }
         }
         ora_rec r;
         int rc = ora_reader_next(R, &r);

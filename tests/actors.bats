@@ -367,7 +367,7 @@ teardown() {
   assert_equal "$(ckpt_offsets "$D/out3.rec")" "12"
 }
 
-@test "actors: SIGTERM writes a final checkpoint and exits 0" {
+@test "actors: SIGUSR1 prints a summary; SIGTERM writes a final checkpoint and exits 0" {
   act_rec "$AFIX/odds.jsonl" "$D/a.rec"
   mkfifo "$D/fifo"
   ora-actors --state-dir "$D/s" <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
@@ -379,12 +379,16 @@ teardown() {
     sleep 0.1
   done
   sleep 0.3
+  kill -USR1 "$APID"
+  sleep 0.3
   kill -TERM "$APID"
   st=0
   wait "$APID" || st=$?
   APID=
   assert_equal "$st" 0
   assert_equal "$(ckpt_offsets "$D/out.rec")" "121"
+  # one summary on SIGUSR1 (while idle), one on exit
+  assert_equal "$(grep -c 'ora-actors: summary: 21 msgs' "$D/err")" 2
 }
 
 @test "actors: man page examples run" {
