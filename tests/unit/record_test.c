@@ -5,7 +5,8 @@
  * exactly the record that holds it; truncation at every length; oversize
  * lengths; garbage between records; records spanning the reader's 1 MiB
  * blocks, written through a pipe in odd-sized pieces; a 16 MiB payload;
- * writer errors (EPIPE on a closed pipe, ENOSPC on /dev/full), sticky.
+ * writer errors (EPIPE on a closed pipe, ENOSPC on /dev/full), sticky; a
+ * live pipe: records come back without waiting for more input.
  *
  * A torn record (cut short, then more records) costs only itself.
  * Exit 0 when every check holds. */
@@ -799,6 +800,53 @@ static void test_torn(void)
     s_free(&want);
 }
 
+/* A live pipe: the writer stops after some records and waits. The reader
+ * must return what is there without waiting for more input; a record whose
+ * length field is damaged must not make it wait for bytes that will not
+ * come (the header sum). A hang is caught by alarm(). */
+static void test_live(void)
+{
+    stream s = {0};
+    s_add_gen(&s, 1, 100);
+    s_add_gen(&s, 2, 200); /* sent with its length damaged */
+    s_add_gen(&s, 3, 50);
+    uint8_t *d = xmalloc(s.len);
+    memcpy(d, s.d, s.len);
+    d[s.recs[1].at + 10] ^= 0x7F; /* length: 200 -> 200 + 0x7F0000 (sum now wrong) */
+    int data[2], ctl[2];
+    if (pipe(data) < 0 || pipe(ctl) < 0)
+        exit(2);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(data[0]);
+        close(ctl[1]);
+        char c;
+        size_t first = rec_size(&s, 0);
+        if (write(data[1], d, first) != (ssize_t)first || read(ctl[0], &c, 1) != 1)
+            _exit(3);
+        if (write(data[1], d + first, s.len - first) != (ssize_t)(s.len - first) || read(ctl[0], &c, 1) != 1)
+            _exit(4);
+        _exit(0);
+    }
+    close(data[1]);
+    close(ctl[0]);
+    alarm(30);
+    ora_reader *rd = ora_reader_new(data[0], ORA_REC_MAX_DEFAULT);
+    ora_rec r;
+    CHECK(ora_reader_next(rd, &r) == ORA_RD_RECORD && same_rec(&r, &s.recs[0].r));
+    CHECK(write(ctl[1], "g", 1) == 1);
+    CHECK(ora_reader_next(rd, &r) == ORA_RD_CORRUPT && ora_reader_problem(rd)->at == s.recs[1].at);
+    CHECK(ora_reader_next(rd, &r) == ORA_RD_RECORD && same_rec(&r, &s.recs[2].r));
+    CHECK(write(ctl[1], "g", 1) == 1);
+    CHECK(ora_reader_next(rd, &r) == ORA_RD_EOF);
+    alarm(0);
+    ora_reader_free(rd);
+    close(ctl[1]);
+    pipe_done(data[0], pid);
+    free(d);
+    s_free(&s);
+}
+
 /* ---- writer ------------------------------------------------------------- */
 
 static void test_writer(void)
@@ -920,6 +968,7 @@ int main(void)
     test_16mib();
     test_writer();
     test_torn();
+    test_live();
     if (failures) {
         fprintf(stderr, "record_test: %d checks failed\n", failures);
         return 1;
