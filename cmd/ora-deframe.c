@@ -140,6 +140,16 @@ static int on_session(const uint8_t *m, uint32_t n, const uint8_t *type, size_t 
         return put_flow(ORA_FLOW_REPLAY, session_offset(m, n, "sessionSnapshotCompleted"), conn, recv_ns);
     case ORA_S_REPLAY_COMPLETED:
         return put_flow(ORA_FLOW_REALTIME, session_offset(m, n, "sessionReplayCompleted"), conn, recv_ns);
+    case ORA_S_ERROR: {
+        /* ora-connect acts on it; say it here too, for captures read with --raw */
+        cJSON *j = cJSON_ParseWithLength((const char *)m, n);
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "sessionError"), "code");
+        log_info("connection %" PRIu32 ": the server sent SESSION_ERROR %s", conn,
+                 cJSON_IsString(c) && strlen(c->valuestring) < 64 ? c->valuestring : "(no code)");
+        cJSON_Delete(j);
+        ADD(C.session, 1);
+        return 0;
+    }
     default:
         ADD(C.session, 1);
         if (s == ORA_S_NONE)

@@ -149,6 +149,7 @@ MSG - realtime 78 1
 W
   diff "$T/want" "$T/got"
   assert_regex "$stderr" "7 session messages dropped, 2 flow changes, 2 control records"
+  assert_regex "$stderr" "info: connection 1: the server sent SESSION_ERROR OFFSET_TOO_OLD"
   # the payload of the flow records
   ora-rec unpack < "$T/out.rec" 2>/dev/null | grep '"replay"' | grep -qx '{"ctrl":"flow","flow":"replay","offset":1000}'
 }
