@@ -660,6 +660,14 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
     return ora_buf_append(&r->resp, p, sz * nm) == 0 ? sz * nm : 0;
 }
 
+/* Frees a header list, wiping it first: it holds the session token. */
+static void free_hdrs(struct curl_slist *h)
+{
+    for (struct curl_slist *p = h; p; p = p->next)
+        sodium_memzero(p->data, strlen(p->data));
+    curl_slist_free_all(h);
+}
+
 static int send_batch(double now)
 {
     req *r = NULL;
@@ -698,7 +706,7 @@ static int send_batch(double now)
         exit(ORA_EX_SOFTWARE);
     }
     ora_buf hb = ORA_BUF_INIT;
-    curl_slist_free_all(r->hdrs);
+    free_hdrs(r->hdrs);
     r->hdrs = NULL;
     const char *fixed[] = {"Content-Type: " KINESIS_CONTENT_TYPE, "X-Amz-Target: " KINESIS_TARGET, "Expect:",
                            "Accept:"};
@@ -714,7 +722,7 @@ static int send_batch(double now)
         hb.len = 0;
         ora_buf_printf(&hb, "X-Amz-Security-Token: %s%c", S.aws.session_token, 0);
         r->hdrs = curl_slist_append(r->hdrs, (char *)hb.p);
-        sodium_memzero(hb.p, hb.len);
+        sodium_memzero(hb.p, hb.cap);
     }
     hb.len = 0;
     ora_buf_printf(&hb, "Authorization: %s%c", so.authorization, 0);
@@ -799,8 +807,13 @@ static void request_done(req *r, CURLcode cc, double now)
         request_failed(r, now, KINESIS_C_RETRY, "unreadable PutRecords response");
         return;
     }
-    S.gate_fails = 0;
-    S.gate = 0;
+    if (res.throttled) { /* the stream is over its limits: slow every request down */
+        S.gate_fails++;
+        S.gate = now + backoff(S.gate_fails);
+    } else {
+        S.gate_fails = 0;
+        S.gate = 0;
+    }
     if (res.failed)
         warn_limited(&S.last_warn, 0, "%zu of %zu records not accepted (%zu throttled; %s); retrying them", res.failed,
                      r->n, res.throttled, res.error);
@@ -1218,7 +1231,7 @@ int main(int argc, char **argv)
             if (r->busy)
                 curl_multi_remove_handle(S.multi, r->easy);
             curl_easy_cleanup(r->easy);
-            curl_slist_free_all(r->hdrs);
+            free_hdrs(r->hdrs);
             ora_buf_free(&r->body);
             ora_buf_free(&r->resp);
             free(r->ents);

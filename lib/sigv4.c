@@ -347,8 +347,11 @@ int sigv4_sign(const sigv4_request *rq, const sigv4_params *p, sigv4_out *out)
         memcpy(out->signed_headers + sh, h[i].name, nl + 1);
         sh += nl;
     }
-    for (size_t i = 0; i < nh; i++)
+    for (size_t i = 0; i < nh; i++) {
+        if (h[i].value.p)
+            sodium_memzero(h[i].value.p, h[i].value.cap);
         ora_buf_free(&h[i].value);
+    }
     free(h);
     if (rc == 0)
         rc = ora_buf_printf(c, "\n%s\n%s", out->signed_headers, out->payload_hash);
@@ -381,6 +384,8 @@ int sigv4_sign(const sigv4_request *rq, const sigv4_params *p, sigv4_out *out)
 
 void sigv4_out_free(sigv4_out *out)
 {
+    if (out->canonical.p) /* it holds the session token */
+        sodium_memzero(out->canonical.p, out->canonical.cap);
     ora_buf_free(&out->canonical);
     ora_buf_free(&out->string_to_sign);
 }

@@ -14,6 +14,7 @@
  * sign_token is nonzero) and x-amz-content-sha256 (when asked) to the
  * signed headers; the caller must send the same headers it gave plus the
  * ones in sigv4_out.
+ * Buffers that held the session token are wiped before they are freed.
  */
 #ifndef ORA_SIGV4_H
 #define ORA_SIGV4_H
