@@ -668,7 +668,8 @@ static int diagnose_auth(ora_tls_ctx *tls, char *err, size_t n)
         else
             snprintf(h, sizeof h, "%s", host);
         if (ora_tls_probe(tls, h, port, h, cfg.connect_timeout, 1.0, why, sizeof why) == ORA_TLS_E_REJECTED) {
-            snprintf(err, n, "auth server %s: %s", cfg.auth_url, why);
+            char shown[512];
+            snprintf(err, n, "auth server %s: %s", ora_auth_display_url(cfg.auth_url, shown, sizeof shown), why);
             rejected = 1;
         }
     }

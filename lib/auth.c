@@ -69,9 +69,31 @@ static int mentions(const char *text, const char *const *words)
     return 0;
 }
 
+const char *ora_auth_display_url(const char *url, char *out, size_t n)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+    snprintf(out, n, "(unparsable URL)");
+    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        curl_url_get(u, CURLUPART_PORT, &port, 0);
+        curl_url_get(u, CURLUPART_PATH, &path, 0);
+        snprintf(out, n, "%s://%s%s%s%s", scheme, host, port ? ":" : "", port ? port : "", path ? path : "");
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_url_cleanup(u);
+    return out;
+}
+
 int ora_auth_fetch(const ora_auth_cfg *cfg, ora_jwt *jwt, char *err, size_t errlen)
 {
     char ebuf[CURL_ERROR_SIZE] = "";
+    char shown[512];
+    const char *url = ora_auth_display_url(cfg->url, shown, sizeof shown);
     sink s = {NULL, 0, 0, cfg->cancel};
     int kind = ORA_AUTH_E_NOMEM;
     snprintf(err, errlen, "out of memory");
@@ -111,15 +133,15 @@ int ora_auth_fetch(const ora_auth_cfg *cfg, ora_jwt *jwt, char *err, size_t errl
                                           "alert certificate revoked", "alert certificate expired", NULL};
     if (rc == CURLE_OK && (status == 401 || status == 403)) {
         kind = ORA_AUTH_E_REJECTED;
-        snprintf(err, errlen, "auth server %s refused us: HTTP %ld", cfg->url, status);
+        snprintf(err, errlen, "auth server %s refused us: HTTP %ld", url, status);
     } else if (rc == CURLE_OK && status != 200) {
         kind = ORA_AUTH_E_NET;
-        snprintf(err, errlen, "auth server %s answered HTTP %ld", cfg->url, status);
+        snprintf(err, errlen, "auth server %s answered HTTP %ld", url, status);
     } else if (rc == CURLE_OK) {
         size_t n = ora_jwt_check(s.p, s.len);
         if (!n) {
             kind = ORA_AUTH_E_BODY;
-            snprintf(err, errlen, "auth server %s sent %s", cfg->url,
+            snprintf(err, errlen, "auth server %s sent %s", url,
                      s.len ? "a body that is not a token" : "an empty body");
         } else {
             s.p[n] = 0;
@@ -133,25 +155,25 @@ int ora_auth_fetch(const ora_auth_cfg *cfg, ora_jwt *jwt, char *err, size_t errl
         }
     } else if (s.overflow) {
         kind = ORA_AUTH_E_BODY;
-        snprintf(err, errlen, "auth server %s sent more than %d bytes", cfg->url, ORA_JWT_MAX);
+        snprintf(err, errlen, "auth server %s sent more than %d bytes", url, ORA_JWT_MAX);
     } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
         kind = ORA_AUTH_E_CANCEL;
         snprintf(err, errlen, "cancelled");
     } else if (mentions(why, refused)) {
         kind = ORA_AUTH_E_REJECTED;
-        snprintf(err, errlen, "auth server %s refused our client certificate (%s)", cfg->url, why);
+        snprintf(err, errlen, "auth server %s refused our client certificate (%s)", url, why);
     } else if (rc == CURLE_PEER_FAILED_VERIFICATION) {
         kind = ORA_AUTH_E_UNTRUSTED;
-        snprintf(err, errlen, "auth server %s not trusted: %s", cfg->url, why);
+        snprintf(err, errlen, "auth server %s not trusted: %s", url, why);
     } else if (rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_URL_MALFORMAT ||
                rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_SSL_ENGINE_INITFAILED) {
         kind = ORA_AUTH_E_CONFIG;
-        snprintf(err, errlen, "unable to use auth URL %s: %s", cfg->url, why);
+        snprintf(err, errlen, "unable to use auth URL %s: %s", url, why);
     } else if (rc == CURLE_OUT_OF_MEMORY) {
         kind = ORA_AUTH_E_NOMEM;
     } else {
         kind = ORA_AUTH_E_NET;
-        snprintf(err, errlen, "auth server %s: %s", cfg->url, why);
+        snprintf(err, errlen, "auth server %s: %s", url, why);
     }
 out:
     if (s.p)

@@ -48,6 +48,11 @@ const char *ora_auth_kind_name(int kind);
  * body). */
 int ora_auth_fetch(const ora_auth_cfg *cfg, ora_jwt *jwt, char *err, size_t errlen);
 
+/* The URL as it may be logged: scheme, host, port and path, without user
+ * information, query or fragment (which might hold a secret). Writes into
+ * out (n bytes) and returns out; "(unparsable URL)" when curl cannot parse it. */
+const char *ora_auth_display_url(const char *url, char *out, size_t n);
+
 /* Wipes and frees the token (p becomes NULL). Safe on an empty jwt. */
 void ora_jwt_clear(ora_jwt *jwt);
 

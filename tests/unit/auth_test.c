@@ -27,16 +27,25 @@ int main(void)
     CHECK(J("a\xc3\xa9") == 0);
     CHECK(ora_jwt_check("ab\0cd", 5) == 0);
 
+    /* What may be logged of a URL: no user information, query or fragment. */
+    char shown[256];
+    CHECK(strcmp(ora_auth_display_url("https://user:pw@auth.example.com:8443/auth?key=s3cret#frag", shown,
+                                      sizeof shown), "https://auth.example.com:8443/auth") == 0);
+    CHECK(strcmp(ora_auth_display_url("https://127.0.0.1/auth", shown, sizeof shown), "https://127.0.0.1/auth") == 0);
+    CHECK(strcmp(ora_auth_display_url("https://[::1]:9/a/b?x", shown, sizeof shown), "https://[::1]:9/a/b") == 0);
+    CHECK(strcmp(ora_auth_display_url("no url here", shown, sizeof shown), "(unparsable URL)") == 0);
+
     ora_jwt jwt = {NULL, 0};
     ora_jwt_clear(&jwt);   /* safe when empty */
     CHECK(jwt.p == NULL && jwt.len == 0);
 
     char err[512];
-    ora_auth_cfg cfg = {"http://127.0.0.1:1/auth", "/nonexistent.pem", "/nonexistent.key", "/nonexistent-ca.pem",
+    ora_auth_cfg cfg = {"http://u:secret@127.0.0.1:1/auth?token=secret", "/nonexistent.pem", "/nonexistent.key", "/nonexistent-ca.pem",
                         1, 2, NULL};
     /* Only https. */
     CHECK(ora_auth_fetch(&cfg, &jwt, err, sizeof err) == ORA_AUTH_E_CONFIG);
     CHECK(strstr(err, "http://127.0.0.1:1/auth") != NULL);
+    CHECK(strstr(err, "secret") == NULL);
     CHECK(jwt.p == NULL);
     /* Nobody listens: a network failure, to be retried. */
     cfg.url = "https://127.0.0.1:1/auth";
