@@ -24,8 +24,9 @@ static void usage(FILE *f)
         "       ora-sim [model options] --cert FILE --key FILE --cacert FILE\n"
         "               [--port N] [--auth-port N] [--port-file FILE] [--rate MSG/S]\n"
         "               [--max-messages N] [--log FILE] [--token-ttl S] [--ping-interval S]\n"
-        "               [--pong-timeout S] [--init-timeout S] [--retain N] [--per-member A..B]\n"
-        "               [--split P] [--chunk A..B] [--level N] [--drop-after-msgs N] [--drop-after-bytes N]\n"
+        "               [--pong-timeout S] [--init-timeout S] [--write-timeout S]\n"
+        "               [--retain N] [--per-member A..B] [--split P] [--chunk A..B]\n"
+        "               [--level N] [--drop-after-msgs N] [--drop-after-bytes N]\n"
         "               [--stall-after N] [--corrupt-after N] [--invalid-token-after N]\n"
         "               [--reject-token] [--offset-too-old] [--auth-fail N] [--refuse-for S]\n"
         "               [--fault-once]\n"
@@ -149,7 +150,7 @@ oom:
 
 enum {
     O_SEED = 256, O_EVENTS, O_OFFERS, O_REORDER, O_BASE, O_DUMP, O_COUNT, O_SNAPAT, O_CERT, O_KEY,
-    O_CACERT, O_PORT, O_AUTHPORT, O_PORTFILE, O_RATE, O_MAX, O_LOG, O_TTL, O_PING, O_PONG, O_INIT,
+    O_CACERT, O_PORT, O_AUTHPORT, O_PORTFILE, O_RATE, O_MAX, O_LOG, O_TTL, O_PING, O_PONG, O_INIT, O_WRITE,
     O_RETAIN, O_PER, O_SPLIT, O_CHUNK, O_LEVEL, O_DROPM, O_DROPB, O_STALL, O_CORRUPT, O_INVTOK, O_REJECT,
     O_OLD, O_AUTHFAIL, O_REFUSE, O_ONCE, O_VERSION
 };
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
         {"port", 1, 0, O_PORT}, {"auth-port", 1, 0, O_AUTHPORT}, {"port-file", 1, 0, O_PORTFILE},
         {"rate", 1, 0, O_RATE}, {"max-messages", 1, 0, O_MAX}, {"log", 1, 0, O_LOG},
         {"token-ttl", 1, 0, O_TTL}, {"ping-interval", 1, 0, O_PING}, {"pong-timeout", 1, 0, O_PONG},
-        {"init-timeout", 1, 0, O_INIT}, {"retain", 1, 0, O_RETAIN}, {"per-member", 1, 0, O_PER}, {"split", 1, 0, O_SPLIT},
+        {"init-timeout", 1, 0, O_INIT}, {"write-timeout", 1, 0, O_WRITE}, {"retain", 1, 0, O_RETAIN}, {"per-member", 1, 0, O_PER}, {"split", 1, 0, O_SPLIT},
         {"chunk", 1, 0, O_CHUNK}, {"level", 1, 0, O_LEVEL},
         {"drop-after-msgs", 1, 0, O_DROPM}, {"drop-after-bytes", 1, 0, O_DROPB},
         {"stall-after", 1, 0, O_STALL}, {"corrupt-after", 1, 0, O_CORRUPT},
@@ -187,6 +188,7 @@ int main(int argc, char **argv)
     so.ping_interval = 10;
     so.pong_timeout = 10;
     so.init_timeout = 30;
+    so.write_timeout = 60;
     so.retain = 1000000;
     so.per_member_min = 1;
     so.per_member_max = 16;
@@ -233,6 +235,7 @@ int main(int argc, char **argv)
         case O_PING: if (cli_parse_double(optarg, 0, 86400, &so.ping_interval)) return bad(name, optarg); break;
         case O_PONG: if (cli_parse_double(optarg, 0.001, 86400, &so.pong_timeout)) return bad(name, optarg); break;
         case O_INIT: if (cli_parse_double(optarg, 0.001, 86400, &so.init_timeout)) return bad(name, optarg); break;
+        case O_WRITE: if (cli_parse_double(optarg, 0, 86400, &so.write_timeout)) return bad(name, optarg); break;
         case O_RETAIN: if (cli_parse_u64(optarg, 1, UINT64_MAX, &so.retain)) return bad(name, optarg); break;
         case O_PER:
             if (cli_parse_range(optarg, 1, 100000, &a, &b)) return bad(name, optarg);

@@ -212,6 +212,7 @@ static int tls_handshake(conn *c)
 
 static int tls_write(conn *c, const uint8_t *p, size_t n)
 {
+    double deadline = cli_now() + G.o->write_timeout;
     while (n) {
         size_t w = 0;
         ERR_clear_error();
@@ -222,6 +223,11 @@ static int tls_write(conn *c, const uint8_t *p, size_t n)
         }
         int e = SSL_get_error(c->ssl, 0);
         if ((e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) && !quitting()) {
+            if (G.o->write_timeout > 0 && cli_now() > deadline) {
+                note(ORA_LOG_INFO, "conn %llu: the client read nothing for %gs: dropping it",
+                     (unsigned long long)c->id, G.o->write_timeout);
+                return SR_ERR;
+            }
             wait_fd(c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, 100);
             continue;
         }

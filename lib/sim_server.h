@@ -39,6 +39,7 @@ typedef struct sim_server_opts {
     const char *cert, *key, *cacert;
     int64_t token_ttl;            /* seconds */
     double ping_interval, pong_timeout, init_timeout;
+    double write_timeout;         /* drop a client that reads nothing this long (0: never) */
     uint64_t retain;              /* delivered messages kept for REPLAY */
     uint32_t per_member_min, per_member_max;  /* frames per gzip member */
     double split;                 /* probability a member ends inside a frame */

@@ -419,6 +419,14 @@ PY
   ! grep -q "does not answer" "$SIM_ERR"
 }
 
+@test "a client that stops reading is dropped after --write-timeout" {
+  sim_start --rate 50000 --write-timeout 1 --chunk 16384 --per-member 64
+  sim_token "$T/tok"
+  run_split sim_client --token-file "$T/tok" --replay 0 --pause-after 100 --pause 4 --timeout 30 --stats "$T/st.json"
+  assert_equal "$status" 3
+  grep -q "the client read nothing for 1s: dropping it" "$SIM_ERR"
+}
+
 # ---- faults -------------------------------------------------------------------------
 
 @test "fault --drop-after-msgs: exactly N messages, then the connection ends; --fault-once" {

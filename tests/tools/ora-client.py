@@ -66,6 +66,7 @@ class Client:
         self.result = None
         self.error = None
         self.session = []
+        self.paused = False
 
     def send(self, obj):
         self.sock.sendall(frame(obj))
@@ -123,7 +124,16 @@ class Client:
                     self.missing -= 1
         if self.a.max_data and self.data >= self.a.max_data:
             return EX_OK
+        if self.a.pause_after is not None and not self.paused and self.data >= self.a.pause_after:
+            return self.pause()
         return self.done()
+
+    def pause(self):
+        # read nothing for --pause seconds (the server's buffers fill up)
+        say("pausing for %gs after %d data messages" % (self.a.pause, self.data))
+        time.sleep(self.a.pause)
+        self.paused = True
+        return None
 
     def done(self):
         # --until-offset: every offset arrived and the replay completed
@@ -244,6 +254,8 @@ def main():
     p.add_argument("--replay", type=int, help="SESSION_REPLAY from this offset (default: snapshot)")
     p.add_argument("--on-too-old", choices=["exit", "snapshot"], default="exit")
     p.add_argument("--no-pong", action="store_true", help="never answer pings")
+    p.add_argument("--pause-after", type=int, help="after this many data messages stop reading for --pause seconds")
+    p.add_argument("--pause", type=float, default=5)
     p.add_argument("--until-offset", type=int,
                    help="stop once every offset up to this one arrived and the replay completed")
     p.add_argument("--max-data", type=int, help="stop after this many data messages")
