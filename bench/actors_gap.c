@@ -4,7 +4,9 @@
  * downstream reader sees while the stream is busy (during checkpoints
  * too). Arrival = when the read that brought the record returned.
  *
- * usage: actors_gap < records    prints "max_gap_ms N records M checkpoints K"
+ * usage: actors_gap < records
+ *        prints "max_gap_ms N records M checkpoints K p999_ms P" (P: 99.9th
+ *        percentile of the gaps between chunks of outputs)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +24,18 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 int main(void)
 {
     ora_reader *r = ora_reader_new(0, ORA_REC_MAX_DEFAULT);
     double arrival = now(), last_out = 0, max = 0;
+    size_t ng = 0, capg = 1 << 16;
+    double *gaps = malloc(capg * sizeof *gaps);
     long recs = 0, ckpts = 0;
     int live = 0;
     ora_rec rec;
@@ -50,13 +60,20 @@ int main(void)
             last_out = arrival;
             continue;
         }
-        if (live) {
-            if (arrival - last_out > max)
-                max = arrival - last_out;
+        if (live && arrival != last_out) {
+            double g = arrival - last_out;
+            if (g > max)
+                max = g;
+            if (ng == capg)
+                gaps = realloc(gaps, (capg *= 2) * sizeof *gaps);
+            gaps[ng++] = g;
             last_out = arrival;
         }
     }
-    printf("max_gap_ms %.1f records %ld checkpoints %ld\n", max * 1000, recs, ckpts);
+    qsort(gaps, ng, sizeof *gaps, cmp);
+    double p999 = ng ? gaps[(size_t)((double)(ng - 1) * 0.999)] : 0;
+    printf("max_gap_ms %.1f records %ld checkpoints %ld p999_ms %.1f\n", max * 1000, recs, ckpts, p999 * 1000);
+    free(gaps);
     ora_reader_free(r);
     return 0;
 }
