@@ -12,7 +12,9 @@ setup() {
 
 teardown() {
   [ -n "${APID:-}" ] && kill -9 "$APID" 2>/dev/null || true
-  [ -n "${FPID:-}" ] && kill -9 "$FPID" 2>/dev/null || true
+  # the feeder runs in its own process group (setsid); SIGPIPE ends it
+  # quietly, sleep included
+  [ -n "${FPID:-}" ] && kill -PIPE -- -"$FPID" 2>/dev/null || true
   return 0
 }
 
@@ -239,7 +241,7 @@ teardown() {
   mkfifo "$D/fifo"
   ora-actors --state-dir "$D/s" --checkpoint-interval 0.05 <"$D/fifo" >"$D/1.rec" 2>"$D/err1" &
   APID=$!
-  ( for p in "$D"/part.*.rec; do cat "$p"; sleep 0.3; done; sleep 30 ) >"$D/fifo" &
+  D="$D" setsid bash -c 'for p in "$D"/part.*.rec; do cat "$p"; sleep 0.3; done; sleep 30' >"$D/fifo" &
   FPID=$!
   # wait for at least two checkpoints, then kill in the middle of the stream
   for i in $(seq 100); do
@@ -251,7 +253,7 @@ teardown() {
   kill -9 "$APID"
   wait "$APID" || true
   APID=
-  kill -9 "$FPID"; FPID=
+  kill -PIPE -- -"$FPID"; FPID=
   w=$(ckpt_offsets "$D/1.rec" | awk '{print $NF}')
   last=$(jq -r 'select(.type=="MSG") | .offset' "$D/g.meta" | sort -n | tail -1)
   [ "$w" -lt "$last" ]
@@ -372,7 +374,7 @@ teardown() {
   mkfifo "$D/fifo"
   ora-actors --state-dir "$D/s" <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
   APID=$!
-  ( cat "$D/a.rec"; sleep 30 ) >"$D/fifo" &
+  D="$D" setsid bash -c 'cat "$D/a.rec"; sleep 30' >"$D/fifo" &
   FPID=$!
   for i in $(seq 50); do
     [ "$(act_types "$D/out.rec" | wc -w)" -ge 1 ] && break
