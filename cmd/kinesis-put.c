@@ -14,6 +14,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,7 @@ static struct {
     uint32_t gate_fails;
     uint64_t rnd;
     int input_done, stop_reading, exit_code, fatal, signals;
+    int in_partial;               /* buffered input is an incomplete record */
     FILE *lat;
     int out_fd;
     ora_buf line;
@@ -533,11 +535,12 @@ static void read_input(ora_reader *rd, int readable)
     int budget = 4096;
     while (!S.input_done && !S.stop_reading && budget-- > 0 &&
            S.pending < S.max_pending && S.pending_bytes < S.max_pending_bytes) {
-        if (!readable && ora_reader_buffered(rd) == 0)
+        if (!readable && (ora_reader_buffered(rd) == 0 || S.in_partial))
             return;
         readable = 0;
         ora_rec r;
         int rc = ora_reader_next(rd, &r);
+        S.in_partial = rc == ORA_RD_ERROR && (errno == EAGAIN || errno == EWOULDBLOCK);
         if (rc == ORA_RD_RECORD) {
             if (r.type == ORA_T_OUT)
                 take_out(&r);
@@ -561,6 +564,8 @@ static void read_input(ora_reader *rd, int readable)
             } else {
                 log_warn("skipped %" PRIu64 " bytes of input at byte %" PRIu64 ": %s", p->skipped, p->at, p->reason);
             }
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return; /* the rest of a record has not arrived: poll again */
         } else {
             log_error("unable to read input: %s", strerror(errno));
             S.exit_code = ORA_EX_IOERR;
@@ -1120,6 +1125,16 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
+    /* A pipe or socket is read without blocking: a record whose rest has
+     * not arrived must not stop responses and checkpoints. (Not a tty or
+     * file: their open file is shared with the shell.) */
+    struct stat st;
+    int in_flags = -1;
+    if (fstat(in_fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+        (in_flags = fcntl(in_fd, F_GETFL)) >= 0 && !(in_flags & O_NONBLOCK))
+        fcntl(in_fd, F_SETFL, in_flags | O_NONBLOCK);
+    else
+        in_flags = -1;
     ora_reader *rd = ora_reader_new(in_fd, S.max_record);
     if (!rd) {
         log_error("unable to create reader: out of memory");
@@ -1171,7 +1186,7 @@ int main(int argc, char **argv)
         if (S.retry_ready.n && slot && S.gate > now && S.gate - now < wait)
             wait = S.gate - now;
         int can_read = !done_input && !S.fatal && S.pending < S.max_pending && S.pending_bytes < S.max_pending_bytes;
-        if (can_read && ora_reader_buffered(rd) > 0)
+        if (can_read && ora_reader_buffered(rd) > 0 && !S.in_partial)
             wait = 0;
         if (wait < 0)
             wait = 0;
@@ -1255,6 +1270,8 @@ int main(int argc, char **argv)
     free(S.cks);
     ora_buf_free(&S.line);
     ora_reader_free(rd);
+    if (in_flags >= 0)
+        fcntl(in_fd, F_SETFL, in_flags);
     aws_config_free(&S.aws);
     if (in_fd > 0)
         close(in_fd);

@@ -293,3 +293,23 @@ EOF
   assert_equal "$(cat "$T/ck")" 199
   [ "$(wc -l <"$FAULT_DIR/accepted.jsonl")" -eq 200 ]
 }
+
+@test "a record cut short in a pipe does not stall acknowledgements or the checkpoint" {
+  gen 51 5 50   # 50 records, checkpoint 49, one more record
+  fault_start
+  mkfifo "$T/fifo"
+  "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --checkpoint "$T/ck" -i "$T/fifo" 2>"$T/err" &
+  KP_PID=$!
+  exec 7>"$T/fifo"
+  size=$(stat -c %s "$T/in.rec")
+  head -c $((size - 20)) "$T/in.rec" >&7
+  for i in $(seq 100); do [ -s "$T/ck" ] && break; sleep 0.05; done
+  assert_equal "$(cat "$T/ck")" 49
+  assert_equal "$(wc -l <"$FAULT_DIR/accepted.jsonl")" 50
+  tail -c 20 "$T/in.rec" >&7
+  exec 7>&-
+  wait "$KP_PID"; KP_PID=
+  assert_equal "$(wc -l <"$FAULT_DIR/accepted.jsonl")" 51
+  run kinesis_check_delivery "$T/expected.jsonl" "$FAULT_DIR/accepted.jsonl" --exact
+  [ "$status" -eq 0 ]
+}
