@@ -698,9 +698,10 @@ static int gen_offer_updated(sim_model *m, const sim_sink *s, uint32_t slot)
 {
     offer *o = &m->of[slot];
     for (int i = 0; i < o->n_out; i++)
-        for (int g = 0; g < 3; g++)
-            o->out[i].odds[g] = o->out[i].odds[g] + below(&m->r, 7) > 103
-                                    ? o->out[i].odds[g] + below(&m->r, 7) - 3 : 101;
+        for (int g = 0; g < 3; g++) {
+            uint32_t v = o->out[i].odds[g] + below(&m->r, 7);
+            o->out[i].odds[g] = v < 104 ? 101 : v - 3; /* a move of -3..+3 hundredths */
+        }
     if (chance(&m->r, 0.3))
         o->tags = (uint8_t)((o->tags + 1) % 3);
     begin(m, "betOfferUpdated");
