@@ -333,7 +333,7 @@ static int q_put(const item *h, const ora_rec *rec, const uint8_t *payload)
     Q.pub += sz;
     /* publish in batches: at once when the consumer sleeps on a big
      * backlog; the rest before every read and at the end */
-    if (Q.pub - atomic_load_explicit(&Q.head, memory_order_relaxed) >= RING / 16)
+    if (Q.pub - atomic_load_explicit(&Q.head, memory_order_relaxed) >= RING / 4)
         q_publish();
     return 0;
 }
