@@ -191,6 +191,13 @@ static void finish_out(void)
         die(ORA_EX_IOERR, "unable to close output: %s", strerror(errno));
 }
 
+static void before_read(void *arg)
+{
+    (void)arg;
+    out_flush();
+    cli_poll();
+}
+
 /* Reads every record, handing sound ones to fn; reports damage. */
 static void each_record(void (*fn)(const ora_rec *r, uint64_t at))
 {
@@ -198,6 +205,9 @@ static void each_record(void (*fn)(const ora_rec *r, uint64_t at))
     ora_reader *rd = ora_reader_new(fd, (uint32_t)o.max_record);
     if (!rd)
         die(ORA_EX_SOFTWARE, "unable to allocate a reader: %s", strerror(errno));
+    /* Output never waits in the buffer while we wait for input: a live
+     * stream shows up at once (ora-connect | ora-deframe | ora-rec unpack). */
+    ora_reader_on_read(rd, before_read, NULL);
     for (;;) {
         ora_rec r;
         uint64_t at = ora_reader_pos(rd);
