@@ -331,7 +331,29 @@ PY
   # offsets not monotonic in the stream
   inv=$(jq .offset "$T/got" | awk 'NR > 1 && $1 < p { n++ } { p = $1 } END { print n + 0 }')
   [ "$inv" -gt 10 ]
-  # an update delivered before the add/update of its entity (a higher offset first)
+  # finer updates delivered before the held-back add/update of their entity
+  python3 - "$T/got" <<'PY'
+import json, sys
+def ent(m):
+    k = next(k for k in m if k != "offset"); v = m[k]
+    if k in ("betOfferAdded", "betOfferUpdated"): return ("B", v["betOffer"]["id"]), True
+    if k in ("eventAdded", "eventUpdated"): return ("E", v["event"]["id"]), True
+    if "betOfferId" in v: return ("B", v["betOfferId"]), False
+    if k.startswith("betOffer"): return ("B", v["id"]), False
+    if "eventId" in v: return ("E", v["eventId"]), False
+    return ("E", v["id"]), False
+seen_fine = {}   # entity -> offsets of finer updates delivered so far
+cases = 0
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    e, whole = ent(m)
+    if whole:
+        cases += any(o > m["offset"] for o in seen_fine.get(e, ()))
+    else:
+        seen_fine.setdefault(e, []).append(m["offset"])
+print("held-back entities overtaken by their own updates:", cases)
+assert cases >= 5, cases
+PY
   sort "$T/got" | cmp - <(sort "$SIM_LOG")
   assert_equal "$(wc -l <"$T/got")" $((m + 3000))
   # same seed, no reorder: offsets in order
@@ -425,6 +447,14 @@ PY
   run_split sim_client --token-file "$T/tok" --replay 0 --pause-after 100 --pause 4 --timeout 30 --stats "$T/st.json"
   assert_equal "$status" 3
   grep -q "the client read nothing for 1s: dropping it" "$SIM_ERR"
+}
+
+@test "a client that falls behind the retained log is disconnected" {
+  sim_start --rate 50000 --retain 2000 --write-timeout 0 --per-member 64
+  sim_token "$T/tok"
+  run_split sim_client --token-file "$T/tok" --replay 0 --on-too-old snapshot --pause-after 100 --pause 2 --timeout 30
+  assert_equal "$status" 3
+  grep -q "client fell behind the retained log" "$SIM_ERR"
 }
 
 # ---- faults -------------------------------------------------------------------------
