@@ -152,9 +152,9 @@ PY
   # default: keeps retrying and repeating the reason
   "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" -i "$T/in.rec" 2>"$T/err" &
   KP_PID=$!
-  sleep 2.5
-  kill -0 "$KP_PID"
+  for i in $(seq 200); do [ "$(grep -c ExpiredTokenException "$T/err")" -ge 2 ] && break; sleep 0.05; done
   [ "$(grep -c ExpiredTokenException "$T/err")" -ge 2 ]
+  kill -0 "$KP_PID"
 }
 
 @test "wrong secret: the stand-in's signature check answers 403, reported as a credential error" {
