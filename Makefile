@@ -74,10 +74,18 @@ asan-test: deps asan
 	$(MAKE) unit bats BUILD=build-asan BIN=build-asan/bin CC=clang OPT="$(ASAN_OPT)" \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 
-build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
-	@mkdir -p build-fuzz
-	clang -std=c11 -g -O1 -D_GNU_SOURCE -Ilib -fsanitize=fuzzer,address,undefined \
-	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS)
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJ := $(patsubst lib/%.c,build-fuzz/lib/%.o,$(LIB_SRC))
+
+build-fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+build-fuzz/libora.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build-fuzz/%: fuzz/%.c build-fuzz/libora.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libora.a $(LDLIBS)
 
 fuzz: $(FUZZERS)
 
