@@ -82,6 +82,13 @@ initial_head() {
   assert_output ""
 }
 
+@test "dump: every payload key within the first 100 realtime messages" {
+  for seed in 1 2 3; do
+    n=$(ora-sim --dump --seed $seed --count 100 | tail -n 100 | jq -r 'del(.offset) | keys[0]' | sort -u | wc -l)
+    assert_equal "$n" 18
+  done
+}
+
 @test "dump: nested shapes (event, betOffer, outcome, odds) as the fixture" {
   ora-sim --dump --seed 2 --count 500 >"$T/d.jsonl"
   ev='.eventAdded.event | keys | join(",")'
