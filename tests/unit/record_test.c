@@ -804,7 +804,7 @@ static void test_torn(void)
  * must return what is there without waiting for more input; a record whose
  * length field is damaged must not make it wait for bytes that will not
  * come (the header sum). A hang is caught by alarm(). */
-static void test_live(void)
+static void test_live(size_t damage_at)
 {
     stream s = {0};
     s_add_gen(&s, 1, 100);
@@ -812,7 +812,7 @@ static void test_live(void)
     s_add_gen(&s, 3, 50);
     uint8_t *d = xmalloc(s.len);
     memcpy(d, s.d, s.len);
-    d[s.recs[1].at + 10] ^= 0x7F; /* length: 200 -> 200 + 0x7F0000 (sum now wrong) */
+    d[s.recs[1].at + damage_at] ^= 0x7F; /* 10: length 200 -> 200 + 0x7F0000 (sum now wrong) */
     int data[2], ctl[2];
     if (pipe(data) < 0 || pipe(ctl) < 0)
         exit(2);
@@ -968,7 +968,8 @@ int main(void)
     test_16mib();
     test_writer();
     test_torn();
-    test_live();
+    test_live(10);              /* a damaged length */
+    test_live(ORA_REC_HDR + 7); /* a damaged payload */
     if (failures) {
         fprintf(stderr, "record_test: %d checks failed\n", failures);
         return 1;
