@@ -14,16 +14,17 @@
 #     test PKI (runs pki_setup when PKI_DIR is unset) and --log, and waits
 #     (up to 10 s) until it has bound its ports. Exports SIM_PID, SIM_PORT
 #     (ORA TLS port), SIM_AUTH_PORT, SIM_AUTH_URL (https://127.0.0.1:N/auth),
-#     SIM_LOG (its --log: every generated data message, offset order),
-#     SIM_ERR (its stderr, at ORA_LOG=info or debug), SIM_DIR. Returns 1, printing its stderr, when it
-#     exits or does not get ready. Defaults you can override with options:
-#     --rate 2000 --ping-interval 10. Give --ping-interval etc. as needed.
+#     SIM_LOG (its --log: every generated data message, offset order; its
+#     line N is offset N), SIM_ERR (its stderr, at ORA_LOG=info or debug),
+#     SIM_DIR. The first SIM_ERR line names the initial "head offset N".
+#     Returns 1, printing its stderr, when it exits or does not get ready.
+#     Default --rate 2000 (give --rate 0 for a fixed model, --max-messages N
+#     for a finite log); ora-sim's own defaults otherwise (--ping-interval
+#     10). With --refuse-for S the ORA port refuses connections for S s.
 # sim_stop
 #     SIGTERM, then waits for the exit (SIGKILL after 5 s). Returns ora-sim's
 #     exit status when it was started by this shell, else 0. Safe to call
 #     twice and when nothing runs (call it from teardown).
-# Call sim_start directly (not under `run`, which would lose the exports).
-# sim_client and sim_token are exported: they work under run_split too.
 # sim_token [FILE]
 #     Fetches a JWT from SIM_AUTH_URL with the client certificate (curl);
 #     prints it, or writes it to FILE.
@@ -31,6 +32,8 @@
 #     Runs tests/tools/ora-client.py against SIM_PORT with the client
 #     certificate (see its --help): an independent session client that
 #     prints the data messages it receives as JSON lines.
+# Call sim_start directly (not under `run`, which would lose the exports).
+# sim_client and sim_token are exported: they work under run_split too.
 
 export SIM_CLIENT_PY=$TOP/tests/tools/ora-client.py
 
