@@ -426,7 +426,7 @@ check_wire() {
   cat "$T/a.rec" >&8
   # Wait until the handler is installed (SigCgt has SIGUSR1, bit 9), then signal.
   for ((i = 0; i < 200; i++)); do
-    (( 0x$(awk '/^SigCgt:/ { print $2 }' /proc/$pid/status) & (1 << 9) )) && break
+    [ "$(cat /proc/$pid/comm)" = ora-rec ] && (( 0x$(awk '/^SigCgt:/ { print $2 }' /proc/$pid/status) & (1 << 9) )) && break
     sleep 0.05
   done
   kill -USR1 "$pid"
