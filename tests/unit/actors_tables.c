@@ -1,0 +1,168 @@
+/* Unit test: the tables under ora-actors against naive references, with
+ * random operations: the id map (backward-shift deletion), the interning
+ * table (reference counts, id reuse, restore + sweep) and the watermark
+ * (contiguous runs, duplicates, gap skipping). Exits 0 on success. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idmap.h"
+#include "intern.h"
+#include "state.h"
+
+static int fails;
+#define CHECK(c, ...)                                                                                  \
+    do {                                                                                               \
+        if (!(c)) {                                                                                    \
+            fprintf(stderr, "actors_tables: FAIL line %d: ", __LINE__);                                \
+            fprintf(stderr, __VA_ARGS__);                                                              \
+            fputc('\n', stderr);                                                                       \
+            if (++fails > 10)                                                                          \
+                exit(1);                                                                               \
+        }                                                                                              \
+    } while (0)
+
+static uint64_t rng = 12345;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void test_idmap(void)
+{
+    enum { N = 5000 };
+    static uint64_t ref[N]; /* 0 = absent, else value + 1 */
+    ora_idmap m = ORA_IDMAP_INIT;
+    for (int step = 0; step < 400000; step++) {
+        uint64_t k = rnd() % N, key = k * 0x100000001ull; /* clustered hashes too */
+        int op = (int)(rnd() % 3);
+        if (op == 0) {
+            uint64_t v = rnd() >> 1;
+            CHECK(ora_idmap_put(&m, key, v) == 0, "put");
+            ref[k] = v + 1;
+        } else if (op == 1) {
+            CHECK(ora_idmap_del(&m, key) == (ref[k] != 0), "del %llu", (unsigned long long)key);
+            ref[k] = 0;
+        } else {
+            uint64_t v = 0;
+            int got = ora_idmap_get(&m, key, &v);
+            CHECK(got == (ref[k] != 0) && (!got || v + 1 == ref[k]), "get %llu", (unsigned long long)key);
+        }
+    }
+    size_t n = 0;
+    for (int k = 0; k < N; k++) {
+        n += ref[k] != 0;
+        uint64_t v;
+        CHECK(ora_idmap_get(&m, (uint64_t)k * 0x100000001ull, &v) == (ref[k] != 0), "final get %d", k);
+    }
+    CHECK(m.n == n, "count %zu vs %zu", m.n, n);
+    ora_idmap_free(&m);
+}
+
+static void test_intern(void)
+{
+    enum { S = 300 };
+    static uint32_t refs[S], ids[S];
+    ora_intern *t = ora_intern_new();
+    char s[32];
+    for (int step = 0; step < 200000; step++) {
+        int k = (int)(rnd() % S);
+        int n = snprintf(s, sizeof s, "str-%d", k);
+        if (rnd() % 2) {
+            int isnew;
+            uint32_t id = ora_intern_get(t, s, (size_t)n, &isnew);
+            CHECK(id != 0, "get");
+            CHECK(isnew == (refs[k] == 0), "isnew %d", k);
+            if (refs[k])
+                CHECK(id == ids[k], "same id for the same string");
+            ids[k] = id;
+            refs[k]++;
+        } else if (refs[k]) {
+            ora_intern_put(t, ids[k]);
+            refs[k]--;
+        }
+        if (refs[k]) {
+            size_t len;
+            const char *p = ora_intern_str(t, ids[k], &len);
+            CHECK(p && len == (size_t)n && memcmp(p, s, len) == 0, "str of %d", k);
+            CHECK(ora_intern_refs(t, ids[k]) == refs[k], "refs of %d", k);
+        }
+    }
+    size_t live = 0;
+    for (int k = 0; k < S; k++)
+        live += refs[k] != 0;
+    CHECK(ora_intern_count(t) == live, "live %zu vs %zu", ora_intern_count(t), live);
+    /* restore: dense ids, half referenced, sweep frees the rest */
+    ora_intern *u = ora_intern_new();
+    for (uint32_t id = 1; id <= 100; id++) {
+        int n = snprintf(s, sizeof s, "r-%u", id);
+        CHECK(ora_intern_set(u, id, s, (size_t)n) == 0, "set %u", id);
+    }
+    CHECK(ora_intern_set(u, 101, "r-5", 3) < 0, "a duplicate string is refused");
+    for (uint32_t id = 1; id <= 100; id += 2)
+        ora_intern_ref(u, id);
+    ora_intern_sweep(u);
+    CHECK(ora_intern_count(u) == 50, "sweep left %zu", ora_intern_count(u));
+    int isnew;
+    uint32_t id = ora_intern_get(u, "r-3", 3, &isnew);
+    CHECK(id == 3 && !isnew, "restored string found by content");
+    id = ora_intern_get(u, "new", 3, &isnew);
+    CHECK(isnew && id >= 1 && id <= 100 && id % 2 == 0, "a swept id is reused (%u)", id);
+    ora_intern_free(u);
+    ora_intern_free(t);
+}
+
+static void test_wm(void)
+{
+    ora_wm m;
+    int64_t lo, hi;
+    CHECK(ora_wm_init(&m, 50) == 0, "init");
+    CHECK(!ora_wm_dup(&m, 5), "unknown w: nothing is a duplicate");
+    ora_wm_set(&m, 100);
+    /* shuffled window of 101..1100 */
+    static int64_t offs[1000];
+    for (int i = 0; i < 1000; i++)
+        offs[i] = 101 + i;
+    /* out of order within blocks of 10: never further than the limit */
+    for (int b = 0; b < 1000; b += 10)
+        for (int i = 9; i > 0; i--) {
+            int j = (int)(rnd() % (uint64_t)(i + 1));
+            int64_t x = offs[b + i];
+            offs[b + i] = offs[b + j];
+            offs[b + j] = x;
+        }
+    for (int i = 0; i < 1000; i++) {
+        CHECK(!ora_wm_dup(&m, offs[i]), "first sight of %lld", (long long)offs[i]);
+        CHECK(ora_wm_mark(&m, offs[i], &lo, &hi) == 0, "no gap expected");
+        CHECK(ora_wm_dup(&m, offs[i]), "second sight of %lld", (long long)offs[i]);
+    }
+    CHECK(m.w == 1100, "w %lld", (long long)m.w);
+    CHECK(ora_wm_dup(&m, 50), "old offsets are duplicates");
+    /* a hole at 1101: W waits until the limit, then skips it */
+    for (int64_t o = 1102; o <= 1150; o++)
+        CHECK(ora_wm_mark(&m, o, &lo, &hi) == 0, "within the limit");
+    CHECK(m.w == 1100, "w waits at the hole");
+    int64_t buf[100];
+    CHECK(ora_wm_beyond(&m, buf, 100) == 49 && buf[0] == 1102, "beyond list");
+    CHECK(ora_wm_mark(&m, 1151, &lo, &hi) == 1 && lo == 1101 && hi == 1101, "hole skipped");
+    CHECK(m.w == 1151, "w %lld", (long long)m.w);
+    CHECK(!ora_wm_dup(&m, 1101), "a late message in a skipped hole is not a duplicate");
+    /* far ahead */
+    CHECK(ora_wm_mark(&m, 5000, &lo, &hi) >= 1 && m.w <= 5000, "far ahead");
+    CHECK(ora_wm_dup(&m, 5000), "recorded");
+    ora_wm_free(&m);
+}
+
+int main(void)
+{
+    test_idmap();
+    test_intern();
+    test_wm();
+    if (fails)
+        return 1;
+    puts("actors_tables: ok");
+    return 0;
+}
