@@ -425,3 +425,26 @@ teardown() {
   [ "$(wc -l <"$D/exp.jsonl")" -gt 500 ]
   act_cmp "$D/exp.jsonl" "$D/out.rec"
 }
+
+@test "actors: a checkpoint writer that dies leaves no state and no checkpoint record; the stream goes on" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  mkfifo "$D/fifo"
+  ORA_ACTORS_TEST_CRASH=mid-write ora-actors --state-dir "$D/s" --checkpoint-interval 0.05 <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
+  APID=$!
+  D="$D" setsid bash -c 'cat "$D/a.rec"; sleep 30' >"$D/fifo" &
+  FPID=$!
+  for i in $(seq 100); do
+    grep -q "unable to write checkpoint" "$D/err" && break
+    sleep 0.1
+  done
+  grep -q "ora-actors: error: unable to write checkpoint 121: writer exited with 99" "$D/err"
+  kill -PIPE -- -"$FPID"; FPID=
+  st=0
+  wait "$APID" || st=$?
+  APID=
+  # the final (synchronous) write dies the same way: the process with it
+  assert_equal "$st" 99
+  assert_equal "$(ckpt_offsets "$D/out.rec")" ""
+  assert_equal "$(act_types "$D/out.rec" | wc -w)" 11
+  [ -z "$(ls "$D/s")" ]
+}
