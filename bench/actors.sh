@@ -57,11 +57,13 @@ rm -f "$g"
 #    of updates with a checkpoint every second
 h=$T/stall.rec
 "$BB/actors_gen" "$nev" 20 "$(scaled 2000000)" 3 >"$h"
-ORA_LOG=info ora-actors --state-dir "$T/st2" --checkpoint-interval 1 -i "$h" 2>"$T/stall.err" | "$BB/actors_gap" >"$T/gap"
+# raised priority where allowed (root): the figure is then ours, not the
+# other tenants' of a shared machine (GNU nice only warns when not allowed)
+ORA_LOG=info nice -n -10 ora-actors --state-dir "$T/st2" --checkpoint-interval 1 -i "$h" 2>"$T/stall.err" | nice -n -10 "$BB/actors_gap" 2>/dev/null >"$T/gap"
 read -r _ gap _ _ _ ckn _ p999 <"$T/gap"
 fork_ms=$(grep -o 'fork max [0-9.]* ms' "$T/stall.err" | awk '{print $3}')
 # the same stream without checkpoints: the gaps the machine itself causes
-ora-actors -i "$h" 2>/dev/null | "$BB/actors_gap" >"$T/gap0"
+nice -n -10 ora-actors -i "$h" 2>/dev/null | nice -n -10 "$BB/actors_gap" 2>/dev/null >"$T/gap0"
 read -r _ gap0 _ _ _ _ _ p9990 <"$T/gap0"
 rm -f "$h"
 
@@ -77,7 +79,8 @@ echo "|---|---|---|---|---|---|---|"
 echo "| cJSON parse of the payloads (baseline) | $tj | $rj | 1.00 | $cj | $rcj | 1.00 |"
 echo "| \`ora-actors\` (checksums, parse, rules, output records) | $ta | $ra | $(ratio "$ra" "$rj") | $ca | $rca | $(ratio "$rca" "$rcj") |"
 echo
-echo "The stall is measured by a reader timestamping each chunk it reads (bench/actors_gap.c) from the first realtime output on;" \
+echo "The stall is measured by a reader timestamping each chunk it reads (bench/actors_gap.c) from the first realtime output on," \
+     "both processes at nice -10 where allowed (the machine may be shared);" \
      "the fork() line is the time the stream is actually stopped for a checkpoint (the child writes while the parent goes on)."
 echo
 echo "At $noff bet offers ($nev events, 3 outcomes x 2 odds entries each; one run):"
