@@ -12,7 +12,8 @@ bytes=$(stat -c %s "$src")
 echo "### ora-deframe vs bare zlib (issue 3)"
 echo
 echo "$n generated messages ($((bytes / n)) bytes each on average); WIRE records cut at 1024..16384"
-echo "bytes (as TLS reads come); median of $BENCH_RUNS runs; output to /dev/null."
+echo "bytes (as TLS reads come); median of $BENCH_RUNS rounds in which the four commands take"
+echo "turns; output to /dev/null."
 echo "Baseline: \`bench/zlib_frames\` on the raw bytes (inflate + frame split only)."
 echo
 echo "| frames per member | what | seconds | messages/s | vs zlib |"
@@ -29,10 +30,20 @@ for pm in 1 1..16; do
     { echo "ora-deframe --raw output differs from the input ($pm per member)" >&2; exit 1; }
   [[ "$("$BB/zlib_frames" < "$raw")" == "$n "* ]] || { echo "zlib_frames miscounted" >&2; exit 1; }
   cat "$raw" "$rec" > /dev/null   # page cache
-  tb=$(median_secs "'$BB/zlib_frames' < '$raw'")
-  t2=$(median_secs "ora-deframe < '$rec'")
-  t1=$(median_secs "ora-deframe --threads 1 < '$rec'")
-  tr=$(median_secs "ora-deframe --raw < '$raw'")
+  # the four commands take turns in every round, so that a busy machine
+  # weighs on all of them alike
+  cmds=("'$BB/zlib_frames' < '$raw'" "ora-deframe < '$rec'" "ora-deframe --threads 1 < '$rec'"
+        "ora-deframe --raw < '$raw'")
+  : > "$BENCH_TMP/.deframe-times"
+  for ((i = 0; i < BENCH_RUNS; i++)); do
+    for c in 0 1 2 3; do
+      /usr/bin/time -o "$BENCH_TMP/.time" -f %e bash -c "${cmds[$c]}" > /dev/null 2>&1
+      echo "$c $(tail -1 "$BENCH_TMP/.time")" >> "$BENCH_TMP/.deframe-times"
+    done
+  done
+  med() { awk -v c="$1" '$1 == c { print $2 }' "$BENCH_TMP/.deframe-times" | sort -g |
+          awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+  tb=$(med 0) t2=$(med 1) t1=$(med 2) tr=$(med 3)
   rb=$(rate "$n" "$tb")
   for row in "zlib_frames (baseline)|$tb" "ora-deframe (WIRE records, 2 threads)|$t2" \
              "ora-deframe --threads 1|$t1" "ora-deframe --raw|$tr"; do
