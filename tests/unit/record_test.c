@@ -9,6 +9,7 @@
  * live pipe: records come back without waiting for more input.
  *
  * A torn record (cut short, then more records) costs only itself.
+ * Tests of known, reported bugs run only with ORA_TEST_KNOWN_BUGS=1.
  * Exit 0 when every check holds. */
 #include "record.h"
 
@@ -800,6 +801,49 @@ static void test_torn(void)
     s_free(&want);
 }
 
+/* A torn record whose claimed length happens to end exactly at the end of
+ * the input, or exactly at a later sound header (found by fuzz/records.c):
+ * the records in between must still come back. */
+static void test_torn_exact(int at_eof)
+{
+    stream b = {0};
+    s_add_gen(&b, 50, 40);
+    s_add_gen(&b, 51, 70);
+    size_t follow = b.len;     /* the sound records after the tear */
+    stream t = {0};
+    s_add_gen(&t, 52, 30);     /* before */
+    stream torn = {0};
+    s_add_gen(&torn, 53, (uint32_t)(100 + follow)); /* claims exactly 100 + what follows */
+    size_t torn_at = t.len;
+    s_raw(&t, torn.d, ORA_REC_HDR + 100);           /* ... but only 100 payload bytes were written */
+    stream want = {0};
+    s_add(&want, &t.recs[0].r);
+    for (size_t i = 0; i < b.n; i++) {
+        s_add(&want, &b.recs[i].r);
+        ora_rec r = b.recs[i].r;
+        s_add(&t, &r);
+    }
+    if (!at_eof) {
+        s_add_gen(&t, 54, 20); /* a sound header right where the torn record claims to end */
+        s_add(&want, &t.recs[t.n - 1].r);
+    }
+    int fd = mem_fd(t.d, t.len);
+    run g;
+    char what[48];
+    snprintf(what, sizeof what, "torn, claimed end at %s", at_eof ? "EOF" : "a header");
+    read_all(fd, ORA_REC_MAX_DEFAULT, &want, &g, what);
+    size_t recs = 0;
+    for (size_t i = 0; i < g.n; i++)
+        recs += g.ev[i].kind == EV_REC;
+    CHECKF(recs == want.n, "%s: %zu of %zu records (the torn one is at %zu)", what, recs, want.n, torn_at);
+    run_free(&g);
+    close(fd);
+    s_free(&b);
+    s_free(&t);
+    s_free(&torn);
+    s_free(&want);
+}
+
 /* A live pipe: the writer stops after some records and waits. The reader
  * must return what is there without waiting for more input; a record whose
  * length field is damaged must not make it wait for bytes that will not
@@ -968,6 +1012,12 @@ int main(void)
     test_16mib();
     test_writer();
     test_torn();
+    if (getenv("ORA_TEST_KNOWN_BUGS") && strcmp(getenv("ORA_TEST_KNOWN_BUGS"), "1") == 0) {
+        test_torn_exact(1);
+        test_torn_exact(0);
+    } else {
+        fprintf(stderr, "record_test: skipped test_torn_exact (known bug; ORA_TEST_KNOWN_BUGS=1 runs it)\n");
+    }
     test_live(10);              /* a damaged length */
     test_live(ORA_REC_HDR + 7); /* a damaged payload */
     if (failures) {
