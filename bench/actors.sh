@@ -62,6 +62,7 @@ h=$T/stall.rec
 ORA_LOG=info nice -n -10 ora-actors --state-dir "$T/st2" --checkpoint-interval 1 -i "$h" 2>"$T/stall.err" | nice -n -10 "$BB/actors_gap" 2>/dev/null >"$T/gap"
 read -r _ gap _ _ _ ckn _ p999 <"$T/gap"
 fork_ms=$(grep -o 'fork max [0-9.]* ms' "$T/stall.err" | awk '{print $3}')
+stall_ms=$(grep -o 'stall max [0-9.]* ms' "$T/stall.err" | awk '{print $3}')
 # the same stream without checkpoints: the gaps the machine itself causes
 nice -n -10 ora-actors -i "$h" 2>/dev/null | nice -n -10 "$BB/actors_gap" 2>/dev/null >"$T/gap0"
 read -r _ gap0 _ _ _ _ _ p9990 <"$T/gap0"
@@ -92,6 +93,7 @@ echo "| load of the snapshot ($((noff + nev)) messages) | ${tload} s | |"
 echo "| checkpoint (write + fsync + rename) | ${ck_ms} ms, $((ck_bytes >> 20)) MiB ($((ck_bytes / noff)) bytes per offer) | |"
 echo "| restart: state loaded in | ${load_ms} ms | |"
 echo "| fork() of the checkpoint writer (longest) | ${fork_ms} ms | |"
-echo "| longest gap between outputs while streaming, $ckn checkpoints taken (99.9th percentile) | ${gap} ms (${p999} ms) | < 50 ms |"
+echo "| longest stop of ora-actors' own loop during a checkpoint, fork included (its summary's stall max) | ${stall_ms} ms | < 50 ms |"
+echo "| longest gap a reader sees between outputs while streaming, $ckn checkpoints taken (99.9th percentile) | ${gap} ms (${p999} ms) | < 50 ms |"
 echo "| same stream without checkpoints: the machine's own stalls (baseline) | ${gap0} ms (${p9990} ms) | |"
 echo

@@ -60,7 +60,7 @@ static int in_snapshot;
 static struct {
     uint64_t recs, msgs, ctrl, dups, bad_json, unrouted, other, corrupt, out;
     uint64_t checkpoints, ckpt_failed, ckpt_bytes;
-    double ckpt_last_ms, fork_max_ms;
+    double ckpt_last_ms, fork_max_ms, ckpt_gap_max_ms;
     int64_t last_emitted, last_written;
 } S = {.last_emitted = -1, .last_written = -1};
 
@@ -111,13 +111,13 @@ static void summary(char *buf, size_t n, double el)
              " bad, %" PRIu64 " ignored, %" PRIu64 " unknown deletes; out %" PRIu64 " (event_data %" PRIu64
              ", opened %" PRIu64 ", closed %" PRIu64 ", odds %" PRIu64 "); %" PRIu64 " events, %" PRIu64
              " offers, %" PRIu64 " queued now (%" PRIu64 " pruned, %" PRIu64 " stale); W %" PRId64 ", %" PRIu64
-             " gaps; %" PRIu64 " checkpoints (last %.1f ms, %.1f MiB, fork max %.1f ms); %" PRIu64
+             " gaps; %" PRIu64 " checkpoints (last %.1f ms, %.1f MiB, fork max %.1f ms, stall max %.1f ms); %" PRIu64
              " unknown offerings; rss %ld KiB",
              S.msgs, cli_human(el > 0 ? (double)S.msgs / el : 0, r1, sizeof r1), t->applied + t->pending_applied,
              t->queued, S.dups, t->bad + S.bad_json, t->ignored, t->unknown_deletes, S.out, t->out_event_data,
              t->out_opened, t->out_closed, t->out_odds, A->n_events, A->n_offers, A->n_pend, t->pending_pruned,
              t->pending_stale, WM.w, WM.gaps, S.checkpoints, S.ckpt_last_ms, (double)S.ckpt_bytes / 1048576.0,
-             S.fork_max_ms, t->unknown_offerings, rss_kib());
+             S.fork_max_ms, S.ckpt_gap_max_ms, t->unknown_offerings, rss_kib());
 }
 
 static int emit(void *ctx, const ora_msg *m, const char *key, size_t klen, const char *json, size_t jlen)
@@ -618,16 +618,23 @@ int main(int argc, char **argv)
 
     double next_ckpt = o.interval > 0 ? cli_now() + o.interval : 0;
     int rc_exit = ORA_EX_OK;
+    /* stall max: the longest time between two records handled back to back
+     * (input already buffered) while a checkpoint is being taken, fork
+     * included: what the stream sees of a checkpoint */
+    double t_last = 0;
     while (!got_term) {
+        int ckpt_busy = child != 0;
         if (got_chld) {
             got_chld = 0;
             reap(0);
         }
         if (next_ckpt && cli_now() >= next_ckpt) {
             start_checkpoint();
+            ckpt_busy |= child != 0;
             next_ckpt = cli_now() + o.interval;
         }
         if (!ora_reader_buffered(R)) {
+            t_last = 0; /* waiting for input is not a stall */
             if (ora_writer_flush(W) < 0)
                 write_failed();
             int timeout = -1;
@@ -682,6 +689,10 @@ int main(int argc, char **argv)
                 log_warn("unable to use %s record at offset %" PRId64 ": dropped", ora_rec_type_name(r.type), r.offset);
         }
         jarena_reset();
+        double t_now = cli_now();
+        if (ckpt_busy && t_last && (t_now - t_last) * 1000 > S.ckpt_gap_max_ms)
+            S.ckpt_gap_max_ms = (t_now - t_last) * 1000;
+        t_last = t_now;
         cli_poll();
     }
     if (got_term)
