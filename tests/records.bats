@@ -59,6 +59,26 @@ setup() {
   assert_output --regexp '^18 records, 2392 bytes'
 }
 
+@test "golden: the \"time\" of unpack --meta is recv_ns in ISO 8601 UTC (checked by python)" {
+  ora-rec pack --route <"$FIXTURES/ora-messages.jsonl" | ora-rec unpack --meta >"$T/m"
+  cat "$RFIX/golden.meta.jsonl" "$RFIX/meta-edge.expected.jsonl" >>"$T/m"
+  python3 - "$T/m" <<'PY'
+import datetime, json, sys
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = json.loads(line)
+    if "recv_ns" not in m:
+        assert "time" not in m, line
+        continue
+    ns = m["recv_ns"]
+    t = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=ns // 10**9)
+    want = t.strftime("%Y-%m-%dT%H:%M:%S") + ".%03dZ" % (ns // 10**6 % 1000)
+    assert m["time"] == want, (m["time"], want)
+    n += 1
+assert n >= 40, n
+PY
+}
+
 @test "golden: a changed version byte is refused (records v1 only)" {
   # cases/version-2 has record 1 at version 2 with a recomputed header sum.
   run_split ora-rec verify -i "$RFIX/cases/version-2.rec"
