@@ -77,3 +77,34 @@ teardown() {
   [ ! -s "$BATS_TEST_TMPDIR/second.out" ]
   grep -q 'connection 1: caught up' "$BATS_TEST_TMPDIR/second.log"
 }
+
+@test "e2e: the EXAMPLES of ora-supervise(1) run, --demo included (ora-sim, kinesalite, read back)" {
+  load lib/man
+  kinesalite_stop
+  "$ORA_BIN/ora-sim" --dump --seed 2 --count 300 2>/dev/null | ora-rec wire 2>/dev/null >capture.rec
+  man_examples "$TOP/man/ora-supervise.1" >examples.sh
+  export ORA_ORDER_ARGS="-t 0"   # exactly comparable outputs (see lib/supervise.bash)
+  [ "$(grep -c . examples.sh)" -ge 4 ]
+  run bash -e examples.sh
+  echo "$output" | tail -20 >"$BATS_TEST_TMPDIR/demo.out"
+  assert_success
+  # --print with the configuration file
+  assert_line --partial "connect: $ORA_BIN/ora-connect --host ora.example.com --port 443 --offering kambi"
+  # --from: the replayed file gave the outputs the offline pipeline gives
+  "$ORA_BIN/ora-sim" --dump --seed 2 --count 300 2>/dev/null | ora-rec wire 2>/dev/null | ora-deframe 2>/dev/null |
+    ora-order -t 0 2>/dev/null | ora-actors 2>/dev/null | kinesis-put --stdout 2>/dev/null >expected.jsonl
+  [ -s out.jsonl ]
+  run sv_compare expected.jsonl out.jsonl --any-flow
+  assert_success
+  # the demo ran, drained, and read records back from its stream
+  run cat "$BATS_TEST_TMPDIR/demo.out"
+  assert_line --regexp '^ora-supervise demo: [0-9]+ s, exit 0; committed checkpoint: offset [0-9]+$'
+  assert_line --regexp '^Kinesis stream ora-demo holds [1-9][0-9]* records'
+  assert_output --partial '"type":"bet_offer_opened"'
+  # and stopped its ora-sim and kinesalite
+  dir=$(sed -nE 's/^logs, state and PKI: ([^ ]+) .*/\1/p' "$BATS_TEST_TMPDIR/demo.out")
+  [ -d "$dir" ]
+  ! pgrep -f "$dir/pki" >/dev/null
+  grep -q 'drained cleanly' "$dir/ora-supervise.log"
+  rm -rf "$dir"
+}
