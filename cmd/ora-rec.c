@@ -275,8 +275,40 @@ static cJSON *parse_exact(const char *p, size_t len)
     return j;
 }
 
+/* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
+static int valid_utf8(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 0;
+        if (k == 0 || i + k >= n)
+            return 0;
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+        if (p[i + 1] < lo || p[i + 1] > hi)
+            return 0;
+        for (size_t j = 2; j <= k; j++)
+            if ((p[i + j] & 0xC0) != 0x80)
+                return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* unpack --meta embeds a payload as "data" only when it is one JSON value
+ * in valid UTF-8; anything else goes out as "data_base64". */
 static int payload_is_json(const uint8_t *p, size_t len)
 {
+    if (!valid_utf8(p, len))
+        return 0;
     cJSON *j = parse_exact((const char *)p, len);
     if (!j)
         return 0;
@@ -322,9 +354,13 @@ static void unpack_one(const ora_rec *r, uint64_t at)
         out_fmt(",\"actor_type\":\"%s\"", a);
     if (r->actor_id || r->actor_type)
         out_fmt(",\"actor_id\":%" PRIu64, r->actor_id);
-    if (r->type == ORA_T_OUT) {
+    if (r->type == ORA_T_OUT && valid_utf8(r->payload, r->key_len)) {
         out_str(",\"key\":");
         out_json_str(r->payload, r->key_len);
+    } else if (r->type == ORA_T_OUT) {
+        out_str(",\"key_base64\":\"");
+        out_base64(r->payload, r->key_len);
+        out_str("\"");
     }
     if (r->type == ORA_T_WIRE || !payload_is_json(data, dlen)) {
         out_str(",\"data_base64\":\"");
@@ -546,7 +582,16 @@ static int pack_meta_line(const char *line, size_t len, const cJSON *j, ora_rec 
 
     scratch.len = 0;
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(j, "key");
-    if (r->type == ORA_T_OUT) {
+    const cJSON *key64 = cJSON_GetObjectItemCaseSensitive(j, "key_base64");
+    if (r->type == ORA_T_OUT && cJSON_IsString(key64)) {
+        size_t bl = strlen(key64->valuestring), got;
+        if (ora_buf_reserve(&scratch, bl) < 0 ||
+            sodium_base642bin(scratch.p, bl, key64->valuestring, bl, NULL, &got, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 || got > UINT16_MAX)
+            return *why = "\"key_base64\" is not base64 of at most 65535 bytes", -1;
+        scratch.len = got;
+        r->key_len = (uint16_t)got;
+    } else if (r->type == ORA_T_OUT) {
         if (!cJSON_IsString(key) || strlen(key->valuestring) > UINT16_MAX)
             return *why = "OUT record without a \"key\" string", -1;
         r->key_len = (uint16_t)strlen(key->valuestring);
@@ -645,31 +690,56 @@ bad:
     bad_line(why);
 }
 
+/* Calls fn for every non-empty line (without its newline and a CR before
+ * it). Reads in large blocks; before each read(2) whatever output is
+ * buffered goes out, so a live input (tail -f) is packed as it comes. */
 static void each_line(void (*fn)(char *line, size_t len))
 {
     int fd = open_in();
-    FILE *in = fdopen(fd, "r");
-    if (!in)
-        die(ORA_EX_IOERR, "unable to read input: %s", strerror(errno));
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    errno = 0;
-    while ((len = getline(&line, &cap, in)) > 0) {
+    ora_buf in = ORA_BUF_INIT;
+    size_t start = 0;
+    for (;;) {
+        char *nl = in.len > start ? memchr(in.p + start, '\n', in.len - start) : NULL;
+        if (!nl) {
+            ora_buf_consume(&in, start);
+            start = 0;
+            if (wr && ora_writer_flush(wr) < 0)
+                die(ORA_EX_IOERR, "unable to write output: %s", strerror(errno));
+            out_flush();
+            cli_poll();
+            if (ora_buf_reserve(&in, 1u << 20) < 0)
+                die(ORA_EX_SOFTWARE, "unable to buffer input: %s", strerror(errno));
+            ssize_t k = read(fd, in.p + in.len, in.cap - in.len);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0)
+                die(ORA_EX_IOERR, "unable to read input: %s", strerror(errno));
+            if (k > 0) {
+                in.len += (size_t)k;
+                continue;
+            }
+            if (in.len == 0)
+                break;
+            /* a last line without a newline */
+            if (ora_buf_append(&in, "\n", 1) < 0)
+                die(ORA_EX_SOFTWARE, "unable to buffer input: %s", strerror(errno));
+            continue;
+        }
+        char *line = (char *)in.p + start;
+        size_t len = (size_t)(nl - line);
+        start += len + 1;
         n.lines++;
-        if (line[len - 1] == '\n')
-            line[--len] = 0;
         if (len > 0 && line[len - 1] == '\r')
-            line[--len] = 0;
+            len--;
         if (len == 0)
             continue;
-        fn(line, (size_t)len);
+        line[len] = 0;
+        fn(line, len);
         cli_poll();
     }
-    if (ferror(in))
-        die(ORA_EX_IOERR, "unable to read input: %s", strerror(errno));
-    free(line);
-    fclose(in);
+    ora_buf_free(&in);
+    if (fd != 0)
+        close(fd);
 }
 
 /* ---- wire --------------------------------------------------------------- */

@@ -235,13 +235,15 @@ static int fill(ora_reader *r, size_t need)
     }
 }
 
-/* Distance from buf[start] to the first sound, complete record at or after
- * buf[start + from] among the buffered bytes; 0 when there is none. */
-static size_t next_sound(const ora_reader *r, size_t from)
+/* Distance from buf[start] to the first sound, complete record that starts
+ * in buf[start + from .. start + until) among the buffered bytes; 0 when
+ * there is none. */
+static size_t next_sound(const ora_reader *r, size_t from, size_t until)
 {
     const uint8_t *base = r->buf + r->start, *end = r->buf + r->end;
-    for (const uint8_t *q = base + from; q + ORA_REC_HDR <= end; q++) {
-        q = memchr(q, magic[0], (size_t)(end - q));
+    const uint8_t *stop = base + until < end ? base + until : end;
+    for (const uint8_t *q = base + from; q < stop && q + ORA_REC_HDR <= end; q++) {
+        q = memchr(q, magic[0], (size_t)(stop - q));
         if (!q || q + ORA_REC_HDR > end)
             return 0;
         ora_rec h;
@@ -313,7 +315,7 @@ int ora_reader_next(ora_reader *r, ora_rec *out)
             }
             /* Cut short: either the last record, or a torn one that more
              * records follow (a writer died mid-record, files joined). */
-            size_t next = next_sound(r, 1);
+            size_t next = next_sound(r, 1, avail);
             if (next) {
                 mark_bad(r, next, "record cut short");
                 continue;
@@ -326,8 +328,9 @@ int ora_reader_next(ora_reader *r, ora_rec *out)
         if (ora_rec_sum(p + ORA_REC_HDR, out->len) != psum) {
             /* A damaged payload, or a torn record whose claimed length runs
              * over the records after it. When a sound header (or the end)
-             * follows at the claimed length, only the payload is damaged:
-             * skip exactly this record. Otherwise resync byte by byte. */
+             * follows at the claimed length and no sound record starts
+             * inside it, only the payload is damaged: skip exactly this
+             * record. Otherwise resync byte by byte. */
             if (avail < total + ORA_REC_HDR && !r->eof) {
                 if (fill(r, total + ORA_REC_HDR) < 0)
                     return ORA_RD_ERROR;
@@ -335,8 +338,9 @@ int ora_reader_next(ora_reader *r, ora_rec *out)
             }
             ora_rec h;
             uint64_t hs2;
-            if (avail == total ||
-                (avail >= total + ORA_REC_HDR && ora_rec_decode_hdr(p + total, r->max_len, &h, &hs2) == ORA_HDR_OK)) {
+            if ((avail == total ||
+                 (avail >= total + ORA_REC_HDR && ora_rec_decode_hdr(p + total, r->max_len, &h, &hs2) == ORA_HDR_OK)) &&
+                !next_sound(r, 1, total)) {
                 if (r->bad_len)
                     return report_bad(r, ORA_RD_CORRUPT);
                 mark_bad(r, total, "payload checksum mismatch");
