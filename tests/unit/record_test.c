@@ -9,7 +9,6 @@
  * live pipe: records come back without waiting for more input.
  *
  * A torn record (cut short, then more records) costs only itself.
- * Tests of known, reported bugs run only with ORA_TEST_KNOWN_BUGS=1.
  * Exit 0 when every check holds. */
 #include "record.h"
 
@@ -1012,12 +1011,8 @@ int main(void)
     test_16mib();
     test_writer();
     test_torn();
-    if (getenv("ORA_TEST_KNOWN_BUGS") && strcmp(getenv("ORA_TEST_KNOWN_BUGS"), "1") == 0) {
-        test_torn_exact(1);
-        test_torn_exact(0);
-    } else {
-        fprintf(stderr, "record_test: skipped test_torn_exact (known bug; ORA_TEST_KNOWN_BUGS=1 runs it)\n");
-    }
+    test_torn_exact(1);
+    test_torn_exact(0);
     test_live(10);              /* a damaged length */
     test_live(ORA_REC_HDR + 7); /* a damaged payload */
     if (failures) {
