@@ -1063,12 +1063,12 @@ int main(int argc, char **argv)
     if (S.out_path && !S.to_stdout)
         bad_usage("%s", "-o is for --stdout");
 
-    int in_fd = 0;
-    if (S.in_path && (in_fd = open(S.in_path, O_RDONLY | O_CLOEXEC)) < 0) {
+    int in_fd = cli_open_in(S.in_path);
+    if (in_fd < 0) {
         log_error("unable to open %s: %s", S.in_path, strerror(errno));
         return ORA_EX_IOERR;
     }
-    if (S.out_path && (S.out_fd = open(S.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+    if ((S.out_fd = cli_open_out(S.out_path)) < 0) {
         log_error("unable to open %s: %s", S.out_path, strerror(errno));
         return ORA_EX_IOERR;
     }
@@ -1118,12 +1118,7 @@ int main(int argc, char **argv)
             return ORA_EX_SOFTWARE;
         }
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    cli_on_stop(on_term);
 
     /* A pipe or socket is read without blocking: a record whose rest has
      * not arrived must not stop responses and checkpoints. (Not a tty or

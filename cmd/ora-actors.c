@@ -555,12 +555,9 @@ int main(int argc, char **argv)
     }
     A->pending_ttl_ns = (uint64_t)(o.pending_ttl * 1e9);
 
-    if (o.out) {
-        out_fd = open(o.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (out_fd < 0) {
-            log_error("unable to open %s: %s", o.out, strerror(errno));
-            return ORA_EX_IOERR;
-        }
+    if ((out_fd = cli_open_out(o.out)) < 0) {
+        log_error("unable to open %s: %s", o.out, strerror(errno));
+        return ORA_EX_IOERR;
     }
     load_state();
     if (o.dump) {
@@ -590,12 +587,9 @@ int main(int argc, char **argv)
     if (!o.state_dir)
         log_debug("no --state-dir: no checkpoints");
 
-    if (o.in) {
-        in_fd = open(o.in, O_RDONLY | O_CLOEXEC);
-        if (in_fd < 0) {
-            log_error("unable to open %s: %s", o.in, strerror(errno));
-            return ORA_EX_IOERR;
-        }
+    if ((in_fd = cli_open_in(o.in)) < 0) {
+        log_error("unable to open %s: %s", o.in, strerror(errno));
+        return ORA_EX_IOERR;
     }
     R = ora_reader_new(in_fd, (uint32_t)o.max_record);
     W = ora_writer_new(out_fd);
@@ -603,12 +597,10 @@ int main(int argc, char **argv)
         log_error("unable to start: out of memory");
         return ORA_EX_SOFTWARE;
     }
+    cli_on_stop(on_term);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_term;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = on_chld;
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, NULL);

@@ -714,12 +714,9 @@ int main(int argc, char **argv)
     if (cfg.checkpoint)
         (void)read_checkpoint();   /* a bad file is a configuration error: fail early */
 
-    if (cfg.out_path) {
-        out_fd = open(cfg.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (out_fd < 0) {
-            log_error("unable to open %s: %s", cfg.out_path, strerror(errno));
-            return ORA_EX_IOERR;
-        }
+    if ((out_fd = cli_open_out(cfg.out_path)) < 0) {
+        log_error("unable to open %s: %s", cfg.out_path, strerror(errno));
+        return ORA_EX_IOERR;
     }
     if (out_fd == 1) {
         out_flags_saved = fcntl(1, F_GETFL);
@@ -730,12 +727,7 @@ int main(int argc, char **argv)
     }
     fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    cli_on_stop(on_stop);
 
     ora_backoff backoff;
     ora_backoff_init(&backoff, cfg.backoff_min, cfg.backoff_max);

@@ -791,23 +791,17 @@ int main(int argc, char **argv)
         return ORA_EX_USAGE;
     }
 
-    P.in_fd = 0;
-    if (in_path && (P.in_fd = open(in_path, O_RDONLY | O_CLOEXEC)) < 0) {
+    if ((P.in_fd = cli_open_in(in_path)) < 0) {
         log_error("unable to open %s: %s", in_path, strerror(errno));
         return ORA_EX_IOERR;
     }
-    int out_fd = 1;
-    if (out_path && (out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
+    int out_fd = cli_open_out(out_path);
+    if (out_fd < 0) {
         log_error("unable to open %s: %s", out_path, strerror(errno));
         return ORA_EX_IOERR;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);   /* no SA_RESTART: a read returns at once */
-    sigaction(SIGINT, &sa, NULL);
+    cli_on_stop(on_term);
     /* SIGUSR1 (cli.c's summary) interrupts a wait for input, so that the
      * summary comes at once on an idle stream */
     struct sigaction usr1;

@@ -167,9 +167,7 @@ static void iso_time(uint64_t ns, char *buf, size_t len)
 
 static int open_in(void)
 {
-    if (!o.in || strcmp(o.in, "-") == 0)
-        return 0;
-    int fd = open(o.in, O_RDONLY | O_CLOEXEC);
+    int fd = cli_open_in(o.in);
     if (fd < 0)
         die(ORA_EX_IOERR, "unable to open %s: %s", o.in, strerror(errno));
     return fd;
@@ -177,9 +175,7 @@ static int open_in(void)
 
 static void open_out(void)
 {
-    if (!o.out || strcmp(o.out, "-") == 0)
-        return;
-    out_fd = open(o.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    out_fd = cli_open_out(o.out);
     if (out_fd < 0)
         die(ORA_EX_IOERR, "unable to open %s: %s", o.out, strerror(errno));
 }

@@ -282,12 +282,7 @@ int main(int argc, char **argv)
         return ORA_EX_IOERR;
     }
     so.log = logf;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    cli_on_stop(on_term);
     so.stop = &stop;
     so.note = note;
     so.tick = cli_poll;

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -293,4 +294,28 @@ int cli_write_all(int fd, const void *buf, size_t n)
         n -= (size_t)k;
     }
     return 0;
+}
+
+int cli_open_in(const char *path)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return 0;
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int cli_open_out(const char *path)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return 1;
+    return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+}
+
+void cli_on_stop(void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
 }

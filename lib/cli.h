@@ -75,6 +75,16 @@ const char *cli_human(double v, char *buf, size_t n);
  * with errno. Call once at the end when stdout was written with stdio or fd 1. */
 int cli_close_stdout(void);
 
+/* -i FILE / -o FILE: path opened for reading, or for writing (created with
+ * mode 0666 less the umask, truncated), close-on-exec. A NULL path or "-"
+ * gives standard input (0) or output (1). The fd, or -1 with errno. */
+int cli_open_in(const char *path);
+int cli_open_out(const char *path);
+
+/* Installs fn for SIGTERM and SIGINT without SA_RESTART, so that a blocked
+ * read(2) or poll(2) returns EINTR at once and the tool can drain. */
+void cli_on_stop(void (*fn)(int));
+
 /* write(2) all of buf to fd, retrying on EINTR and short writes. 0, or -1 with errno. */
 int cli_write_all(int fd, const void *buf, size_t n);
 
