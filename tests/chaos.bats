@@ -29,7 +29,7 @@ teardown() {
 # chaos_kill NAME: SIGKILL the running stage NAME. For ora-actors, first waits
 # (up to 2 s) for its checkpoint writer (a forked child) to be at work.
 chaos_kill() {
-  local s=$1 p end
+  local s=$1 p end i
   p=$(sv_stage_pid "$s")
   if [[ $s == actors ]]; then
     end=$(( ${EPOCHREALTIME/./} + 3000000 ))
@@ -37,7 +37,14 @@ chaos_kill() {
       pgrep -P "$p" >/dev/null 2>&1 && { ckpt_caught=$((ckpt_caught + 1)); break; }
     done
   fi
+  local before
+  before=$(sv_count 'supervise: [a-z]+ died')
   kill -KILL "$p" 2>/dev/null || echo "# chaos: $s (pid $p) had already ended" >&3
+  # until the supervisor has seen it (the next kill must find the new pids)
+  for ((i = 0; i < 100; i++)); do
+    [ "$(sv_count 'supervise: [a-z]+ died')" -gt "$before" ] && return 0
+    sleep 0.1
+  done
 }
 
 # Waits until the pipeline has been started again after every death.

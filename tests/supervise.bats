@@ -155,6 +155,7 @@ EOF
   run grep -oE 'restarting the pipeline in [0-9]+ s' "$SV_LOG"
   assert_output "$(printf 'restarting the pipeline in %s s\n' 1 2 2)"
   grep -q 'giving up: order died 4 times in 60 s' "$SV_LOG"
+  grep -Eq 'supervise: summary: mode run, [0-9]+ s, 4 start\(s\) of the pipeline, 4 death\(s\), connect 0, deframe 0, order 4, actors 0, put 0; checkpoint none$' "$SV_LOG"
   [ "$(sv_count 'supervise: tally: [0-9T:-]+Z order exit 3$')" -eq 4 ]
   grep -q 'tally: 4 death' "$SV_LOG"
   # every stage was stopped
@@ -297,7 +298,7 @@ EOF
   sv_wait_log 'start connect'
   sleep 0.3
   kill -USR1 "$SV_PID"
-  sv_wait_log 'supervise: summary: mode run, pipeline running'
+  sv_wait_log 'supervise: summary: mode run, [0-9]+ s, 1 start\(s\) of the pipeline, 0 death\(s\), connect 0, deframe 0, order 0, actors 0, put 0; checkpoint [0-9]+; pipeline running'
   sv_wait_log 'deframe: deframe: summary: [0-9]+ lines'
   sv_wait_log 'connect: connect: summary: [0-9]+ lines'
 }
