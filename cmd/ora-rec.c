@@ -583,13 +583,13 @@ static int pack_meta_line(const char *line, size_t len, const cJSON *j, ora_rec 
         size_t bl = strlen(key64->valuestring), got;
         if (ora_buf_reserve(&scratch, bl) < 0 ||
             sodium_base642bin(scratch.p, bl, key64->valuestring, bl, NULL, &got, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0 || got > UINT16_MAX)
-            return *why = "\"key_base64\" is not base64 of at most 65535 bytes", -1;
+                              sodium_base64_VARIANT_ORIGINAL) != 0 || got == 0 || got > UINT16_MAX)
+            return *why = "\"key_base64\" is not base64 of 1 to 65535 bytes", -1;
         scratch.len = got;
         r->key_len = (uint16_t)got;
     } else if (r->type == ORA_T_OUT) {
-        if (!cJSON_IsString(key) || strlen(key->valuestring) > UINT16_MAX)
-            return *why = "OUT record without a \"key\" string", -1;
+        if (!cJSON_IsString(key) || !*key->valuestring || strlen(key->valuestring) > UINT16_MAX)
+            return *why = "OUT record without a non-empty \"key\" string", -1;
         r->key_len = (uint16_t)strlen(key->valuestring);
         ora_buf_append(&scratch, key->valuestring, r->key_len);
     }

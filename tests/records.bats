@@ -608,3 +608,13 @@ PY
   cmp "$RFIX/golden.jsonl" "$T/out"
   assert_warned 110 164
 }
+
+@test "meta: an OUT record needs a non-empty key, as with --type out" {
+  run_split ora-rec pack --meta --strict <<<'{"type":"OUT","key":"","data":{"k":""}}'
+  assert_failure 65
+  [[ $stderr == *'non-empty "key"'* ]]
+  run_split ora-rec pack --meta --strict <<<'{"type":"OUT","key_base64":"","data":{"k":""}}'
+  assert_failure 65
+  run_split ora-rec pack --type out --key-field k --strict <<<'{"k":""}'
+  assert_failure 65
+}
