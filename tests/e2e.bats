@@ -86,7 +86,7 @@ teardown() {
   export ORA_ORDER_ARGS="-t 0"   # exactly comparable outputs (see lib/supervise.bash)
   [ "$(grep -c . examples.sh)" -ge 4 ]
   run bash -e examples.sh
-  echo "$output" | tail -20 >"$BATS_TEST_TMPDIR/demo.out"
+  echo "$output" >"$BATS_TEST_TMPDIR/demo.out"
   assert_success
   # --print with the configuration file
   assert_line --partial "connect: $ORA_BIN/ora-connect --host ora.example.com --port 443 --offering kambi"
@@ -101,6 +101,9 @@ teardown() {
   assert_line --regexp '^ora-supervise demo: [0-9]+ s, exit 0; committed checkpoint: offset [0-9]+$'
   assert_line --regexp '^Kinesis stream ora-demo holds [1-9][0-9]* records'
   assert_output --partial '"type":"bet_offer_opened"'
+  # the progress line (printed every 10 s when not on a terminal)
+  assert_line --regexp '^connect [0-9.kM-]+B/s  deframe [0-9.kM-]+/s  order [0-9.kM-]+/s  actors [0-9.kM-]+/s  put [0-9.kM-]+/s  \| checkpoint [0-9-]+ \| acknowledged by Kinesis [0-9.kM-]+'
+
   # and stopped its ora-sim and kinesalite
   dir=$(sed -nE 's/^logs, state and PKI: ([^ ]+) .*/\1/p' "$BATS_TEST_TMPDIR/demo.out")
   [ -d "$dir" ]
