@@ -509,8 +509,9 @@ static void check_key_perms(void)
     }
 }
 
-/* The checkpoint offset, -1 when there is none. Exits 78 on a bad file. */
-static int64_t read_checkpoint(void)
+/* The checkpoint offset, -1 when there is none (said when announce is set).
+ * Exits 78 on a bad file. */
+static int64_t read_checkpoint(int announce)
 {
     if (!cfg.checkpoint)
         return -1;
@@ -519,7 +520,8 @@ static int64_t read_checkpoint(void)
     if (rc == 1 && w >= 0)
         return w;
     if (rc == 0) {
-        log_info("no checkpoint in %s yet: starting from a snapshot", cfg.checkpoint);
+        if (announce)
+            log_info("no checkpoint in %s yet: starting from a snapshot", cfg.checkpoint);
         return -1;
     }
     log_error("unable to read checkpoint %s: %s", cfg.checkpoint,
@@ -712,7 +714,7 @@ int main(int argc, char **argv)
         return kind == ORA_TLS_E_CONFIG ? ORA_EX_CONFIG : ORA_EX_SOFTWARE;
     }
     if (cfg.checkpoint)
-        (void)read_checkpoint();   /* a bad file is a configuration error: fail early */
+        (void)read_checkpoint(0);  /* a bad file is a configuration error: fail early */
 
     if ((out_fd = cli_open_out(cfg.out_path)) < 0) {
         log_error("unable to open %s: %s", cfg.out_path, strerror(errno));
@@ -760,7 +762,7 @@ int main(int argc, char **argv)
         if (stop_signals)
             break;
 
-        int64_t checkpoint = read_checkpoint();
+        int64_t checkpoint = read_checkpoint(1);
         ora_jwt_clear(&jwt);
         int ak = ora_auth_fetch(&ac, &jwt, err, sizeof err);
         if (ak == ORA_AUTH_E_CANCEL)
