@@ -108,14 +108,15 @@ sv_wait_checkpoint() {
 # SNAPSHOT_AT followed by COUNT realtime messages, computed offline:
 # ora-sim --dump | ora-rec wire | ora-deframe | ora-order | ora-actors | kinesis-put --stdout
 sv_expected() (
-  seed=$1 at=$2 count=$3
+  seed=$1 at=$2 count=$3 bin=$ORA_BIN
   shift 3
-  # the stages read ORA_* settings from the environment: none of the live run's
+  # the stages read ORA_* settings from the environment: none of the live
+  # run's (ORA_BIN too may be exported, by make: hence $bin)
   for v in $(compgen -e ORA_); do [[ $v == ORA_LOG ]] || unset "$v"; done
-  "$ORA_BIN/ora-sim" --dump --seed "$seed" --snapshot-at "$at" --count "$count" "$@" 2>/dev/null |
-    "$ORA_BIN/ora-rec" wire 2>/dev/null | "$ORA_BIN/ora-deframe" 2>/dev/null |
-    "$ORA_BIN/ora-order" ${SV_ORDER_ARGS-} 2>/dev/null | "$ORA_BIN/ora-actors" 2>/dev/null |
-    "$ORA_BIN/kinesis-put" --stdout 2>/dev/null
+  "$bin/ora-sim" --dump --seed "$seed" --snapshot-at "$at" --count "$count" "$@" 2>/dev/null |
+    "$bin/ora-rec" wire 2>/dev/null | "$bin/ora-deframe" 2>/dev/null |
+    "$bin/ora-order" ${SV_ORDER_ARGS-} 2>/dev/null | "$bin/ora-actors" 2>/dev/null |
+    "$bin/kinesis-put" --stdout 2>/dev/null
 )
 
 # sv_compare EXPECTED GOT [--any-flow]: compares {"PartitionKey","Data"} lines as
