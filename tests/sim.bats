@@ -459,7 +459,7 @@ PY
 @test "a client that falls behind the retained log is disconnected" {
   sim_start --rate 50000 --retain 2000 --write-timeout 0 --per-member 64
   sim_token "$T/tok"
-  run_split sim_client --token-file "$T/tok" --replay 0 --on-too-old snapshot --pause-after 100 --pause 2 --timeout 30
+  run_split sim_client --token-file "$T/tok" --replay 0 --on-too-old snapshot --pause-after 100 --pause 6 --timeout 40
   assert_equal "$status" 3
   grep -q "client fell behind the retained log" "$SIM_ERR"
 }
