@@ -250,28 +250,37 @@ static uint32_t bo_find(const ora_actors *a, uint64_t id)
     return ora_idmap_get(&a->bo_map, id, &v) ? (uint32_t)v : ORA_NOIDX;
 }
 
+/* A slot of a table (events or bet offers): a freed one, else the next one,
+ * growing the table and its free list together (first: initial capacity).
+ * ORA_NOIDX when out of memory; the table is left valid either way. */
+static uint32_t slot_take(void **items, size_t size, uint32_t **free_list, uint32_t *n_free,
+                          uint32_t *n, uint32_t *cap, uint32_t first)
+{
+    if (*n_free)
+        return (*free_list)[--*n_free];
+    if (*n == *cap) {
+        uint32_t nc = *cap ? *cap * 2 : first;
+        void *ni = realloc(*items, (size_t)nc * size);
+        uint32_t *nf = ni ? realloc(*free_list, (size_t)nc * sizeof *nf) : NULL;
+        if (ni)
+            *items = ni;
+        if (!nf)
+            return ORA_NOIDX;
+        *free_list = nf;
+        *cap = nc;
+    }
+    return (*n)++;
+}
+
 /* A slot for event id (existing, placeholder, or a new placeholder). */
 static uint32_t ev_slot(ora_actors *a, uint64_t id)
 {
     uint32_t i = ev_find(a, id);
     if (i != ORA_NOIDX)
         return i;
-    if (a->n_ev_free)
-        i = a->ev_free[--a->n_ev_free];
-    else {
-        if (a->n_ev == a->cap_ev) {
-            uint32_t nc = a->cap_ev ? a->cap_ev * 2 : 256;
-            ora_event *ne = realloc(a->ev, (size_t)nc * sizeof *ne);
-            uint32_t *nf = ne ? realloc(a->ev_free, (size_t)nc * sizeof *nf) : NULL;
-            if (ne)
-                a->ev = ne;
-            if (!nf)
-                return ORA_NOIDX;
-            a->ev_free = nf;
-            a->cap_ev = nc;
-        }
-        i = a->n_ev++;
-    }
+    i = slot_take((void **)&a->ev, sizeof *a->ev, &a->ev_free, &a->n_ev_free, &a->n_ev, &a->cap_ev, 256);
+    if (i == ORA_NOIDX)
+        return ORA_NOIDX;
     if (ora_idmap_put(&a->ev_map, id, i) < 0) {
         a->ev_free[a->n_ev_free++] = i;
         memset(&a->ev[i], 0, sizeof a->ev[i]);
@@ -316,23 +325,9 @@ static void ev_maybe_release(ora_actors *a, uint32_t i)
 
 static uint32_t bo_slot(ora_actors *a, uint64_t id)
 {
-    uint32_t i;
-    if (a->n_bo_free)
-        i = a->bo_free[--a->n_bo_free];
-    else {
-        if (a->n_bo == a->cap_bo) {
-            uint32_t nc = a->cap_bo ? a->cap_bo * 2 : 1024;
-            ora_betoffer *nb = realloc(a->bo, (size_t)nc * sizeof *nb);
-            uint32_t *nf = nb ? realloc(a->bo_free, (size_t)nc * sizeof *nf) : NULL;
-            if (nb)
-                a->bo = nb;
-            if (!nf)
-                return ORA_NOIDX;
-            a->bo_free = nf;
-            a->cap_bo = nc;
-        }
-        i = a->n_bo++;
-    }
+    uint32_t i = slot_take((void **)&a->bo, sizeof *a->bo, &a->bo_free, &a->n_bo_free, &a->n_bo, &a->cap_bo, 1024);
+    if (i == ORA_NOIDX)
+        return ORA_NOIDX;
     if (ora_idmap_put(&a->bo_map, id, i) < 0) {
         a->bo_free[a->n_bo_free++] = i;
         return ORA_NOIDX;

@@ -1,5 +1,6 @@
 /* state.c: watermark, state file format and state directory (state.h). */
 #include "state.h"
+#include "cli.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -205,16 +206,9 @@ static void sw_flush(ora_sw *w)
     if (w->err || !w->len)
         return;
     crypto_generichash_update(&w->h, w->buf, w->len);
-    size_t off = 0;
-    while (off < w->len) {
-        ssize_t k = write(w->fd, w->buf + off, w->len - off);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            w->err = errno;
-            return;
-        }
-        off += (size_t)k;
+    if (cli_write_all(w->fd, w->buf, w->len) < 0) {
+        w->err = errno;
+        return;
     }
     w->bytes += w->len;
     w->len = 0;
@@ -261,22 +255,10 @@ int ora_sw_finish(ora_sw *w)
     uint8_t sum[32];
     crypto_generichash_final(&w->h, sum, sizeof sum);
     if (!w->err) {
-        memcpy(w->buf, sum, sizeof sum);
-        w->len = sizeof sum;
         /* the sum is not part of the hashed bytes: write it directly */
-        size_t off = 0;
-        while (off < w->len) {
-            ssize_t k = write(w->fd, w->buf + off, w->len - off);
-            if (k < 0) {
-                if (errno == EINTR)
-                    continue;
-                w->err = errno;
-                break;
-            }
-            off += (size_t)k;
-        }
+        if (cli_write_all(w->fd, sum, sizeof sum) < 0)
+            w->err = errno;
         w->bytes += sizeof sum;
-        w->len = 0;
     }
     free(w->buf);
     w->buf = NULL;
