@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "json.h"
 #include "kinesis.h"
 #include "ora.h"
 #include "record.h"
@@ -627,7 +628,7 @@ static void write_stdout_batch(double now)
     for (size_t i = 0; i < n; i++) {
         entry *e = batch[i];
         ora_buf_append(b, "{\"PartitionKey\":", 16);
-        kinesis_json_str(b, e->buf, e->klen);
+        ora_json_str(b, (const char *)e->buf, e->klen);
         ora_buf_append(b, ",\"Data\":", 8);
         if (e->dlen == 0) {
             ora_buf_append(b, "null", 4);

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "jscan.h"
+#include "json.h"
 #include "ora.h"
 #include "record.h"
 #include "route.h"
@@ -119,30 +120,6 @@ static void out_fmt(const char *fmt, ...)
     int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     out_bytes(tmp, k < (int)sizeof tmp ? (size_t)k : sizeof tmp - 1);
-}
-
-/* JSON string escaping of n bytes. */
-static void out_json_str(const uint8_t *s, size_t len)
-{
-    out_bytes("\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        uint8_t c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        out_bytes(s + run, i - run);
-        run = i + 1;
-        if (c == '"')
-            out_bytes("\\\"", 2);
-        else if (c == '\\')
-            out_bytes("\\\\", 2);
-        else if (c == '\n')
-            out_bytes("\\n", 2);
-        else
-            out_fmt("\\u%04x", c);
-    }
-    out_bytes(s + run, len - run);
-    out_bytes("\"", 1);
 }
 
 static void out_base64(const uint8_t *p, size_t len)
@@ -352,7 +329,8 @@ static void unpack_one(const ora_rec *r, uint64_t at)
         out_fmt(",\"actor_id\":%" PRIu64, r->actor_id);
     if (r->type == ORA_T_OUT && valid_utf8(r->payload, r->key_len)) {
         out_str(",\"key\":");
-        out_json_str(r->payload, r->key_len);
+        if (ora_json_str(&obuf, (const char *)r->payload, r->key_len) < 0)
+            die(ORA_EX_SOFTWARE, "unable to buffer output: %s", strerror(errno));
     } else if (r->type == ORA_T_OUT) {
         out_str(",\"key_base64\":\"");
         out_base64(r->payload, r->key_len);

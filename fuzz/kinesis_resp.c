@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "kinesis.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (chars > (long)size)
         abort();
     ora_buf b = ORA_BUF_INIT;
-    if (kinesis_json_str(&b, data, size) == 0 && (b.len < size + 2 || b.p[0] != '"' || b.p[b.len - 1] != '"'))
+    if (ora_json_str(&b, (const char *)data, size) == 0 && (b.len < size + 2 || b.p[0] != '"' || b.p[b.len - 1] != '"'))
         abort();
     ora_buf_free(&b);
     return 0;

@@ -7,6 +7,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "json.h"
+
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int b64_append(ora_buf *b, const uint8_t *s, size_t n)
@@ -35,36 +37,6 @@ static int b64_append(ora_buf *b, const uint8_t *s, size_t n)
         *o++ = B64[(v >> 6) & 63];
         *o++ = '=';
     }
-    b->len = (size_t)(o - b->p);
-    return 0;
-}
-
-int kinesis_json_str(ora_buf *b, const uint8_t *s, size_t n)
-{
-    static const char hx[] = "0123456789abcdef";
-    if (ora_buf_reserve(b, n * 6 + 2) < 0)
-        return -1;
-    uint8_t *o = b->p + b->len;
-    *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        if (c == '"' || c == '\\') {
-            *o++ = '\\';
-            *o++ = c;
-        } else if (c < 0x20) {
-            *o++ = '\\';
-            switch (c) {
-            case '\n': *o++ = 'n'; break;
-            case '\r': *o++ = 'r'; break;
-            case '\t': *o++ = 't'; break;
-            default:
-                *o++ = 'u', *o++ = '0', *o++ = '0', *o++ = (uint8_t)hx[c >> 4], *o++ = (uint8_t)hx[c & 15];
-            }
-        } else {
-            *o++ = c;
-        }
-    }
-    *o++ = '"';
     b->len = (size_t)(o - b->p);
     return 0;
 }
@@ -108,7 +80,7 @@ int kinesis_body_begin(ora_buf *b, const char *stream)
 {
     b->len = 0;
     if (ora_buf_append(b, "{\"StreamName\":", 14) < 0 ||
-        kinesis_json_str(b, (const uint8_t *)stream, strlen(stream)) < 0)
+        ora_json_cstr(b, stream) < 0)
         return -1;
     return ora_buf_append(b, ",\"Records\":[", 12);
 }
@@ -118,7 +90,7 @@ int kinesis_body_add(ora_buf *b, int first, const uint8_t *key, size_t klen, con
 {
     if (ora_buf_append(b, first ? "{\"Data\":\"" : ",{\"Data\":\"", first ? 9 : 10) < 0 ||
         b64_append(b, data, dlen) < 0 || ora_buf_append(b, "\",\"PartitionKey\":", 17) < 0 ||
-        kinesis_json_str(b, key, klen) < 0)
+        ora_json_str(b, (const char *)key, klen) < 0)
         return -1;
     return ora_buf_append(b, "}", 1);
 }

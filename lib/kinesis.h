@@ -20,9 +20,6 @@
 #define KINESIS_TARGET "Kinesis_20131202.PutRecords"
 #define KINESIS_CONTENT_TYPE "application/x-amz-json-1.1"
 
-/* Appends s (n bytes, UTF-8) as a quoted JSON string. 0, or -1 ENOMEM. */
-int kinesis_json_str(ora_buf *b, const uint8_t *s, size_t n);
-
 /* Unicode characters in a UTF-8 key, or -1 when it is not valid UTF-8. */
 long kinesis_utf8_chars(const uint8_t *s, size_t n);
 

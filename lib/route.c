@@ -7,17 +7,6 @@
 #include "ora.h"
 #include "record.h"
 
-int ora_json_u64(const cJSON *item, uint64_t *out)
-{
-    if (!cJSON_IsNumber(item))
-        return -1;
-    double d = item->valuedouble;
-    if (!(d >= 0) || d > 9007199254740992.0 || floor(d) != d)
-        return -1;
-    *out = (uint64_t)d;
-    return 0;
-}
-
 static int find_id(const cJSON *payload, const ora_kind_info *ki, uint64_t *id)
 {
     const cJSON *holder = payload;

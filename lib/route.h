@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "json.h"
+
 enum ora_route_rc {
     ORA_ROUTE_OK = 0,        /* kind, actor and id set */
     ORA_ROUTE_UNKNOWN = 1,   /* no payload key of the table: kind 0, no actor */
@@ -38,8 +40,5 @@ int ora_route_parse(const char *json, size_t n, ora_route *out, cJSON **tree);
 /* A readable reason for a route rc. */
 const char *ora_route_strerror(int rc);
 
-/* A JSON number that is a whole value in [0, 2^53] (ids and offsets are
- * integers; doubles hold them exactly up to 2^53). 0 and *out, or -1. */
-int ora_json_u64(const cJSON *item, uint64_t *out);
 
 #endif

@@ -237,39 +237,6 @@ uint32_t ora_rules_bit(const ora_rules *r, const char *name, size_t n, int *know
     return 0;
 }
 
-int ora_json_str(ora_buf *b, const char *s, size_t n)
-{
-    if (!s)
-        return ora_buf_append(b, "null", 4);
-    if (ora_buf_reserve(b, n + 2) < 0)
-        return -1;
-    b->p[b->len++] = '"';
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if (ora_buf_append(b, s + start, i - start) < 0)
-            return -1;
-        char esc[8];
-        int el;
-        switch (c) {
-        case '"': el = snprintf(esc, sizeof esc, "\\\""); break;
-        case '\\': el = snprintf(esc, sizeof esc, "\\\\"); break;
-        case '\n': el = snprintf(esc, sizeof esc, "\\n"); break;
-        case '\r': el = snprintf(esc, sizeof esc, "\\r"); break;
-        case '\t': el = snprintf(esc, sizeof esc, "\\t"); break;
-        default: el = snprintf(esc, sizeof esc, "\\u%04x", c); break;
-        }
-        if (ora_buf_append(b, esc, (size_t)el) < 0)
-            return -1;
-        start = i + 1;
-    }
-    if (ora_buf_append(b, s + start, n - start) < 0)
-        return -1;
-    return ora_buf_append(b, "\"", 1);
-}
-
 int ora_json_milli(ora_buf *b, uint32_t milli)
 {
     if (milli == UINT32_MAX)
@@ -289,33 +256,4 @@ int ora_json_milli(ora_buf *b, uint32_t milli)
     t[n++] = '.';
     memcpy(t + n, f, (size_t)nf);
     return ora_buf_append(b, t, (size_t)(n + nf));
-}
-
-int ora_json_time(ora_buf *b, uint64_t ns)
-{
-    /* one gmtime per second of receive time */
-    static __thread uint64_t cached_s = UINT64_MAX;
-    static __thread char prefix[64];
-    if (!ns)
-        return ora_buf_append(b, "null", 4);
-    uint64_t s = ns / 1000000000u;
-    unsigned ms = (unsigned)(ns % 1000000000u / 1000000u);
-    if (s != cached_s) {
-        time_t ts = (time_t)s;
-        struct tm tm;
-        if (!gmtime_r(&ts, &tm))
-            return ora_buf_append(b, "null", 4);
-        snprintf(prefix, sizeof prefix, "\"%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        cached_s = s;
-    }
-    char t[72];
-    size_t n = strlen(prefix);
-    memcpy(t, prefix, n);
-    t[n++] = (char)('0' + ms / 100);
-    t[n++] = (char)('0' + ms / 10 % 10);
-    t[n++] = (char)('0' + ms % 10);
-    t[n++] = 'Z';
-    t[n++] = '"';
-    return ora_buf_append(b, t, n);
 }

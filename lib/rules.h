@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "json.h"
 
 #define ORA_RULES_MAX_JUR 64
 #define ORA_RULES_MAX_CRITERIA 4096
@@ -53,13 +54,8 @@ uint32_t ora_rules_bit(const ora_rules *r, const char *name, size_t n, int *know
 
 /* ---- JSON helpers for output records ------------------------------------ */
 
-/* Appends s (n bytes) as a JSON string with escapes; NULL appends null.
- * 0, or -1 when out of memory. */
-int ora_json_str(ora_buf *b, const char *s, size_t n);
 /* Appends an odds value kept in thousandths: "2.1", "2.05", "3.0"; the
  * value UINT32_MAX (unknown) appends null. */
 int ora_json_milli(ora_buf *b, uint32_t milli);
-/* Appends recv_ns as "2026-11-26T14:03:07.123Z" (quoted), or null for 0. */
-int ora_json_time(ora_buf *b, uint64_t ns);
 
 #endif

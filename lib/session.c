@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "json.h"
 #include "ora.h"
 #include "record.h"
 
@@ -342,24 +343,6 @@ ora_sact ora_session_on(ora_sess *s, const ora_smsg *m)
 
 /* ---- commands ---------------------------------------------------------- */
 
-static int json_string(ora_buf *out, const char *s)
-{
-    if (ora_buf_append(out, "\"", 1))
-        return -1;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int rc;
-        if (*p == '"' || *p == '\\')
-            rc = ora_buf_printf(out, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            rc = ora_buf_printf(out, "\\u%04x", *p);
-        else
-            rc = ora_buf_append(out, p, 1);
-        if (rc)
-            return -1;
-    }
-    return ora_buf_append(out, "\"", 1);
-}
-
 /* A JSON string or number, nothing else (it is echoed into a PONG). */
 static int valid_id(const char *id)
 {
@@ -381,9 +364,9 @@ int ora_session_command(const ora_scmd *c, ora_buf *out)
                                 "{\"protocolVersion\":\"V1\",\"offerings\":["))
             return -1;
         for (size_t i = 0; i < c->n_offerings; i++)
-            if ((i && ora_buf_append(out, ",", 1)) || json_string(out, c->offerings[i]))
+            if ((i && ora_buf_append(out, ",", 1)) || ora_json_cstr(out, c->offerings[i]))
                 return -1;
-        if (ora_buf_printf(out, "],\"token\":") || json_string(out, c->token))
+        if (ora_buf_printf(out, "],\"token\":") || ora_json_cstr(out, c->token))
             return -1;
         return ora_buf_printf(out, "}}");
     case ORA_S_SNAPSHOT:

@@ -10,6 +10,7 @@
 
 #include "aws_config.h"
 #include "checkpoint.h"
+#include "json.h"
 #include "kinesis.h"
 
 static int fails;
@@ -40,7 +41,7 @@ static void body(void)
                  "{\"Data\":\"YWI=\",\"PartitionKey\":\"k\\n2\"},{\"Data\":\"YWJj\",\"PartitionKey\":\"k3\"},"
                  "{\"Data\":\"\",\"PartitionKey\":\"k4\"}]}"));
     b.len = 0;
-    CHECK(kinesis_json_str(&b, (const uint8_t *)"\x01\t\\", 3) == 0);
+    CHECK(ora_json_str(&b, "\x01\t\\", 3) == 0);
     CHECK(eq(&b, "\"\\u0001\\t\\\\\""));
     ora_buf_free(&b);
 }
