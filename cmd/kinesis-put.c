@@ -35,7 +35,6 @@
 #include "record.h"
 #include "sigv4.h"
 
-#define VERSION "0.1"
 
 /* ---- state ------------------------------------------------------------- */
 
@@ -910,6 +909,15 @@ static void summary(char *buf, size_t n, double el)
 
 /* ---- main --------------------------------------------------------------- */
 
+/* "kinesis-put/1.1.0": the version without the build note. */
+static const char *user_agent(void)
+{
+    static char ua[64];
+    if (!ua[0])
+        snprintf(ua, sizeof ua, "kinesis-put/%.*s", (int)strcspn(ora_version, " "), ora_version);
+    return ua;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -927,8 +935,7 @@ static void bad_usage(const char *fmt, const char *arg)
 {
     char m[256];
     snprintf(m, sizeof m, fmt, arg);
-    log_error("%s (see --help)", m);
-    exit(ORA_EX_USAGE);
+    exit(cli_usage_error("%s", m));
 }
 
 enum {
@@ -939,8 +946,10 @@ enum {
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0)
-        log_warn("unknown ORA_LOG level, using info");
+    if (cli_init(argv[0]) < 0) {
+        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+        return ORA_EX_CONFIG;
+    }
     if (sodium_init() < 0) {
         log_error("unable to initialise libsodium");
         return ORA_EX_SOFTWARE;
@@ -976,7 +985,8 @@ int main(int argc, char **argv)
         {0, 0, 0, 0}};
     int c;
     uint64_t u, v;
-    while ((c = getopt_long(argc, argv, "hi:o:", lo, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hi:o:", lo, NULL)) != -1) {
         switch (c) {
         case O_STREAM: S.stream = optarg; break;
         case O_STDOUT: S.to_stdout = 1; break;
@@ -1048,9 +1058,9 @@ int main(int argc, char **argv)
             break;
         case 'i': S.in_path = optarg; break;
         case 'o': S.out_path = optarg; break;
-        case 'h': usage(stdout); return 0;
-        case O_VERSION: printf("kinesis-put %s\n", VERSION); return 0;
-        default: usage(stderr); return ORA_EX_USAGE;
+        case 'h': usage(stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
+        case O_VERSION: return cli_print_version();
+        default: return cli_bad_option(c, argv);
         }
     }
     if (optind < argc)
@@ -1112,7 +1122,7 @@ int main(int argc, char **argv)
             curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, (long)(S.timeout * 1000));
             curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(S.timeout * 1000 < 10000 ? S.timeout * 1000 : 10000));
             curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-            curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "kinesis-put/" VERSION);
+            curl_easy_setopt(r->easy, CURLOPT_USERAGENT, user_agent());
         }
         if (!S.reqs) {
             log_error("unable to initialise requests: out of memory");

@@ -26,8 +26,6 @@
 #include "rules.h"
 #include "state.h"
 
-#define VERSION "ora-actors 1.0"
-
 static const char usage_text[] =
     "usage: ora-actors [--rules FILE] [--criteria LIST] [--jurisdiction NAME=BIT]...\n"
     "                  [--pending-ttl SECONDS] [--state-dir DIR] [--checkpoint FILE]\n"
@@ -85,9 +83,7 @@ static void usage_error(const char *fmt, const char *arg)
 {
     char m[512];
     snprintf(m, sizeof m, fmt, arg);
-    log_error("%s", m);
-    fputs(usage_text, stderr);
-    exit(ORA_EX_USAGE);
+    exit(cli_usage_error("%s", m));
 }
 
 static long rss_kib(void)
@@ -457,8 +453,10 @@ enum { O_RULES = 256, O_CRIT, O_JUR, O_TTL, O_SDIR, O_CKPT, O_INT, O_KEEP, O_GAP
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0)
-        log_warn("unknown ORA_LOG level ignored");
+    if (cli_init(argv[0]) < 0) {
+        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+        return ORA_EX_CONFIG;
+    }
     static const struct option lo[] = {
         {"rules", required_argument, 0, O_RULES},  {"criteria", required_argument, 0, O_CRIT},
         {"jurisdiction", required_argument, 0, O_JUR}, {"pending-ttl", required_argument, 0, O_TTL},
@@ -475,13 +473,16 @@ int main(int argc, char **argv)
         o.checkpoint = e;
     if ((e = cli_env("ORA_RULES")))
         o.rules_file = e;
-    if ((e = cli_env("ORA_CHECKPOINT_INTERVAL")) && cli_parse_double(e, 0, 1e9, &o.interval) < 0)
-        usage_error("unable to use ORA_CHECKPOINT_INTERVAL '%s': not a number of seconds", e);
+    if ((e = cli_env("ORA_CHECKPOINT_INTERVAL")) && cli_parse_double(e, 0, 1e9, &o.interval) < 0) {
+        log_error("unable to use ORA_CHECKPOINT_INTERVAL '%s': not a number of seconds", e);
+        return ORA_EX_CONFIG;
+    }
     int c;
-    while ((c = getopt_long(argc, argv, "hi:o:", lo, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":hi:o:", lo, NULL)) != -1) {
         switch (c) {
-        case 'h': fputs(usage_text, stdout); return 0;
-        case O_VER: puts(VERSION); return 0;
+        case 'h': fputs(usage_text, stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
+        case O_VER: return cli_print_version();
         case 'i': o.in = optarg; break;
         case 'o': o.out = optarg; break;
         case O_RULES: o.rules_file = optarg; break;
@@ -520,7 +521,7 @@ int main(int argc, char **argv)
             break;
         case O_STRICT: o.strict = 1; break;
         case O_DUMP: o.dump = 1; break;
-        default: fputs(usage_text, stderr); return ORA_EX_USAGE;
+        default: return cli_bad_option(c, argv);
         }
     }
     if (optind < argc)

@@ -34,7 +34,6 @@
 #include "tls.h"
 #include "wire.h"
 
-#define VERSION "1.0"
 #define HEALTHY_AFTER 30.0       /* seconds connected that count as a healthy session */
 #define READ_CHUNK (64u << 10)   /* bytes per socket read = per WIRE record at most */
 #define MAX_OFFERINGS 64
@@ -532,11 +531,20 @@ static int64_t read_checkpoint(int announce)
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void usage_error(const char *fmt, ...)
 {
+    char m[1024];
     va_list ap;
     va_start(ap, fmt);
-    log_at(ORA_LOG_ERROR, fmt, ap);
+    vsnprintf(m, sizeof m, fmt, ap);
     va_end(ap);
-    exit(ORA_EX_USAGE);
+    exit(cli_usage_error("%s", m));
+}
+
+/* A bad value in the environment is configuration, not usage: exit 78. */
+static void env_error(const char *name, const char *value, const char *want) __attribute__((noreturn));
+static void env_error(const char *name, const char *value, const char *want)
+{
+    log_error("unable to use %s '%s': need %s", name, value, want);
+    exit(ORA_EX_CONFIG);
 }
 
 static double seconds_opt(const char *name, const char *s, double min, double max)
@@ -585,14 +593,15 @@ static void parse_args(int argc, char **argv)
     cfg.cacert = cli_env("ORA_CACERT");
     cfg.verify_name = cli_env("ORA_VERIFY_NAME");
     cfg.checkpoint = cli_env("ORA_CHECKPOINT");
-    if ((e = cli_env("ORA_PING_TIMEOUT")))
-        cfg.ping_timeout = seconds_opt("ORA_PING_TIMEOUT", e, 0.1, 3600);
+    if ((e = cli_env("ORA_PING_TIMEOUT")) && cli_parse_double(e, 0.1, 3600, &cfg.ping_timeout) < 0)
+        env_error("ORA_PING_TIMEOUT", e, "seconds in [0.1, 3600]");
     if ((e = cli_env("ORA_MAX_BUFFER")) && cli_parse_size(e, 128u << 10, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
-        usage_error("unable to parse ORA_MAX_BUFFER '%s': need bytes in [128K, 1T]", e);
+        env_error("ORA_MAX_BUFFER", e, "bytes in [128K, 1T]");
     int env_offerings = 0;
 
     int c;
-    while ((c = getopt_long(argc, argv, "ho:", longs, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:", longs, NULL)) != -1) {
         switch (c) {
         case O_AUTH: cfg.auth_url = optarg; break;
         case O_HOST: cfg.host = optarg; break;
@@ -618,9 +627,9 @@ static void parse_args(int argc, char **argv)
             break;
         case O_INSECURE: cfg.insecure_key_perms = 1; break;
         case 'o': cfg.out_path = optarg; break;
-        case 'h': fputs(usage_text, stdout); exit(ORA_EX_OK);
-        case O_VERSION: printf("ora-connect %s\n", VERSION); exit(ORA_EX_OK);
-        default: usage_error("unable to parse the command line (see ora-connect --help)");
+        case 'h': fputs(usage_text, stdout); exit(cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR);
+        case O_VERSION: exit(cli_print_version());
+        default: exit(cli_bad_option(c, argv));
         }
     }
     if (optind < argc)
@@ -695,8 +704,10 @@ static void failed_attempt(uint64_t *fails)
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0)
-        log_warn("unable to use ORA_LOG '%s': using info", getenv("ORA_LOG"));
+    if (cli_init(argv[0]) < 0) {
+        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+        return ORA_EX_CONFIG;
+    }
     parse_args(argc, argv);
     cli_set_summary(summary);
 

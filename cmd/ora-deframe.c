@@ -27,7 +27,6 @@
 #include "record.h"
 #include "wire.h"
 
-#define VERSION "0.1"
 #define WARN_LIMIT 20
 #define RAW_BLOCK (1u << 20)
 
@@ -698,29 +697,31 @@ static void summary(char *buf, size_t n, double elapsed)
              GET(C.dropped), GET(C.damaged));
 }
 
+/* A bad value: usage (64) from a flag "--name", configuration (78) from
+ * the environment. Returns 0 when s parsed, else the exit status. */
+static int bad_value(const char *name, const char *s, const char *what, uint64_t min, uint64_t max)
+{
+    if (name[0] == '-')
+        return cli_usage_error("unable to use %s %s: not %s in %" PRIu64 "..%" PRIu64, name, s, what, min, max);
+    log_error("unable to use %s=%s: not %s in %" PRIu64 "..%" PRIu64, name, s, what, min, max);
+    return ORA_EX_CONFIG;
+}
+
 static int size_opt(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    if (cli_parse_size(s, min, max, out) != 0) {
-        log_error("unable to use %s %s: not a size in %" PRIu64 "..%" PRIu64, name, s, min, max);
-        return -1;
-    }
-    return 0;
+    return cli_parse_size(s, min, max, out) == 0 ? 0 : bad_value(name, s, "a size", min, max);
 }
 
 static int u64_opt(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    if (cli_parse_u64(s, min, max, out) != 0) {
-        log_error("unable to use %s %s: not a whole number in %" PRIu64 "..%" PRIu64, name, s, min, max);
-        return -1;
-    }
-    return 0;
+    return cli_parse_u64(s, min, max, out) == 0 ? 0 : bad_value(name, s, "a whole number", min, max);
 }
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) != 0) {
-        log_error("unable to use ORA_LOG: not one of debug, info, warn, error");
-        return ORA_EX_USAGE;
+    if (cli_init(argv[0]) < 0) {
+        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+        return ORA_EX_CONFIG;
     }
     const char *in_path = NULL, *out_path = NULL, *v;
     uint64_t max_msg = ORA_WIRE_MAX_FRAME_DEFAULT, max_ratio = ORA_WIRE_MAX_RATIO_DEFAULT,
@@ -728,7 +729,7 @@ int main(int argc, char **argv)
     if (((v = cli_env("ORA_MAX_MESSAGE")) && size_opt("ORA_MAX_MESSAGE", v, 1, ORA_WIRE_MAX_FRAME_LIMIT, &max_msg)) ||
         ((v = cli_env("ORA_MAX_RATIO")) && u64_opt("ORA_MAX_RATIO", v, 0, 1000000, &max_ratio)) ||
         ((v = cli_env("ORA_DEFRAME_THREADS")) && u64_opt("ORA_DEFRAME_THREADS", v, 1, 2, &threads)))
-        return ORA_EX_USAGE;
+        return ORA_EX_CONFIG;
 
     enum { OPT_VERSION = 256, OPT_RAW, OPT_FLOW, OPT_MAXMSG, OPT_RATIO, OPT_MAXREC, OPT_THREADS, OPT_STRICT };
     static const struct option lo[] = {
@@ -754,10 +755,8 @@ int main(int argc, char **argv)
         case OPT_RAW: P.raw = 1; break;
         case OPT_FLOW:
             K.flow = ora_flow_parse(optarg);
-            if (K.flow == ORA_FLOW_NONE && strcmp(optarg, "none") != 0) {
-                log_error("unable to use --flow %s: not one of snapshot, replay, realtime, none", optarg);
-                return ORA_EX_USAGE;
-            }
+            if (K.flow == ORA_FLOW_NONE && strcmp(optarg, "none") != 0)
+                return cli_usage_error("unable to use --flow %s: not one of snapshot, replay, realtime, none", optarg);
             break;
         case OPT_MAXMSG:
             if (size_opt("--max-message", optarg, 1, ORA_WIRE_MAX_FRAME_LIMIT, &max_msg))
@@ -777,19 +776,12 @@ int main(int argc, char **argv)
             break;
         case OPT_STRICT: P.strict = K.strict = 1; break;
         case 'h': fputs(usage_text, stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
-        case OPT_VERSION: printf("ora-deframe %s\n", VERSION); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
-        case ':':
-            log_error("unable to parse options: %s needs an argument", argv[optind - 1]);
-            return ORA_EX_USAGE;
-        default:
-            log_error("unable to parse options: unknown option %s", argv[optind - 1]);
-            return ORA_EX_USAGE;
+        case OPT_VERSION: return cli_print_version();
+        default: return cli_bad_option(c, argv);
         }
     }
-    if (optind < argc) {
-        log_error("unable to parse options: unexpected argument %s", argv[optind]);
-        return ORA_EX_USAGE;
-    }
+    if (optind < argc)
+        return cli_usage_error("unable to parse options: unexpected argument %s", argv[optind]);
 
     if ((P.in_fd = cli_open_in(in_path)) < 0) {
         log_error("unable to open %s: %s", in_path, strerror(errno));

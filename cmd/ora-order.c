@@ -21,7 +21,6 @@
 #include "record.h"
 #include "route.h"
 
-#define VERSION "0.1"
 #define DEF_BATCH_SIZE 100
 #define DEF_BATCH_TIMEOUT_MS 20
 #define MAX_BATCH_SIZE 1000000
@@ -208,15 +207,15 @@ static int env_u64(const char *name, uint64_t min, uint64_t max, uint64_t *out)
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) != 0) {
-        log_error("unable to use ORA_LOG: not one of debug, info, warn, error");
-        return ORA_EX_USAGE;
+    if (cli_init(argv[0]) < 0) {
+        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+        return ORA_EX_CONFIG;
     }
     const char *in_path = NULL, *out_path = NULL;
     uint64_t bsize = DEF_BATCH_SIZE, btime = DEF_BATCH_TIMEOUT_MS, maxrec = ORA_REC_MAX_DEFAULT;
     if (env_u64("ORA_BATCH_SIZE", 1, MAX_BATCH_SIZE, &bsize) != 0 ||
         env_u64("ORA_BATCH_TIMEOUT", 0, MAX_BATCH_TIMEOUT_MS, &btime) != 0)
-        return ORA_EX_USAGE;
+        return ORA_EX_CONFIG;
 
     enum { OPT_VERSION = 256, OPT_MAXREC, OPT_STRICT };
     static const struct option lo[] = {
@@ -237,39 +236,27 @@ int main(int argc, char **argv)
         case 'i': in_path = optarg; break;
         case 'o': out_path = optarg; break;
         case 'b':
-            if (cli_parse_u64(optarg, 1, MAX_BATCH_SIZE, &bsize) != 0) {
-                log_error("unable to use --batch-size %s: not a whole number in 1..%d", optarg, MAX_BATCH_SIZE);
-                return ORA_EX_USAGE;
-            }
+            if (cli_parse_u64(optarg, 1, MAX_BATCH_SIZE, &bsize) != 0)
+                return cli_usage_error("unable to use --batch-size %s: not a whole number in 1..%d", optarg,
+                                       MAX_BATCH_SIZE);
             break;
         case 't':
-            if (cli_parse_u64(optarg, 0, MAX_BATCH_TIMEOUT_MS, &btime) != 0) {
-                log_error("unable to use --batch-timeout %s: not a whole number of ms in 0..%d", optarg,
-                          MAX_BATCH_TIMEOUT_MS);
-                return ORA_EX_USAGE;
-            }
+            if (cli_parse_u64(optarg, 0, MAX_BATCH_TIMEOUT_MS, &btime) != 0)
+                return cli_usage_error("unable to use --batch-timeout %s: not a whole number of ms in 0..%d", optarg,
+                                       MAX_BATCH_TIMEOUT_MS);
             break;
         case OPT_MAXREC:
-            if (cli_parse_size(optarg, 1, ORA_REC_MAX_LIMIT, &maxrec) != 0) {
-                log_error("unable to use --max-record %s: not a size in 1..1G", optarg);
-                return ORA_EX_USAGE;
-            }
+            if (cli_parse_size(optarg, 1, ORA_REC_MAX_LIMIT, &maxrec) != 0)
+                return cli_usage_error("unable to use --max-record %s: not a size in 1..1G", optarg);
             break;
         case OPT_STRICT: S.strict = 1; break;
         case 'h': fputs(usage_text, stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
-        case OPT_VERSION: printf("ora-order %s\n", VERSION); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
-        case ':':
-            log_error("unable to parse options: %s needs an argument", argv[optind - 1]);
-            return ORA_EX_USAGE;
-        default:
-            log_error("unable to parse options: unknown option %s", argv[optind - 1]);
-            return ORA_EX_USAGE;
+        case OPT_VERSION: return cli_print_version();
+        default: return cli_bad_option(c, argv);
         }
     }
-    if (optind < argc) {
-        log_error("unable to parse options: unexpected argument %s", argv[optind]);
-        return ORA_EX_USAGE;
-    }
+    if (optind < argc)
+        return cli_usage_error("unable to parse options: unexpected argument %s", argv[optind]);
 
     if ((S.in_fd = cli_open_in(in_path)) < 0) {
         log_error("unable to open %s: %s", in_path, strerror(errno));

@@ -21,7 +21,6 @@
 #include "route.h"
 #include "wire.h"
 
-#define VERSION "ora-rec 1.0 (records v1)"
 
 static const char usage_text[] =
     "usage: ora-rec pack [--type msg|out|ctrl|wire] [--key-field NAME] [--meta] [--route]\n"
@@ -87,9 +86,7 @@ static _Noreturn void usage_error(const char *fmt, const char *arg)
 {
     char msg[256];
     snprintf(msg, sizeof msg, fmt, arg ? arg : "");
-    log_error("%s", msg);
-    fputs(usage_text, stderr);
-    exit(ORA_EX_USAGE);
+    exit(cli_usage_error("%s", msg));
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -869,12 +866,10 @@ static void parse_args(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         fputs(usage_text, stdout);
-        exit(0);
+        exit(cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR);
     }
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        puts(VERSION);
-        exit(0);
-    }
+    if (argc > 1 && strcmp(argv[1], "--version") == 0)
+        exit(cli_print_version());
     if (argc < 2)
         usage_error("unable to run: no subcommand given%s", NULL);
     size_t i;
@@ -889,18 +884,18 @@ static void parse_args(int argc, char **argv)
     argv++;
     int c;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
-        if (c == '?')
-            usage_error("unable to parse options%s", NULL);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":i:o:h", longopts, NULL)) != -1) {
+        if (c == '?' || c == ':')
+            exit(cli_bad_option(c, argv));
         if (!allowed(c))
             usage_error("unable to parse options: '%s' does not take this option", o.cmd_name);
         switch (c) {
         case 'h':
             fputs(usage_text, stdout);
-            exit(0);
+            exit(cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR);
         case O_VERSION:
-            puts(VERSION);
-            exit(0);
+            exit(cli_print_version());
         case 'i': o.in = optarg; break;
         case 'o': o.out = optarg; break;
         case O_TYPE:
@@ -953,8 +948,10 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0)
-        log_warn("unknown ORA_LOG level '%s' (use debug, info, warn or error); using info", getenv("ORA_LOG"));
+    if (cli_init(argv[0]) < 0) {
+        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+        return ORA_EX_CONFIG;
+    }
     if (sodium_init() < 0) {
         log_error("unable to start libsodium");
         return ORA_EX_SOFTWARE;

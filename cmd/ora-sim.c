@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#define VERSION "ora-sim 0.1"
 
 static void usage(FILE *f)
 {
@@ -35,9 +34,7 @@ static void usage(FILE *f)
 
 static int bad(const char *opt, const char *val)
 {
-    log_error("unable to use %s: invalid value '%s'", opt, val);
-    usage(stderr);
-    return ORA_EX_USAGE;
+    return cli_usage_error("unable to use %s: invalid value '%s'", opt, val);
 }
 
 static volatile sig_atomic_t stop;
@@ -157,8 +154,10 @@ enum {
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0)
-        log_warn("unable to use ORA_LOG: unknown level (using info)");
+    if (cli_init(argv[0]) < 0) {
+        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+        return ORA_EX_CONFIG;
+    }
     static const struct option lo[] = {
         {"seed", 1, 0, O_SEED}, {"events", 1, 0, O_EVENTS}, {"offers-per-event", 1, 0, O_OFFERS},
         {"reorder", 1, 0, O_REORDER}, {"base-time", 1, 0, O_BASE}, {"dump", 0, 0, O_DUMP},
@@ -204,13 +203,14 @@ int main(int argc, char **argv)
     const char *out_path = NULL, *log_path = NULL;
     int c;
     int li = -1;
-    while ((c = getopt_long(argc, argv, "ho:", lo, &li)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":ho:", lo, &li)) != -1) {
         char name[64];
         snprintf(name, sizeof name, "%s%s", li >= 0 ? "--" : "-", li >= 0 ? lo[li].name : "o");
         li = -1;
         switch (c) {
-        case 'h': usage(stdout); return 0;
-        case O_VERSION: puts(VERSION); return 0;
+        case 'h': usage(stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
+        case O_VERSION: return cli_print_version();
         case 'o': out_path = optarg; break;
         case O_SEED: if (cli_parse_u64(optarg, 0, UINT64_MAX, &so.model.seed)) return bad(name, optarg); break;
         case O_EVENTS: if (cli_parse_u64(optarg, 0, 1000000, &u)) return bad(name, optarg); so.model.events = (uint32_t)u; break;
@@ -255,26 +255,20 @@ int main(int argc, char **argv)
         case O_AUTHFAIL: if (cli_parse_u64(optarg, 0, UINT64_MAX, &so.faults.auth_fail)) return bad(name, optarg); break;
         case O_REFUSE: if (cli_parse_double(optarg, 0, 86400, &d)) return bad(name, optarg); so.faults.refuse_for = d; break;
         case O_ONCE: so.faults.once = 1; break;
-        default: usage(stderr); return ORA_EX_USAGE;
+        default: return cli_bad_option(c, argv);
         }
     }
-    if (optind < argc) {
-        log_error("unable to use '%s': unexpected argument", argv[optind]);
-        usage(stderr);
-        return ORA_EX_USAGE;
-    }
+    if (optind < argc)
+        return cli_usage_error("unable to use '%s': unexpected argument", argv[optind]);
     if (so.model.offers_max < so.model.offers_min)
         so.model.offers_max = so.model.offers_min;
     if (do_dump)
         return dump(&so.model, count, snap_at, out_path);
     if (out_path) {
-        log_error("unable to use -o: only with --dump (see --log)");
-        return ORA_EX_USAGE;
+        return cli_usage_error("unable to use -o: only with --dump (see --log)");
     }
     if (!so.cert || !so.key || !so.cacert) {
-        log_error("unable to serve: --cert, --key and --cacert are required");
-        usage(stderr);
-        return ORA_EX_USAGE;
+        return cli_usage_error("unable to serve: --cert, --key and --cacert are required");
     }
     FILE *logf = NULL;
     if (log_path && !(logf = fopen(log_path, "w"))) {

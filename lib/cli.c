@@ -5,10 +5,14 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <getopt.h>
 #include <unistd.h>
 
 static char prog[64] = "ora";
@@ -26,12 +30,25 @@ static void on_usr1(int sig)
     usr1 = 1;
 }
 
+/* A core file or a ptrace attach would expose the secrets a stage holds
+ * (JWT, AWS keys, the TLS key). ORA_ALLOW_CORE=1 keeps both for debugging. */
+static void no_core_dumps(void)
+{
+    const char *a = getenv("ORA_ALLOW_CORE");
+    if (a && strcmp(a, "1") == 0)
+        return;
+    struct rlimit rl = {0, 0};
+    setrlimit(RLIMIT_CORE, &rl);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int cli_init(const char *argv0)
 {
     const char *b = argv0 ? strrchr(argv0, '/') : NULL;
     snprintf(prog, sizeof prog, "%s", b ? b + 1 : (argv0 ? argv0 : "ora"));
     t0 = cli_now();
     signal(SIGPIPE, SIG_IGN);
+    no_core_dumps();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_usr1;
@@ -51,6 +68,36 @@ int cli_init(const char *argv0)
 }
 
 const char *cli_prog(void) { return prog; }
+
+int cli_print_version(void)
+{
+    printf("%s %s\n", prog, ora_version);
+    return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_error("%s; try '%s --help'", msg, prog);
+    return ORA_EX_USAGE;
+}
+
+int cli_bad_option(int c, char *const argv[])
+{
+    char name[8];
+    const char *opt = argv[optind - 1];
+    if (c == '?' && optopt > 0 && optopt < 256) {
+        snprintf(name, sizeof name, "-%c", optopt);
+        opt = name;
+    }
+    if (c == ':')
+        return cli_usage_error("unable to parse options: %s needs an argument", opt);
+    return cli_usage_error("unable to parse options: unknown option %s", opt);
+}
 void cli_set_level(int l) { level = l; }
 int cli_level(void) { return level; }
 

@@ -22,10 +22,25 @@ enum ora_log_level { ORA_LOG_ERROR = 0, ORA_LOG_WARN = 1, ORA_LOG_INFO = 2, ORA_
 /* Sets the program name (basename of argv0) and the level from ORA_LOG
  * (debug|info|warn|error; default info), ignores SIGPIPE so that a failed
  * write returns EPIPE, and installs the SIGUSR1 handler behind
- * cli_poll(). Returns -1 when ORA_LOG holds an unknown level (the level
+ * cli_poll(). Unless ORA_ALLOW_CORE=1, turns core dumps off (RLIMIT_CORE 0,
+ * PR_SET_DUMPABLE 0: no core file, no ptrace by other processes), since
+ * stages hold secrets. Returns -1 when ORA_LOG holds an unknown level (the level
  * stays info; the caller reports it). */
 int cli_init(const char *argv0);
 const char *cli_prog(void);
+
+/* The version of the whole suite, set by the Makefile: "1.1.0 (git 1a2b3c4)". */
+extern const char ora_version[];
+/* --version: prints "prog VERSION" on stdout and closes it. Returns the exit
+ * status (0, or 74 when stdout could not be written). */
+int cli_print_version(void);
+/* A command-line error: one line "prog: error: <msg>; try 'prog --help'".
+ * Returns ORA_EX_USAGE (64) for the caller to exit with. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For getopt_long's default case, with opterr = 0 and ':' leading the
+ * optstring: reports c (':' missing argument, '?' unknown option), naming
+ * the option as typed, through cli_usage_error. Returns ORA_EX_USAGE. */
+int cli_bad_option(int c, char *const argv[]);
 void cli_set_level(int level);
 int cli_level(void);
 

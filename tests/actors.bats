@@ -29,7 +29,7 @@ teardown() {
   assert_equal "$status" 64
   run_split ora-actors --keep 0
   assert_equal "$status" 64
-  assert_equal "$(echo "$stderr" | head -1)" "ora-actors: error: unable to use --keep '0': want 1..1000000"
+  assert_equal "$(echo "$stderr" | head -1)" "ora-actors: error: unable to use --keep '0': want 1..1000000; try 'ora-actors --help'"
   run ora-actors --jurisdiction offering-se
   assert_equal "$status" 64
   run ora-actors --criteria 1,,2

@@ -286,7 +286,8 @@ sim_fixed() {
   [ "$rc" -eq 0 ]
   wait "$reader"
   grep -q "summary: 1 connections, 0 reconnects" err
-  ! grep -q "no pong within" "$SIM_ERR"
+  run grep -q "no pong within" "$SIM_ERR"
+  assert_failure
   run ctrls out.rec
   assert_line --index -1 '{"ctrl":"disconnected","conn":1,"reason":"shutdown"}'
 }
@@ -473,7 +474,7 @@ PY
   run_split ora-connect --host x
   assert_failure 64
   [ "$(wc -l <<<"$stderr")" -eq 1 ]
-  [[ $stderr == "ora-connect: error: unable to start: --auth-url is required" ]]
+  [[ $stderr == "ora-connect: error: unable to start: --auth-url is required; try 'ora-connect --help'" ]] || fail "$stderr"
   local base=(--auth-url https://x/ --host x --cert c --key k --cacert a --offering o)
   run_split ora-connect "${base[@]}" --port 0
   assert_failure 64

@@ -24,8 +24,9 @@ setup() { df_setup; }
     assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
     assert_regex "$stderr" '^ora-deframe: error: unable to '
   done
+  # a bad environment value is configuration, not usage
   ORA_MAX_RATIO=nope run ora-deframe < /dev/null
-  assert_equal "$status" 64
+  assert_equal "$status" 78
 }
 
 @test "empty input: no output, exit 0" {

@@ -57,12 +57,12 @@ stray|unexpected argument stray
 EOF
 }
 
-@test "bad ORA_BATCH_SIZE / ORA_BATCH_TIMEOUT exit 64 naming the variable" {
+@test "bad ORA_BATCH_SIZE / ORA_BATCH_TIMEOUT exit 78 (configuration) naming the variable" {
   ORA_BATCH_SIZE=0 run_split ora-order < /dev/null
-  assert_equal "$status" 64
+  assert_equal "$status" 78
   [[ $stderr == *ORA_BATCH_SIZE=0* ]]
   ORA_BATCH_TIMEOUT=soon run_split ora-order < /dev/null
-  assert_equal "$status" 64
+  assert_equal "$status" 78
   [[ $stderr == *ORA_BATCH_TIMEOUT=soon* ]]
 }
 
@@ -126,7 +126,8 @@ EOF
   # ... and ora-order restores it with batches of 100 (no timeouts)
   run_split ora-order -b 100 -t 3600000 -i "$BIG" -o out.rec
   assert_success
-  [[ $stderr =~ batches\ ([0-9]+)\ full ]] && [ "${BASH_REMATCH[1]}" -gt 1000 ]
+  [[ $stderr =~ batches\ ([0-9]+)\ full ]] || fail "no batch count in: $stderr"
+  [ "${BASH_REMATCH[1]}" -gt 1000 ] || fail "only ${BASH_REMATCH[1]} full batches"
   run bash -c "ORA_LOG=warn ora-rec unpack --meta -i out.rec | python3 '$OFIX/check.py' 500000"
   assert_success
   assert_output --partial "ascending per actor"
@@ -204,7 +205,8 @@ EOF
   python3 "$OFIX/gen.py" 3000 --seed 2 --window 50 | pack > in.rec
   run_split ora-order -b 1000000 -t 3600000 -i in.rec -o out.rec
   assert_success
-  [[ $stderr =~ batches\ 0\ full/0\ timed/([0-9]+)\ flushed ]] && [ "${BASH_REMATCH[1]}" -gt 100 ]
+  [[ $stderr =~ batches\ 0\ full/0\ timed/([0-9]+)\ flushed ]] || fail "not all batches flushed at EOF: $stderr"
+  [ "${BASH_REMATCH[1]}" -gt 100 ] || fail "only ${BASH_REMATCH[1]} batches flushed"
   run bash -c "ORA_LOG=warn ora-rec unpack --meta -i out.rec | python3 '$OFIX/check.py' 3000"
   assert_success
 }

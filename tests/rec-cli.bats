@@ -260,7 +260,7 @@ EOF
   stderr_has '^ora-rec: error: unable to pack line 2: '
 }
 
-@test "summary: one line on exit at info, none at warn; an unknown ORA_LOG is reported" {
+@test "summary: one line on exit at info, none at warn; an unknown ORA_LOG is a configuration error" {
   ora-rec pack <"$MSGS" >"$T/a.rec"
   ORA_LOG=info run_split ora-rec verify -i "$T/a.rec"
   [ "$(grep -c '^ora-rec: summary: verify: 28 records' <<<"$stderr")" -eq 1 ]
@@ -268,8 +268,8 @@ EOF
   assert_success
   [ -z "$stderr" ]
   ORA_LOG=chatty run_split ora-rec verify -i "$T/a.rec"
-  assert_success
-  assert_regex "$stderr" "warning: .*ORA_LOG.*chatty"
+  assert_equal "$status" 78
+  assert_regex "$stderr" "error: .*ORA_LOG.*chatty"
 }
 
 # ---- stats, cat, verify -------------------------------------------------------
@@ -391,9 +391,11 @@ check_wire() {
   ora-rec wire --seed 42 --chunk 10..900 -i "$T/in" | ora-rec unpack >"$T/rb"
   cmp "$T/ra" "$T/rb"
   ora-rec wire --seed 43 --chunk 10..900 -i "$T/in" | ora-rec unpack >"$T/rc"
-  ! cmp -s "$T/ra" "$T/rc"
+  run cmp -s "$T/ra" "$T/rc"
+  assert_failure
   ora-rec wire --seed 43 --raw -i "$T/in" >"$T/c"
-  ! cmp -s "$T/a" "$T/c"
+  run cmp -s "$T/a" "$T/c"
+  assert_failure
   recpy wiredec <"$T/c" 2>/dev/null | cmp - "$T/in"
 }
 

@@ -37,7 +37,7 @@ initial_head() {
   assert_equal "$status" 64
   run_split ora-sim --dump --seed x
   assert_equal "$status" 64
-  assert_equal "$(echo "$stderr" | head -1)" "ora-sim: error: unable to use --seed: invalid value 'x'"
+  assert_equal "$(echo "$stderr" | head -1)" "ora-sim: error: unable to use --seed: invalid value 'x'; try 'ora-sim --help'"
   run_split ora-sim --dump --offers-per-event 5..2
   assert_equal "$status" 64
   run_split ora-sim --dump --reorder 1.5
@@ -65,7 +65,8 @@ initial_head() {
   ora-sim --dump --seed 7 --count 3000 >"$T/b.jsonl"
   ora-sim --dump --seed 8 --count 3000 >"$T/c.jsonl"
   cmp "$T/a.jsonl" "$T/b.jsonl"
-  ! cmp -s "$T/a.jsonl" "$T/c.jsonl"
+  run cmp -s "$T/a.jsonl" "$T/c.jsonl"
+  assert_failure
   [ "$(wc -l <"$T/a.jsonl")" -gt 3000 ]
 }
 
@@ -192,7 +193,8 @@ PY
     [ -s "$d/$f" ]
   done
   openssl verify -CAfile "$d/ca.pem" "$d/server.pem" "$d/client.pem"
-  ! openssl verify -CAfile "$d/ca.pem" "$d/untrusted-client.pem"
+  run openssl verify -CAfile "$d/ca.pem" "$d/untrusted-client.pem"
+  assert_failure
   san=$(openssl x509 -in "$d/server.pem" -noout -ext subjectAltName)
   [[ "$san" == *"DNS:localhost"* && "$san" == *"IP Address:127.0.0.1"* && "$san" == *"DNS:*.ora-sim.test"* ]]
   [ "$(stat -c %a "$d/client.key")" = 600 ]
@@ -217,10 +219,12 @@ PY
   claims=$(b64 "$(cut -d. -f2 <<<"$tok")")
   now=$(date +%s)
   exp=$(jq -r .exp <<<"$claims")
-  [ "$exp" -gt $((now + 100)) ] && [ "$exp" -le $((now + 121)) ]
+  [ "$exp" -gt $((now + 100)) ] || fail "exp $exp is not ~120 s after $now"
+  [ "$exp" -le $((now + 121)) ] || fail "exp $exp is more than 121 s after $now"
   assert_equal "$(jq -r .sub <<<"$claims")" ora-test-client
   # the token never appears in ora-sim's diagnostics
-  ! grep -qF "$(cut -d. -f3 <<<"$tok")" "$SIM_ERR"
+  run grep -qF "$(cut -d. -f3 <<<"$tok")" "$SIM_ERR"
+  assert_failure
 }
 
 @test "auth: no or untrusted client certificate fails the TLS handshake; 404, 405" {
@@ -445,7 +449,8 @@ PY
   [ "$(jq -r .pings "$T/st.json")" -ge 1 ]
   grep -q "no pong within 0.6s" "$SIM_ERR"
   # the ping ids are echoed: every pong answered the last ping
-  ! grep -q "does not answer" "$SIM_ERR"
+  run grep -q "does not answer" "$SIM_ERR"
+  assert_failure
 }
 
 @test "a client that stops reading is dropped after --write-timeout" {
