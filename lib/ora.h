@@ -16,6 +16,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Offsets are JSON numbers: every stage accepts 0..2^53-1, the whole
+ * numbers a double holds exactly, and nothing beyond. */
+#define ORA_OFFSET_MAX ((INT64_C(1) << 53) - 1)
+
+/* The flow a data message arrived in (design §2). */
+enum ora_flow { ORA_FLOW_NONE = 0, ORA_FLOW_SNAPSHOT = 1, ORA_FLOW_REPLAY = 2, ORA_FLOW_REALTIME = 3 };
+
+enum ora_actor { ORA_ACTOR_NONE = 0, ORA_ACTOR_EVENT = 1, ORA_ACTOR_BETOFFER = 2 };
+
 enum ora_kind {
     ORA_K_UNKNOWN = 0,
     ORA_K_EVENT_ADDED, ORA_K_EVENT_UPDATED, ORA_K_EVENT_DELETED,
@@ -34,7 +43,7 @@ enum ora_id_path { ORA_ID_NESTED, ORA_ID_ID, ORA_ID_EVENT_ID, ORA_ID_BETOFFER_ID
 
 typedef struct ora_kind_info {
     const char *key;        /* payload key, e.g. "eventAdded" */
-    uint8_t actor;          /* enum ora_actor (record.h) */
+    uint8_t actor;          /* enum ora_actor */
     uint8_t id_path;        /* enum ora_id_path */
     const char *nested;     /* ORA_ID_NESTED: "event" or "betOffer" */
 } ora_kind_info;

@@ -32,6 +32,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ora.h"
+
 #define ORA_REC_HDR 64
 #define ORA_REC_VERSION 1
 #define ORA_REC_MAX_DEFAULT (16u << 20)    /* 16 MiB payload bound */
@@ -40,10 +42,6 @@
 enum ora_rec_type { ORA_T_WIRE = 1, ORA_T_MSG = 2, ORA_T_CTRL = 3, ORA_T_OUT = 4 };
 
 enum ora_rec_flag { ORA_RF_ROUTED = 1 }; /* MSG: kind/actor fields are set */
-
-enum ora_flow { ORA_FLOW_NONE = 0, ORA_FLOW_SNAPSHOT = 1, ORA_FLOW_REPLAY = 2, ORA_FLOW_REALTIME = 3 };
-
-enum ora_actor { ORA_ACTOR_NONE = 0, ORA_ACTOR_EVENT = 1, ORA_ACTOR_BETOFFER = 2 };
 
 /* A decoded record. payload points into the reader's buffer (valid until the
  * next call on that reader) or, for writing, into the caller's memory. */
