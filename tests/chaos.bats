@@ -124,6 +124,6 @@ wait_running() {
   # the other stages were stopped, not left behind
   for s in deframe order actors put; do
     p=$(sv_stage_pid "$s")
-    ! kill -0 "$p" 2>/dev/null
+    if kill -0 "$p" 2>/dev/null; then fail "stage $s (pid $p) still runs"; fi
   done
 }

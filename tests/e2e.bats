@@ -107,7 +107,8 @@ teardown() {
   # and stopped its ora-sim and kinesalite
   dir=$(sed -nE 's/^logs, state and PKI: ([^ ]+) .*/\1/p' "$BATS_TEST_TMPDIR/demo.out")
   [ -d "$dir" ]
-  ! pgrep -f "$dir/pki" >/dev/null
+  run pgrep -f "$dir/pki"
+  assert_failure
   grep -q 'drained cleanly' "$dir/ora-supervise.log"
   rm -rf "$dir"
 }

@@ -134,7 +134,8 @@ open("trunc.rec", "wb").write(bytes(b[:len(b) - 7]))'
   [ "$status" -eq 0 ]
   [[ "$stderr" == *"skipped"*"bytes of input at byte"* ]]
   n=$(echo "$output" | wc -l)
-  [ "$n" -ge 45 ] && [ "$n" -lt 50 ]
+  [ "$n" -ge 45 ] || fail "only $n records before the damage"
+  [ "$n" -lt 50 ] || fail "$n records: the damaged ones were not skipped"
   run_split kinesis-put --stdout --strict -i bad.rec
   [ "$status" -eq 65 ]
   [[ "$stderr" == *"(--strict)"* ]]

@@ -160,7 +160,7 @@ EOF
   grep -q 'tally: 4 death' "$SV_LOG"
   # every stage was stopped
   for s in connect deframe order actors put; do
-    ! kill -0 "$(cat "$SV_CTL/pid.$s")" 2>/dev/null
+    if kill -0 "$(cat "$SV_CTL/pid.$s")" 2>/dev/null; then fail "stage $s still runs"; fi
   done
 }
 
@@ -255,7 +255,8 @@ EOF
   sv_wait_exit 20
   [ "$sv_status" -eq 75 ]
   grep -q 'drain timeout (1 s): killing what remains: connect deframe order actors put' "$SV_LOG"
-  ! kill -0 "$(cat "$SV_CTL/pid.connect")" 2>/dev/null
+  run kill -0 "$(cat "$SV_CTL/pid.connect")"
+  assert_failure
 }
 
 @test "drain timeout: a stage that never exits on EOF is killed" {
