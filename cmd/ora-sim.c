@@ -1,6 +1,6 @@
 /* ora-sim: a local ORA server to rehearse against (design.md §2, §6).
- * Option parsing and wiring; the model is lib/sim_model.c, the server
- * lib/sim_server.c. */
+ * Option parsing and wiring; the model is sim/sim_model.c, the server
+ * sim/sim_server.c. */
 #include "cli.h"
 #include "sim_model.h"
 #include "sim_server.h"

@@ -1,5 +1,5 @@
-/* Fuzz target: client commands as ora-sim parses them (lib/sim_cmd.c), and
- * the token they carry through the JWT check (lib/jwt.c). */
+/* Fuzz target: client commands as ora-sim parses them (sim/sim_cmd.c), and
+ * the token they carry through the JWT check (sim/jwt.c). */
 #include "jwt.h"
 #include "sim_cmd.h"
 
