@@ -37,13 +37,13 @@ sim_conn *sim_conn_new(sim_srv *s, int fd, int auth, uint64_t id)
 
 void sim_conn_free(sim_conn *c)
 {
-    if (c->have_cmd)
-        sim_cmd_free(&c->cmd);
+    ora_sinit_free(&c->init);
     SSL_free(c->ssl);
     ora_wire_free(c->dec);
     ora_wire_enc_free(c->enc);
     ora_buf_free(&c->out);
     ora_buf_free(&c->plain);
+    ora_buf_free(&c->smsg);
     if (c->zs_ready)
         deflateEnd(&c->zs);
     if (c->fd >= 0)

@@ -20,8 +20,8 @@
 #include <zlib.h>
 
 #include "buf.h"
-#include "sim_cmd.h"
 #include "sim_srv.h"
+#include "smsg.h"
 #include "wire.h"
 
 enum { SR_OK = 0, SR_ERR = -1, SR_CLOSE = -2 };
@@ -47,8 +47,10 @@ typedef struct sim_conn {
     double next_ping, ping_sent;
     int ping_pending;
     char ping_id[32];
-    sim_cmd cmd;                /* the one command waited for */
+    ora_smsg cmd;               /* the one command waited for (not PONG) */
+    ora_sinit init;             /* its body when it is an INITIALIZE */
     int have_cmd;
+    ora_buf smsg;               /* a session message being built */
     uint8_t rbuf[16384];
 } sim_conn;
 

@@ -89,13 +89,6 @@ int sim_send_frames(sim_conn *c, const uint8_t *const *m, const size_t *l, size_
     return flush_out(c);
 }
 
-int sim_send_json(sim_conn *c, const char *json)
-{
-    const uint8_t *m = (const uint8_t *)json;
-    size_t l = strlen(json);
-    return sim_send_frames(c, &m, &l, 1, 0);
-}
-
 int sim_send_raw(sim_conn *c, const uint8_t *p, size_t n)
 {
     if (ora_buf_append(&c->out, p, n) < 0)

@@ -20,9 +20,6 @@
  * two members cut at a random byte, so that a frame spans them. */
 int sim_send_frames(sim_conn *c, const uint8_t *const *m, const size_t *l, size_t n, int split);
 
-/* One frame holding the NUL-terminated json, as one member. */
-int sim_send_json(sim_conn *c, const char *json);
-
 /* n bytes as they are (a corrupt member, for instance). */
 int sim_send_raw(sim_conn *c, const uint8_t *p, size_t n);
 

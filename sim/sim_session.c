@@ -6,6 +6,7 @@
 #include "sim_fault.h"
 #include "sim_send.h"
 
+#include <errno.h>
 #include <openssl/err.h>
 #include <poll.h>
 #include <stdio.h>
@@ -13,37 +14,61 @@
 #include <string.h>
 #include <time.h>
 
+/* Sends one session message (lib/smsg.h) as a member of its own. */
+static int send_smsg(sim_conn *c, const ora_smsg_args *a)
+{
+    c->smsg.len = 0;
+    if (ora_smsg_build(a, &c->smsg) < 0) {
+        sim_conn_note(c, ORA_LOG_ERROR, "unable to build %s: %s", ora_session_name(a->type), strerror(errno));
+        return SR_ERR;
+    }
+    const uint8_t *m = c->smsg.p;
+    size_t l = c->smsg.len;
+    return sim_send_frames(c, &m, &l, 1, 0);
+}
+
+static int send_type(sim_conn *c, int type)
+{
+    return send_smsg(c, &(ora_smsg_args){.type = type});
+}
+
+static int send_offset(sim_conn *c, int type, uint64_t offset)
+{
+    return send_smsg(c, &(ora_smsg_args){.type = type, .offset = (int64_t)offset});
+}
+
 static int send_error(sim_conn *c, const char *code, const char *msg)
 {
-    char j[512];
-    snprintf(j, sizeof j, "{\"type\":\"SESSION_ERROR\",\"sessionError\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-             code, msg);
     c->srv->st.errors_sent++;
-    sim_conn_note(c, ORA_LOG_INFO, "SESSION_ERROR %s: %s", code, msg);
-    return sim_send_json(c, j);
+    sim_conn_note(c, ORA_LOG_INFO, "%s %s: %s", ora_session_name(ORA_S_ERROR), code, msg);
+    return send_smsg(c, &(ora_smsg_args){.type = ORA_S_ERROR, .code = code, .message = msg});
 }
 
 /* ---- what the client sends ----------------------------------------------- */
 
+/* A frame from the client: a PONG is taken at once; any other session
+ * message becomes the command waited for (an INITIALIZE with its body). */
 static void on_frame(sim_conn *c, const uint8_t *msg, uint32_t len)
 {
-    sim_cmd cmd;
-    if (sim_cmd_parse((const char *)msg, len, &cmd) < 0) {
-        sim_conn_note(c, ORA_LOG_WARN, "ignoring a frame from the client: %s", cmd.error);
-    } else if (cmd.type == ORA_S_PONG) {
+    ora_smsg m;
+    if (ora_smsg_parse(msg, len, &m) < 0) {
+        sim_conn_note(c, ORA_LOG_WARN, "ignoring a frame from the client: not a JSON object");
+    } else if (m.type == ORA_S_NONE && !m.bad) {
+        sim_conn_note(c, ORA_LOG_WARN, "ignoring a frame from the client: not a session message");
+    } else if (m.type == ORA_S_PONG) {
         c->srv->st.pongs++;
-        if (c->ping_pending && strcmp(cmd.id, c->ping_id) == 0)
+        if (c->ping_pending && strcmp(m.id, c->ping_id) == 0)
             c->ping_pending = 0;
         else
-            sim_conn_note(c, ORA_LOG_DEBUG, "pong %s does not answer the last ping", cmd.id);
+            sim_conn_note(c, ORA_LOG_DEBUG, "pong %s does not answer the last ping", m.id);
     } else if (!c->have_cmd) {
-        c->cmd = cmd;
+        c->cmd = m;
         c->have_cmd = 1;
-        return; /* ownership moved */
+        if (m.type == ORA_S_INITIALIZE)
+            ora_smsg_initialize(msg, len, &c->init);
     } else {
         sim_conn_note(c, ORA_LOG_WARN, "ignoring an unexpected command");
     }
-    sim_cmd_free(&cmd);
 }
 
 /* Reads what the client sent (waiting up to ms) and handles its frames.
@@ -91,15 +116,13 @@ static int service(sim_conn *c)
         return SR_CLOSE;
     }
     if (now >= c->next_ping) {
-        char j[128];
         snprintf(c->ping_id, sizeof c->ping_id, "\"%llu\"", (unsigned long long)++c->ping_seq);
-        snprintf(j, sizeof j, "{\"type\":\"SESSION_PING\",\"sessionPing\":{\"id\":%s}}", c->ping_id);
         if (!c->ping_pending)
             c->ping_sent = now;
         c->ping_pending = 1;
         c->next_ping = now + o->ping_interval;
         c->srv->st.pings++;
-        return sim_send_json(c, j);
+        return send_smsg(c, &(ora_smsg_args){.type = ORA_S_PING, .id = c->ping_id});
     }
     return SR_OK;
 }
@@ -126,7 +149,7 @@ static int wait_cmd(sim_conn *c, double secs)
 
 static void take_cmd(sim_conn *c)
 {
-    sim_cmd_free(&c->cmd);
+    ora_sinit_free(&c->init);
     c->have_cmd = 0;
 }
 
@@ -304,7 +327,6 @@ static int stream(sim_conn *c, int snapshot, uint64_t from)
     batch b = {0};
     uint64_t cursor, threshold, end, head;
     int rc = SR_OK;
-    char j[160];
     if (snapshot) {
         pthread_mutex_lock(&s->mu);
         threshold = sim_model_head(s->model);
@@ -325,9 +347,7 @@ static int stream(sim_conn *c, int snapshot, uint64_t from)
         }
         if (rc != SR_OK)
             goto out;
-        snprintf(j, sizeof j, "{\"type\":\"SESSION_SNAPSHOT_COMPLETED\",\"sessionSnapshotCompleted\":{\"offset\":%llu}}",
-                 (unsigned long long)threshold);
-        if ((rc = sim_send_json(c, j)) != SR_OK)
+        if ((rc = send_offset(c, ORA_S_SNAPSHOT_COMPLETED, threshold)) != SR_OK)
             goto out;
     } else {
         pthread_mutex_lock(&s->mu);
@@ -350,9 +370,7 @@ static int stream(sim_conn *c, int snapshot, uint64_t from)
     }
     if (rc != SR_OK)
         goto out;
-    snprintf(j, sizeof j, "{\"type\":\"SESSION_REPLAY_COMPLETED\",\"sessionReplayCompleted\":{\"offset\":%llu}}",
-             (unsigned long long)head);
-    if ((rc = sim_send_json(c, j)) != SR_OK)
+    if ((rc = send_offset(c, ORA_S_REPLAY_COMPLETED, head)) != SR_OK)
         goto out;
     sim_conn_note(c, ORA_LOG_DEBUG, "replay completed at offset %llu", (unsigned long long)head);
     /* realtime */
@@ -384,24 +402,24 @@ out:
 static int check_initialize(sim_conn *c)
 {
     sim_srv *s = c->srv;
-    sim_cmd *cmd = &c->cmd;
-    if (cmd->type != ORA_S_INITIALIZE) {
-        sim_conn_note(c, ORA_LOG_INFO, "expected SESSION_INITIALIZE");
+    const ora_sinit *in = &c->init;
+    if (c->cmd.type != ORA_S_INITIALIZE) {
+        sim_conn_note(c, ORA_LOG_INFO, "expected %s", ora_session_name(ORA_S_INITIALIZE));
         return SR_CLOSE;
     }
-    if (!cmd->has_version || strcmp(cmd->version, "V1") != 0)
+    if (!in->has_version || strcmp(in->version, "V1") != 0)
         return send_error(c, "INVALID_PROTOCOL_VERSION", "protocolVersion must be V1"), SR_CLOSE;
-    int ok = cmd->has_offerings && cmd->n_offerings > 0;
-    for (size_t i = 0; ok && i < cmd->n_offerings; i++)
-        ok = sim_offering_known(cmd->offerings[i]);
+    int ok = in->has_offerings && in->n_offerings > 0;
+    for (size_t i = 0; ok && i < in->n_offerings; i++)
+        ok = sim_offering_known(in->offerings[i]);
     if (!ok)
         return send_error(c, "INVALID_OFFERING", "offerings must be a non-empty list of known offerings"), SR_CLOSE;
     int64_t exp = 0;
-    int jr = cmd->token ? jwt_verify_hs256(s->jwt_key, sizeof s->jwt_key, cmd->token, cmd->token_len,
-                                           (int64_t)time(NULL), &exp)
-                        : JWT_MALFORMED;
+    int jr = in->token ? jwt_verify_hs256(s->jwt_key, sizeof s->jwt_key, in->token, in->token_len,
+                                          (int64_t)time(NULL), &exp)
+                       : JWT_MALFORMED;
     if (jr != JWT_OK)
-        return send_error(c, "INVALID_TOKEN", cmd->token ? jwt_strerror(jr) : "no token"), SR_CLOSE;
+        return send_error(c, "INVALID_TOKEN", in->token ? jwt_strerror(jr) : "no token"), SR_CLOSE;
     if (s->o->faults.reject_token && sim_fault_fire(c, SIM_F_REJECT))
         return send_error(c, "INVALID_TOKEN", "token rejected (fault injection)"), SR_CLOSE;
     return SR_OK;
@@ -411,7 +429,7 @@ int sim_session_serve(sim_conn *c)
 {
     sim_srv *s = c->srv;
     const sim_server_opts *o = s->o;
-    int rc = sim_send_json(c, "{\"type\":\"SESSION_WELCOME\",\"sessionWelcome\":{}}");
+    int rc = send_type(c, ORA_S_WELCOME);
     if (rc == SR_OK)
         rc = wait_cmd(c, o->init_timeout);
     if (rc == SR_OK)
@@ -420,7 +438,7 @@ int sim_session_serve(sim_conn *c)
         return rc;
     take_cmd(c);
     s->st.sessions++;
-    if ((rc = sim_send_json(c, "{\"type\":\"SESSION_INITIALIZED\",\"sessionInitialized\":{}}")) != SR_OK)
+    if ((rc = send_type(c, ORA_S_INITIALIZED)) != SR_OK)
         return rc;
     c->pinging = o->ping_interval > 0;
     c->next_ping = cli_now() + o->ping_interval;
@@ -429,14 +447,15 @@ int sim_session_serve(sim_conn *c)
             return rc;
         int type = c->cmd.type;
         int64_t off = c->cmd.offset;
-        int has_off = c->cmd.has_offset;
+        int has_off = !c->cmd.bad && off >= 0;
         take_cmd(c);
         if (type == ORA_S_SNAPSHOT) {
             sim_conn_note(c, ORA_LOG_INFO, "snapshot requested");
             return stream(c, 1, 0);
         }
         if (type != ORA_S_REPLAY || !has_off) {
-            sim_conn_note(c, ORA_LOG_INFO, "expected SESSION_SNAPSHOT or SESSION_REPLAY");
+            sim_conn_note(c, ORA_LOG_INFO, "expected %s or %s", ora_session_name(ORA_S_SNAPSHOT),
+                          ora_session_name(ORA_S_REPLAY));
             return SR_CLOSE;
         }
         pthread_mutex_lock(&s->mu);

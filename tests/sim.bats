@@ -245,6 +245,15 @@ PY
 
 # ---- session protocol ----------------------------------------------------------------
 
+@test "session messages are built and parsed in one module (lib/smsg.c) for ora-connect and ora-sim" {
+  # no JSON text of a session message or of its body written by hand on either side
+  run grep -nE '\\"(SESSION_[A-Z_]+|session[A-Z][A-Za-z]*)\\"' "$TOP/lib/session.c" "$TOP/cmd/ora-connect.c" \
+    "$TOP/cmd/ora-sim.c" "$TOP"/sim/*.c
+  assert_output ""
+  grep -q 'ora_smsg_build' "$TOP/sim/sim_session.c"
+  grep -q 'ora_smsg_build' "$TOP/cmd/ora-connect.c"
+}
+
 @test "ORA port: an untrusted or missing client certificate never gets a session" {
   sim_start
   sim_token "$T/tok"

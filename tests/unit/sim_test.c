@@ -1,9 +1,9 @@
 /* sim_test: the pieces of ora-sim: JWT (RFC 7515 A.1 vector, tampering,
- * expiry), client command parsing, the retained log, and the model's
- * invariants (one offset per step, delivery = log as sets, determinism). */
+ * expiry), the retained log, and the model's invariants (one offset per
+ * step, delivery = log as sets, determinism). Client commands are parsed
+ * by lib/smsg.c, tested in session_test. */
 #include "jwt.h"
 #include "ora.h"
-#include "sim_cmd.h"
 #include "sim_log.h"
 #include "sim_model.h"
 
@@ -60,50 +60,6 @@ static void test_jwt(void)
     const char *bad[] = {"", ".", "..", "a.b", "a.b.c.d", "!!!.eyJleHAiOjF9.AAAA", "e30.e30.", ".e30.AAAA"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         CHECK(jwt_verify_hs256(k2, sizeof k2, bad[i], strlen(bad[i]), 0, NULL) == JWT_MALFORMED);
-}
-
-static int parse(const char *j, sim_cmd *c) { return sim_cmd_parse(j, strlen(j), c); }
-
-static void test_cmd(void)
-{
-    sim_cmd c;
-    CHECK(parse("{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":{\"protocolVersion\":\"V1\","
-                "\"offerings\":[\"offering-se\",\"offering-gb\"],\"token\":\"t.o.k\"}}", &c) == 0);
-    CHECK(c.type == ORA_S_INITIALIZE && c.has_version && strcmp(c.version, "V1") == 0);
-    CHECK(c.has_offerings && c.n_offerings == 2 && strcmp(c.offerings[1], "offering-gb") == 0);
-    CHECK(c.token && c.token_len == 5 && strcmp(c.token, "t.o.k") == 0 && !c.error);
-    sim_cmd_free(&c);
-    CHECK(c.token == NULL);
-    CHECK(parse("{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":{\"protocolVersion\":1,"
-                "\"offerings\":[\"a\",2]}}", &c) == 0);
-    CHECK(!c.has_version && !c.has_offerings && !c.token && c.error);
-    sim_cmd_free(&c);
-    CHECK(parse("{\"type\":\"SESSION_REPLAY\",\"sessionReplay\":{\"offset\":12}}", &c) == 0);
-    CHECK(c.type == ORA_S_REPLAY && c.has_offset && c.offset == 12);
-    sim_cmd_free(&c);
-    const char *badoff[] = {"-1", "1.5", "\"3\"", "1e300", "null"};
-    for (size_t i = 0; i < sizeof badoff / sizeof *badoff; i++) {
-        char j[128];
-        snprintf(j, sizeof j, "{\"type\":\"SESSION_REPLAY\",\"sessionReplay\":{\"offset\":%s}}", badoff[i]);
-        CHECK(parse(j, &c) == 0 && !c.has_offset && c.error);
-        sim_cmd_free(&c);
-    }
-    CHECK(parse("{\"type\":\"SESSION_PONG\",\"sessionPong\":{\"id\":\"17\"}}", &c) == 0);
-    CHECK(c.type == ORA_S_PONG && strcmp(c.id, "\"17\"") == 0);
-    sim_cmd_free(&c);
-    CHECK(parse("{\"type\":\"SESSION_PONG\",\"sessionPong\":{\"id\":17}}", &c) == 0);
-    CHECK(strcmp(c.id, "17") == 0);
-    sim_cmd_free(&c);
-    CHECK(parse("{\"type\":\"SESSION_SNAPSHOT\",\"sessionSnapshot\":{}}", &c) == 0 && c.type == ORA_S_SNAPSHOT);
-    sim_cmd_free(&c);
-    CHECK(parse("{\"type\":\"HELLO\"}", &c) == 0 && c.type == ORA_S_NONE);
-    sim_cmd_free(&c);
-    CHECK(parse("not json", &c) == -1);
-    sim_cmd_free(&c);
-    CHECK(parse("[1,2]", &c) == -1);
-    sim_cmd_free(&c);
-    CHECK(sim_cmd_parse("{\"type\":\"SESSION_SNAPSHOT\"}", 10, &c) == -1); /* truncated */
-    sim_cmd_free(&c);
 }
 
 static void test_log(void)
@@ -236,7 +192,6 @@ static void test_model(void)
 int main(void)
 {
     test_jwt();
-    test_cmd();
     test_log();
     test_model();
     if (fails)
