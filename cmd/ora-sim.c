@@ -18,8 +18,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: ora-sim [--seed N] [--events N] [--offers-per-event A..B] [--reorder P]\n"
-        "               [--base-time TIME] --dump [--count N] [--snapshot-at OFFSET]\n"
-        "               [-o | --output FILE]\n"
+        "               [--base-time TIME] [--jurisdictions NAME,...] --dump [--count N]\n"
+        "               [--snapshot-at OFFSET] [-o | --output FILE]\n"
         "       ora-sim [model options] --cert FILE --key FILE --cacert FILE\n"
         "               [--port N] [--auth-port N] [--port-file FILE] [--rate MSG/S]\n"
         "               [--max-messages N] [--log FILE] [--token-ttl S] [--ping-interval S]\n"
@@ -59,6 +59,35 @@ static void summary(char *buf, size_t n, double el)
              (unsigned long long)s.bytes_sent, (unsigned long long)s.pings,
              (unsigned long long)s.pongs, (unsigned long long)s.errors_sent,
              (unsigned long long)s.faults);
+}
+
+/* --jurisdictions: 1..MAX_JURISDICTIONS comma-separated names of 1..63
+ * printable characters, kept in a static copy. 0, or -1. */
+enum { MAX_JURISDICTIONS = 16 };
+static char jur_text[MAX_JURISDICTIONS * 64];
+static const char *jur_names[MAX_JURISDICTIONS];
+
+static int parse_jurisdictions(const char *s, sim_model_opts *mo)
+{
+    if (strlen(s) >= sizeof jur_text)
+        return -1;
+    strcpy(jur_text, s);
+    size_t n = 0;
+    for (char *p = jur_text, *e; p; p = e) {
+        e = strchr(p, ',');
+        if (e)
+            *e++ = '\0';
+        size_t len = strlen(p);
+        if (n == MAX_JURISDICTIONS || len == 0 || len > 63)
+            return -1;
+        for (const char *c = p; *c; c++)
+            if (*c < 0x21 || *c > 0x7e || *c == '"' || *c == '\\')
+                return -1;
+        jur_names[n++] = p;
+    }
+    mo->jurisdictions = jur_names;
+    mo->n_jurisdictions = n;
+    return 0;
 }
 
 static int parse_time(const char *s, int64_t *out)
@@ -149,7 +178,7 @@ enum {
     O_SEED = 256, O_EVENTS, O_OFFERS, O_REORDER, O_BASE, O_DUMP, O_COUNT, O_SNAPAT, O_CERT, O_KEY,
     O_CACERT, O_PORT, O_AUTHPORT, O_PORTFILE, O_RATE, O_MAX, O_LOG, O_TTL, O_PING, O_PONG, O_INIT, O_WRITE,
     O_RETAIN, O_PER, O_SPLIT, O_CHUNK, O_LEVEL, O_DROPM, O_DROPB, O_STALL, O_CORRUPT, O_INVTOK, O_REJECT,
-    O_OLD, O_AUTHFAIL, O_REFUSE, O_ONCE, O_VERSION
+    O_OLD, O_AUTHFAIL, O_REFUSE, O_ONCE, O_JUR, O_VERSION
 };
 
 int main(int argc, char **argv)
@@ -160,7 +189,8 @@ int main(int argc, char **argv)
     }
     static const struct option lo[] = {
         {"seed", 1, 0, O_SEED}, {"events", 1, 0, O_EVENTS}, {"offers-per-event", 1, 0, O_OFFERS},
-        {"reorder", 1, 0, O_REORDER}, {"base-time", 1, 0, O_BASE}, {"dump", 0, 0, O_DUMP},
+        {"reorder", 1, 0, O_REORDER}, {"base-time", 1, 0, O_BASE}, {"jurisdictions", 1, 0, O_JUR},
+        {"dump", 0, 0, O_DUMP},
         {"count", 1, 0, O_COUNT}, {"snapshot-at", 1, 0, O_SNAPAT}, {"output", 1, 0, 'o'},
         {"cert", 1, 0, O_CERT}, {"key", 1, 0, O_KEY}, {"cacert", 1, 0, O_CACERT},
         {"port", 1, 0, O_PORT}, {"auth-port", 1, 0, O_AUTHPORT}, {"port-file", 1, 0, O_PORTFILE},
@@ -219,6 +249,7 @@ int main(int argc, char **argv)
             so.model.offers_min = (uint32_t)a; so.model.offers_max = (uint32_t)b; break;
         case O_REORDER: if (cli_parse_double(optarg, 0, 1, &so.model.reorder)) return bad(name, optarg); break;
         case O_BASE: if (parse_time(optarg, &so.model.base_time)) return bad(name, optarg); break;
+        case O_JUR: if (parse_jurisdictions(optarg, &so.model)) return bad(name, optarg); break;
         case O_DUMP: do_dump = 1; break;
         case O_COUNT: if (cli_parse_u64(optarg, 0, UINT64_MAX, &count)) return bad(name, optarg); break;
         case O_SNAPAT: if (cli_parse_i64(optarg, 0, INT64_MAX, &snap_at)) return bad(name, optarg); break;

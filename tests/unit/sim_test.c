@@ -166,6 +166,15 @@ static unsigned long run_model(uint64_t seed, double reorder, size_t steps, size
     return h;
 }
 
+/* Counts the messages that contain the text ctx. */
+static size_t text_seen;
+static int text_has(void *ctx, uint64_t off, const char *j, size_t n)
+{
+    (void)off;
+    text_seen += memmem(j, n, ctx, strlen(ctx)) != NULL;
+    return 0;
+}
+
 static void test_model(void)
 {
     size_t inv0, inv1, inv2;
@@ -187,6 +196,30 @@ static void test_model(void)
     CHECK(sim_model_events(m) > 0);
     sim_model_free(m);
     CHECK(sim_offering_known("offering-se") && !sim_offering_known("offering-xx"));
+
+    /* sixteen long jurisdiction names: every message is still made, and
+     * the odds entries name them (escaped as JSON strings) */
+    static char names[16][64];
+    const char *np[16];
+    for (int i = 0; i < 16; i++) {
+        memset(names[i], 'a' + i, 63);
+        np[i] = names[i];
+    }
+    names[3][0] = '"';
+    sim_model_opts jo = {.seed = 4, .events = 5, .offers_min = 3, .offers_max = 3, .jurisdictions = np,
+                         .n_jurisdictions = 16};
+    m = sim_model_new(&jo);
+    both bb = {0};
+    sim_sink ls = {on_log, NULL, &bb};
+    CHECK(m && sim_model_init(m, &ls) == 0);
+    for (int i = 0; m && i < 2000; i++)
+        CHECK(sim_model_step(m, &ls) == 0);
+    CHECK(m && sim_model_snapshot(m, text_has, names[15]) == 0);
+    CHECK(text_seen > 0);
+    text_seen = 0;
+    CHECK(m && sim_model_snapshot(m, text_has, "\"\\\"ddd") == 0 && text_seen > 0);
+    free(bb.log.off);
+    sim_model_free(m);
 }
 
 int main(void)
