@@ -25,10 +25,10 @@ static void usage(FILE *f)
         "               [--max-messages N] [--log FILE] [--token-ttl S] [--ping-interval S]\n"
         "               [--pong-timeout S] [--init-timeout S] [--write-timeout S]\n"
         "               [--retain N] [--per-member A..B] [--split P] [--chunk A..B]\n"
-        "               [--level N] [--drop-after-msgs N] [--drop-after-bytes N]\n"
-        "               [--stall-after N] [--corrupt-after N] [--invalid-token-after N]\n"
-        "               [--reject-token] [--offset-too-old] [--auth-fail N] [--refuse-for S]\n"
-        "               [--fault-once]\n"
+        "               [--level N] [--no-snapshot-cache] [--drop-after-msgs N]\n"
+        "               [--drop-after-bytes N] [--stall-after N] [--corrupt-after N]\n"
+        "               [--invalid-token-after N] [--reject-token] [--offset-too-old]\n"
+        "               [--auth-fail N] [--refuse-for S] [--fault-once]\n"
         "       ora-sim -h | --version\n");
 }
 
@@ -178,7 +178,7 @@ enum {
     O_SEED = 256, O_EVENTS, O_OFFERS, O_REORDER, O_BASE, O_DUMP, O_COUNT, O_SNAPAT, O_CERT, O_KEY,
     O_CACERT, O_PORT, O_AUTHPORT, O_PORTFILE, O_RATE, O_MAX, O_LOG, O_TTL, O_PING, O_PONG, O_INIT, O_WRITE,
     O_RETAIN, O_PER, O_SPLIT, O_CHUNK, O_LEVEL, O_DROPM, O_DROPB, O_STALL, O_CORRUPT, O_INVTOK, O_REJECT,
-    O_OLD, O_AUTHFAIL, O_REFUSE, O_ONCE, O_JUR, O_VERSION
+    O_OLD, O_AUTHFAIL, O_REFUSE, O_ONCE, O_JUR, O_NOCACHE, O_VERSION
 };
 
 int main(int argc, char **argv)
@@ -197,7 +197,7 @@ int main(int argc, char **argv)
         {"rate", 1, 0, O_RATE}, {"max-messages", 1, 0, O_MAX}, {"log", 1, 0, O_LOG},
         {"token-ttl", 1, 0, O_TTL}, {"ping-interval", 1, 0, O_PING}, {"pong-timeout", 1, 0, O_PONG},
         {"init-timeout", 1, 0, O_INIT}, {"write-timeout", 1, 0, O_WRITE}, {"retain", 1, 0, O_RETAIN}, {"per-member", 1, 0, O_PER}, {"split", 1, 0, O_SPLIT},
-        {"chunk", 1, 0, O_CHUNK}, {"level", 1, 0, O_LEVEL},
+        {"chunk", 1, 0, O_CHUNK}, {"level", 1, 0, O_LEVEL}, {"no-snapshot-cache", 0, 0, O_NOCACHE},
         {"drop-after-msgs", 1, 0, O_DROPM}, {"drop-after-bytes", 1, 0, O_DROPB},
         {"stall-after", 1, 0, O_STALL}, {"corrupt-after", 1, 0, O_CORRUPT},
         {"invalid-token-after", 1, 0, O_INVTOK}, {"reject-token", 0, 0, O_REJECT},
@@ -225,6 +225,7 @@ int main(int argc, char **argv)
     so.chunk_min = 512;
     so.chunk_max = 16384;
     so.level = 6;
+    so.snapshot_cache = 1;
     so.faults = (sim_faults){SIM_OFF, SIM_OFF, SIM_OFF, SIM_OFF, SIM_OFF, 0, 0, 0, 0, 0};
     int do_dump = 0;
     uint64_t count = 1000, u, a, b;
@@ -286,6 +287,7 @@ int main(int argc, char **argv)
         case O_AUTHFAIL: if (cli_parse_u64(optarg, 0, UINT64_MAX, &so.faults.auth_fail)) return bad(name, optarg); break;
         case O_REFUSE: if (cli_parse_double(optarg, 0, 86400, &d)) return bad(name, optarg); so.faults.refuse_for = d; break;
         case O_ONCE: so.faults.once = 1; break;
+        case O_NOCACHE: so.snapshot_cache = 0; break;
         default: return cli_bad_option(c, argv);
         }
     }

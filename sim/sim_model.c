@@ -1092,29 +1092,66 @@ int sim_model_init(sim_model *m, const sim_sink *s)
     return 0;
 }
 
+size_t sim_model_slots(const sim_model *m, int table)
+{
+    return table == SIM_T_EVENTS ? m->nev : m->nof;
+}
+
+uint64_t sim_model_stamp(const sim_model *m, int table, size_t first, size_t n)
+{
+    size_t end = sim_model_slots(m, table);
+    if (first > end)
+        first = end;
+    if (n < end - first)
+        end = first + n;
+    uint64_t st = 0;
+    for (size_t i = first; i < end; i++) {
+        uint64_t off = table == SIM_T_EVENTS ? m->ev[i].offset : m->of[i].offset;
+        if (off > st)
+            st = off;
+    }
+    return st;
+}
+
+int sim_model_snapshot_slots(sim_model *m, int table, size_t first, size_t n, sim_emit_fn emit, void *ctx)
+{
+    size_t end = sim_model_slots(m, table);
+    if (first > end)
+        first = end;
+    if (n < end - first)
+        end = first + n;
+    int count = 0;
+    for (size_t i = first; i < end; i++) {
+        uint64_t off;
+        if (table == SIM_T_EVENTS) {
+            event *e = &m->ev[i];
+            if (!e->alive)
+                continue;
+            off = e->offset;
+            begin_at(m, off, "eventAdded");
+            S(m, "{\"event\":");
+            w_event(m, e);
+        } else {
+            offer *o = &m->of[i];
+            if (!o->alive)
+                continue;
+            off = o->offset;
+            begin_at(m, off, "betOfferAdded");
+            S(m, "{\"betOffer\":");
+            w_offer(m, o);
+        }
+        S(m, "}}");
+        if (m->oom || emit(ctx, off, (const char *)m->msg.p, m->msg.len) != 0)
+            return -1;
+        count++;
+    }
+    return count;
+}
+
 int sim_model_snapshot(sim_model *m, sim_emit_fn emit, void *ctx)
 {
-    for (size_t i = 0; i < m->nev; i++) {
-        event *e = &m->ev[i];
-        if (!e->alive)
-            continue;
-        begin_at(m, e->offset, "eventAdded");
-        S(m, "{\"event\":");
-        w_event(m, e);
-        S(m, "}}");
-        if (m->oom || emit(ctx, e->offset, (const char *)m->msg.p, m->msg.len) != 0)
-            return -1;
-    }
-    for (size_t i = 0; i < m->nof; i++) {
-        offer *o = &m->of[i];
-        if (!o->alive)
-            continue;
-        begin_at(m, o->offset, "betOfferAdded");
-        S(m, "{\"betOffer\":");
-        w_offer(m, o);
-        S(m, "}}");
-        if (m->oom || emit(ctx, o->offset, (const char *)m->msg.p, m->msg.len) != 0)
-            return -1;
-    }
+    if (sim_model_snapshot_slots(m, SIM_T_EVENTS, 0, m->nev, emit, ctx) < 0 ||
+        sim_model_snapshot_slots(m, SIM_T_OFFERS, 0, m->nof, emit, ctx) < 0)
+        return -1;
     return 0;
 }

@@ -66,6 +66,22 @@ int sim_model_flush(sim_model *m, const sim_sink *s);
  * message that changed that entity. 0, or -1. */
 int sim_model_snapshot(sim_model *m, sim_emit_fn emit, void *ctx);
 
+/* The snapshot in pieces, for a server that keeps it compressed. Entities
+ * live in the slots of two tables; a slot holds one entity or none (after
+ * a delete), and sim_model_snapshot() emits the live entities of the
+ * events table, then of the bet offers table, in slot order. Slots are
+ * only ever added at the end. */
+enum sim_table { SIM_T_EVENTS = 0, SIM_T_OFFERS = 1 };
+size_t sim_model_slots(const sim_model *m, int table);
+/* A value that changes whenever the snapshot messages of the slots
+ * [first, first + n) change (the last offset that touched one of them);
+ * slots past the end count as empty. */
+uint64_t sim_model_stamp(const sim_model *m, int table, size_t first, size_t n);
+/* Emits the snapshot messages of the live entities in the slots
+ * [first, first + n), in slot order: as many as it returns, or -1 (ENOMEM
+ * or emit said stop). */
+int sim_model_snapshot_slots(sim_model *m, int table, size_t first, size_t n, sim_emit_fn emit, void *ctx);
+
 uint64_t sim_model_head(const sim_model *m);     /* last offset generated */
 size_t sim_model_held(const sim_model *m);       /* messages held back now */
 size_t sim_model_events(const sim_model *m);     /* live events */

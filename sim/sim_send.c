@@ -6,23 +6,23 @@
 #include <errno.h>
 #include <string.h>
 
-/* Writes c->out in pieces of chunk_min..chunk_max bytes. */
-static int flush_out(sim_conn *c)
+/* Writes the n bytes at p in pieces of chunk_min..chunk_max bytes. */
+static int write_chunks(sim_conn *c, const uint8_t *p, size_t n)
 {
     const sim_server_opts *o = c->srv->o;
     size_t off = 0;
     int rc = SR_OK;
-    while (off < c->out.len && rc == SR_OK) {
+    while (off < n && rc == SR_OK) {
         size_t k = sim_conn_range(c, o->chunk_min, o->chunk_max);
-        if (k > c->out.len - off)
-            k = c->out.len - off;
+        if (k > n - off)
+            k = n - off;
         uint64_t lim = o->faults.drop_after_bytes;
         int cut = 0;
         if (lim != SIM_OFF && sim_fault_armed(c, SIM_F_DROP_BYTES) && c->bytes + k >= lim) {
             k = (size_t)(lim - c->bytes);
             cut = 1;
         }
-        if (k && (rc = sim_conn_write(c, c->out.p + off, k)) != SR_OK)
+        if (k && (rc = sim_conn_write(c, p + off, k)) != SR_OK)
             break;
         c->bytes += k;
         c->srv->st.bytes_sent += k;
@@ -32,6 +32,13 @@ static int flush_out(sim_conn *c)
             rc = SR_CLOSE;
         }
     }
+    return rc;
+}
+
+/* Writes c->out and empties it. */
+static int flush_out(sim_conn *c)
+{
+    int rc = write_chunks(c, c->out.p, c->out.len);
     c->out.len = 0;
     return rc;
 }
@@ -91,7 +98,5 @@ int sim_send_frames(sim_conn *c, const uint8_t *const *m, const size_t *l, size_
 
 int sim_send_raw(sim_conn *c, const uint8_t *p, size_t n)
 {
-    if (ora_buf_append(&c->out, p, n) < 0)
-        return SR_ERR;
-    return flush_out(c);
+    return write_chunks(c, p, n);
 }

@@ -1,11 +1,11 @@
 /* sim_send.h: what ora-sim writes on a connection: frames packed into gzip
  * members (design.md §2), written in pieces of random size.
  *
- * Every function appends to c->out and writes it all before returning
- * (pieces of opts.chunk_min..chunk_max bytes, so that a client sees reads
- * cut anywhere); c->out is empty afterwards. The drop-after-bytes fault
- * fires here: the write stops at exactly that many bytes and the result is
- * SR_CLOSE with c->abrupt set. Returns SR_OK, SR_ERR or SR_CLOSE
+ * Every function writes all its bytes before returning, in pieces of
+ * opts.chunk_min..chunk_max bytes so that a client sees reads cut
+ * anywhere (what it compresses goes through c->out, empty afterwards).
+ * The drop-after-bytes fault fires here: the write stops at exactly that
+ * many bytes and the result is SR_CLOSE with c->abrupt set. Returns SR_OK, SR_ERR or SR_CLOSE
  * (sim_conn.h).
  */
 #ifndef ORA_SIM_SEND_H
@@ -20,7 +20,8 @@
  * two members cut at a random byte, so that a frame spans them. */
 int sim_send_frames(sim_conn *c, const uint8_t *const *m, const size_t *l, size_t n, int split);
 
-/* n bytes as they are (a corrupt member, for instance). */
+/* n bytes as they are: gzip members made beforehand (sim_snap.h), or a
+ * corrupt one. */
 int sim_send_raw(sim_conn *c, const uint8_t *p, size_t n);
 
 #endif

@@ -107,6 +107,49 @@ static int generate(double elapsed)
     return rc;
 }
 
+/* ---- the snapshot cache ------------------------------------------------------- */
+
+/* Fills the snapshot cache in the background, then keeps it current:
+ * every second it compresses again the pieces that changed, so that a
+ * snapshot finds little to do however long after the start it comes. (A
+ * thread counted in active.) */
+static void *warm_main(void *arg)
+{
+    (void)arg;
+    double t0 = cli_now();
+    int64_t n = sim_snap_warm(G.snap, G.model, &G.mu, &G.quit);
+    if (n >= 0 && !G.quit) {
+        uint64_t msgs, bytes;
+        sim_snap_size(G.snap, &msgs, &bytes);
+        sim_srv_note(&G, ORA_LOG_INFO, "snapshot cache ready: %llu messages in %.1f MiB of gzip members, %.2f s",
+                     (unsigned long long)msgs, (double)bytes / 1048576.0, cli_now() - t0);
+    }
+    while (n >= 0 && !G.quit) {
+        for (int i = 0; i < 20 && !G.quit; i++)
+            usleep(50000);
+        if (!G.quit)
+            n = sim_snap_warm(G.snap, G.model, &G.mu, &G.quit);
+    }
+    if (n < 0)
+        sim_srv_note(&G, ORA_LOG_WARN, "unable to fill the snapshot cache: out of memory");
+    G.active--;
+    return NULL;
+}
+
+static void start_warm(void)
+{
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    G.active++;
+    if (pthread_create(&t, &a, warm_main, NULL) != 0) {
+        G.active--;
+        sim_srv_note(&G, ORA_LOG_WARN, "unable to start the snapshot cache thread: %s", strerror(errno));
+    }
+    pthread_attr_destroy(&a);
+}
+
 /* ---- connection threads ------------------------------------------------------- */
 
 static void *conn_main(void *arg)
@@ -207,13 +250,16 @@ int sim_server_run(const sim_server_opts *o)
         return ORA_EX_CONFIG;
     G.model = sim_model_new(&o->model);
     G.log = sim_log_new(o->retain);
-    if (!G.model || !G.log || sim_model_init(G.model, &sink) < 0) {
+    G.snap = o->snapshot_cache ? sim_snap_new(o) : NULL;
+    if (!G.model || !G.log || (o->snapshot_cache && !G.snap) || sim_model_init(G.model, &sink) < 0) {
         sim_srv_note(&G, ORA_LOG_ERROR, "unable to build the model: out of memory");
         ex = ORA_EX_SOFTWARE;
         goto out;
     }
     if (o->log && fflush(o->log) != 0)
         io_err = 1;
+    if (G.snap)
+        start_warm();
     int listening = o->faults.refuse_for <= 0;
     if (listen_on(o->port, &ofd, &port, listening) < 0 || listen_on(o->auth_port, &afd, &aport, 1) < 0) {
         sim_srv_note(&G, ORA_LOG_ERROR, "unable to listen on 127.0.0.1: %s", strerror(errno));
@@ -274,9 +320,11 @@ out:
     if (G.active == 0) {
         sim_model_free(G.model);
         sim_log_free(G.log);
+        sim_snap_free(G.snap);
         SSL_CTX_free(G.ctx);
         G.model = NULL;
         G.log = NULL;
+        G.snap = NULL;
         G.ctx = NULL;
     }
     return ex;

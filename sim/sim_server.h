@@ -51,6 +51,7 @@ typedef struct sim_server_opts {
     double split;                 /* probability a member ends inside a frame */
     uint32_t chunk_min, chunk_max;            /* bytes per write */
     int level;                    /* zlib level */
+    int snapshot_cache;           /* serve snapshots from members compressed once (sim_snap.h) */
     FILE *log;                    /* every generated message, offset order (may be NULL) */
     sim_faults faults;
     volatile sig_atomic_t *stop;  /* set by a signal handler: drain and return */

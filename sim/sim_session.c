@@ -317,6 +317,67 @@ static int send_batch(sim_conn *c, batch *b)
     return send_data(c, b->ptr, b->len, b->n);
 }
 
+/* ---- the snapshot ----------------------------------------------------------------- */
+
+/* The snapshot from the cache (sim_snap.h): members compressed once, sent
+ * as they are; no fault counted in messages can be due (see stream()). */
+static int snapshot_cached(sim_conn *c, uint64_t *threshold, uint64_t *cursor)
+{
+    sim_srv *s = c->srv;
+    pthread_mutex_lock(&s->mu);
+    *threshold = sim_model_head(s->model);
+    *cursor = sim_log_end(s->log);
+    sim_snapshot *snap = sim_snap_capture(s->snap, s->model);
+    pthread_mutex_unlock(&s->mu);
+    if (!snap || sim_snap_finish(s->snap, snap) < 0) {
+        sim_conn_note(c, ORA_LOG_ERROR, "unable to build a snapshot: out of memory");
+        sim_snapshot_free(snap);
+        return SR_ERR;
+    }
+    sim_conn_note(c, ORA_LOG_INFO, "snapshot of %llu messages at offset %llu",
+                  (unsigned long long)sim_snapshot_messages(snap), (unsigned long long)*threshold);
+    sim_snap_it it = {0, 0};
+    const uint8_t *p;
+    size_t n;
+    uint32_t k;
+    int rc = SR_OK;
+    while (rc == SR_OK && sim_snapshot_next(snap, &it, &p, &n, &k)) {
+        if ((rc = sim_send_raw(c, p, n)) != SR_OK)
+            break;
+        c->msgs += k;
+        s->st.data_sent += k;
+        if ((rc = service(c)) == SR_OK)
+            rc = pump_in(c, 0);
+    }
+    sim_snapshot_free(snap);
+    return rc;
+}
+
+/* The snapshot printed and compressed for this connection alone, with
+ * faults between members. */
+static int snapshot_fresh(sim_conn *c, batch *b, uint64_t *threshold, uint64_t *cursor)
+{
+    sim_srv *s = c->srv;
+    pthread_mutex_lock(&s->mu);
+    *threshold = sim_model_head(s->model);
+    *cursor = sim_log_end(s->log);
+    int sr = sim_model_snapshot(s->model, snap_emit, b);
+    pthread_mutex_unlock(&s->mu);
+    if (sr < 0) {
+        sim_conn_note(c, ORA_LOG_ERROR, "unable to build a snapshot: out of memory");
+        return SR_ERR;
+    }
+    sim_conn_note(c, ORA_LOG_INFO, "snapshot of %zu messages at offset %llu", b->n,
+                  (unsigned long long)*threshold);
+    batch_fix(b);
+    int rc = SR_OK;
+    for (size_t i = 0; i < b->n && rc == SR_OK; i += 256) {
+        size_t k = b->n - i < 256 ? b->n - i : 256;
+        rc = send_data(c, b->ptr + i, b->len + i, k);
+    }
+    return rc;
+}
+
 /* ---- the flows ------------------------------------------------------------------- */
 
 /* The snapshot (when asked for) or the replay after from, the retained
@@ -328,23 +389,11 @@ static int stream(sim_conn *c, int snapshot, uint64_t from)
     uint64_t cursor, threshold, end, head;
     int rc = SR_OK;
     if (snapshot) {
-        pthread_mutex_lock(&s->mu);
-        threshold = sim_model_head(s->model);
-        cursor = sim_log_end(s->log);
-        int sr = sim_model_snapshot(s->model, snap_emit, &b);
-        pthread_mutex_unlock(&s->mu);
-        if (sr < 0) {
-            sim_conn_note(c, ORA_LOG_ERROR, "unable to build a snapshot: out of memory");
-            rc = SR_ERR;
-            goto out;
-        }
-        sim_conn_note(c, ORA_LOG_INFO, "snapshot of %zu messages at offset %llu", b.n,
-                      (unsigned long long)threshold);
-        batch_fix(&b);
-        for (size_t i = 0; i < b.n && rc == SR_OK; i += 256) {
-            size_t k = b.n - i < 256 ? b.n - i : 256;
-            rc = send_data(c, b.ptr + i, b.len + i, k);
-        }
+        /* the cache's members cannot stop at a fault's message count */
+        if (s->snap && sim_fault_room(c) == UINT64_MAX)
+            rc = snapshot_cached(c, &threshold, &cursor);
+        else
+            rc = snapshot_fresh(c, &b, &threshold, &cursor);
         if (rc != SR_OK)
             goto out;
         if ((rc = send_offset(c, ORA_S_SNAPSHOT_COMPLETED, threshold)) != SR_OK)

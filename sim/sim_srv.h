@@ -17,6 +17,7 @@
 #include "sim_log.h"
 #include "sim_model.h"
 #include "sim_server.h"
+#include "sim_snap.h"
 
 /* The injected faults (sim_faults), in the order they are checked. */
 enum sim_fault {
@@ -30,6 +31,7 @@ typedef struct sim_srv {
     pthread_mutex_t mu;               /* guards model and log */
     sim_model *model;
     sim_log *log;                     /* delivered messages kept for replays */
+    sim_snap *snap;                   /* the snapshot kept compressed (NULL: off) */
     uint8_t jwt_key[32];              /* signs and checks tokens; random per process */
     atomic_int quit;                  /* the server is stopping: sessions end */
     atomic_int active;                /* connection threads running */

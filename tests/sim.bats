@@ -486,6 +486,44 @@ PY
   assert_equal "$(only_flow session <"$T/got" | jq -r 'select(.type=="SESSION_SNAPSHOT_COMPLETED") | .sessionSnapshotCompleted.offset')" "$h"
 }
 
+# waits (up to 30 s) for ora-sim's snapshot cache
+sim_cache_ready() {
+  for i in $(seq 300); do grep -q "snapshot cache ready" "$SIM_ERR" && return 0; sleep 0.1; done
+  fail "ora-sim's snapshot cache not ready: $(cat "$SIM_ERR")"
+}
+
+@test "snapshot cache: the messages of --dump, as a snapshot compressed for the connection; whole frames per member" {
+  m=$(initial_head --seed 3 --events 300)
+  ora-sim --dump --seed 3 --events 300 --count 0 >"$T/dump"
+  sim_start --seed 3 --events 300 --rate 0 --per-member 1..5 --split 0.2
+  sim_cache_ready
+  sim_client --auth-url "$SIM_AUTH_URL" --until-offset "$m" --stats "$T/st.json" >"$T/cached"
+  cmp "$T/dump" "$T/cached"
+  d=$(jq .data "$T/st.json"); mem=$(jq .members "$T/st.json")
+  [ "$mem" -ge $((d / 5)) ] || fail "$mem members for $d frames with --per-member 1..5"
+  # pieces left unchanged are not compressed again: a second snapshot is the same
+  sim_client --auth-url "$SIM_AUTH_URL" --until-offset "$m" >"$T/again"
+  cmp "$T/dump" "$T/again"
+  sim_stop
+  sim_start --seed 3 --events 300 --rate 0 --per-member 1..5 --split 0.2 --no-snapshot-cache
+  sim_client --auth-url "$SIM_AUTH_URL" --until-offset "$m" >"$T/fresh"
+  cmp "$T/dump" "$T/fresh"
+  run grep -c "snapshot cache ready" "$SIM_ERR"
+  assert_output 0
+}
+
+@test "snapshot cache: a fault counted in messages still fires at its count inside a snapshot" {
+  sim_start --events 300 --rate 0 --drop-after-msgs 700 --fault-once
+  sim_cache_ready
+  run_split sim_client --auth-url "$SIM_AUTH_URL" --stats "$T/st.json"
+  assert_equal "$status" 3
+  assert_equal "$(jq -r .data "$T/st.json")" 700
+  # once fired, the next snapshot comes from the cache, whole
+  m=$(initial_head --events 300)
+  sim_client --auth-url "$SIM_AUTH_URL" --until-offset "$m" >"$T/all"
+  assert_equal "$(wc -l <"$T/all")" "$m"
+}
+
 @test "session: out-of-order delivery present; the delivered set equals the --log" {
   sim_start --seed 5 --rate 3000 --max-messages 3000 --reorder 0.2
   m=$(initial_head --seed 5)

@@ -6,8 +6,10 @@
 #include "ora.h"
 #include "sim_log.h"
 #include "sim_model.h"
+#include "sim_snap.h"
 
 #include <sodium.h>
+#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,11 +224,129 @@ static void test_model(void)
     sim_model_free(m);
 }
 
+/* The plain frames of a snapshot's members, inflated member by member. */
+typedef struct plain { unsigned char *p; size_t len, cap; size_t members, units, frames; } plain;
+
+static void plain_add(plain *pl, const void *p, size_t n)
+{
+    if (pl->len + n > pl->cap) {
+        pl->cap = (pl->len + n) * 2;
+        pl->p = realloc(pl->p, pl->cap);
+    }
+    memcpy(pl->p + pl->len, p, n);
+    pl->len += n;
+}
+
+static int inflate_members(const uint8_t *p, size_t n, plain *pl)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 31) != Z_OK)
+        return -1;
+    z.next_in = (Bytef *)p;
+    z.avail_in = (uInt)n;
+    int rc = 0;
+    while (z.avail_in && rc == 0) {
+        unsigned char out[65536];
+        z.next_out = out;
+        z.avail_out = sizeof out;
+        int r = inflate(&z, Z_NO_FLUSH);
+        plain_add(pl, out, sizeof out - z.avail_out);
+        if (r == Z_STREAM_END) {
+            pl->members++;
+            inflateReset(&z);
+        } else if (r != Z_OK) {
+            rc = -1;
+        }
+    }
+    inflateEnd(&z);
+    return rc;
+}
+
+static int frame_add(void *ctx, uint64_t off, const char *j, size_t n)
+{
+    (void)off;
+    unsigned char h[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
+    plain_add(ctx, h, 4);
+    plain_add(ctx, j, n);
+    ((plain *)ctx)->frames++;
+    return 0;
+}
+
+/* A snapshot from the cache inflates to exactly the model's snapshot, in
+ * units of whole frames; pieces that did not change are not compressed
+ * again. */
+static void check_cached(sim_snap *c, sim_model *m, uint32_t per_max, int *reused)
+{
+    plain want = {0}, got = {0};
+    CHECK(sim_model_snapshot(m, frame_add, &want) == 0);
+    uint64_t before_msgs, before_bytes;
+    sim_snap_size(c, &before_msgs, &before_bytes);
+    sim_snapshot *s = sim_snap_capture(c, m);
+    CHECK(s && sim_snap_finish(c, s) == 0);
+    CHECK(sim_snapshot_messages(s) == want.frames);
+    sim_snap_it it = {0, 0};
+    const uint8_t *p;
+    size_t n;
+    uint32_t k;
+    while (sim_snapshot_next(s, &it, &p, &n, &k)) {
+        size_t at = got.len;
+        CHECK(inflate_members(p, n, &got) == 0);
+        /* the unit holds k whole frames */
+        size_t f = 0, q = at;
+        while (q + 4 <= got.len) {
+            q += 4 + ((size_t)got.p[q] << 24 | (size_t)got.p[q + 1] << 16 | (size_t)got.p[q + 2] << 8 | got.p[q + 3]);
+            f++;
+        }
+        CHECK(q == got.len && f == k && k >= 1 && k <= per_max);
+        got.units++;
+    }
+    CHECK(got.len == want.len && memcmp(got.p, want.p, want.len) == 0);
+    CHECK(got.members >= got.units);
+    sim_snapshot_free(s);
+    uint64_t after_msgs, after_bytes;
+    sim_snap_size(c, &after_msgs, &after_bytes);
+    *reused = before_bytes > 0 && after_bytes == before_bytes;
+    free(want.p);
+    free(got.p);
+}
+
+static void test_snap(void)
+{
+    sim_server_opts o = {.model = {.seed = 5, .events = 40, .offers_min = 2, .offers_max = 9, .base_time = 1796126400},
+                         .per_member_min = 1, .per_member_max = 7, .split = 0.3, .level = 6};
+    sim_model *m = sim_model_new(&o.model);
+    sim_sink none = {NULL, NULL, NULL};
+    CHECK(sim_model_init(m, &none) == 0);
+    sim_snap *c = sim_snap_new(&o);
+    int reused;
+    check_cached(c, m, 7, &reused);            /* all compressed now */
+    check_cached(c, m, 7, &reused);            /* nothing changed: nothing compressed */
+    CHECK(reused);
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 37; i++)
+            CHECK(sim_model_step(m, &none) == 0);
+        check_cached(c, m, 7, &reused);        /* changed pieces compressed again */
+    }
+    /* warming fills the cache; a snapshot afterwards compresses nothing */
+    sim_snap *w = sim_snap_new(&o);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    atomic_int quit = 0;
+    CHECK(sim_snap_warm(w, m, &mu, &quit) == (int64_t)(sim_model_events(m) + sim_model_offers(m)));
+    CHECK(sim_snap_warm(w, m, &mu, &quit) == 0);
+    check_cached(w, m, 7, &reused);
+    CHECK(reused);
+    sim_snap_free(w);
+    sim_snap_free(c);
+    sim_model_free(m);
+}
+
 int main(void)
 {
     test_jwt();
     test_log();
     test_model();
+    test_snap();
     if (fails)
         fprintf(stderr, "sim_test: %d checks failed\n", fails);
     return fails != 0;
