@@ -75,8 +75,11 @@ static int sink_deliver(void *ctx, uint64_t off, const char *j, size_t n)
 
 static const sim_sink sink = {sink_log, sink_deliver, NULL};
 
-/* Generates what the rate allows by now (at most 20000 at a time). 0, or
- * -1 (ENOMEM). */
+/* Generates what the rate allows by now, at most GEN_MAX at a time (the
+ * main loop comes back every few ms), taking the lock for GEN_BURST
+ * messages at a time: sessions reading the log get their turn in between,
+ * even when generation runs behind on a busy machine. 0, or -1 (ENOMEM). */
+enum { GEN_BURST = 256, GEN_MAX = 4096 };
 static int generate(double elapsed)
 {
     const sim_server_opts *o = G.o;
@@ -88,19 +91,23 @@ static int generate(double elapsed)
         target = o->max_messages;
     if (target <= generated)
         return 0;
-    if (target - generated > 20000)
-        target = generated + 20000;
+    if (target - generated > GEN_MAX)
+        target = generated + GEN_MAX;
     int rc = 0;
-    pthread_mutex_lock(&G.mu);
     while (generated < target && rc == 0) {
-        rc = sim_model_step(G.model, &sink);
-        generated++;
+        pthread_mutex_lock(&G.mu);
+        for (int i = 0; i < GEN_BURST && generated < target && rc == 0; i++) {
+            rc = sim_model_step(G.model, &sink);
+            generated++;
+        }
+        pthread_mutex_unlock(&G.mu);
     }
     if (rc == 0 && o->max_messages && generated >= o->max_messages) {
+        pthread_mutex_lock(&G.mu);
         rc = sim_model_flush(G.model, &sink);
+        pthread_mutex_unlock(&G.mu);
         gen_done = 1;
     }
-    pthread_mutex_unlock(&G.mu);
     G.st.generated = generated;
     if (o->log && fflush(o->log) != 0)
         io_err = 1;

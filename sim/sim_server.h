@@ -9,8 +9,8 @@
  * The parts, one concern each: sim_server.c (ports, threads, generation),
  * sim_conn.c (a connection's TLS transport), sim_auth.c (the token
  * endpoint), sim_session.c (the ORA session), sim_send.c (frames to gzip
- * members to the socket), sim_fault.c (when injected faults fire); what
- * they share is sim_srv.h.
+ * members to the socket), sim_snap.c (the snapshot kept compressed),
+ * sim_fault.c (when injected faults fire); what they share is sim_srv.h.
  */
 #ifndef ORA_SIM_SERVER_H
 #define ORA_SIM_SERVER_H

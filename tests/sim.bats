@@ -20,6 +20,12 @@ only_flow() {
   grep -F "{\"flow\":\"$1\"," | sed -E 's/^\{"flow":"[a-z]+","msg":(.*)\}$/\1/'
 }
 
+# the session messages a client saw (--stats FILE), pings left out: a ping
+# may come between any two, however long the session takes
+session_seen() {
+  jq -c "[.session[] | select(. != \"SESSION_PING\")]$2" "$1"
+}
+
 # initial head (offsets of the initial population) for the given model options
 initial_head() {
   ora-sim --dump --count 0 "$@" 2>/dev/null | wc -l
@@ -353,17 +359,19 @@ PY
 
 @test "auth: client certificate gets a signed JWT with an expiry" {
   sim_start --token-ttl 120
+  t0=$(date +%s)
   sim_token "$T/tok"
+  t1=$(date +%s)
   tok=$(cat "$T/tok")
   [[ "$tok" =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]]
   b64() { local s=${1//-/+}; s=${s//_//}; while (( ${#s} % 4 )); do s+="="; done; echo "$s" | base64 -d; }
   hdr=$(b64 "$(cut -d. -f1 <<<"$tok")")
   assert_equal "$(jq -r .alg <<<"$hdr")" HS256
   claims=$(b64 "$(cut -d. -f2 <<<"$tok")")
-  now=$(date +%s)
   exp=$(jq -r .exp <<<"$claims")
-  [ "$exp" -gt $((now + 100)) ] || fail "exp $exp is not ~120 s after $now"
-  [ "$exp" -le $((now + 121)) ] || fail "exp $exp is more than 121 s after $now"
+  # issued between t0 and t1, valid 120 s
+  [ "$exp" -ge $((t0 + 120)) ] || fail "exp $exp is not 120 s after the request ($t0)"
+  [ "$exp" -le $((t1 + 120)) ] || fail "exp $exp is more than 120 s after the answer ($t1)"
   assert_equal "$(jq -r .sub <<<"$claims")" ora-test-client
   # the token never appears in ora-sim's diagnostics
   run grep -qF "$(cut -d. -f3 <<<"$tok")" "$SIM_ERR"
@@ -383,6 +391,7 @@ PY
   # openssl s_client without a certificate: the server asks for one and refuses
   run bash -c "echo | timeout 5 openssl s_client -connect 127.0.0.1:$SIM_AUTH_PORT -CAfile '$PKI_DIR/ca.pem' -quiet 2>&1"
   [[ "$output" == *"alert"* || "$output" == *"error"* ]]
+  for i in $(seq 100); do grep -q "TLS handshake failed" "$SIM_ERR" && break; sleep 0.1; done
   grep -q "TLS handshake failed" "$SIM_ERR"
 }
 
@@ -440,7 +449,7 @@ PY
 }
 
 @test "INITIALIZE checks: protocol version, offerings, junk" {
-  sim_start --init-timeout 1
+  sim_start --init-timeout 3
   sim_token "$T/tok"
   run_split sim_client --token-file "$T/tok" --protocol V2 --stats "$T/st.json"
   assert_equal "$status" 2
@@ -453,7 +462,7 @@ PY
   run_split sim_client --raw-init '{"type":"SESSION_INITIALIZE","sessionInitialize":{"protocolVersion":"V1","offerings":"offering-se","token":"x"}}' --stats "$T/st.json"
   assert_equal "$(jq -r .error "$T/st.json")" INVALID_OFFERING
   # not JSON, then silence: the server gives up after --init-timeout
-  run_split sim_client --raw-init 'not json at all' --stats "$T/st.json" --timeout 10
+  run_split sim_client --raw-init 'not json at all' --stats "$T/st.json" --timeout 20
   assert_equal "$status" 3
   grep -q "ignoring a frame from the client" "$SIM_ERR"
   # the server is still serving
@@ -465,7 +474,7 @@ PY
   sim_start --seed 1 --rate 2000 --max-messages 3000
   sim_token "$T/tok"
   sim_client --token-file "$T/tok" --annotate --session --until-offset $((m + 3000)) --stats "$T/st.json" >"$T/got"
-  assert_equal "$(jq -c '.session[0:4]' "$T/st.json")" \
+  assert_equal "$(session_seen "$T/st.json" '[0:4]')" \
     '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_SNAPSHOT_COMPLETED","SESSION_REPLAY_COMPLETED"]'
   h=$(jq .snapshot_offset "$T/st.json")
   # session messages come in this order in the stream, data between them
@@ -590,11 +599,26 @@ PY
   d=$(jq .data "$T/st.json"); mem=$(jq .members "$T/st.json")
   [ "$mem" -ge $((2 * d)) ]
   sim_stop
+  # --per-member 8..8: a member holds 8 frames, fewer only when it ends what
+  # was ready to send (the log's end, or a batch of 512 read from it); how
+  # much is ready depends on timing while messages are generated, so the
+  # exact packing is checked on a fixed log (--rate 0), the bounds while
+  # generating
+  sim_start --seed 6 --rate 0 --split 0 --per-member 8..8
+  sim_client --auth-url "$SIM_AUTH_URL" --replay 0 --until-offset "$m" --stats "$T/st.json" >"$T/got"
+  sort "$T/got" | cmp - <(sort "$SIM_LOG")
+  d=$(jq .data "$T/st.json"); dm=$(( $(jq .members "$T/st.json") - $(jq '.session | length' "$T/st.json") ))
+  assert_equal "$d" "$m"
+  [ "$dm" -ge $(((d + 7) / 8)) ] || fail "$dm members for $d frames: some hold more than 8"
+  [ "$dm" -le $(((d + 7) / 8 + (d + 511) / 512)) ] || fail "$dm members for $d frames ready at once"
+  sim_stop
   sim_start --seed 6 --rate 4000 --max-messages 1000 --split 0 --per-member 8..8
   sim_client --auth-url "$SIM_AUTH_URL" --replay 0 --until-offset $((m + 1000)) --stats "$T/st.json" >"$T/got"
   sort "$T/got" | cmp - <(sort "$SIM_LOG")
-  d=$(jq .data "$T/st.json"); mem=$(jq .members "$T/st.json")
-  [ "$mem" -le $((d / 8 + 10)) ]
+  d=$(jq .data "$T/st.json"); dm=$(( $(jq .members "$T/st.json") - $(jq '.session | length' "$T/st.json") ))
+  [ "$dm" -ge $(((d + 7) / 8)) ] || fail "$dm members for $d frames: some hold more than 8"
+  # the initial population was in the log before the client came: packed
+  [ "$dm" -le $(((m + 7) / 8 + (m + 511) / 512 + d - m)) ] || fail "$dm members for $d frames"
 }
 
 @test "session: replay from an offset sends exactly the later messages" {
@@ -603,7 +627,7 @@ PY
   sim_token "$T/tok"
   x=$((m + 700))
   sim_client --token-file "$T/tok" --replay $x --annotate --session --until-offset $((m + 2000)) --stats "$T/st.json" >"$T/got"
-  assert_equal "$(jq -c '.session[0:3]' "$T/st.json")" '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_REPLAY_COMPLETED"]'
+  assert_equal "$(session_seen "$T/st.json" '[0:3]')" '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_REPLAY_COMPLETED"]'
   cat <(only_flow replay <"$T/got") <(only_flow realtime <"$T/got") | sort >"$T/rest"
   tail -n +$((x + 1)) "$SIM_LOG" | sort | cmp - "$T/rest"
   run jq -e -s 'map(.offset > '$x') | all' "$T/rest"
@@ -613,7 +637,8 @@ PY
 @test "session: OFFSET_TOO_OLD beyond --retain; then a snapshot on the same connection" {
   sim_start --seed 3 --rate 5000 --max-messages 3000 --retain 500
   m=$(initial_head --seed 3)
-  for i in $(seq 100); do [ "$(wc -l <"$SIM_LOG")" -ge $((m + 3000)) ] && break; sleep 0.1; done
+  for i in $(seq 300); do [ "$(wc -l <"$SIM_LOG")" -ge $((m + 3000)) ] && break; sleep 0.1; done
+  [ "$(wc -l <"$SIM_LOG")" -ge $((m + 3000)) ] || fail "ora-sim generated $(wc -l <"$SIM_LOG") of $((m + 3000))"
   sim_token "$T/tok"
   run_split sim_client --token-file "$T/tok" --replay 10 --stats "$T/st.json"
   assert_equal "$status" 2
@@ -623,30 +648,32 @@ PY
   assert_equal "$(wc -l <"$T/recent")" 200
   # the client may ask for a snapshot instead
   sim_client --token-file "$T/tok" --replay 10 --on-too-old snapshot --idle 0.5 --stats "$T/st.json" >/dev/null
-  assert_equal "$(jq -c '.session[0:5]' "$T/st.json")" \
+  assert_equal "$(session_seen "$T/st.json" '[0:5]')" \
     '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_ERROR","SESSION_SNAPSHOT_COMPLETED","SESSION_REPLAY_COMPLETED"]'
 }
 
 @test "ping/pong: pings every interval; a client that never answers is dropped" {
-  sim_start --ping-interval 0.2 --pong-timeout 0.6 --rate 10
+  # a client that answers is never dropped: its pongs echo the ids (a
+  # mismatch would leave the ping unanswered, and the client dropped
+  # after --pong-timeout, well within the 4 s the client stays)
+  sim_start --ping-interval 0.2 --pong-timeout 1.5 --rate 10
   sim_token "$T/tok"
-  sim_client --token-file "$T/tok" --idle 100 --timeout 1.5 --stats "$T/st.json" >/dev/null || true
+  sim_client --token-file "$T/tok" --idle 100 --timeout 4 --stats "$T/st.json" >/dev/null || true
   assert_equal "$(jq -r .rc "$T/st.json")" 5   # still connected when the client gave up
   [ "$(jq -r .pings "$T/st.json")" -ge 3 ]
   assert_equal "$(jq -r .pongs "$T/st.json")" "$(jq -r .pings "$T/st.json")"
-  run_split sim_client --token-file "$T/tok" --no-pong --idle 100 --timeout 20 --stats "$T/st.json"
+  run_split sim_client --token-file "$T/tok" --no-pong --idle 100 --timeout 30 --stats "$T/st.json"
   assert_equal "$status" 3
   [ "$(jq -r .pings "$T/st.json")" -ge 1 ]
-  grep -q "no pong within 0.6s" "$SIM_ERR"
-  # the ping ids are echoed: every pong answered the last ping
-  run grep -q "does not answer" "$SIM_ERR"
-  assert_failure
+  grep -q "no pong within 1.5s" "$SIM_ERR"
 }
 
 @test "a client that stops reading is dropped after --write-timeout" {
-  sim_start --rate 50000 --write-timeout 1 --chunk 16384 --per-member 64
+  # the pause is long enough for the server to fill the socket buffers
+  # (several MB) and then wait its second, even with both cores busy
+  sim_start --rate 50000 --write-timeout 1 --chunk 16384 --per-member 64 --level 1
   sim_token "$T/tok"
-  run_split sim_client --token-file "$T/tok" --replay 0 --pause-after 100 --pause 4 --timeout 30 --stats "$T/st.json"
+  run_split sim_client --token-file "$T/tok" --replay 0 --pause-after 100 --pause 12 --timeout 40 --stats "$T/st.json"
   assert_equal "$status" 3
   grep -q "the client read nothing for 1s: dropping it" "$SIM_ERR"
 }
@@ -701,12 +728,14 @@ PY
 }
 
 @test "fault --stall-after: no data and no pings after N messages" {
-  sim_start --stall-after 20 --ping-interval 0.2
+  # pings every second until the stall (which comes at once), none after:
+  # 5 s of session would show 4 or more
+  sim_start --stall-after 20 --ping-interval 1
   sim_token "$T/tok"
-  run_split sim_client --token-file "$T/tok" --timeout 2 --stats "$T/st.json"
+  run_split sim_client --token-file "$T/tok" --timeout 5 --stats "$T/st.json"
   assert_equal "$status" 5
   assert_equal "$(jq -r .data "$T/st.json")" 20
-  [ "$(jq -r .pings "$T/st.json")" -le 1 ]
+  [ "$(jq -r .pings "$T/st.json")" -le 2 ]
   grep -q "fault stall-after after 20 messages" "$SIM_ERR"
 }
 
@@ -722,12 +751,15 @@ PY
 }
 
 @test "fault --refuse-for: the ORA port refuses connections at first, then serves" {
-  sim_start --refuse-for 3
+  # long enough that the first try comes within it, even on a busy machine
+  t0=$(date +%s)
+  sim_start --refuse-for 10
   sim_token "$T/tok"
   run_split sim_client --token-file "$T/tok" --max-data 1
+  [ $(($(date +%s) - t0)) -lt 10 ] || skip "the machine took 10 s to try once"
   assert_equal "$status" 6
   [[ "$stderr" == *"refused"* ]]
-  wait_port "$SIM_PORT" 10
+  wait_port "$SIM_PORT" 30
   sim_client --token-file "$T/tok" --max-data 1 >/dev/null
 }
 
@@ -760,7 +792,7 @@ while s.recv(65536):
 PY
   # a TCP connection that never starts TLS
   exec 5<>/dev/tcp/127.0.0.1/"$SIM_PORT"
-  for i in $(seq 100); do grep -q "corrupt stream from the client" "$SIM_ERR" && [ "$(grep -c 'corrupt stream from the client' "$SIM_ERR")" -ge 2 ] && break; sleep 0.1; done
+  for i in $(seq 300); do grep -q "corrupt stream from the client" "$SIM_ERR" && [ "$(grep -c 'corrupt stream from the client' "$SIM_ERR")" -ge 2 ] && break; sleep 0.1; done
   [ "$(grep -c 'corrupt stream from the client' "$SIM_ERR")" -ge 2 ]
   sim_client --token-file "$T/tok" --max-data 10 >"$T/out"
   assert_equal "$(wc -l <"$T/out")" 10
@@ -787,7 +819,7 @@ PY
   sim_start
   sim_token >/dev/null
   kill -USR1 "$SIM_PID"
-  for i in $(seq 50); do grep -q "summary:" "$SIM_ERR" && break; sleep 0.05; done
+  for i in $(seq 200); do grep -q "summary:" "$SIM_ERR" && break; sleep 0.05; done
   grep -q "ora-sim: summary: .* 1 tokens" "$SIM_ERR"
   sim_stop # fails the test unless ora-sim exits 0
   [ "$(grep -c "summary:" "$SIM_ERR")" -eq 2 ]
