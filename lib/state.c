@@ -372,12 +372,6 @@ int ora_state_write(const char *dir, const ora_actors *a, const ora_wm *wm, uint
         ora_sw_u64(&w, (uint64_t)beyond[k]);
     free(beyond);
     ora_actors_save(a, &w);
-    /* test hook: a crash in the middle of the write */
-    const char *crash = getenv("ORA_ACTORS_TEST_CRASH");
-    if (crash && strcmp(crash, "mid-write") == 0) {
-        sw_flush(&w);
-        _exit(99);
-    }
     if (ora_sw_finish(&w) < 0) {
         snprintf(err, errn, "%s: %s", tmp, strerror(errno));
         goto fail;

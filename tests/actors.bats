@@ -8,6 +8,8 @@ load lib/actors
 
 setup() {
   D=$BATS_TEST_TMPDIR
+  # fault injection into the state files (tests/shim/statefault.c)
+  SHIM=$ORA_BUILD/shim/statefault.so
 }
 
 teardown() {
@@ -282,7 +284,7 @@ teardown() {
   assert_equal "$w1" "121"
   printf '%s\n' '{"type":"MSG","offset":122,"flow":"realtime","data":{"offset":122,"eventStatusUpdated":{"id":12,"status":"FINISHED"}}}' |
     ora-rec pack --meta 2>/dev/null >"$D/b.rec"
-  ORA_ACTORS_TEST_CRASH=mid-write run ora-actors --state-dir "$D/s" <"$D/b.rec"
+  LD_PRELOAD=$SHIM STATEFAULT=crash-write run ora-actors --state-dir "$D/s" <"$D/b.rec"
   assert_equal "$status" 99
   ls -a "$D/s" >"$D/ls"
   grep -q '^\.actors-00000000000000000122\.tmp\.' "$D/ls"
@@ -429,7 +431,7 @@ teardown() {
 @test "actors: a checkpoint writer that dies leaves no state and no checkpoint record; the stream goes on" {
   act_rec "$AFIX/odds.jsonl" "$D/a.rec"
   mkfifo "$D/fifo"
-  ORA_ACTORS_TEST_CRASH=mid-write ora-actors --state-dir "$D/s" --checkpoint-interval 0.05 <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
+  LD_PRELOAD=$SHIM STATEFAULT=crash-write ora-actors --state-dir "$D/s" --checkpoint-interval 0.05 <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
   APID=$!
   D="$D" setsid bash -c 'cat "$D/a.rec"; sleep 30' >"$D/fifo" &
   FPID=$!
