@@ -24,7 +24,9 @@
 #include "record.h"
 #include "route.h"
 #include "rules.h"
-#include "state.h"
+#include "persist.h"
+#include "statefile.h"
+#include "wm.h"
 
 static const char usage_text[] =
     "usage: ora-actors [--rules FILE] [--criteria LIST] [--jurisdiction NAME=BIT]...\n"
@@ -570,7 +572,7 @@ int main(int argc, char **argv)
             ora_buf_printf(&b, "%s%" PRId64, k ? "," : "", bey[k]);
         ora_buf_printf(&b, "],\"stream_ns\":%" PRIu64 "}\n", A->now_ns);
         free(bey);
-        if (cli_write_all(out_fd, b.p, b.len) < 0 || ora_actors_dump(A, dump_put, NULL) < 0 ||
+        if (cli_write_all(out_fd, b.p, b.len) < 0 || ora_persist_dump(A, dump_put, NULL) < 0 ||
             (o.out ? close(out_fd) : cli_close_stdout()) < 0) {
             log_error("unable to write the state dump: %s", strerror(errno));
             return ORA_EX_IOERR;

@@ -1,4 +1,4 @@
-/* actors.c: the Event/BetOffer actor network and its rules (actors.h). */
+/* actors.c: the actor tables, pending queues and dispatch (actors.h). */
 #include "actors.h"
 
 #include <errno.h>
@@ -8,12 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "ora.h"
-#include "record.h"
-#include "route.h"
-#include "state.h"
-
-#define SEP '\x1f'
+#include "outputs.h"
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -36,7 +33,7 @@ static void set_id(ora_intern *t, uint32_t *field, uint32_t nid)
     *field = nid;
 }
 
-/* A list of strings, each element prefixed by SEP ("" is the empty list);
+/* A list of strings, each element prefixed by ORA_LIST_SEP ("" is the empty list);
  * 0 when it is not an array. */
 static uint32_t ilist(ora_actors *a, ora_intern *t, const cJSON *arr, int *oom)
 {
@@ -104,7 +101,7 @@ static void list_aux(ora_actors *a, ora_intern *t)
         size_t i = 0;
         while (i < n) {
             size_t j = i + 1;
-            while (j < n && s[j] != SEP)
+            while (j < n && s[j] != ORA_LIST_SEP)
                 j++;
             const char *el = s + i + 1;
             size_t el_n = j - i - 1;
@@ -126,34 +123,7 @@ static void list_aux(ora_actors *a, ora_intern *t)
     }
 }
 
-static int json_list(ora_buf *b, const ora_intern *t, uint32_t id)
-{
-    size_t n;
-    const char *s = ora_intern_str(t, id, &n);
-    if (!s)
-        return ora_buf_append(b, "null", 4);
-    if (ora_buf_append(b, "[", 1) < 0)
-        return -1;
-    size_t i = 0;
-    int first = 1;
-    while (i < n) {
-        size_t j = i + 1;
-        while (j < n && s[j] != SEP)
-            j++;
-        if ((!first && ora_buf_append(b, ",", 1) < 0) || ora_json_str(b, s + i + 1, j - i - 1) < 0)
-            return -1;
-        first = 0;
-        i = j;
-    }
-    return ora_buf_append(b, "]", 1);
-}
 
-static int json_s(ora_buf *b, const ora_intern *t, uint32_t id)
-{
-    size_t n;
-    const char *s = ora_intern_str(t, id, &n);
-    return ora_json_str(b, s, n);
-}
 
 /* ---- tables ----------------------------------------------------------------- */
 
@@ -536,136 +506,6 @@ uint64_t ora_actors_prune(ora_actors *a, uint64_t now_ns)
     return n;
 }
 
-/* ---- output --------------------------------------------------------------------- */
-
-/* Fast appends for the hot output path (printf costs a fifth of the time). */
-#define LIT(b, s) ora_buf_append((b), (s), sizeof(s) - 1)
-
-static int app_u64(ora_buf *b, uint64_t v)
-{
-    char t[24];
-    int i = sizeof t;
-    do {
-        t[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return ora_buf_append(b, t + i, sizeof t - (size_t)i);
-}
-
-static int emit_id(ora_actors *a, const ora_msg *m, uint64_t id)
-{
-    char key[24];
-    int i = sizeof key;
-    do {
-        key[--i] = (char)('0' + id % 10);
-        id /= 10;
-    } while (id);
-    if (a->emit(a->emit_ctx, m, key + i, sizeof key - (size_t)i, (const char *)a->out.p, a->out.len) < 0)
-        return -1;
-    return 0;
-}
-
-static int tail_meta(ora_buf *b, const ora_msg *m)
-{
-    int r = 0;
-    switch (m->flow) {
-    case ORA_FLOW_SNAPSHOT: r = LIT(b, ",\"msg_flow\":\"snapshot\""); break;
-    case ORA_FLOW_REPLAY: r = LIT(b, ",\"msg_flow\":\"replay\""); break;
-    case ORA_FLOW_REALTIME: r = LIT(b, ",\"msg_flow\":\"realtime\""); break;
-    default: r = LIT(b, ",\"msg_flow\":null"); break;
-    }
-    if (r < 0 || LIT(b, ",\"msg_datetime\":") < 0 || ora_json_time(b, m->recv_ns) < 0)
-        return -1;
-    return ora_buf_append(b, "}", 1);
-}
-
-static int out_event(ora_actors *a, const ora_msg *m, const ora_event *e)
-{
-    ora_buf *b = &a->out;
-    b->len = 0;
-    int r = ora_buf_printf(b, "{\"type\":\"event_data\",\"event_id\":%" PRIu64 ",\"competition_name\":", e->id);
-    r |= json_s(b, a->strs, e->group_name);
-    r |= ora_buf_printf(b, ",\"starts_at\":");
-    r |= json_s(b, a->strs, e->starts_at);
-    if (e->flags & ORA_EVF_GROUP)
-        r |= ora_buf_printf(b, ",\"group_id\":%" PRIu64, e->group_id);
-    else
-        r |= ora_buf_printf(b, ",\"group_id\":null");
-    r |= ora_buf_printf(b, ",\"sport\":");
-    r |= json_s(b, a->strs, e->sport);
-    r |= ora_buf_printf(b, ",\"participants\":[");
-    for (uint16_t k = 0; k < e->n_parts; k++) {
-        const ora_part *p = &e->parts[k];
-        if (k)
-            r |= ora_buf_append(b, ",", 1);
-        if (p->has_id)
-            r |= ora_buf_printf(b, "{\"participant_id\":%" PRIu64, p->id);
-        else
-            r |= ora_buf_printf(b, "{\"participant_id\":null");
-        r |= ora_buf_printf(b, ",\"participant_name\":");
-        r |= json_s(b, a->strs, p->name);
-        r |= ora_buf_printf(b, ",\"participant_type\":");
-        r |= json_s(b, a->strs, p->type);
-        r |= ora_buf_printf(b, ",\"is_home_participant\":%s}",
-                            p->home == 1 ? "true" : p->home == 0 ? "false" : "null");
-    }
-    r |= ora_buf_append(b, "]", 1);
-    r |= tail_meta(b, m);
-    if (r)
-        return -1;
-    a->st.out_event_data++;
-    return emit_id(a, m, e->id);
-}
-
-static int out_offer(ora_actors *a, const ora_msg *m, const char *type, const ora_betoffer *bo, int only)
-{
-    ora_buf *b = &a->out;
-    b->len = 0;
-    int r = LIT(b, "{\"type\":\"");
-    r |= ora_buf_append(b, type, strlen(type));
-    r |= LIT(b, "\",\"event_id\":");
-    r |= (bo->flags & ORA_BOF_EVENT) ? app_u64(b, bo->event_id) : LIT(b, "null");
-    r |= LIT(b, ",\"bet_offer_id\":");
-    r |= app_u64(b, bo->id);
-    r |= LIT(b, ",\"criterion_id\":");
-    r |= (bo->flags & ORA_BOF_CRITERION) ? app_u64(b, bo->criterion_id) : LIT(b, "null");
-    r |= LIT(b, ",\"criterion_label\":");
-    r |= json_s(b, a->strs, bo->criterion_label);
-    r |= (ora_intern_aux(a->lists, bo->line_types) & 1) ? LIT(b, ",\"is_mainline\":true,\"outcomes\":[")
-                                                        : LIT(b, ",\"is_mainline\":false,\"outcomes\":[");
-    const ora_outcome *o = ora_bo_outcomes(bo);
-    const ora_odds *d = ora_bo_odds(bo);
-    int first = 1;
-    for (uint16_t k = 0; k < bo->n_out; k++) {
-        if (only >= 0 && k != only)
-            continue;
-        r |= first ? LIT(b, "{\"outcome_id\":") : LIT(b, ",{\"outcome_id\":");
-        first = 0;
-        r |= app_u64(b, o[k].id);
-        r |= LIT(b, ",\"outcome_label\":");
-        r |= json_s(b, a->strs, o[k].label);
-        r |= LIT(b, ",\"odds\":[");
-        for (uint16_t j = 0; j < o[k].n; j++) {
-            const ora_odds *x = &d[o[k].first + j];
-            uint64_t aux = ora_intern_aux(a->offl, x->offerings);
-            r |= j ? LIT(b, ",{\"offerings\":") : LIT(b, "{\"offerings\":");
-            r |= json_list(b, a->offl, x->offerings);
-            r |= LIT(b, ",\"decimal\":");
-            r |= ora_json_milli(b, x->milli);
-            r |= LIT(b, ",\"jurisdiction_mask\":");
-            r |= app_u64(b, (uint32_t)aux);
-            r |= LIT(b, "}");
-            a->st.unknown_offerings += aux >> 32;
-        }
-        r |= LIT(b, "]}");
-    }
-    r |= LIT(b, "]");
-    r |= tail_meta(b, m);
-    if (r)
-        return -1;
-    return emit_id(a, m, bo->id);
-}
-
 /* ---- events ---------------------------------------------------------------------- */
 
 static int parts_equal(const ora_part *x, uint16_t nx, const ora_part *y, uint16_t ny)
@@ -833,7 +673,7 @@ static int event_upsert(ora_actors *a, const ora_msg *m, const cJSON *o)
     if (r < 0)
         return ORA_AP_ERROR;
     propagate(a, e);
-    if ((created || changed) && out_event(a, m, e) < 0)
+    if (ora_rule_event(a, m, e, created, changed) < 0)
         return ORA_AP_ERROR;
     if (created && apply_queue(a, m) < 0)
         return ORA_AP_ERROR;
@@ -1054,21 +894,6 @@ static int set_outcome(ora_actors *a, ora_betoffer *b, uint64_t oid, const cJSON
     return rc ? rc : k;
 }
 
-/* The status rule: bet_offer_opened / bet_offer_closed on a change. */
-static int status_rule(ora_actors *a, const ora_msg *m, ora_betoffer *b, uint32_t old, int created)
-{
-    if (!created && b->status == old)
-        return 0;
-    if (b->status == a->s_open) {
-        a->st.out_opened++;
-        return out_offer(a, m, "bet_offer_opened", b, -1);
-    }
-    if (b->status == a->s_closed && !created) {
-        a->st.out_closed++;
-        return out_offer(a, m, "bet_offer_closed", b, -1);
-    }
-    return 0;
-}
 
 /* Applies the fields present in a betOffer object. replace: outcomes are
  * the whole set (add). 0, -1 oom, 1 malformed. */
@@ -1141,7 +966,7 @@ static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, int is_
         ora_intern_put(a->strs, old);
         return ORA_AP_ERROR;
     }
-    int e = status_rule(a, m, &a->bo[bi], old, created);
+    int e = ora_rule_offer_status(a, m, &a->bo[bi], old, created);
     ora_intern_put(a->strs, old);
     if (e < 0)
         return ORA_AP_ERROR;
@@ -1150,19 +975,6 @@ static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, int is_
     return r ? ORA_AP_BAD : ORA_AP_APPLIED;
 }
 
-static int odds_rule(ora_actors *a, const ora_msg *m, const ora_betoffer *b, int k)
-{
-    if (b->ev_status != a->s_started)
-        return 0;
-    if (!(ora_intern_aux(a->lists, b->line_types) & 1))
-        return 0;
-    if (!(ora_intern_aux(a->lists, b->tags) & 2))
-        return 0;
-    if (!(b->flags & ORA_BOF_CRITERION) || !ora_rules_has_criterion(a->rules, b->criterion_id))
-        return 0;
-    a->st.out_odds++;
-    return out_offer(a, m, "in_game_odds_update", b, k);
-}
 
 /* ---- dispatch --------------------------------------------------------------------------- */
 
@@ -1213,7 +1025,7 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, in
                 return ORA_AP_ERROR;
             if (r)
                 return ORA_AP_BAD;
-            if (changed && out_event(a, m, e) < 0)
+            if (ora_rule_event(a, m, e, 0, changed) < 0)
                 return ORA_AP_ERROR;
             break;
         }
@@ -1231,7 +1043,7 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, in
         uint32_t old = b->status;
         ora_intern_ref(a->strs, old);
         fill_str(a, p, "status", &b->status, NULL, &oom);
-        int e = oom ? 0 : status_rule(a, m, b, old, 0);
+        int e = oom ? 0 : ora_rule_offer_status(a, m, b, old, 0);
         ora_intern_put(a->strs, old);
         if (oom || e < 0)
             return ORA_AP_ERROR;
@@ -1257,7 +1069,7 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, in
             return ORA_AP_ERROR;
         if (k == -2)
             return ORA_AP_BAD;
-        if (odds && odds_rule(a, m, &a->bo[bi], k) < 0)
+        if (odds && ora_rule_odds(a, m, &a->bo[bi], k) < 0)
             return ORA_AP_ERROR;
         break;
     }
@@ -1354,348 +1166,11 @@ size_t ora_actors_bytes(const ora_actors *a)
     return n + a->pend_bytes;
 }
 
-/* ---- state body ---------------------------------------------------------------------- */
 
-/* Writes a table with dense ids 1..count (in id order) and fills map
- * (old id -> new id) so references can be written renumbered. */
-static void save_table(const ora_intern *t, ora_sw *w, uint32_t *map)
-{
-    uint32_t lim = ora_intern_limit(t), next = 1;
-    ora_sw_u32(w, (uint32_t)ora_intern_count(t));
-    for (uint32_t id = 1; id < lim; id++) {
-        size_t n;
-        const char *s = ora_intern_str(t, id, &n);
-        map[id] = 0;
-        if (!s)
-            continue;
-        map[id] = next++;
-        ora_sw_u32(w, (uint32_t)n);
-        ora_sw_bytes(w, s, n);
-    }
-    map[0] = 0;
-}
+/* ---- restoring a saved state ------------------------------------------------------ */
 
-void ora_actors_save(const ora_actors *a, ora_sw *w)
+int ora_actors_restore_begin(ora_actors *a)
 {
-    uint32_t *ms = malloc((size_t)ora_intern_limit(a->strs) * sizeof *ms);
-    uint32_t *mo = malloc((size_t)ora_intern_limit(a->offl) * sizeof *mo);
-    uint32_t *ml = malloc((size_t)ora_intern_limit(a->lists) * sizeof *ml);
-    if (!ms || !mo || !ml) {
-        free(ms);
-        free(mo);
-        free(ml);
-        if (!w->err)
-            w->err = ENOMEM;
-        return;
-    }
-    save_table(a->strs, w, ms);
-    save_table(a->offl, w, mo);
-    save_table(a->lists, w, ml);
-    ora_sw_u32(w, (uint32_t)a->n_events);
-    for (uint32_t i = 0; i < a->n_ev; i++) {
-        const ora_event *e = &a->ev[i];
-        if (!e->exists)
-            continue;
-        ora_sw_u64(w, e->id);
-        ora_sw_u64(w, e->group_id);
-        ora_sw_u32(w, ms[e->name]);
-        ora_sw_u32(w, ms[e->group_name]);
-        ora_sw_u32(w, ms[e->sport]);
-        ora_sw_u32(w, ms[e->starts_at]);
-        ora_sw_u32(w, ms[e->status]);
-        ora_sw_u32(w, ml[e->tags]);
-        ora_sw_u8(w, e->flags);
-        ora_sw_u16(w, e->n_parts);
-        for (uint16_t k = 0; k < e->n_parts; k++) {
-            ora_sw_u64(w, e->parts[k].id);
-            ora_sw_u32(w, ms[e->parts[k].name]);
-            ora_sw_u32(w, ms[e->parts[k].type]);
-            ora_sw_u8(w, e->parts[k].home);
-            ora_sw_u8(w, e->parts[k].has_id);
-        }
-    }
-    ora_sw_u32(w, (uint32_t)a->n_offers);
-    for (uint32_t i = 0; i < a->n_bo; i++) {
-        const ora_betoffer *b = &a->bo[i];
-        if (!(b->flags & ORA_BOF_LIVE))
-            continue;
-        ora_sw_u64(w, b->id);
-        ora_sw_u64(w, b->event_id);
-        ora_sw_u64(w, b->criterion_id);
-        ora_sw_u64(w, b->group_id);
-        ora_sw_u32(w, ms[b->criterion_label]);
-        ora_sw_u32(w, ms[b->status]);
-        ora_sw_u32(w, ms[b->ev_status]);
-        ora_sw_u32(w, ml[b->line_types]);
-        ora_sw_u32(w, ml[b->tags]);
-        ora_sw_u8(w, b->flags);
-        ora_sw_u16(w, b->n_out);
-        ora_sw_u16(w, b->n_odds);
-        const ora_outcome *o = ora_bo_outcomes(b);
-        const ora_odds *d = ora_bo_odds(b);
-        for (uint16_t k = 0; k < b->n_out; k++) {
-            ora_sw_u64(w, o[k].id);
-            ora_sw_u32(w, ms[o[k].label]);
-            ora_sw_u32(w, ms[o[k].status]);
-            ora_sw_u16(w, o[k].n);
-        }
-        for (uint16_t k = 0; k < b->n_odds; k++) {
-            ora_sw_u32(w, mo[d[k].offerings]);
-            ora_sw_u32(w, d[k].milli);
-        }
-    }
-    free(ms);
-    free(mo);
-    free(ml);
-    ora_sw_u64(w, a->n_pend);
-    for (const ora_pend *p = a->pend_head; p; p = p->gnext) {
-        ora_sw_u64(w, (uint64_t)p->m.offset);
-        ora_sw_u64(w, p->m.recv_ns);
-        ora_sw_u64(w, p->m.actor_id);
-        ora_sw_u8(w, p->m.flow);
-        ora_sw_u8(w, p->m.kind);
-        ora_sw_u8(w, p->m.actor_type);
-        ora_sw_u64(w, p->t_ns);
-        ora_sw_u32(w, p->len);
-        ora_sw_bytes(w, p->json, p->len);
-    }
-}
-
-static int load_table(ora_intern *t, ora_sr *r, char *err, size_t errn, const char *what)
-{
-    uint32_t n = ora_sr_u32(r);
-    for (uint32_t k = 0; k < n && !r->bad; k++) {
-        uint32_t id = k + 1;
-        uint32_t len = ora_sr_u32(r);
-        const uint8_t *s = ora_sr_bytes(r, len);
-        if (r->bad)
-            break;
-        if (ora_intern_set(t, id, (const char *)s, len) < 0) {
-            snprintf(err, errn, "bad %s string table entry %u", what, id);
-            return -1;
-        }
-    }
-    if (r->bad) {
-        snprintf(err, errn, "truncated %s string table", what);
-        return -1;
-    }
-    return 0;
-}
-
-/* Takes a reference on id of table t if it is live (0 allowed). */
-static int ref_ok(ora_intern *t, uint32_t id)
-{
-    if (!id)
-        return 1;
-    if (!ora_intern_str(t, id, NULL))
-        return 0;
-    ora_intern_ref(t, id);
-    return 1;
-}
-
-static int load_body(ora_actors *a, ora_sr *r, char *err, size_t errn)
-{
-    if (load_table(a->strs, r, err, errn, "text") < 0 || load_table(a->offl, r, err, errn, "offering") < 0 ||
-        load_table(a->lists, r, err, errn, "list") < 0)
-        return -1;
-    uint32_t n = ora_sr_u32(r);
-    for (uint32_t k = 0; k < n; k++) {
-        uint64_t id = ora_sr_u64(r);
-        if (r->bad)
-            goto trunc;
-        if (ev_find(a, id) != ORA_NOIDX) {
-            snprintf(err, errn, "event %" PRIu64 " twice", id);
-            return -1;
-        }
-        uint32_t ei = ev_slot(a, id);
-        if (ei == ORA_NOIDX)
-            goto oom;
-        ora_event *e = &a->ev[ei];
-        e->exists = 1;
-        a->n_events++;
-        e->group_id = ora_sr_u64(r);
-        uint32_t f[6];
-        for (int j = 0; j < 6; j++)
-            f[j] = ora_sr_u32(r);
-        e->flags = ora_sr_u8(r) & ORA_EVF_GROUP;
-        uint16_t np = ora_sr_u16(r);
-        if (r->bad)
-            goto trunc;
-        for (int j = 0; j < 5; j++)
-            if (!ref_ok(a->strs, f[j]))
-                goto badref;
-        if (!ref_ok(a->lists, f[5]))
-            goto badref;
-        e->name = f[0];
-        e->group_name = f[1];
-        e->sport = f[2];
-        e->starts_at = f[3];
-        e->status = f[4];
-        e->tags = f[5];
-        if (np) {
-            if (ora_sr_left(r) < (size_t)np * 18)
-                goto trunc;
-            e->parts = calloc(np, sizeof *e->parts);
-            if (!e->parts)
-                goto oom;
-            for (uint16_t j = 0; j < np; j++) {
-                ora_part *p = &e->parts[j];
-                p->id = ora_sr_u64(r);
-                uint32_t nm = ora_sr_u32(r), ty = ora_sr_u32(r);
-                p->home = ora_sr_u8(r);
-                p->has_id = ora_sr_u8(r) ? 1 : 0;
-                if (p->home > 2 || !ref_ok(a->strs, nm))
-                    goto badref;
-                p->name = nm;
-                if (!ref_ok(a->strs, ty))
-                    goto badref;
-                p->type = ty;
-                e->n_parts = j + 1;
-            }
-        }
-    }
-    n = ora_sr_u32(r);
-    for (uint32_t k = 0; k < n; k++) {
-        uint64_t id = ora_sr_u64(r);
-        if (r->bad)
-            goto trunc;
-        if (bo_find(a, id) != ORA_NOIDX) {
-            snprintf(err, errn, "bet offer %" PRIu64 " twice", id);
-            return -1;
-        }
-        uint32_t bi = bo_slot(a, id);
-        if (bi == ORA_NOIDX)
-            goto oom;
-        a->n_offers++;
-        ora_betoffer *b = &a->bo[bi];
-        uint64_t eid = ora_sr_u64(r);
-        b->criterion_id = ora_sr_u64(r);
-        b->group_id = ora_sr_u64(r);
-        uint32_t f[5];
-        for (int j = 0; j < 5; j++)
-            f[j] = ora_sr_u32(r);
-        uint8_t flags = ora_sr_u8(r);
-        uint16_t no = ora_sr_u16(r), nd = ora_sr_u16(r);
-        if (r->bad)
-            goto trunc;
-        for (int j = 0; j < 3; j++)
-            if (!ref_ok(a->strs, f[j]))
-                goto badref;
-        b->criterion_label = f[0];
-        b->status = f[1];
-        b->ev_status = f[2];
-        if (!ref_ok(a->lists, f[3]))
-            goto badref;
-        b->line_types = f[3];
-        if (!ref_ok(a->lists, f[4]))
-            goto badref;
-        b->tags = f[4];
-        b->flags = (uint8_t)((flags & (ORA_BOF_CRITERION | ORA_BOF_GROUP)) | ORA_BOF_LIVE);
-        if (flags & ORA_BOF_EVENT) {
-            /* link without taking the event's fields: the saved copies stand */
-            uint32_t ei = ev_slot(a, eid);
-            if (ei == ORA_NOIDX)
-                goto oom;
-            ora_event *e = &a->ev[ei];
-            b = &a->bo[bi];
-            b->event_id = eid;
-            b->flags |= ORA_BOF_EVENT;
-            b->ev_next = e->bo_head;
-            if (e->bo_head != ORA_NOIDX)
-                a->bo[e->bo_head].ev_prev = bi;
-            e->bo_head = bi;
-            e->n_bo++;
-        }
-        if (no || nd) {
-            if (ora_sr_left(r) < (size_t)no * 18 + (size_t)nd * 8)
-                goto trunc;
-            b->blob = malloc((size_t)no * sizeof(ora_outcome) + (size_t)nd * sizeof(ora_odds));
-            if (!b->blob)
-                goto oom;
-            ora_outcome *o = b->blob;
-            size_t at = 0;
-            for (uint16_t j = 0; j < no; j++) {
-                o[j].id = ora_sr_u64(r);
-                uint32_t lb = ora_sr_u32(r), st = ora_sr_u32(r);
-                o[j].n = ora_sr_u16(r);
-                o[j].first = (uint16_t)at;
-                o[j].label = o[j].status = 0;
-                at += o[j].n;
-                b->n_out = j + 1;
-                if (!ref_ok(a->strs, lb))
-                    goto badref;
-                o[j].label = lb;
-                if (!ref_ok(a->strs, st))
-                    goto badref;
-                o[j].status = st;
-            }
-            if (at != nd) {
-                snprintf(err, errn, "bet offer %" PRIu64 ": odds count mismatch", id);
-                return -1;
-            }
-            ora_odds *d = ora_bo_odds(b);
-            for (uint16_t j = 0; j < nd; j++) {
-                uint32_t off = ora_sr_u32(r);
-                d[j].milli = ora_sr_u32(r);
-                d[j].offerings = 0;
-                if (!ref_ok(a->offl, off))
-                    goto badref;
-                d[j].offerings = off;
-                b->n_odds = j + 1;
-            }
-        }
-    }
-    uint64_t np = ora_sr_u64(r);
-    for (uint64_t k = 0; k < np; k++) {
-        ora_msg m;
-        m.offset = (int64_t)ora_sr_u64(r);
-        m.recv_ns = ora_sr_u64(r);
-        m.actor_id = ora_sr_u64(r);
-        m.flow = ora_sr_u8(r);
-        m.kind = ora_sr_u8(r);
-        m.actor_type = ora_sr_u8(r);
-        uint64_t t = ora_sr_u64(r);
-        uint32_t len = ora_sr_u32(r);
-        const uint8_t *s = ora_sr_bytes(r, len);
-        if (r->bad)
-            goto trunc;
-        const ora_kind_info *ki = ora_kind_get(m.kind);
-        if (!ki || ki->actor != m.actor_type) {
-            snprintf(err, errn, "queued message of unknown kind %u", m.kind);
-            return -1;
-        }
-        if (pend_push(a, &m, (const char *)s, len, t) < 0)
-            goto oom;
-    }
-    if (ora_sr_left(r)) {
-        snprintf(err, errn, "%zu stray bytes after the state", ora_sr_left(r));
-        return -1;
-    }
-    ora_intern_sweep(a->strs);
-    ora_intern_sweep(a->offl);
-    ora_intern_sweep(a->lists);
-    list_aux(a, a->offl);
-    list_aux(a, a->lists);
-    a->s_open = ora_intern_get(a->strs, "OPEN", 4, NULL);
-    a->s_closed = ora_intern_get(a->strs, "CLOSED", 6, NULL);
-    a->s_started = ora_intern_get(a->strs, "STARTED", 7, NULL);
-    if (!a->s_open || !a->s_closed || !a->s_started)
-        goto oom;
-    return 0;
-trunc:
-    snprintf(err, errn, "truncated state");
-    return -1;
-badref:
-    snprintf(err, errn, "bad string reference");
-    return -1;
-oom:
-    snprintf(err, errn, "out of memory");
-    return -1;
-}
-
-int ora_actors_load(ora_actors *a, ora_sr *r, char *err, size_t errn)
-{
-    /* start from empty tables: the saved ids are restored as they were */
     free_tables(a);
     ora_intern_free(a->strs);
     ora_intern_free(a->offl);
@@ -1704,137 +1179,59 @@ int ora_actors_load(ora_actors *a, ora_sr *r, char *err, size_t errn)
     a->strs = ora_intern_new();
     a->offl = ora_intern_new();
     a->lists = ora_intern_new();
-    if (!a->strs || !a->offl || !a->lists) {
-        snprintf(err, errn, "out of memory");
-        ora_actors_clear(a);
+    return a->strs && a->offl && a->lists ? 0 : -1;
+}
+
+uint32_t ora_actors_restore_event(ora_actors *a, uint64_t id)
+{
+    uint32_t ei = ev_slot(a, id);
+    if (ei == ORA_NOIDX)
+        return ORA_NOIDX;
+    a->ev[ei].exists = 1;
+    a->n_events++;
+    return ei;
+}
+
+uint32_t ora_actors_restore_offer(ora_actors *a, uint64_t id)
+{
+    uint32_t bi = bo_slot(a, id);
+    if (bi != ORA_NOIDX)
+        a->n_offers++;
+    return bi;
+}
+
+int ora_actors_restore_link(ora_actors *a, uint32_t bi, uint64_t eid)
+{
+    uint32_t ei = ev_slot(a, eid);
+    if (ei == ORA_NOIDX)
         return -1;
-    }
-    if (load_body(a, r, err, errn) < 0) {
-        ora_actors_clear(a);
-        return -1;
-    }
+    ora_event *e = &a->ev[ei];
+    ora_betoffer *b = &a->bo[bi];
+    b->event_id = eid;
+    b->flags |= ORA_BOF_EVENT;
+    b->ev_prev = ORA_NOIDX;
+    b->ev_next = e->bo_head;
+    if (e->bo_head != ORA_NOIDX)
+        a->bo[e->bo_head].ev_prev = bi;
+    e->bo_head = bi;
+    e->n_bo++;
     return 0;
 }
 
-/* ---- dump ------------------------------------------------------------------------------ */
-
-typedef struct idx_sort {
-    uint64_t id;
-    uint32_t i;
-} idx_sort;
-
-static int cmp_idx(const void *x, const void *y)
+int ora_actors_restore_pending(ora_actors *a, const ora_msg *m, const char *raw, size_t n, uint64_t t_ns)
 {
-    const idx_sort *p = x, *q = y;
-    return p->id < q->id ? -1 : p->id > q->id;
+    return pend_push(a, m, raw, n, t_ns);
 }
 
-int ora_actors_dump(const ora_actors *a, int (*put)(void *ctx, const char *s, size_t n), void *ctx)
+int ora_actors_restore_done(ora_actors *a)
 {
-    ora_buf b = ORA_BUF_INIT;
-    size_t cap = (a->n_ev > a->n_bo ? a->n_ev : a->n_bo) + 1;
-    idx_sort *v = malloc(cap * sizeof *v);
-    int r = 0;
-    if (!v)
-        return -1;
-    size_t n = 0;
-    for (uint32_t i = 0; i < a->n_ev; i++)
-        if (a->ev[i].exists)
-            v[n++] = (idx_sort){a->ev[i].id, i};
-    qsort(v, n, sizeof *v, cmp_idx);
-    for (size_t k = 0; k < n && !r; k++) {
-        const ora_event *e = &a->ev[v[k].i];
-        b.len = 0;
-        r |= ora_buf_printf(&b, "{\"type\":\"event\",\"id\":%" PRIu64 ",\"name\":", e->id);
-        r |= json_s(&b, a->strs, e->name);
-        if (e->flags & ORA_EVF_GROUP)
-            r |= ora_buf_printf(&b, ",\"group_id\":%" PRIu64, e->group_id);
-        else
-            r |= ora_buf_printf(&b, ",\"group_id\":null");
-        r |= ora_buf_printf(&b, ",\"group_name\":");
-        r |= json_s(&b, a->strs, e->group_name);
-        r |= ora_buf_printf(&b, ",\"sport\":");
-        r |= json_s(&b, a->strs, e->sport);
-        r |= ora_buf_printf(&b, ",\"starts_at\":");
-        r |= json_s(&b, a->strs, e->starts_at);
-        r |= ora_buf_printf(&b, ",\"status\":");
-        r |= json_s(&b, a->strs, e->status);
-        r |= ora_buf_printf(&b, ",\"tags\":");
-        r |= json_list(&b, a->lists, e->tags);
-        r |= ora_buf_printf(&b, ",\"participants\":[");
-        for (uint16_t j = 0; j < e->n_parts; j++) {
-            const ora_part *p = &e->parts[j];
-            r |= ora_buf_printf(&b, "%s{\"id\":", j ? "," : "");
-            r |= p->has_id ? ora_buf_printf(&b, "%" PRIu64, p->id) : ora_buf_printf(&b, "null");
-            r |= ora_buf_printf(&b, ",\"name\":");
-            r |= json_s(&b, a->strs, p->name);
-            r |= ora_buf_printf(&b, ",\"type\":");
-            r |= json_s(&b, a->strs, p->type);
-            r |= ora_buf_printf(&b, ",\"home\":%s}", p->home == 1 ? "true" : p->home == 0 ? "false" : "null");
-        }
-        r |= ora_buf_printf(&b, "],\"bet_offers\":%u}\n", e->n_bo);
-        if (!r && put(ctx, (const char *)b.p, b.len) < 0)
-            r = -1;
-    }
-    n = 0;
-    for (uint32_t i = 0; i < a->n_bo; i++)
-        if (a->bo[i].flags & ORA_BOF_LIVE)
-            v[n++] = (idx_sort){a->bo[i].id, i};
-    qsort(v, n, sizeof *v, cmp_idx);
-    for (size_t k = 0; k < n && !r; k++) {
-        const ora_betoffer *bo = &a->bo[v[k].i];
-        b.len = 0;
-        r |= ora_buf_printf(&b, "{\"type\":\"bet_offer\",\"id\":%" PRIu64 ",\"event_id\":", bo->id);
-        r |= (bo->flags & ORA_BOF_EVENT) ? ora_buf_printf(&b, "%" PRIu64, bo->event_id) : ora_buf_printf(&b, "null");
-        r |= ora_buf_printf(&b, ",\"criterion_id\":");
-        r |= (bo->flags & ORA_BOF_CRITERION) ? ora_buf_printf(&b, "%" PRIu64, bo->criterion_id)
-                                             : ora_buf_printf(&b, "null");
-        r |= ora_buf_printf(&b, ",\"criterion_label\":");
-        r |= json_s(&b, a->strs, bo->criterion_label);
-        r |= ora_buf_printf(&b, ",\"line_types\":");
-        r |= json_list(&b, a->lists, bo->line_types);
-        r |= ora_buf_printf(&b, ",\"tags\":");
-        r |= json_list(&b, a->lists, bo->tags);
-        r |= ora_buf_printf(&b, ",\"status\":");
-        r |= json_s(&b, a->strs, bo->status);
-        r |= ora_buf_printf(&b, ",\"event_status\":");
-        r |= json_s(&b, a->strs, bo->ev_status);
-        r |= ora_buf_printf(&b, ",\"group_id\":");
-        r |= (bo->flags & ORA_BOF_GROUP) ? ora_buf_printf(&b, "%" PRIu64, bo->group_id) : ora_buf_printf(&b, "null");
-        r |= ora_buf_printf(&b, ",\"outcomes\":[");
-        const ora_outcome *o = ora_bo_outcomes(bo);
-        const ora_odds *d = ora_bo_odds(bo);
-        for (uint16_t j = 0; j < bo->n_out; j++) {
-            r |= ora_buf_printf(&b, "%s{\"id\":%" PRIu64 ",\"label\":", j ? "," : "", o[j].id);
-            r |= json_s(&b, a->strs, o[j].label);
-            r |= ora_buf_printf(&b, ",\"status\":");
-            r |= json_s(&b, a->strs, o[j].status);
-            r |= ora_buf_printf(&b, ",\"odds\":[");
-            for (uint16_t x = 0; x < o[j].n; x++) {
-                r |= ora_buf_printf(&b, "%s{\"offerings\":", x ? "," : "");
-                r |= json_list(&b, a->offl, d[o[j].first + x].offerings);
-                r |= ora_buf_printf(&b, ",\"decimal\":");
-                r |= ora_json_milli(&b, d[o[j].first + x].milli);
-                r |= ora_buf_append(&b, "}", 1);
-            }
-            r |= ora_buf_append(&b, "]}", 2);
-        }
-        r |= ora_buf_printf(&b, "]}\n");
-        if (!r && put(ctx, (const char *)b.p, b.len) < 0)
-            r = -1;
-    }
-    for (const ora_pend *p = a->pend_head; p && !r; p = p->gnext) {
-        b.len = 0;
-        const ora_kind_info *ki = ora_kind_get(p->m.kind);
-        r |= ora_buf_printf(&b,
-                            "{\"type\":\"pending\",\"actor\":\"%s\",\"id\":%" PRIu64 ",\"offset\":%" PRId64
-                            ",\"kind\":\"%s\",\"queued_ns\":%" PRIu64 "}\n",
-                            p->m.actor_type == ORA_ACTOR_EVENT ? "event" : "bet_offer", p->m.actor_id, p->m.offset,
-                            ki ? ki->key : "?", p->t_ns);
-        if (!r && put(ctx, (const char *)b.p, b.len) < 0)
-            r = -1;
-    }
-    free(v);
-    ora_buf_free(&b);
-    return r ? -1 : 0;
+    ora_intern_sweep(a->strs);
+    ora_intern_sweep(a->offl);
+    ora_intern_sweep(a->lists);
+    list_aux(a, a->offl);
+    list_aux(a, a->lists);
+    a->s_open = ora_intern_get(a->strs, "OPEN", 4, NULL);
+    a->s_closed = ora_intern_get(a->strs, "CLOSED", 6, NULL);
+    a->s_started = ora_intern_get(a->strs, "STARTED", 7, NULL);
+    return a->s_open && a->s_closed && a->s_started ? 0 : -1;
 }

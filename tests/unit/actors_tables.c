@@ -8,7 +8,7 @@
 
 #include "idmap.h"
 #include "intern.h"
-#include "state.h"
+#include "wm.h"
 
 static int fails;
 #define CHECK(c, ...)                                                                                  \

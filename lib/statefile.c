@@ -1,313 +1,19 @@
-/* state.c: watermark, state file format and state directory (state.h). */
-#include "state.h"
-#include "cli.h"
+/* statefile.c: state files and the state directory (statefile.h). */
+#include "statefile.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "actors.h"
-
-/* ---- watermark ------------------------------------------------------------ */
-
-int ora_wm_init(ora_wm *m, uint64_t gap_limit)
-{
-    memset(m, 0, sizeof *m);
-    if (gap_limit < 1)
-        gap_limit = 1;
-    m->gap_limit = gap_limit;
-    m->cap = 64;
-    while (m->cap <= gap_limit)
-        m->cap *= 2;
-    m->bits = calloc(m->cap / 8, 1);
-    if (!m->bits)
-        return -1;
-    m->w = -1;
-    m->max_seen = -1;
-    return 0;
-}
-
-void ora_wm_free(ora_wm *m)
-{
-    free(m->bits);
-    m->bits = NULL;
-}
-
-void ora_wm_reset(ora_wm *m)
-{
-    memset(m->bits, 0, m->cap / 8);
-    m->w = m->max_seen = -1;
-    m->n_beyond = 0;
-    m->n_skip = 0;
-}
-
-static int bit_get(const ora_wm *m, int64_t o)
-{
-    uint64_t i = (uint64_t)o & (m->cap - 1);
-    return m->bits[i >> 3] >> (i & 7) & 1;
-}
-
-static void bit_set(ora_wm *m, int64_t o, int v)
-{
-    uint64_t i = (uint64_t)o & (m->cap - 1);
-    if (v)
-        m->bits[i >> 3] |= (uint8_t)(1u << (i & 7));
-    else
-        m->bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
-}
-
-static void advance(ora_wm *m)
-{
-    while (m->n_beyond && bit_get(m, m->w + 1)) {
-        bit_set(m, m->w + 1, 0);
-        m->w++;
-        m->n_beyond--;
-    }
-}
-
-/* Moves w to t (> w), forgetting what was recorded up to t. */
-static void move_to(ora_wm *m, int64_t t)
-{
-    if ((uint64_t)(t - m->w) >= m->cap) {
-        memset(m->bits, 0, m->cap / 8);
-        m->n_beyond = 0;
-    } else
-        for (int64_t o = m->w + 1; o <= t; o++)
-            if (bit_get(m, o)) {
-                bit_set(m, o, 0);
-                m->n_beyond--;
-            }
-    m->w = t;
-    if (m->max_seen < t)
-        m->max_seen = t;
-}
-
-void ora_wm_set(ora_wm *m, int64_t w)
-{
-    if (m->w < 0) {
-        memset(m->bits, 0, m->cap / 8);
-        m->n_beyond = 0;
-        m->w = w;
-        if (m->max_seen < w)
-            m->max_seen = w;
-        return;
-    }
-    if (w > m->w) {
-        move_to(m, w);
-        advance(m);
-    }
-}
-
-int ora_wm_dup(const ora_wm *m, int64_t o)
-{
-    if (m->w < 0 || o < 0)
-        return 0;
-    if (o <= m->w) {
-        for (unsigned k = 0; k < m->n_skip; k++)
-            if (o >= m->skip_lo[k] && o <= m->skip_hi[k])
-                return 0;
-        return 1;
-    }
-    if ((uint64_t)(o - m->w) > m->cap)
-        return 0;
-    return bit_get(m, o);
-}
-
-static void note_skip(ora_wm *m, int64_t lo, int64_t hi)
-{
-    if (m->n_skip == ORA_WM_SKIPS) {
-        memmove(m->skip_lo, m->skip_lo + 1, (ORA_WM_SKIPS - 1) * sizeof m->skip_lo[0]);
-        memmove(m->skip_hi, m->skip_hi + 1, (ORA_WM_SKIPS - 1) * sizeof m->skip_hi[0]);
-        m->n_skip--;
-    }
-    m->skip_lo[m->n_skip] = lo;
-    m->skip_hi[m->n_skip] = hi;
-    m->n_skip++;
-    m->gaps++;
-    m->gap_offsets += (uint64_t)(hi - lo + 1);
-}
-
-int ora_wm_mark(ora_wm *m, int64_t o, int64_t *lo, int64_t *hi)
-{
-    int skipped = 0;
-    if (m->w < 0 || o <= m->w)
-        return 0;
-    if ((uint64_t)(o - m->w) <= m->cap && bit_get(m, o))
-        return 0;
-    if ((uint64_t)(o - m->w) > m->cap) {
-        /* far ahead: everything up to o - cap is a hole (or was recorded) */
-        int64_t t = o - (int64_t)m->cap;
-        int64_t from = m->w + 1;
-        move_to(m, t);
-        note_skip(m, from, t);
-        *lo = from;
-        *hi = t;
-        skipped++;
-        advance(m);
-    }
-    if (o > m->w) {
-        bit_set(m, o, 1);
-        m->n_beyond++;
-    }
-    if (o > m->max_seen)
-        m->max_seen = o;
-    advance(m);
-    while (m->n_beyond && (uint64_t)(m->max_seen - m->w) > m->gap_limit) {
-        int64_t y = m->w + 2;
-        while (!bit_get(m, y))
-            y++;
-        int64_t from = m->w + 1;
-        move_to(m, y - 1);
-        note_skip(m, from, y - 1);
-        *lo = from;
-        *hi = y - 1;
-        skipped++;
-        advance(m);
-    }
-    return skipped;
-}
-
-size_t ora_wm_beyond(const ora_wm *m, int64_t *out, size_t max)
-{
-    size_t n = 0;
-    if (m->w < 0)
-        return 0;
-    for (int64_t o = m->w + 1; n < max && n < m->n_beyond && o <= m->max_seen; o++)
-        if (bit_get(m, o))
-            out[n++] = o;
-    return n;
-}
-
-/* ---- writer / reader ---------------------------------------------------------- */
-
-#define SW_CAP (1u << 20)
-
-int ora_sw_open(ora_sw *w, int fd)
-{
-    memset(w, 0, sizeof *w);
-    w->fd = fd;
-    w->cap = SW_CAP;
-    w->buf = malloc(w->cap);
-    if (!w->buf)
-        return -1;
-    crypto_generichash_init(&w->h, NULL, 0, 32);
-    return 0;
-}
-
-static void sw_flush(ora_sw *w)
-{
-    if (w->err || !w->len)
-        return;
-    crypto_generichash_update(&w->h, w->buf, w->len);
-    if (cli_write_all(w->fd, w->buf, w->len) < 0) {
-        w->err = errno;
-        return;
-    }
-    w->bytes += w->len;
-    w->len = 0;
-}
-
-void ora_sw_bytes(ora_sw *w, const void *p, size_t n)
-{
-    const uint8_t *s = p;
-    while (n && !w->err) {
-        if (w->len == w->cap)
-            sw_flush(w);
-        size_t k = w->cap - w->len < n ? w->cap - w->len : n;
-        memcpy(w->buf + w->len, s, k);
-        w->len += k;
-        s += k;
-        n -= k;
-    }
-}
-
-void ora_sw_u8(ora_sw *w, uint8_t v) { ora_sw_bytes(w, &v, 1); }
-void ora_sw_u16(ora_sw *w, uint16_t v)
-{
-    uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-    ora_sw_bytes(w, b, 2);
-}
-void ora_sw_u32(ora_sw *w, uint32_t v)
-{
-    uint8_t b[4];
-    for (int i = 0; i < 4; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    ora_sw_bytes(w, b, 4);
-}
-void ora_sw_u64(ora_sw *w, uint64_t v)
-{
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    ora_sw_bytes(w, b, 8);
-}
-
-int ora_sw_finish(ora_sw *w)
-{
-    sw_flush(w);
-    uint8_t sum[32];
-    crypto_generichash_final(&w->h, sum, sizeof sum);
-    if (!w->err) {
-        /* the sum is not part of the hashed bytes: write it directly */
-        if (cli_write_all(w->fd, sum, sizeof sum) < 0)
-            w->err = errno;
-        w->bytes += sizeof sum;
-    }
-    free(w->buf);
-    w->buf = NULL;
-    if (w->err) {
-        errno = w->err;
-        return -1;
-    }
-    return 0;
-}
-
-const uint8_t *ora_sr_bytes(ora_sr *r, size_t n)
-{
-    if (r->bad || r->len - r->pos < n) {
-        r->bad = 1;
-        return NULL;
-    }
-    const uint8_t *p = r->p + r->pos;
-    r->pos += n;
-    return p;
-}
-
-uint8_t ora_sr_u8(ora_sr *r)
-{
-    const uint8_t *p = ora_sr_bytes(r, 1);
-    return p ? p[0] : 0;
-}
-uint16_t ora_sr_u16(ora_sr *r)
-{
-    const uint8_t *p = ora_sr_bytes(r, 2);
-    return p ? (uint16_t)(p[0] | p[1] << 8) : 0;
-}
-uint32_t ora_sr_u32(ora_sr *r)
-{
-    const uint8_t *p = ora_sr_bytes(r, 4);
-    return p ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24 : 0;
-}
-uint64_t ora_sr_u64(ora_sr *r)
-{
-    const uint8_t *p = ora_sr_bytes(r, 8);
-    if (!p)
-        return 0;
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-size_t ora_sr_left(const ora_sr *r) { return r->bad ? 0 : r->len - r->pos; }
-
-/* ---- files ----------------------------------------------------------------------- */
+#include "persist.h"
+#include "serial.h"
 
 static const char state_magic[8] = {'O', 'R', 'A', 'S', 'T', 'A', 'T', 'E'};
 #define STATE_VERSION 1
@@ -371,7 +77,7 @@ int ora_state_write(const char *dir, const ora_actors *a, const ora_wm *wm, uint
     for (size_t k = 0; k < nb; k++)
         ora_sw_u64(&w, (uint64_t)beyond[k]);
     free(beyond);
-    ora_actors_save(a, &w);
+    ora_persist_save(a, &w);
     if (ora_sw_finish(&w) < 0) {
         snprintf(err, errn, "%s: %s", tmp, strerror(errno));
         goto fail;
@@ -453,7 +159,7 @@ int ora_state_parse(const uint8_t *p, size_t n, int verify, ora_actors *a, ora_w
         int64_t lo, hi;
         ora_wm_mark(wm, o, &lo, &hi);
     }
-    if (ora_actors_load(a, &r, err, errn) < 0) {
+    if (ora_persist_load(a, &r, err, errn) < 0) {
         ora_wm_reset(wm);
         return -1;
     }
