@@ -108,14 +108,14 @@ static void summary(char *buf, size_t n, double el)
              "%" PRIu64 " msgs (%s/s), %" PRIu64 " applied, %" PRIu64 " queued, %" PRIu64 " duplicates, %" PRIu64
              " bad, %" PRIu64 " ignored, %" PRIu64 " unknown deletes; out %" PRIu64 " (event_data %" PRIu64
              ", opened %" PRIu64 ", closed %" PRIu64 ", odds %" PRIu64 "); %" PRIu64 " events, %" PRIu64
-             " offers, %" PRIu64 " queued now (%" PRIu64 " pruned, %" PRIu64 " stale); W %" PRId64 ", %" PRIu64
+             " offers, %" PRIu64 " queued now (%" PRIu64 " pruned); W %" PRId64 ", %" PRIu64
              " gaps; %" PRIu64 " checkpoints (last %.1f ms, %.1f MiB, fork max %.1f ms, stall max %.1f ms); %" PRIu64
-             " unknown offerings; rss %ld KiB",
+             " unknown offerings, %" PRIu64 " missing fields, %" PRIu64 " unknown statuses; rss %ld KiB",
              S.msgs, cli_human(el > 0 ? (double)S.msgs / el : 0, r1, sizeof r1), t->applied + t->pending_applied,
              t->queued, S.dups, t->bad + S.bad_json, t->ignored, t->unknown_deletes, S.out, t->out_event_data,
              t->out_opened, t->out_closed, t->out_odds, A->n_events, A->n_offers, A->n_pend, t->pending_pruned,
-             t->pending_stale, WM.w, WM.gaps, S.checkpoints, S.ckpt_last_ms, (double)S.ckpt_bytes / 1048576.0,
-             S.fork_max_ms, S.ckpt_gap_max_ms, t->unknown_offerings, rss_kib());
+             WM.w, WM.gaps, S.checkpoints, S.ckpt_last_ms, (double)S.ckpt_bytes / 1048576.0, S.fork_max_ms,
+             S.ckpt_gap_max_ms, t->unknown_offerings, t->missing_fields, t->unknown_status, rss_kib());
 }
 
 static int emit(void *ctx, const ora_msg *m, const char *key, size_t klen, const char *json, size_t jlen)

@@ -31,8 +31,10 @@ static int null_put(void *ctx, const char *s, size_t n)
 static const char *const msgs[] = {
     "{\"offset\":1,\"eventStatusUpdated\":{\"id\":1000001,\"status\":\"STARTED\"}}",
     "{\"offset\":2,\"outcomeOddsUpdated\":{\"betOfferId\":5000001,\"outcomeId\":6000001,\"odds\":[{\"offerings\":"
-    "[\"offering-se\"],\"decimal\":2.5}]}}",
-    "{\"offset\":3,\"betOfferAdded\":{\"betOffer\":{\"id\":5000001,\"eventId\":1000001,\"status\":\"OPEN\"}}}",
+    "[\"jurisdiction1\"],\"odds\":{\"decimal\":2.50}}]}}",
+    "{\"offset\":3,\"betOfferAdded\":{\"betOffer\":{\"id\":5000001,\"eventId\":1000001,\"status\":\"OPEN\","
+    "\"outcomes\":[{\"id\":6000002,\"label\":{\"defaultTranslation\":\"X\"},\"odds\":[{\"offerings\":[],"
+    "\"odds\":{\"decimal\":1900}}]}]}}}",
     "{\"offset\":4,\"eventDeleted\":{\"id\":1000001}}",
 };
 static const uint8_t kinds[] = {ORA_K_EVENT_STATUS_UPDATED, ORA_K_OUTCOME_ODDS_UPDATED, ORA_K_BETOFFER_ADDED,

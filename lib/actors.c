@@ -1,20 +1,35 @@
-/* actors.c: the actor tables, pending queues and dispatch (actors.h). */
+/* actors.c: the actor tables, pending queues and dispatch (actors.h): how
+ * each message changes the Event and BetOffer state, read through the
+ * entity model's field table (entity.h). The rules that surface outputs
+ * are in outputs.c. */
 #include "actors.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "entity.h"
 #include "json.h"
 #include "ora.h"
 #include "outputs.h"
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static const cJSON *item(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+static void set_id(ora_intern *t, uint32_t *field, uint32_t nid)
+{
+    ora_intern_put(t, *field);
+    *field = nid;
+}
+
+/* Counts a field that is not there as the entity model wants it. */
+static int seen(ora_actors *a, int fv)
+{
+    if (fv != ORA_FV_OK)
+        a->st.missing_fields++;
+    return fv;
+}
 
 /* The interned id of a JSON string (taking a reference), 0 for anything else. */
 static uint32_t istr(ora_intern *t, const cJSON *it, int *oom)
@@ -27,24 +42,86 @@ static uint32_t istr(ora_intern *t, const cJSON *it, int *oom)
     return id;
 }
 
-static void set_id(ora_intern *t, uint32_t *field, uint32_t nid)
+/* Sets a text field from field f of obj: absent keeps the stored value,
+ * missing or wrong-typed sets null. *changed (if not NULL) is set when the
+ * value changed. */
+static void read_str(ora_actors *a, const cJSON *obj, int f, uint32_t *field, int *changed, int *oom)
 {
-    ora_intern_put(t, *field);
-    *field = nid;
+    const cJSON *v;
+    int r = seen(a, ora_field(obj, f, &v));
+    if (r == ORA_FV_ABSENT)
+        return;
+    uint32_t nid = r == ORA_FV_OK ? istr(a->strs, v, oom) : 0;
+    if (nid != *field && changed)
+        *changed = 1;
+    set_id(a->strs, field, nid);
 }
 
-/* A list of strings, each element prefixed by ORA_LIST_SEP ("" is the empty list);
- * 0 when it is not an array. */
+/* Sets an id field (with its presence flag bit in *flags) from field f of
+ * obj, as read_str does. */
+static void read_id(ora_actors *a, const cJSON *obj, int f, uint64_t *field, uint8_t *flags, uint8_t bit,
+                    int *changed)
+{
+    uint64_t id = 0;
+    int r = seen(a, ora_field_id(obj, f, &id));
+    if (r == ORA_FV_ABSENT)
+        return;
+    int has = r == ORA_FV_OK;
+    if (changed && (has != !!(*flags & bit) || (has && id != *field)))
+        *changed = 1;
+    *field = has ? id : 0;
+    *flags = has ? (uint8_t)(*flags | bit) : (uint8_t)(*flags & ~bit);
+}
+
+/* The aux of a list of table t held as s[0..n) (ORA_LIST_SEP-prefixed
+ * elements): for offering lists the jurisdiction mask (the sum of the
+ * names' bits: a name listed twice counts twice) and the count of unknown
+ * names; for line types and tags the ORA_LIST_* bits. */
+static uint64_t list_aux_of(const ora_actors *a, const ora_intern *t, const char *s, size_t n)
+{
+    uint64_t aux = 0, sum = 0, unknown = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i + 1;
+        while (j < n && s[j] != ORA_LIST_SEP)
+            j++;
+        const char *el = s + i + 1;
+        size_t el_n = j - i - 1;
+        if (t == a->offl) {
+            int known;
+            sum += ora_rules_bit(a->rules, el, el_n, &known);
+            unknown += !known;
+        } else {
+            if (el_n == 9 && memcmp(el, "MAIN_LINE", 9) == 0)
+                aux |= ORA_LIST_MAIN_LINE;
+            if (el_n == 12 && memcmp(el, "OFFERED_LIVE", 12) == 0)
+                aux |= ORA_LIST_OFFERED_LIVE;
+        }
+        i = j;
+    }
+    if (t == a->offl) {
+        if (sum > ORA_OFFL_MASK)
+            sum = ORA_OFFL_MASK;
+        if (unknown > (UINT64_MAX >> ORA_OFFL_UNKNOWN_SHIFT))
+            unknown = UINT64_MAX >> ORA_OFFL_UNKNOWN_SHIFT;
+        aux = sum | unknown << ORA_OFFL_UNKNOWN_SHIFT;
+    }
+    return aux;
+}
+
+/* A list of strings from a JSON array, interned in t (taking a
+ * reference); elements that are not strings are left out and counted. */
 static uint32_t ilist(ora_actors *a, ora_intern *t, const cJSON *arr, int *oom)
 {
-    if (!cJSON_IsArray(arr))
-        return 0;
     ora_buf b = ORA_BUF_INIT;
     const cJSON *e;
     cJSON_ArrayForEach(e, arr)
     {
-        const char *s = cJSON_IsString(e) && e->valuestring ? e->valuestring : "";
-        if (ora_buf_append(&b, "\x1f", 1) < 0 || ora_buf_append(&b, s, strlen(s)) < 0) {
+        if (!cJSON_IsString(e) || !e->valuestring) {
+            a->st.missing_fields++;
+            continue;
+        }
+        if (ora_buf_append(&b, "\x1f", 1) < 0 || ora_buf_append(&b, e->valuestring, strlen(e->valuestring)) < 0) {
             ora_buf_free(&b);
             *oom = 1;
             return 0;
@@ -52,38 +129,23 @@ static uint32_t ilist(ora_actors *a, ora_intern *t, const cJSON *arr, int *oom)
     }
     int isnew = 0;
     uint32_t id = ora_intern_get(t, b.len ? (const char *)b.p : "", b.len, &isnew);
-    if (!id) {
-        ora_buf_free(&b);
+    if (!id)
         *oom = 1;
-        return 0;
-    }
-    if (isnew) {
-        uint64_t aux = 0;
-        if (t == a->offl) {
-            uint32_t mask = 0, unknown = 0;
-            cJSON_ArrayForEach(e, arr)
-            {
-                const char *s = cJSON_IsString(e) && e->valuestring ? e->valuestring : "";
-                int known;
-                mask |= ora_rules_bit(a->rules, s, strlen(s), &known);
-                unknown += !known;
-            }
-            aux = mask | (uint64_t)unknown << 32;
-        } else {
-            cJSON_ArrayForEach(e, arr)
-            {
-                if (!cJSON_IsString(e) || !e->valuestring)
-                    continue;
-                if (strcmp(e->valuestring, "MAIN_LINE") == 0)
-                    aux |= 1;
-                if (strcmp(e->valuestring, "OFFERED_LIVE") == 0)
-                    aux |= 2;
-            }
-        }
-        ora_intern_set_aux(t, id, aux);
-    }
+    else if (isnew)
+        ora_intern_set_aux(t, id, list_aux_of(a, t, (const char *)b.p, b.len));
     ora_buf_free(&b);
     return id;
+}
+
+/* Sets a list field from field f of obj: absent keeps it, missing or not
+ * an array sets null (an empty list to the rules). */
+static void read_list(ora_actors *a, ora_intern *t, const cJSON *obj, int f, uint32_t *field, int *oom)
+{
+    const cJSON *v;
+    int r = seen(a, ora_field(obj, f, &v));
+    if (r == ORA_FV_ABSENT)
+        return;
+    set_id(t, field, r == ORA_FV_OK ? ilist(a, t, v, oom) : 0);
 }
 
 /* Recomputes the aux of every entry of a list table (after a load, under
@@ -94,36 +156,23 @@ static void list_aux(ora_actors *a, ora_intern *t)
     for (uint32_t id = 1; id < lim; id++) {
         size_t n;
         const char *s = ora_intern_str(t, id, &n);
-        if (!s)
-            continue;
-        uint64_t aux = 0;
-        uint32_t mask = 0, unknown = 0;
-        size_t i = 0;
-        while (i < n) {
-            size_t j = i + 1;
-            while (j < n && s[j] != ORA_LIST_SEP)
-                j++;
-            const char *el = s + i + 1;
-            size_t el_n = j - i - 1;
-            if (t == a->offl) {
-                int known;
-                mask |= ora_rules_bit(a->rules, el, el_n, &known);
-                unknown += !known;
-            } else {
-                if (el_n == 9 && memcmp(el, "MAIN_LINE", 9) == 0)
-                    aux |= 1;
-                if (el_n == 12 && memcmp(el, "OFFERED_LIVE", 12) == 0)
-                    aux |= 2;
-            }
-            i = j;
-        }
-        if (t == a->offl)
-            aux = mask | (uint64_t)unknown << 32;
-        ora_intern_set_aux(t, id, aux);
+        if (s)
+            ora_intern_set_aux(t, id, list_aux_of(a, t, s, n));
     }
 }
 
+/* Takes the ids of the strings the rules compare with. 0, or -1 (ENOMEM). */
+static int take_held(ora_actors *a)
+{
+    a->s_open = ora_intern_get(a->strs, "OPEN", 4, NULL);
+    a->s_suspended = ora_intern_get(a->strs, "SUSPENDED", 9, NULL);
+    a->s_closed = ora_intern_get(a->strs, "CLOSED", 6, NULL);
+    a->s_started = ora_intern_get(a->strs, "STARTED", 7, NULL);
+    return a->s_open && a->s_suspended && a->s_closed && a->s_started ? 0 : -1;
+}
 
+static void parts_free(ora_actors *a, ora_event *e);
+static void release_odds(ora_actors *a, const ora_odds *d, size_t n);
 
 /* ---- tables ----------------------------------------------------------------- */
 
@@ -140,10 +189,7 @@ ora_actors *ora_actors_new(const ora_rules *rules, ora_emit_fn emit, void *ctx)
     a->lists = ora_intern_new();
     if (!a->strs || !a->offl || !a->lists)
         goto fail;
-    a->s_open = ora_intern_get(a->strs, "OPEN", 4, NULL);
-    a->s_closed = ora_intern_get(a->strs, "CLOSED", 6, NULL);
-    a->s_started = ora_intern_get(a->strs, "STARTED", 7, NULL);
-    if (!a->s_open || !a->s_closed || !a->s_started)
+    if (take_held(a) < 0)
         goto fail;
     return a;
 fail:
@@ -202,10 +248,7 @@ int ora_actors_clear(ora_actors *a)
     a->lists = ora_intern_new();
     if (!a->strs || !a->offl || !a->lists)
         return -1;
-    a->s_open = ora_intern_get(a->strs, "OPEN", 4, NULL);
-    a->s_closed = ora_intern_get(a->strs, "CLOSED", 6, NULL);
-    a->s_started = ora_intern_get(a->strs, "STARTED", 7, NULL);
-    return (a->s_open && a->s_closed && a->s_started) ? 0 : -1;
+    return take_held(a);
 }
 
 static uint32_t ev_find(const ora_actors *a, uint64_t id)
@@ -264,19 +307,12 @@ static uint32_t ev_slot(ora_actors *a, uint64_t id)
 
 static void ev_clear_fields(ora_actors *a, ora_event *e)
 {
-    set_id(a->strs, &e->name, 0);
-    set_id(a->strs, &e->group_name, 0);
+    set_id(a->strs, &e->competition, 0);
     set_id(a->strs, &e->sport, 0);
     set_id(a->strs, &e->starts_at, 0);
     set_id(a->strs, &e->status, 0);
-    set_id(a->lists, &e->tags, 0);
-    for (uint16_t k = 0; k < e->n_parts; k++) {
-        ora_intern_put(a->strs, e->parts[k].name);
-        ora_intern_put(a->strs, e->parts[k].type);
-    }
-    free(e->parts);
-    e->parts = NULL;
-    e->n_parts = 0;
+    set_id(a->strs, &e->parts_json, 0);
+    parts_free(a, e);
     e->flags = 0;
     e->group_id = 0;
 }
@@ -368,14 +404,14 @@ static int bo_link(ora_actors *a, uint32_t bi, uint64_t eid)
 
 static void bo_release_blob(ora_actors *a, ora_betoffer *b)
 {
-    ora_outcome *o = ora_bo_outcomes(b);
-    ora_odds *d = ora_bo_odds(b);
+    /* outcomes and odds counted apart: a load that failed half way leaves
+     * fewer odds than the outcomes name */
+    const ora_outcome *o = ora_bo_outcomes(b);
     for (uint16_t k = 0; k < b->n_out; k++) {
         ora_intern_put(a->strs, o[k].label);
         ora_intern_put(a->strs, o[k].status);
     }
-    for (uint16_t k = 0; k < b->n_odds; k++)
-        ora_intern_put(a->offl, d[k].offerings);
+    release_odds(a, ora_bo_odds(b), b->n_odds);
     free(b->blob);
     b->blob = NULL;
     b->n_out = b->n_odds = 0;
@@ -508,38 +544,45 @@ uint64_t ora_actors_prune(ora_actors *a, uint64_t now_ns)
 
 /* ---- events ---------------------------------------------------------------------- */
 
-static int parts_equal(const ora_part *x, uint16_t nx, const ora_part *y, uint16_t ny)
+static void parts_free(ora_actors *a, ora_event *e)
 {
-    if (nx != ny)
-        return 0;
-    for (uint16_t k = 0; k < nx; k++)
-        if (x[k].id != y[k].id || x[k].has_id != y[k].has_id || x[k].name != y[k].name ||
-            x[k].type != y[k].type || x[k].home != y[k].home)
-            return 0;
-    return 1;
+    for (uint16_t k = 0; k < e->n_parts; k++) {
+        ora_intern_put(a->strs, e->parts[k].name);
+        ora_intern_put(a->strs, e->parts[k].type);
+    }
+    free(e->parts);
+    e->parts = NULL;
+    e->n_parts = 0;
 }
 
-/* Replaces e's participants from a JSON array. Sets *changed when they
- * differ. 0, -1 out of memory, 1 malformed (not an array). */
-static int set_parts(ora_actors *a, ora_event *e, const cJSON *arr, int *changed)
+/* Sets e's participants from field participants of the event object o.
+ * *changed is set when the whole array differs (any field of any
+ * participant, in order). A value that is not an array is an empty list.
+ * 0, or -1 when out of memory. */
+static int read_parts(ora_actors *a, ora_event *e, const cJSON *o, int *changed)
 {
-    if (cJSON_IsNull(arr)) {
-        if (e->n_parts)
-            *changed = 1;
-        for (uint16_t k = 0; k < e->n_parts; k++) {
-            ora_intern_put(a->strs, e->parts[k].name);
-            ora_intern_put(a->strs, e->parts[k].type);
-        }
-        free(e->parts);
-        e->parts = NULL;
-        e->n_parts = 0;
+    const cJSON *arr;
+    int r = seen(a, ora_field(o, ORA_F_EV_PARTICIPANTS, &arr));
+    if (r == ORA_FV_ABSENT)
+        return 0;
+    ora_buf b = ORA_BUF_INIT;
+    if ((arr ? ora_json_canonical(&b, arr) : ora_buf_append(&b, "[]", 2)) < 0) {
+        ora_buf_free(&b);
+        return -1;
+    }
+    uint32_t canon = ora_intern_get(a->strs, (const char *)b.p, b.len, NULL);
+    ora_buf_free(&b);
+    if (!canon)
+        return -1;
+    if (canon == e->parts_json) {
+        ora_intern_put(a->strs, canon);
         return 0;
     }
-    if (!cJSON_IsArray(arr))
-        return 1;
-    int n = cJSON_GetArraySize(arr);
+    *changed = 1;
+    set_id(a->strs, &e->parts_json, canon);
+    int n = arr ? cJSON_GetArraySize(arr) : 0;
     if (n > UINT16_MAX)
-        return 1;
+        n = UINT16_MAX; /* the rest is not output; the change is seen whole */
     ora_part *np = n ? calloc((size_t)n, sizeof *np) : NULL;
     if (n && !np)
         return -1;
@@ -547,109 +590,72 @@ static int set_parts(ora_actors *a, ora_event *e, const cJSON *arr, int *changed
     const cJSON *p;
     cJSON_ArrayForEach(p, arr)
     {
+        if (k == n)
+            break;
         ora_part *q = &np[k++];
-        uint64_t id;
-        if (ora_json_u64(item(p, "id"), &id) == 0) {
-            q->id = id;
+        const cJSON *v;
+        if (seen(a, ora_field_id(p, ORA_F_PA_ID, &q->id)) == ORA_FV_OK)
             q->has_id = 1;
-        }
-        q->name = istr(a->strs, item(p, "name"), &oom);
-        q->type = istr(a->strs, item(p, "type"), &oom);
-        const cJSON *h = item(p, "home");
-        q->home = cJSON_IsBool(h) ? (cJSON_IsTrue(h) ? 1 : 0) : 2;
+        else
+            q->id = 0;
+        if (seen(a, ora_field(p, ORA_F_PA_NAME, &v)) == ORA_FV_OK)
+            q->name = istr(a->strs, v, &oom);
+        if (seen(a, ora_field(p, ORA_F_PA_TYPE, &v)) == ORA_FV_OK)
+            q->type = istr(a->strs, v, &oom);
+        q->home = seen(a, ora_field(p, ORA_F_PA_HOME, &v)) == ORA_FV_OK ? (cJSON_IsTrue(v) ? 1 : 0) : 2;
     }
-    if (!parts_equal(e->parts, e->n_parts, np, (uint16_t)n))
-        *changed = 1;
-    for (uint16_t j = 0; j < e->n_parts; j++) {
-        ora_intern_put(a->strs, e->parts[j].name);
-        ora_intern_put(a->strs, e->parts[j].type);
-    }
-    free(e->parts);
+    parts_free(a, e);
     e->parts = np;
     e->n_parts = (uint16_t)n;
     return oom ? -1 : 0;
 }
 
-/* Sets a string field from a key of o when present. */
-static void fill_str(ora_actors *a, const cJSON *o, const char *key, uint32_t *field, int *changed, int *oom)
-{
-    const cJSON *it = item(o, key);
-    if (!it)
-        return;
-    uint32_t nid = istr(a->strs, it, oom);
-    if (nid != *field && changed)
-        *changed = 1;
-    set_id(a->strs, field, nid);
-}
-
-/* Applies the fields present in an event object. *changed: a field of the
- * event_data rule changed. 0, -1 out of memory, 1 malformed. */
+/* Applies an Event object: every field of the table it carries replaces the
+ * stored one (fields it does not carry are kept). *changed: a field of the
+ * event_data rule changed. 0, or -1 when out of memory. */
 static int event_fill(ora_actors *a, ora_event *e, const cJSON *o, int *changed)
 {
     int oom = 0;
-    fill_str(a, o, "name", &e->name, NULL, &oom);
-    fill_str(a, o, "sport", &e->sport, changed, &oom);
-    fill_str(a, o, "startsAt", &e->starts_at, changed, &oom);
-    fill_str(a, o, "status", &e->status, NULL, &oom);
-    const cJSON *g = item(o, "group");
-    if (g) {
-        uint64_t gid;
-        int has = cJSON_IsObject(g) && ora_json_u64(item(g, "id"), &gid) == 0;
-        if (has != !!(e->flags & ORA_EVF_GROUP) || (has && gid != e->group_id))
-            *changed = 1;
-        if (has) {
-            e->flags |= ORA_EVF_GROUP;
-            e->group_id = gid;
-        } else {
-            e->flags &= (uint8_t)~ORA_EVF_GROUP;
-            e->group_id = 0;
-        }
-        if (cJSON_IsObject(g))
-            fill_str(a, g, "name", &e->group_name, NULL, &oom);
-        else
-            set_id(a->strs, &e->group_name, 0);
-    }
-    const cJSON *t = item(o, "tags");
-    if (t)
-        set_id(a->lists, &e->tags, ilist(a, a->lists, t, &oom));
-    const cJSON *p = item(o, "participants");
-    if (p) {
-        int r = set_parts(a, e, p, changed);
-        if (r)
-            return r;
-    }
+    read_str(a, o, ORA_F_EV_STARTS_AT, &e->starts_at, changed, &oom);
+    read_str(a, o, ORA_F_EV_SPORT, &e->sport, changed, &oom);
+    read_str(a, o, ORA_F_EV_STATUS, &e->status, NULL, &oom);
+    read_str(a, o, ORA_F_EV_COMPETITION_NAME, &e->competition, NULL, &oom);
+    read_id(a, o, ORA_F_EV_GROUP_ID, &e->group_id, &e->flags, ORA_EVF_GROUP, changed);
+    if (read_parts(a, e, o, changed) < 0)
+        oom = 1;
     return oom ? -1 : 0;
 }
 
+/* Publishes the event's group and status to the offers that follow it. */
 static void propagate(ora_actors *a, const ora_event *e)
 {
     for (uint32_t bi = e->bo_head; bi != ORA_NOIDX; bi = a->bo[bi].ev_next)
         bo_take_event(a, &a->bo[bi], e);
 }
 
-static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, int from_queue);
+static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, ora_src *src, int from_queue);
 
-/* Applies the queued messages of an actor just created by message m. */
+/* Applies, in arrival order, the queued messages of an actor just created
+ * by message m. */
 static int apply_queue(ora_actors *a, const ora_msg *m)
 {
     int rc = 0;
     for (ora_pend *p = pend_take(a, m->actor_type, m->actor_id), *nx; p; p = nx) {
         nx = p->next;
         if (rc >= 0) {
-            if (p->m.offset >= 0 && m->offset >= 0 && p->m.offset < m->offset)
-                a->st.pending_stale++;
+            cJSON *root = cJSON_ParseWithLength(p->json, p->len);
+            if (!root)
+                a->st.bad++;
             else {
-                cJSON *root = cJSON_ParseWithLength(p->json, p->len);
-                if (!root)
+                ora_src src = {p->json, p->len, 0};
+                int r = apply_existing(a, &p->m, root, &src, 1);
+                cJSON_Delete(root);
+                if (r < 0)
+                    rc = -1;
+                else if (r == ORA_AP_BAD)
                     a->st.bad++;
-                else {
-                    int r = apply_existing(a, &p->m, root, 1);
-                    cJSON_Delete(root);
-                    if (r < 0)
-                        rc = -1;
-                    else
-                        a->st.pending_applied++;
-                }
+                else
+                    a->st.pending_applied++;
             }
         }
         free(p);
@@ -669,15 +675,14 @@ static int event_upsert(ora_actors *a, const ora_msg *m, const cJSON *o)
         a->n_events++;
         a->st.created_events++;
     }
-    int r = event_fill(a, e, o, &changed);
-    if (r < 0)
+    if (event_fill(a, e, o, &changed) < 0)
         return ORA_AP_ERROR;
     propagate(a, e);
     if (ora_rule_event(a, m, e, created, changed) < 0)
         return ORA_AP_ERROR;
     if (created && apply_queue(a, m) < 0)
         return ORA_AP_ERROR;
-    return r ? ORA_AP_BAD : ORA_AP_APPLIED;
+    return ORA_AP_APPLIED;
 }
 
 static int event_delete(ora_actors *a, uint32_t ei)
@@ -693,13 +698,90 @@ static int event_delete(ora_actors *a, uint32_t ei)
 
 /* ---- bet offers --------------------------------------------------------------------- */
 
+/* An outcome being built. Untouched ones borrow the offer's strings and
+ * odds; a replaced or added one holds new references (its odds in own),
+ * and a replaced one keeps what it replaced in old until the offer is
+ * rebuilt. */
 typedef struct wout {
     ora_outcome o;
-    const ora_odds *odds; /* refs owned by the working set */
-    ora_odds *own;        /* freed after the rebuild */
+    const ora_odds *odds;
+    ora_odds *own;
+    ora_outcome old;
+    const ora_odds *old_odds;
+    uint8_t state; /* W_KEPT, W_REPLACED, W_ADDED */
 } wout;
 
-/* Builds the offer's blob from a working set (refs move into the blob). */
+enum { W_KEPT, W_REPLACED, W_ADDED };
+
+static void release_odds(ora_actors *a, const ora_odds *d, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        ora_intern_put(a->offl, d[k].offerings);
+        if (d[k].decimal != ORA_DEC_NULL && (d[k].decimal & ORA_DEC_TEXT))
+            ora_intern_put(a->strs, d[k].decimal & ~ORA_DEC_TEXT);
+    }
+}
+
+/* Drops the references of outcome o with odds d. */
+static void release_outcome(ora_actors *a, const ora_outcome *o, const ora_odds *d)
+{
+    ora_intern_put(a->strs, o->label);
+    ora_intern_put(a->strs, o->status);
+    release_odds(a, d, o->n);
+}
+
+/* A working copy of b's outcomes with room for extra more. NULL when out of
+ * memory. */
+static wout *working_set(const ora_betoffer *b, size_t extra)
+{
+    wout *w = calloc((size_t)b->n_out + extra + 1, sizeof *w);
+    if (!w)
+        return NULL;
+    const ora_outcome *o = ora_bo_outcomes(b);
+    const ora_odds *d = ora_bo_odds(b);
+    for (size_t k = 0; k < b->n_out; k++) {
+        w[k].o = o[k];
+        w[k].odds = d + o[k].first;
+    }
+    return w;
+}
+
+/* Outcome k of the working set is about to get new content: keeps what it
+ * held (to drop once the offer is rebuilt), or drops it now when it was
+ * new content of this same update. */
+static void wout_take(ora_actors *a, wout *w)
+{
+    if (w->state == W_KEPT) {
+        w->old = w->o;
+        w->old_odds = w->odds;
+        w->state = W_REPLACED;
+    } else {
+        release_outcome(a, &w->o, w->odds);
+        free(w->own);
+        w->own = NULL;
+    }
+}
+
+/* Makes the working set the offer's outcomes (r == 0: the blob was rebuilt,
+ * the replaced content is dropped) or drops the new content (r != 0: the
+ * offer is unchanged). Frees w. */
+static void working_done(ora_actors *a, wout *w, size_t n, int r)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (w[k].state == W_KEPT)
+            continue;
+        if (r == 0) {
+            if (w[k].state == W_REPLACED)
+                release_outcome(a, &w[k].old, w[k].old_odds);
+        } else
+            release_outcome(a, &w[k].o, w[k].odds);
+        free(w[k].own);
+    }
+    free(w);
+}
+
+/* Builds the offer's blob from a working set (refs move into the blob).
+ * 0, -1 out of memory, 1 too many outcomes or odds (the offer unchanged). */
 static int bo_rebuild(ora_betoffer *b, wout *w, size_t n)
 {
     size_t nodds = 0;
@@ -728,16 +810,42 @@ static int bo_rebuild(ora_betoffer *b, wout *w, size_t n)
     return 0;
 }
 
-/* Parses an odds array into a new allocation (taking refs). */
-static int parse_odds(ora_actors *a, const cJSON *arr, ora_odds **out, uint16_t *n)
+/* The decimal of an odds entry, as written (model.h), taking a reference
+ * when it is kept as text. */
+static uint32_t read_decimal(ora_actors *a, const cJSON *x, ora_src *src, int *oom)
+{
+    const cJSON *v;
+    if (seen(a, ora_field(x, ORA_F_OD_DECIMAL, &v)) != ORA_FV_OK)
+        return ORA_DEC_NULL;
+    char t[64];
+    size_t n = ora_decimal_text(src, v, t, sizeof t);
+    uint64_t plain = 0;
+    size_t i = 0;
+    while (i < n && i < 10 && t[i] >= '0' && t[i] <= '9' && (i || t[0] != '0' || n == 1))
+        plain = plain * 10 + (uint64_t)(t[i++] - '0');
+    if (i == n && plain < ORA_DEC_TEXT)
+        return (uint32_t)plain;
+    uint32_t id = ora_intern_get(a->strs, t, n, NULL);
+    if (!id) {
+        *oom = 1;
+        return ORA_DEC_NULL;
+    }
+    if (id >= ORA_DEC_TEXT) { /* two billion distinct texts: cannot happen */
+        ora_intern_put(a->strs, id);
+        return ORA_DEC_NULL;
+    }
+    return id | ORA_DEC_TEXT;
+}
+
+/* Odds entries from a JSON array (anything else: none) into a new
+ * allocation (taking refs). 0, or -1 when out of memory. */
+static int parse_odds(ora_actors *a, const cJSON *arr, ora_src *src, ora_odds **out, uint16_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (!cJSON_IsArray(arr))
-        return cJSON_IsNull(arr) ? 0 : 1;
-    int cnt = cJSON_GetArraySize(arr);
+    int cnt = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
     if (cnt > UINT16_MAX)
-        return 1;
+        cnt = UINT16_MAX;
     if (!cnt)
         return 0;
     ora_odds *d = calloc((size_t)cnt, sizeof *d);
@@ -747,208 +855,196 @@ static int parse_odds(ora_actors *a, const cJSON *arr, ora_odds **out, uint16_t 
     const cJSON *x;
     cJSON_ArrayForEach(x, arr)
     {
-        const cJSON *offs = item(x, "offerings");
-        d[k].offerings = ilist(a, a->offl, offs, &oom);
-        const cJSON *dec = item(x, "decimal");
-        d[k].milli = ORA_ODDS_NULL;
-        if (cJSON_IsNumber(dec) && dec->valuedouble >= 0 && dec->valuedouble * 1000.0 < 4294967294.5) {
-            double v = dec->valuedouble * 1000.0;
-            double r = nearbyint(v);
-            if (fabs(v - r) > 1e-6 * (r > 1 ? r : 1))
-                a->st.odds_rounded++;
-            d[k].milli = (uint32_t)r;
-        }
+        if (k == cnt)
+            break;
+        read_list(a, a->offl, x, ORA_F_OD_OFFERINGS, &d[k].offerings, &oom);
+        d[k].decimal = read_decimal(a, x, src, &oom);
         k++;
     }
     *out = d;
     *n = (uint16_t)cnt;
-    return oom ? -1 : 0;
+    if (oom) {
+        release_odds(a, d, (size_t)cnt);
+        free(d);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
 }
 
-static void release_odds(ora_actors *a, const ora_odds *d, size_t n)
+/* Merges outcomes (a JSON array of Outcome objects) into b: each outcome
+ * the array names replaces the stored one of that id whole, or is added
+ * after the others; outcomes it does not name are kept. 0, or -1 when out
+ * of memory. */
+static int merge_outcomes(ora_actors *a, ora_betoffer *b, const cJSON *arr, ora_src *src)
 {
-    for (size_t k = 0; k < n; k++)
-        ora_intern_put(a->offl, d[k].offerings);
-}
-
-/* Merges outcomes (JSON array) into offer b: replace=1 drops the old ones
- * first (betOfferAdded). Returns 0, -1 oom, 1 malformed. */
-static int merge_outcomes(ora_actors *a, ora_betoffer *b, const cJSON *arr, int replace)
-{
-    if (!cJSON_IsArray(arr))
-        return 1;
-    if (replace)
-        bo_release_blob(a, b);
-    size_t cap = (size_t)b->n_out + (size_t)cJSON_GetArraySize(arr);
-    wout *w = calloc(cap ? cap : 1, sizeof *w);
+    wout *w = working_set(b, (size_t)cJSON_GetArraySize(arr));
     if (!w)
         return -1;
     size_t n = b->n_out;
-    ora_outcome *o = ora_bo_outcomes(b);
-    ora_odds *d = ora_bo_odds(b);
-    for (size_t k = 0; k < n; k++) {
-        w[k].o = o[k];
-        w[k].odds = d + o[k].first;
-    }
-    int rc = 0, oom = 0;
+    int oom = 0;
     const cJSON *x;
     cJSON_ArrayForEach(x, arr)
     {
         uint64_t id;
-        if (ora_json_u64(item(x, "id"), &id) < 0) {
-            rc = 1;
-            continue;
-        }
+        if (seen(a, ora_field_id(x, ORA_F_OC_ID, &id)) != ORA_FV_OK)
+            continue; /* an outcome without an id cannot be merged */
         size_t k = 0;
         while (k < n && w[k].o.id != id)
             k++;
         if (k == n) {
-            memset(&w[n], 0, sizeof w[n]);
-            w[n].o.id = id;
+            w[n].state = W_ADDED;
             n++;
-        }
-        fill_str(a, x, "label", &w[k].o.label, NULL, &oom);
-        fill_str(a, x, "status", &w[k].o.status, NULL, &oom);
-        const cJSON *odds = item(x, "odds");
-        if (odds) {
-            ora_odds *nd;
-            uint16_t nn;
-            int r = parse_odds(a, odds, &nd, &nn);
-            if (r < 0)
-                oom = 1;
-            if (r > 0)
-                rc = 1;
-            if (r == 0) {
-                release_odds(a, w[k].odds, w[k].o.n);
-                free(w[k].own);
-                w[k].own = nd;
-                w[k].odds = nd;
-                w[k].o.n = nn;
-            } else {
-                release_odds(a, nd, nn);
-                free(nd);
-            }
-        }
+        } else
+            wout_take(a, &w[k]);
+        ora_outcome *o = &w[k].o;
+        memset(o, 0, sizeof *o);
+        o->id = id;
+        const cJSON *v;
+        if (seen(a, ora_field(x, ORA_F_OC_LABEL, &v)) == ORA_FV_OK)
+            o->label = istr(a->strs, v, &oom);
+        if (seen(a, ora_field(x, ORA_F_OC_STATUS, &v)) == ORA_FV_OK)
+            o->status = istr(a->strs, v, &oom);
+        if (seen(a, ora_field_id(x, ORA_F_OC_BETOFFER_ID, &o->betoffer_id)) == ORA_FV_OK)
+            o->flags |= ORA_OCF_BETOFFER;
+        else
+            o->betoffer_id = 0;
+        seen(a, ora_field(x, ORA_F_OC_ODDS, &v));
+        uint16_t nn;
+        if (parse_odds(a, v, src, &w[k].own, &nn) < 0)
+            oom = 1;
+        w[k].odds = w[k].own;
+        o->n = nn;
     }
     int r = oom ? -1 : bo_rebuild(b, w, n);
-    for (size_t k = 0; k < n; k++)
-        free(w[k].own);
-    free(w);
-    return r ? r : rc;
+    working_done(a, w, n, r);
+    if (r > 0)
+        a->st.missing_fields++; /* more than 65535 outcomes or odds: the update is dropped */
+    return r < 0 ? -1 : 0;
 }
 
-/* Sets the odds (or status) of one outcome, adding it when unknown.
- * Returns the outcome index, or -1 oom, -2 malformed. */
-static int set_outcome(ora_actors *a, ora_betoffer *b, uint64_t oid, const cJSON *odds, const cJSON *status)
+/* Applies an outcomeOddsUpdated (odds) or outcomeStatusUpdated (status) to
+ * outcome oid of b, adding the outcome with what the message carries when
+ * it is unknown. Returns the outcome's index, or -1 when out of memory, -2
+ * when the offer cannot take one more outcome. */
+static int set_outcome(ora_actors *a, ora_betoffer *b, const cJSON *p, uint64_t oid, int odds, ora_src *src)
 {
-    ora_outcome *o = ora_bo_outcomes(b);
-    int k = 0;
-    while (k < b->n_out && o[k].id != oid)
-        k++;
-    int oom = 0;
-    if (status && k < b->n_out) {
-        set_id(a->strs, &o[k].status, istr(a->strs, status, &oom));
-        return oom ? -1 : k;
-    }
-    if (b->n_out == UINT16_MAX && k == b->n_out)
-        return -2;
-    wout *w = calloc((size_t)b->n_out + 1, sizeof *w);
+    wout *w = working_set(b, 1);
     if (!w)
         return -1;
-    size_t n = b->n_out;
-    ora_odds *d = ora_bo_odds(b);
-    for (size_t j = 0; j < n; j++) {
-        w[j].o = o[j];
-        w[j].odds = d + o[j].first;
-    }
-    if ((size_t)k == n) {
-        w[n].o.id = oid;
+    size_t n = b->n_out, k = 0;
+    while (k < n && w[k].o.id != oid)
+        k++;
+    ora_outcome *o = &w[k].o;
+    if (k == n) {
+        w[n].state = W_ADDED;
+        o->id = oid;
+        if (seen(a, ora_field_id(p, ORA_F_OUTCOME_BETOFFER_ID, &o->betoffer_id)) == ORA_FV_OK)
+            o->flags |= ORA_OCF_BETOFFER;
+        else
+            o->betoffer_id = 0;
         n++;
     }
-    int rc = 0;
-    if (status)
-        set_id(a->strs, &w[k].o.status, istr(a->strs, status, &oom));
+    int oom = 0;
+    const cJSON *v;
     if (odds) {
+        /* the odds are replaced, the rest of the outcome is kept */
+        seen(a, ora_field(p, ORA_F_ODDS, &v));
         ora_odds *nd;
         uint16_t nn;
-        int r = parse_odds(a, odds, &nd, &nn);
-        if (r == 0) {
-            release_odds(a, w[k].odds, w[k].o.n);
+        if (parse_odds(a, v, src, &nd, &nn) < 0)
+            oom = 1;
+        else {
+            if (w[k].state == W_KEPT) {
+                /* the label and status stay: one more reference each, which
+                 * the release of the old content gives back */
+                w[k].old = *o;
+                w[k].old_odds = w[k].odds;
+                w[k].state = W_REPLACED;
+                ora_intern_ref(a->strs, o->label);
+                ora_intern_ref(a->strs, o->status);
+            }
             w[k].own = nd;
             w[k].odds = nd;
-            w[k].o.n = nn;
-        } else {
-            release_odds(a, nd, nn);
-            free(nd);
-            if (r < 0)
-                oom = 1;
-            else
-                rc = -2;
+            o->n = nn;
+        }
+    } else {
+        int r = seen(a, ora_field(p, ORA_F_STATUS, &v));
+        if (r != ORA_FV_ABSENT) {
+            uint32_t st = r == ORA_FV_OK ? istr(a->strs, v, &oom) : 0;
+            if (w[k].state == W_KEPT) {
+                /* keep the odds: a copy with references of its own */
+                ora_odds *cp = o->n ? malloc(o->n * sizeof *cp) : NULL;
+                if (o->n && !cp) {
+                    ora_intern_put(a->strs, st);
+                    free(w);
+                    return -1;
+                }
+                if (o->n)
+                    memcpy(cp, w[k].odds, o->n * sizeof *cp);
+                w[k].old = *o;
+                w[k].old_odds = w[k].odds;
+                w[k].state = W_REPLACED;
+                for (uint16_t j = 0; j < o->n; j++) {
+                    ora_intern_ref(a->offl, cp[j].offerings);
+                    if (cp[j].decimal != ORA_DEC_NULL && (cp[j].decimal & ORA_DEC_TEXT))
+                        ora_intern_ref(a->strs, cp[j].decimal & ~ORA_DEC_TEXT);
+                }
+                w[k].own = cp;
+                w[k].odds = cp;
+                ora_intern_ref(a->strs, o->label);
+                o->status = st;
+            } else
+                set_id(a->strs, &o->status, st);
         }
     }
     int r = oom ? -1 : bo_rebuild(b, w, n);
-    free(w[k].own);
-    free(w);
+    working_done(a, w, n, r);
     if (r)
         return r < 0 ? -1 : -2;
-    return rc ? rc : k;
+    return (int)k;
 }
 
-
-/* Applies the fields present in a betOffer object. replace: outcomes are
- * the whole set (add). 0, -1 oom, 1 malformed. */
-static int offer_fill(ora_actors *a, uint32_t bi, const cJSON *o, int replace)
+/* Sets the offer's status from field f of obj; counts a status the rules do
+ * not know. Returns 1 when the status changed. */
+static int read_status(ora_actors *a, ora_betoffer *b, const cJSON *obj, int f, int *oom)
 {
-    int oom = 0, rc = 0;
-    ora_betoffer *b = &a->bo[bi];
-    uint64_t eid;
-    const cJSON *ej = item(o, "eventId");
-    if (ej) {
-        if (ora_json_u64(ej, &eid) == 0) {
-            if (!(b->flags & ORA_BOF_EVENT) || b->event_id != eid) {
-                bo_unlink(a, bi);
-                if (bo_link(a, bi, eid) < 0)
-                    return -1;
-                b = &a->bo[bi];
-            }
-        } else
-            rc = 1;
-    }
-    const cJSON *c = item(o, "criterion");
-    if (c) {
-        uint64_t cid;
-        if (cJSON_IsObject(c) && ora_json_u64(item(c, "id"), &cid) == 0) {
-            b->criterion_id = cid;
-            b->flags |= ORA_BOF_CRITERION;
-        } else {
-            b->criterion_id = 0;
-            b->flags &= (uint8_t)~ORA_BOF_CRITERION;
-        }
-        if (cJSON_IsObject(c))
-            fill_str(a, c, "label", &b->criterion_label, NULL, &oom);
-        else
-            set_id(a->strs, &b->criterion_label, 0);
-    }
-    const cJSON *lt = item(o, "lineType");
-    if (lt)
-        set_id(a->lists, &b->line_types, ilist(a, a->lists, lt, &oom));
-    const cJSON *tg = item(o, "tags");
-    if (tg)
-        set_id(a->lists, &b->tags, ilist(a, a->lists, tg, &oom));
-    fill_str(a, o, "status", &b->status, NULL, &oom);
-    const cJSON *outs = item(o, "outcomes");
-    if (outs) {
-        int r = merge_outcomes(a, b, outs, replace);
-        if (r < 0)
-            oom = 1;
-        else if (r)
-            rc = 1;
-    } else if (replace)
-        bo_release_blob(a, b);
-    return oom ? -1 : rc;
+    int changed = 0;
+    read_str(a, obj, f, &b->status, &changed, oom);
+    if (changed && b->status && b->status != a->s_open && b->status != a->s_suspended && b->status != a->s_closed)
+        a->st.unknown_status++;
+    return changed;
 }
 
-static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, int is_add)
+/* Applies a BetOffer object to offer bi: every field of the table it
+ * carries replaces the stored one, outcomes are merged by id. The event
+ * is read only on creation: an offer follows the event named at its
+ * creation for its lifetime. 0, or -1 when out of memory. */
+static int offer_fill(ora_actors *a, uint32_t bi, const cJSON *o, int created, ora_src *src)
+{
+    int oom = 0;
+    ora_betoffer *b = &a->bo[bi];
+    if (created) {
+        uint64_t eid;
+        if (seen(a, ora_field_id(o, ORA_F_BO_EVENT_ID, &eid)) == ORA_FV_OK) {
+            if (bo_link(a, bi, eid) < 0)
+                return -1;
+            b = &a->bo[bi];
+        }
+    }
+    read_id(a, o, ORA_F_BO_CRITERION_ID, &b->criterion_id, &b->flags, ORA_BOF_CRITERION, NULL);
+    read_str(a, o, ORA_F_BO_CRITERION_LABEL, &b->criterion_label, NULL, &oom);
+    read_list(a, a->lists, o, ORA_F_BO_LINE_TYPE, &b->line_types, &oom);
+    read_list(a, a->lists, o, ORA_F_BO_TAGS, &b->tags, &oom);
+    read_status(a, b, o, ORA_F_BO_STATUS, &oom);
+    const cJSON *outs;
+    if (seen(a, ora_field(o, ORA_F_BO_OUTCOMES, &outs)) == ORA_FV_OK && merge_outcomes(a, b, outs, src) < 0)
+        oom = 1;
+    return oom ? -1 : 0;
+}
+
+static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, ora_src *src)
 {
     uint32_t bi = bo_find(a, m->actor_id);
     int created = bi == ORA_NOIDX;
@@ -959,46 +1055,40 @@ static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, int is_
         a->n_offers++;
         a->st.created_offers++;
     }
-    uint32_t old = a->bo[bi].status;
-    ora_intern_ref(a->strs, old);
-    int r = offer_fill(a, bi, o, created || is_add);
-    if (r < 0) {
-        ora_intern_put(a->strs, old);
+    if (offer_fill(a, bi, o, created, src) < 0)
         return ORA_AP_ERROR;
-    }
-    int e = ora_rule_offer_status(a, m, &a->bo[bi], old, created);
-    ora_intern_put(a->strs, old);
-    if (e < 0)
+    /* an add or update of a known offer changes its status silently */
+    if (created && ora_rule_offer_created(a, m, &a->bo[bi]) < 0)
         return ORA_AP_ERROR;
     if (created && apply_queue(a, m) < 0)
         return ORA_AP_ERROR;
-    return r ? ORA_AP_BAD : ORA_AP_APPLIED;
+    return ORA_AP_APPLIED;
 }
-
 
 /* ---- dispatch --------------------------------------------------------------------------- */
 
-/* Does kind k change state of an existing actor (else it is ignored)? */
+/* Does kind k change the state of an existing actor (else it is ignored)?
+ * The entity model reads no field of the others (design.md §2). */
 static int kind_has_state(int k)
 {
     switch (k) {
-    case ORA_K_EVENT_CASHOUT_STATUS_UPDATED:
-    case ORA_K_EVENT_SCORE_UPDATED:
-    case ORA_K_MATCH_CLOCK_UPDATED:
-    case ORA_K_BETOFFER_CASHOUT_STATUS_UPDATED:
-    case ORA_K_OUTCOME_CASHOUT_STATUS_UPDATED:
-        return 0;
-    default:
+    case ORA_K_EVENT_STATUS_UPDATED:
+    case ORA_K_BETOFFER_STATUS_UPDATED:
+    case ORA_K_BETOFFER_LINETYPES_UPDATED:
+    case ORA_K_OUTCOME_ODDS_UPDATED:
+    case ORA_K_OUTCOME_STATUS_UPDATED:
         return 1;
+    default:
+        return 0;
     }
 }
 
 /* Applies a message to an actor that exists (or queues it when it does
  * not). Creation and deletion kinds are handled by the caller. */
-static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, int from_queue)
+static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, ora_src *src, int from_queue)
 {
     const ora_kind_info *ki = ora_kind_get(m->kind);
-    const cJSON *p = ki ? item(root, ki->key) : NULL;
+    const cJSON *p = ki ? cJSON_GetObjectItemCaseSensitive(root, ki->key) : NULL;
     if (!cJSON_IsObject(p))
         return ORA_AP_BAD;
     int oom = 0;
@@ -1007,31 +1097,10 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, in
         if (ei == ORA_NOIDX || !a->ev[ei].exists)
             return from_queue ? ORA_AP_BAD : ORA_AP_QUEUED;
         ora_event *e = &a->ev[ei];
-        int changed = 0;
-        switch (m->kind) {
-        case ORA_K_EVENT_STATUS_UPDATED:
-            fill_str(a, p, "status", &e->status, NULL, &oom);
-            propagate(a, e);
-            break;
-        case ORA_K_EVENT_TAGS_UPDATED: {
-            const cJSON *t = item(p, "tags");
-            if (t)
-                set_id(a->lists, &e->tags, ilist(a, a->lists, t, &oom));
-            break;
-        }
-        case ORA_K_EVENT_PARTICIPANTS_UPDATED: {
-            int r = set_parts(a, e, item(p, "participants"), &changed);
-            if (r < 0)
-                return ORA_AP_ERROR;
-            if (r)
-                return ORA_AP_BAD;
-            if (ora_rule_event(a, m, e, 0, changed) < 0)
-                return ORA_AP_ERROR;
-            break;
-        }
-        default:
+        if (m->kind != ORA_K_EVENT_STATUS_UPDATED)
             return ORA_AP_IGNORED;
-        }
+        read_str(a, p, ORA_F_STATUS, &e->status, NULL, &oom);
+        propagate(a, e);
         return oom ? ORA_AP_ERROR : ORA_AP_APPLIED;
     }
     uint32_t bi = bo_find(a, m->actor_id);
@@ -1042,29 +1111,23 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, in
     case ORA_K_BETOFFER_STATUS_UPDATED: {
         uint32_t old = b->status;
         ora_intern_ref(a->strs, old);
-        fill_str(a, p, "status", &b->status, NULL, &oom);
-        int e = oom ? 0 : ora_rule_offer_status(a, m, b, old, 0);
+        read_status(a, b, p, ORA_F_STATUS, &oom);
+        int e = oom ? 0 : ora_rule_offer_status(a, m, b, old);
         ora_intern_put(a->strs, old);
         if (oom || e < 0)
             return ORA_AP_ERROR;
         break;
     }
-    case ORA_K_BETOFFER_LINETYPES_UPDATED: {
-        const cJSON *lt = item(p, "lineType");
-        if (lt)
-            set_id(a->lists, &b->line_types, ilist(a, a->lists, lt, &oom));
+    case ORA_K_BETOFFER_LINETYPES_UPDATED:
+        read_list(a, a->lists, p, ORA_F_LINE_TYPES, &b->line_types, &oom);
         break;
-    }
     case ORA_K_OUTCOME_ODDS_UPDATED:
     case ORA_K_OUTCOME_STATUS_UPDATED: {
         uint64_t oid;
-        if (ora_json_u64(item(p, "outcomeId"), &oid) < 0)
+        if (seen(a, ora_field_id(p, ORA_F_OUTCOME_ID, &oid)) != ORA_FV_OK)
             return ORA_AP_BAD;
         int odds = m->kind == ORA_K_OUTCOME_ODDS_UPDATED;
-        const cJSON *v = item(p, odds ? "odds" : "status");
-        if (!v)
-            return ORA_AP_BAD;
-        int k = set_outcome(a, b, oid, odds ? v : NULL, odds ? NULL : v);
+        int k = set_outcome(a, b, p, oid, odds, src);
         if (k == -1)
             return ORA_AP_ERROR;
         if (k == -2)
@@ -1091,19 +1154,19 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
         a->st.ignored++;
         return ORA_AP_IGNORED;
     }
-    const cJSON *p = item(root, ki->key);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, ki->key);
     if (!cJSON_IsObject(p)) {
         a->st.bad++;
         return ORA_AP_BAD;
     }
+    ora_src src = {raw, n, 0};
+    const cJSON *o;
     int rc;
     switch (m->kind) {
     case ORA_K_EVENT_ADDED:
-    case ORA_K_EVENT_UPDATED: {
-        const cJSON *o = item(p, "event");
-        rc = cJSON_IsObject(o) ? event_upsert(a, m, o) : ORA_AP_BAD;
+    case ORA_K_EVENT_UPDATED:
+        rc = seen(a, ora_field(p, ORA_F_EVENT, &o)) == ORA_FV_OK ? event_upsert(a, m, o) : ORA_AP_BAD;
         break;
-    }
     case ORA_K_EVENT_DELETED: {
         uint32_t ei = ev_find(a, m->actor_id);
         if (ei != ORA_NOIDX && a->ev[ei].exists)
@@ -1115,11 +1178,9 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
         break;
     }
     case ORA_K_BETOFFER_ADDED:
-    case ORA_K_BETOFFER_UPDATED: {
-        const cJSON *o = item(p, "betOffer");
-        rc = cJSON_IsObject(o) ? offer_upsert(a, m, o, m->kind == ORA_K_BETOFFER_ADDED) : ORA_AP_BAD;
+    case ORA_K_BETOFFER_UPDATED:
+        rc = seen(a, ora_field(p, ORA_F_BETOFFER, &o)) == ORA_FV_OK ? offer_upsert(a, m, o, &src) : ORA_AP_BAD;
         break;
-    }
     case ORA_K_BETOFFER_DELETED: {
         uint32_t bi = bo_find(a, m->actor_id);
         if (bi != ORA_NOIDX) {
@@ -1137,7 +1198,7 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
             rc = ORA_AP_IGNORED;
             break;
         }
-        rc = apply_existing(a, m, root, 0);
+        rc = apply_existing(a, m, root, &src, 0);
         if (rc == ORA_AP_QUEUED && pend_push(a, m, raw, n, a->now_ns) < 0)
             rc = ORA_AP_ERROR;
         break;
@@ -1175,7 +1236,7 @@ int ora_actors_restore_begin(ora_actors *a)
     ora_intern_free(a->strs);
     ora_intern_free(a->offl);
     ora_intern_free(a->lists);
-    a->s_open = a->s_closed = a->s_started = 0;
+    a->s_open = a->s_suspended = a->s_closed = a->s_started = 0;
     a->strs = ora_intern_new();
     a->offl = ora_intern_new();
     a->lists = ora_intern_new();
@@ -1230,8 +1291,5 @@ int ora_actors_restore_done(ora_actors *a)
     ora_intern_sweep(a->lists);
     list_aux(a, a->offl);
     list_aux(a, a->lists);
-    a->s_open = ora_intern_get(a->strs, "OPEN", 4, NULL);
-    a->s_closed = ora_intern_get(a->strs, "CLOSED", 6, NULL);
-    a->s_started = ora_intern_get(a->strs, "STARTED", 7, NULL);
-    return a->s_open && a->s_closed && a->s_started ? 0 : -1;
+    return take_held(a);
 }

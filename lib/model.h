@@ -23,7 +23,13 @@
 #define ORA_LIST_SEP '\x1f'
 
 #define ORA_NOIDX UINT32_MAX
-#define ORA_ODDS_NULL UINT32_MAX   /* an odds entry without a decimal */
+
+/* An odds entry's decimal, as it was written: a whole number below 2^31
+ * (Kambi's milli-odds, the usual case) is kept as its value; any other
+ * number is kept as its literal text, interned in strs, with this bit set;
+ * ORA_DEC_NULL when the entry has none. */
+#define ORA_DEC_TEXT 0x80000000u
+#define ORA_DEC_NULL UINT32_MAX
 
 typedef struct ora_msg {
     int64_t offset;       /* -1 when none */
@@ -32,6 +38,7 @@ typedef struct ora_msg {
     uint8_t flow, kind, actor_type;
 } ora_msg;
 
+/* One of an event's participants: the four fields the outputs carry. */
 typedef struct ora_part {
     uint64_t id;
     uint32_t name, type;  /* interned in strs */
@@ -43,9 +50,10 @@ enum { ORA_EVF_GROUP = 1 };
 
 typedef struct ora_event {
     uint64_t id;
-    uint64_t group_id;
-    uint32_t name, group_name, sport, starts_at, status; /* strs */
-    uint32_t tags;        /* lists */
+    uint64_t group_id;    /* valid with ORA_EVF_GROUP */
+    uint32_t competition, sport, starts_at, status; /* strs */
+    uint32_t parts_json;  /* strs: the whole participants array, canonical
+                             JSON (a change of any field is a change) */
     uint32_t bo_head;     /* first linked bet offer, ORA_NOIDX if none */
     uint32_t n_bo;
     ora_part *parts;
@@ -55,17 +63,28 @@ typedef struct ora_event {
 } ora_event;
 
 typedef struct ora_odds {
-    uint32_t offerings;   /* offl (aux: jurisdiction mask | unknown << 32) */
-    uint32_t milli;       /* decimal odds in thousandths, ORA_ODDS_NULL */
+    uint32_t offerings;   /* offl (aux: jurisdiction mask | unknown names << 40) */
+    uint32_t decimal;     /* ORA_DEC_* above */
 } ora_odds;
+
+enum { ORA_OCF_BETOFFER = 1 };
 
 typedef struct ora_outcome {
     uint64_t id;
+    uint64_t betoffer_id;   /* valid with ORA_OCF_BETOFFER; kept, never output */
     uint32_t label, status; /* strs */
     uint16_t first, n;      /* odds[first .. first+n) */
+    uint8_t flags;
 } ora_outcome;
 
 enum { ORA_BOF_CRITERION = 1, ORA_BOF_GROUP = 2, ORA_BOF_LIVE = 4, ORA_BOF_EVENT = 8 };
+
+/* The aux bits of a list in a->lists. */
+enum { ORA_LIST_MAIN_LINE = 1, ORA_LIST_OFFERED_LIVE = 2 };
+/* The aux of an offering list in a->offl: the sum of the names' bits (the
+ * jurisdiction mask) below bit 40, the count of unknown names above. */
+#define ORA_OFFL_MASK ((UINT64_C(1) << 40) - 1)
+#define ORA_OFFL_UNKNOWN_SHIFT 40
 
 typedef struct ora_betoffer {
     uint64_t id, event_id, criterion_id, group_id;
@@ -94,11 +113,13 @@ typedef struct ora_pend {
 
 /* Counters (summary line, tests). */
 typedef struct ora_actors_stats {
-    uint64_t msgs, applied, queued, pending_applied, pending_stale, pending_pruned, pending_dropped;
+    uint64_t msgs, applied, queued, pending_applied, pending_pruned, pending_dropped;
     uint64_t ignored, unknown_deletes, bad, created_events, created_offers, deleted_events,
         deleted_offers;
     uint64_t out_event_data, out_opened, out_closed, out_odds;
-    uint64_t unknown_offerings, odds_rounded;
+    uint64_t unknown_offerings;  /* offering names without a bit, per output */
+    uint64_t missing_fields;     /* entity fields absent or of the wrong type */
+    uint64_t unknown_status;     /* bet offer statuses not OPEN, SUSPENDED, CLOSED */
 } ora_actors_stats;
 
 /* Output callback: one record. key (klen bytes) is the partition key, json
@@ -114,10 +135,10 @@ typedef struct ora_actors {
     uint64_t pending_ttl_ns;  /* 0: never prune */
     uint64_t now_ns;          /* stream time: highest receive time seen */
 
-    ora_intern *strs;  /* statuses, labels, names, sports, times */
+    ora_intern *strs;  /* statuses, labels, names, sports, times, decimals as text */
     ora_intern *offl;  /* offering lists, "\x1f"-joined */
     ora_intern *lists; /* line types and tags, "\x1f"-joined; aux 1 MAIN_LINE, 2 OFFERED_LIVE */
-    uint32_t s_open, s_closed, s_started; /* held ids of "OPEN", "CLOSED", "STARTED" */
+    uint32_t s_open, s_suspended, s_closed, s_started; /* held ids of these strings */
 
     ora_event *ev;
     uint32_t n_ev, cap_ev;

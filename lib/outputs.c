@@ -1,4 +1,18 @@
-/* outputs.c: the business rules and the JSON of output records (outputs.h). */
+/* outputs.c: the business rules and the JSON of output records (outputs.h).
+ *
+ * The rules, as design.md §3 gives them:
+ *   event_data           an event is created, or its startsAt, sport,
+ *                        group.id or participants (the whole array) change;
+ *   bet_offer_opened     an offer is created with status OPEN, or a
+ *                        betOfferStatusUpdated changes its status to OPEN;
+ *   bet_offer_closed     a betOfferStatusUpdated changes its status to CLOSED;
+ *                        (SUSPENDED, and any other status, surface nothing;
+ *                        an add or update of a known offer changes the
+ *                        status silently)
+ *   in_game_odds_update  an outcomeOddsUpdated for an offer whose event is
+ *                        STARTED, on the main line, tagged OFFERED_LIVE, of
+ *                        a watched criterion: the updated outcome alone.
+ */
 #include "outputs.h"
 
 #include <inttypes.h>
@@ -6,6 +20,56 @@
 
 #include "json.h"
 #include "ora.h"
+
+static int out_event(ora_actors *a, const ora_msg *m, const ora_event *e);
+static int out_offer(ora_actors *a, const ora_msg *m, const char *type, const ora_betoffer *bo, int only);
+
+/* ---- rules -------------------------------------------------------------------------- */
+
+int ora_rule_event(ora_actors *a, const ora_msg *m, const ora_event *e, int created, int changed)
+{
+    if (!created && !changed)
+        return 0;
+    a->st.out_event_data++;
+    return out_event(a, m, e);
+}
+
+int ora_rule_offer_created(ora_actors *a, const ora_msg *m, const ora_betoffer *b)
+{
+    if (b->status != a->s_open)
+        return 0;
+    a->st.out_opened++;
+    return out_offer(a, m, "bet_offer_opened", b, -1);
+}
+
+int ora_rule_offer_status(ora_actors *a, const ora_msg *m, const ora_betoffer *b, uint32_t old)
+{
+    if (b->status == old)
+        return 0;
+    if (b->status == a->s_open) {
+        a->st.out_opened++;
+        return out_offer(a, m, "bet_offer_opened", b, -1);
+    }
+    if (b->status == a->s_closed) {
+        a->st.out_closed++;
+        return out_offer(a, m, "bet_offer_closed", b, -1);
+    }
+    return 0;
+}
+
+int ora_rule_odds(ora_actors *a, const ora_msg *m, const ora_betoffer *b, int k)
+{
+    if (b->ev_status != a->s_started)
+        return 0;
+    if (!(ora_intern_aux(a->lists, b->line_types) & ORA_LIST_MAIN_LINE))
+        return 0;
+    if (!(ora_intern_aux(a->lists, b->tags) & ORA_LIST_OFFERED_LIVE))
+        return 0;
+    if (!(b->flags & ORA_BOF_CRITERION) || !ora_rules_has_criterion(a->rules, b->criterion_id))
+        return 0;
+    a->st.out_odds++;
+    return out_offer(a, m, "in_game_odds_update", b, k);
+}
 
 /* ---- JSON of interned values ------------------------------------------------- */
 
@@ -38,25 +102,16 @@ int ora_out_str(ora_buf *b, const ora_intern *t, uint32_t id)
     return ora_json_str(b, s, n);
 }
 
-int ora_out_milli(ora_buf *b, uint32_t milli)
+int ora_out_decimal(ora_buf *b, const ora_intern *strs, uint32_t dec)
 {
-    if (milli == ORA_ODDS_NULL)
+    if (dec == ORA_DEC_NULL)
         return ora_buf_append(b, "null", 4);
-    char t[24];
-    int i = 16;
-    uint32_t ip = milli / 1000, fp = milli % 1000;
-    /* fraction: at least one digit, no trailing zeros */
-    char f[3] = {(char)('0' + fp / 100), (char)('0' + fp / 10 % 10), (char)('0' + fp % 10)};
-    int nf = fp % 100 == 0 ? 1 : fp % 10 == 0 ? 2 : 3;
-    do {
-        t[--i] = (char)('0' + ip % 10);
-        ip /= 10;
-    } while (ip);
-    int n = 16 - i;
-    memmove(t, t + i, (size_t)n);
-    t[n++] = '.';
-    memcpy(t + n, f, (size_t)nf);
-    return ora_buf_append(b, t, (size_t)(n + nf));
+    if (dec & ORA_DEC_TEXT) {
+        size_t n;
+        const char *s = ora_intern_str(strs, dec & ~ORA_DEC_TEXT, &n);
+        return s ? ora_buf_append(b, s, n) : ora_buf_append(b, "null", 4);
+    }
+    return ora_json_uint(b, dec);
 }
 
 /* ---- output records ------------------------------------------------------------- */
@@ -106,40 +161,36 @@ static int out_event(ora_actors *a, const ora_msg *m, const ora_event *e)
 {
     ora_buf *b = &a->out;
     b->len = 0;
-    int r = ora_buf_printf(b, "{\"type\":\"event_data\",\"event_id\":%" PRIu64 ",\"competition_name\":", e->id);
-    r |= ora_out_str(b, a->strs, e->group_name);
-    r |= ora_buf_printf(b, ",\"starts_at\":");
+    int r = LIT(b, "{\"type\":\"event_data\",\"event_id\":");
+    r |= app_u64(b, e->id);
+    r |= LIT(b, ",\"competition_name\":");
+    r |= ora_out_str(b, a->strs, e->competition);
+    r |= LIT(b, ",\"starts_at\":");
     r |= ora_out_str(b, a->strs, e->starts_at);
-    if (e->flags & ORA_EVF_GROUP)
-        r |= ora_buf_printf(b, ",\"group_id\":%" PRIu64, e->group_id);
-    else
-        r |= ora_buf_printf(b, ",\"group_id\":null");
-    r |= ora_buf_printf(b, ",\"sport\":");
+    r |= LIT(b, ",\"group_id\":");
+    r |= (e->flags & ORA_EVF_GROUP) ? app_u64(b, e->group_id) : LIT(b, "null");
+    r |= LIT(b, ",\"sport\":");
     r |= ora_out_str(b, a->strs, e->sport);
-    r |= ora_buf_printf(b, ",\"participants\":[");
+    r |= LIT(b, ",\"participants\":[");
     for (uint16_t k = 0; k < e->n_parts; k++) {
         const ora_part *p = &e->parts[k];
-        if (k)
-            r |= ora_buf_append(b, ",", 1);
-        if (p->has_id)
-            r |= ora_buf_printf(b, "{\"participant_id\":%" PRIu64, p->id);
-        else
-            r |= ora_buf_printf(b, "{\"participant_id\":null");
-        r |= ora_buf_printf(b, ",\"participant_name\":");
+        r |= k ? LIT(b, ",{\"participant_id\":") : LIT(b, "{\"participant_id\":");
+        r |= p->has_id ? app_u64(b, p->id) : LIT(b, "null");
+        r |= LIT(b, ",\"participant_name\":");
         r |= ora_out_str(b, a->strs, p->name);
-        r |= ora_buf_printf(b, ",\"participant_type\":");
+        r |= LIT(b, ",\"participant_type\":");
         r |= ora_out_str(b, a->strs, p->type);
-        r |= ora_buf_printf(b, ",\"is_home_participant\":%s}",
-                            p->home == 1 ? "true" : p->home == 0 ? "false" : "null");
+        r |= LIT(b, ",\"is_home_participant\":");
+        r |= p->home == 1 ? LIT(b, "true}") : p->home == 0 ? LIT(b, "false}") : LIT(b, "null}");
     }
-    r |= ora_buf_append(b, "]", 1);
+    r |= LIT(b, "]");
     r |= tail_meta(b, m);
     if (r)
         return -1;
-    a->st.out_event_data++;
     return emit_id(a, m, e->id);
 }
 
+/* A bet offer output of type type; only >= 0: just outcome only. */
 static int out_offer(ora_actors *a, const ora_msg *m, const char *type, const ora_betoffer *bo, int only)
 {
     ora_buf *b = &a->out;
@@ -154,8 +205,9 @@ static int out_offer(ora_actors *a, const ora_msg *m, const char *type, const or
     r |= (bo->flags & ORA_BOF_CRITERION) ? app_u64(b, bo->criterion_id) : LIT(b, "null");
     r |= LIT(b, ",\"criterion_label\":");
     r |= ora_out_str(b, a->strs, bo->criterion_label);
-    r |= (ora_intern_aux(a->lists, bo->line_types) & 1) ? LIT(b, ",\"is_mainline\":true,\"outcomes\":[")
-                                                        : LIT(b, ",\"is_mainline\":false,\"outcomes\":[");
+    r |= (ora_intern_aux(a->lists, bo->line_types) & ORA_LIST_MAIN_LINE)
+             ? LIT(b, ",\"is_mainline\":true,\"outcomes\":[")
+             : LIT(b, ",\"is_mainline\":false,\"outcomes\":[");
     const ora_outcome *o = ora_bo_outcomes(bo);
     const ora_odds *d = ora_bo_odds(bo);
     int first = 1;
@@ -174,11 +226,11 @@ static int out_offer(ora_actors *a, const ora_msg *m, const char *type, const or
             r |= j ? LIT(b, ",{\"offerings\":") : LIT(b, "{\"offerings\":");
             r |= ora_out_list(b, a->offl, x->offerings);
             r |= LIT(b, ",\"decimal\":");
-            r |= ora_out_milli(b, x->milli);
+            r |= ora_out_decimal(b, a->strs, x->decimal);
             r |= LIT(b, ",\"jurisdiction_mask\":");
-            r |= app_u64(b, (uint32_t)aux);
+            r |= app_u64(b, aux & ORA_OFFL_MASK);
             r |= LIT(b, "}");
-            a->st.unknown_offerings += aux >> 32;
+            a->st.unknown_offerings += aux >> ORA_OFFL_UNKNOWN_SHIFT;
         }
         r |= LIT(b, "]}");
     }
@@ -187,43 +239,4 @@ static int out_offer(ora_actors *a, const ora_msg *m, const char *type, const or
     if (r)
         return -1;
     return emit_id(a, m, bo->id);
-}
-
-/* ---- rules ------------------------------------------------------------------------ */
-
-int ora_rule_event(ora_actors *a, const ora_msg *m, const ora_event *e, int created, int changed)
-{
-    if (!created && !changed)
-        return 0;
-    return out_event(a, m, e);
-}
-
-/* The status rule: bet_offer_opened / bet_offer_closed on a change. */
-int ora_rule_offer_status(ora_actors *a, const ora_msg *m, const ora_betoffer *b, uint32_t old, int created)
-{
-    if (!created && b->status == old)
-        return 0;
-    if (b->status == a->s_open) {
-        a->st.out_opened++;
-        return out_offer(a, m, "bet_offer_opened", b, -1);
-    }
-    if (b->status == a->s_closed && !created) {
-        a->st.out_closed++;
-        return out_offer(a, m, "bet_offer_closed", b, -1);
-    }
-    return 0;
-}
-
-int ora_rule_odds(ora_actors *a, const ora_msg *m, const ora_betoffer *b, int k)
-{
-    if (b->ev_status != a->s_started)
-        return 0;
-    if (!(ora_intern_aux(a->lists, b->line_types) & 1))
-        return 0;
-    if (!(ora_intern_aux(a->lists, b->tags) & 2))
-        return 0;
-    if (!(b->flags & ORA_BOF_CRITERION) || !ora_rules_has_criterion(a->rules, b->criterion_id))
-        return 0;
-    a->st.out_odds++;
-    return out_offer(a, m, "in_game_odds_update", b, k);
 }

@@ -21,22 +21,24 @@
  * participants changed. */
 int ora_rule_event(ora_actors *a, const ora_msg *m, const ora_event *e, int created, int changed);
 
-/* bet_offer_opened / bet_offer_closed: b's status after the message, old
- * its status before (an interned id of a->strs), created when the message
- * created the offer. */
-int ora_rule_offer_status(ora_actors *a, const ora_msg *m, const ora_betoffer *b, uint32_t old, int created);
+/* bet_offer_opened: offer b was just created (its payload applied). */
+int ora_rule_offer_created(ora_actors *a, const ora_msg *m, const ora_betoffer *b);
+
+/* bet_offer_opened / bet_offer_closed: a betOfferStatusUpdated was applied
+ * to b; old is its status before (an interned id of a->strs). */
+int ora_rule_offer_status(ora_actors *a, const ora_msg *m, const ora_betoffer *b, uint32_t old);
 
 /* in_game_odds_update: outcome k of b received new odds. */
 int ora_rule_odds(ora_actors *a, const ora_msg *m, const ora_betoffer *b, int k);
 
-/* ---- JSON of interned values (also used by the state dump) ---------------- */
+/* ---- JSON of stored values (also used by the state dump) ------------------ */
 
 /* The string id of t as a JSON string (null for 0). */
 int ora_out_str(ora_buf *b, const ora_intern *t, uint32_t id);
-/* The list id of t (SEP-prefixed elements) as a JSON array (null for 0). */
+/* The list id of t (ORA_LIST_SEP-prefixed elements) as a JSON array (null
+ * for 0). */
 int ora_out_list(ora_buf *b, const ora_intern *t, uint32_t id);
-/* An odds value kept in thousandths: "2.1", "2.05", "3.0"; ORA_ODDS_NULL
- * appends null. */
-int ora_out_milli(ora_buf *b, uint32_t milli);
+/* An odds entry's decimal (model.h) as it was written; null for none. */
+int ora_out_decimal(ora_buf *b, const ora_intern *strs, uint32_t dec);
 
 #endif

@@ -54,12 +54,11 @@ void ora_persist_save(const ora_actors *a, ora_sw *w)
             continue;
         ora_sw_u64(w, e->id);
         ora_sw_u64(w, e->group_id);
-        ora_sw_u32(w, ms[e->name]);
-        ora_sw_u32(w, ms[e->group_name]);
+        ora_sw_u32(w, ms[e->competition]);
         ora_sw_u32(w, ms[e->sport]);
         ora_sw_u32(w, ms[e->starts_at]);
         ora_sw_u32(w, ms[e->status]);
-        ora_sw_u32(w, ml[e->tags]);
+        ora_sw_u32(w, ms[e->parts_json]);
         ora_sw_u8(w, e->flags);
         ora_sw_u16(w, e->n_parts);
         for (uint16_t k = 0; k < e->n_parts; k++) {
@@ -91,13 +90,18 @@ void ora_persist_save(const ora_actors *a, ora_sw *w)
         const ora_odds *d = ora_bo_odds(b);
         for (uint16_t k = 0; k < b->n_out; k++) {
             ora_sw_u64(w, o[k].id);
+            ora_sw_u64(w, o[k].betoffer_id);
             ora_sw_u32(w, ms[o[k].label]);
             ora_sw_u32(w, ms[o[k].status]);
             ora_sw_u16(w, o[k].n);
+            ora_sw_u8(w, o[k].flags);
         }
         for (uint16_t k = 0; k < b->n_odds; k++) {
+            uint32_t dec = d[k].decimal;
+            if (dec != ORA_DEC_NULL && (dec & ORA_DEC_TEXT))
+                dec = ms[dec & ~ORA_DEC_TEXT] | ORA_DEC_TEXT;
             ora_sw_u32(w, mo[d[k].offerings]);
-            ora_sw_u32(w, d[k].milli);
+            ora_sw_u32(w, dec);
         }
     }
     free(ms);
@@ -170,8 +174,8 @@ static int load_body(ora_actors *a, ora_sr *r, char *err, size_t errn)
             goto oom;
         ora_event *e = &a->ev[ei];
         e->group_id = ora_sr_u64(r);
-        uint32_t f[6];
-        for (int j = 0; j < 6; j++)
+        uint32_t f[5];
+        for (int j = 0; j < 5; j++)
             f[j] = ora_sr_u32(r);
         e->flags = ora_sr_u8(r) & ORA_EVF_GROUP;
         uint16_t np = ora_sr_u16(r);
@@ -180,14 +184,11 @@ static int load_body(ora_actors *a, ora_sr *r, char *err, size_t errn)
         for (int j = 0; j < 5; j++)
             if (!ref_ok(a->strs, f[j]))
                 goto badref;
-        if (!ref_ok(a->lists, f[5]))
-            goto badref;
-        e->name = f[0];
-        e->group_name = f[1];
-        e->sport = f[2];
-        e->starts_at = f[3];
-        e->status = f[4];
-        e->tags = f[5];
+        e->competition = f[0];
+        e->sport = f[1];
+        e->starts_at = f[2];
+        e->status = f[3];
+        e->parts_json = f[4];
         if (np) {
             if (ora_sr_left(r) < (size_t)np * 18)
                 goto trunc;
@@ -253,7 +254,7 @@ static int load_body(ora_actors *a, ora_sr *r, char *err, size_t errn)
             b = &a->bo[bi];
         }
         if (no || nd) {
-            if (ora_sr_left(r) < (size_t)no * 18 + (size_t)nd * 8)
+            if (ora_sr_left(r) < (size_t)no * 27 + (size_t)nd * 8)
                 goto trunc;
             b->blob = malloc((size_t)no * sizeof(ora_outcome) + (size_t)nd * sizeof(ora_odds));
             if (!b->blob)
@@ -262,8 +263,10 @@ static int load_body(ora_actors *a, ora_sr *r, char *err, size_t errn)
             size_t at = 0;
             for (uint16_t j = 0; j < no; j++) {
                 o[j].id = ora_sr_u64(r);
+                o[j].betoffer_id = ora_sr_u64(r);
                 uint32_t lb = ora_sr_u32(r), st = ora_sr_u32(r);
                 o[j].n = ora_sr_u16(r);
+                o[j].flags = ora_sr_u8(r) & ORA_OCF_BETOFFER;
                 o[j].first = (uint16_t)at;
                 o[j].label = o[j].status = 0;
                 at += o[j].n;
@@ -281,13 +284,17 @@ static int load_body(ora_actors *a, ora_sr *r, char *err, size_t errn)
             }
             ora_odds *d = ora_bo_odds(b);
             for (uint16_t j = 0; j < nd; j++) {
-                uint32_t off = ora_sr_u32(r);
-                d[j].milli = ora_sr_u32(r);
+                uint32_t off = ora_sr_u32(r), dec = ora_sr_u32(r);
                 d[j].offerings = 0;
+                d[j].decimal = ORA_DEC_NULL;
+                b->n_odds = j + 1;
                 if (!ref_ok(a->offl, off))
                     goto badref;
                 d[j].offerings = off;
-                b->n_odds = j + 1;
+                if (dec != ORA_DEC_NULL && (dec & ORA_DEC_TEXT) &&
+                    (!(dec & ~ORA_DEC_TEXT) || !ref_ok(a->strs, dec & ~ORA_DEC_TEXT)))
+                    goto badref;
+                d[j].decimal = dec;
             }
         }
     }
@@ -375,22 +382,19 @@ int ora_persist_dump(const ora_actors *a, int (*put)(void *ctx, const char *s, s
     for (size_t k = 0; k < n && !r; k++) {
         const ora_event *e = &a->ev[v[k].i];
         b.len = 0;
-        r |= ora_buf_printf(&b, "{\"type\":\"event\",\"id\":%" PRIu64 ",\"name\":", e->id);
-        r |= ora_out_str(&b, a->strs, e->name);
+        r |= ora_buf_printf(&b, "{\"type\":\"event\",\"id\":%" PRIu64, e->id);
         if (e->flags & ORA_EVF_GROUP)
             r |= ora_buf_printf(&b, ",\"group_id\":%" PRIu64, e->group_id);
         else
             r |= ora_buf_printf(&b, ",\"group_id\":null");
-        r |= ora_buf_printf(&b, ",\"group_name\":");
-        r |= ora_out_str(&b, a->strs, e->group_name);
+        r |= ora_buf_printf(&b, ",\"competition_name\":");
+        r |= ora_out_str(&b, a->strs, e->competition);
         r |= ora_buf_printf(&b, ",\"sport\":");
         r |= ora_out_str(&b, a->strs, e->sport);
         r |= ora_buf_printf(&b, ",\"starts_at\":");
         r |= ora_out_str(&b, a->strs, e->starts_at);
         r |= ora_buf_printf(&b, ",\"status\":");
         r |= ora_out_str(&b, a->strs, e->status);
-        r |= ora_buf_printf(&b, ",\"tags\":");
-        r |= ora_out_list(&b, a->lists, e->tags);
         r |= ora_buf_printf(&b, ",\"participants\":[");
         for (uint16_t j = 0; j < e->n_parts; j++) {
             const ora_part *p = &e->parts[j];
@@ -435,7 +439,10 @@ int ora_persist_dump(const ora_actors *a, int (*put)(void *ctx, const char *s, s
         const ora_outcome *o = ora_bo_outcomes(bo);
         const ora_odds *d = ora_bo_odds(bo);
         for (uint16_t j = 0; j < bo->n_out; j++) {
-            r |= ora_buf_printf(&b, "%s{\"id\":%" PRIu64 ",\"label\":", j ? "," : "", o[j].id);
+            r |= ora_buf_printf(&b, "%s{\"id\":%" PRIu64 ",\"bet_offer_id\":", j ? "," : "", o[j].id);
+            r |= (o[j].flags & ORA_OCF_BETOFFER) ? ora_buf_printf(&b, "%" PRIu64, o[j].betoffer_id)
+                                                 : ora_buf_printf(&b, "null");
+            r |= ora_buf_printf(&b, ",\"label\":");
             r |= ora_out_str(&b, a->strs, o[j].label);
             r |= ora_buf_printf(&b, ",\"status\":");
             r |= ora_out_str(&b, a->strs, o[j].status);
@@ -444,7 +451,7 @@ int ora_persist_dump(const ora_actors *a, int (*put)(void *ctx, const char *s, s
                 r |= ora_buf_printf(&b, "%s{\"offerings\":", x ? "," : "");
                 r |= ora_out_list(&b, a->offl, d[o[j].first + x].offerings);
                 r |= ora_buf_printf(&b, ",\"decimal\":");
-                r |= ora_out_milli(&b, d[o[j].first + x].milli);
+                r |= ora_out_decimal(&b, a->strs, d[o[j].first + x].decimal);
                 r |= ora_buf_append(&b, "}", 1);
             }
             r |= ora_buf_append(&b, "]}", 2);

@@ -12,7 +12,7 @@
 
 static const uint64_t default_criteria[] = {1001159509, 1001159512, 1001159732};
 static const struct { const char *name; uint32_t bit; } default_jur[] = {
-    {"offering-se", 1}, {"offering-dk", 2}, {"offering-gb", 4}, {"offering-us", 8}};
+    {"jurisdiction1", 1}, {"jurisdiction2", 2}, {"jurisdiction3", 4}, {"jurisdiction4", 8}, {"jurisdiction5", 16}};
 
 static void clear_jur(ora_rules *r)
 {

@@ -2,7 +2,8 @@
  * jurisdiction bits; design.md §3).
  *
  * Defaults are the seed's: criteria 1001159512, 1001159732, 1001159509;
- * jurisdictions offering-se=1, offering-dk=2, offering-gb=4, offering-us=8.
+ * jurisdictions jurisdiction1=1, jurisdiction2=2, jurisdiction3=4,
+ * jurisdiction4=8, jurisdiction5=16 (design.md §2).
  */
 #ifndef ORA_RULES_H
 #define ORA_RULES_H

@@ -16,7 +16,7 @@
 #include "serial.h"
 
 static const char state_magic[8] = {'O', 'R', 'A', 'S', 'T', 'A', 'T', 'E'};
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 #define MAX_BEYOND (1u << 24)
 
 char *ora_state_path(const char *dir, int64_t w)

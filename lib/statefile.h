@@ -1,7 +1,7 @@
 /* statefile.h: ora-actors' state files (design.md §4).
  *
  * A state file ("actors-<W, 20 digits>.state") is:
- *   "ORASTATE" (8 bytes), u32 version (1), i64 W, u64 stream time (ns),
+ *   "ORASTATE" (8 bytes), u32 version (2), i64 W, u64 stream time (ns),
  *   u32 n, n x i64: offsets > W already applied,
  *   the actors body (persist.h),
  *   32 bytes: BLAKE2b-256 (crypto_generichash) of every byte before it.
