@@ -143,9 +143,14 @@ static int emit_id(ora_actors *a, const ora_msg *m, uint64_t id)
     return 0;
 }
 
+/* The fields every output ends with: the identity (msg_offset), flow and
+ * receive time of the message that produced it. */
 static int tail_meta(ora_buf *b, const ora_msg *m)
 {
-    int r = 0;
+    int r = LIT(b, ",\"msg_offset\":");
+    r |= m->offset >= 0 ? app_u64(b, (uint64_t)m->offset) : LIT(b, "null");
+    if (r < 0)
+        return -1;
     switch (m->flow) {
     case ORA_FLOW_SNAPSHOT: r = LIT(b, ",\"msg_flow\":\"snapshot\""); break;
     case ORA_FLOW_REPLAY: r = LIT(b, ",\"msg_flow\":\"replay\""); break;

@@ -199,8 +199,13 @@ OUT
   act_cmp "$D/exp.jsonl" "$D/out.rec"
   # all four kinds of output occur
   for t in event_data bet_offer_opened bet_offer_closed in_game_odds_update; do
-    grep -q "\"type\":\"$t\"" "$D/exp.jsonl"
+    grep -q "\"type\":\"$t\"" "$D/exp.jsonl" || fail "no $t"
   done
+  # (type, key, msg_offset) identifies an output: never twice in one run
+  run bash -c "jq -r 'select(.type==\"OUT\") | [.data.type, .key, .data.msg_offset] | @tsv' '$D/out.rec.jsonl' | sort | uniq -d"
+  assert_output ""
+  [ "$(jq -r 'select(.type=="OUT" and .offset != .data.msg_offset) | .offset' "$D/out.rec.jsonl")" = "" ] ||
+    fail "msg_offset differs from the record's offset"
 }
 
 @test "actors: malformed payloads are skipped with a warning; --strict exits 65; damaged records are reported" {

@@ -349,6 +349,10 @@ class Model:
 
     # ---- outputs (design.md section 3, "Output rules")
     def emit(self, key, meta, data):
+        # not in design.md: ora-actors adds the offset of the message that
+        # produced an output, which identifies it with its type and key
+        # (README, "Durability, precisely")
+        data["msg_offset"] = meta["offset"]
         data["msg_flow"] = meta["flow"]
         data["msg_datetime"] = iso(meta["t"])
         self.out.append({"key": str(key), "offset": meta["offset"], "data": data})
