@@ -49,7 +49,14 @@ int ora_state_write(const char *dir, const ora_actors *a, const ora_wm *wm, uint
         snprintf(err, errn, "out of memory");
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* a new file, never one that is there (a symbolic link put in its
+     * place would make us write wherever it points): a stale one of a dead
+     * writer with our pid is removed (unlink removes a link, not its
+     * target) and the open tried once more */
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(tmp, flags, 0600);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, flags, 0600);
     if (fd < 0) {
         snprintf(err, errn, "%s: %s", tmp, strerror(errno));
         free(final);
@@ -140,24 +147,29 @@ int ora_state_parse(const uint8_t *p, size_t n, int verify, ora_actors *a, ora_w
     int64_t w = (int64_t)ora_sr_u64(&r);
     uint64_t now = ora_sr_u64(&r);
     uint32_t nb = ora_sr_u32(&r);
-    if (w < -1 || r.bad || (size_t)nb > ora_sr_left(&r) / 8) {
+    if (r.bad || (size_t)nb > ora_sr_left(&r) / 8 || nb > MAX_BEYOND) {
         snprintf(err, errn, "bad state header");
         return -1;
     }
-    ora_wm_reset(wm);
-    if (w >= 0)
-        ora_wm_set(wm, w);
+    if (w < 0 || w > ORA_OFFSET_MAX) {
+        snprintf(err, errn, "W %" PRId64 " outside the offset range 0..%" PRId64, w, (int64_t)ORA_OFFSET_MAX);
+        return -1;
+    }
+    int64_t *offs = malloc(((size_t)nb + 1) * sizeof *offs);
+    if (!offs) {
+        snprintf(err, errn, "out of memory");
+        return -1;
+    }
     for (uint32_t k = 0; k < nb; k++) {
-        int64_t o = (int64_t)ora_sr_u64(&r);
-        if (w < 0 || o <= w) {
-            snprintf(err, errn, "bad applied offset list");
-            ora_wm_reset(wm);
-            return -1;
-        }
-        if (ora_wm_dup(wm, o))
-            continue;
-        int64_t lo, hi;
-        ora_wm_mark(wm, o, &lo, &hi);
+        uint64_t o = ora_sr_u64(&r);
+        offs[k] = o > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)o;
+    }
+    const char *why;
+    int lr = ora_wm_load(wm, w, offs, nb, &why);
+    free(offs);
+    if (lr < 0) {
+        snprintf(err, errn, "%s", why);
+        return -1;
     }
     if (ora_persist_load(a, &r, err, errn) < 0) {
         ora_wm_reset(wm);
@@ -169,25 +181,32 @@ int ora_state_parse(const uint8_t *p, size_t n, int verify, ora_actors *a, ora_w
     return 0;
 }
 
-int ora_state_load(const char *path, ora_actors *a, ora_wm *wm, uint64_t *now_ns, char *err, size_t errn)
+int ora_state_load(const char *dir, int64_t w, int64_t limit, ora_actors *a, ora_wm *wm, uint64_t *now_ns,
+                   char *err, size_t errn)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errn, "%s: %s", path, strerror(errno));
+    char *path = ora_state_path(dir, w);
+    if (!path) {
+        snprintf(err, errn, "out of memory");
         return -1;
     }
+    int r = -1;
+    uint8_t *buf = NULL;
+    /* a state file is a regular file of ours: a symbolic link is refused */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
-    if (fstat(fd, &st) < 0) {
+    if (fd < 0 || fstat(fd, &st) < 0) {
         snprintf(err, errn, "%s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errn, "%s: not a regular file", path);
+        goto out;
     }
     size_t n = (size_t)st.st_size;
-    uint8_t *buf = malloc(n ? n : 1);
+    buf = malloc(n ? n : 1);
     if (!buf) {
         snprintf(err, errn, "out of memory");
-        close(fd);
-        return -1;
+        goto out;
     }
     size_t got = 0;
     while (got < n) {
@@ -196,33 +215,63 @@ int ora_state_load(const char *path, ora_actors *a, ora_wm *wm, uint64_t *now_ns
             continue;
         if (k <= 0) {
             snprintf(err, errn, "%s: %s", path, k < 0 ? strerror(errno) : "short read");
-            free(buf);
-            close(fd);
-            return -1;
+            goto out;
         }
         got += (size_t)k;
     }
-    close(fd);
     char why[256];
-    int r = ora_state_parse(buf, n, 1, a, wm, now_ns, why, sizeof why);
-    if (r < 0)
+    if (ora_state_parse(buf, n, 1, a, wm, now_ns, why, sizeof why) < 0) {
         snprintf(err, errn, "%s: %s", path, why);
+        goto out;
+    }
+    if (limit >= 0 && wm->w > limit) {
+        snprintf(err, errn, "%s: holds W %" PRId64 ", above the committed checkpoint %" PRId64, path, wm->w, limit);
+        goto clear;
+    }
+    if (wm->w != w) {
+        snprintf(err, errn, "%s: holds W %" PRId64 ", not the %" PRId64 " of its name", path, wm->w, w);
+        goto clear;
+    }
+    r = 0;
+    goto out;
+clear:
+    ora_actors_clear(a);
+    ora_wm_reset(wm);
+out:
+    if (fd >= 0)
+        close(fd);
     free(buf);
+    free(path);
     return r;
 }
 
+/* n decimal digits at s as a value <= max: 0 and *v, or -1 (not digits, or
+ * above max: checked before each step, so nothing overflows). */
+static int parse_digits(const char *s, size_t n, uint64_t max, uint64_t *v)
+{
+    uint64_t x = 0;
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (x > (max - d) / 10)
+            return -1;
+        x = x * 10 + d;
+    }
+    *v = x;
+    return 0;
+}
+
+/* "actors-<20 digits>.state" with W in the offset range. */
 static int parse_name(const char *name, int64_t *w)
 {
-    /* actors-<20 digits>.state */
-    if (strncmp(name, "actors-", 7) != 0 || strlen(name) != 7 + 20 + 6 || strcmp(name + 27, ".state") != 0)
+    uint64_t v;
+    if (strncmp(name, "actors-", 7) != 0 || strlen(name) != 7 + 20 + 6 || strcmp(name + 27, ".state") != 0 ||
+        parse_digits(name + 7, 20, ORA_OFFSET_MAX, &v) < 0)
         return -1;
-    int64_t v = 0;
-    for (int i = 7; i < 27; i++) {
-        if (name[i] < '0' || name[i] > '9' || v > (INT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (name[i] - '0');
-    }
-    *w = v;
+    *w = (int64_t)v;
     return 0;
 }
 
@@ -287,8 +336,9 @@ int ora_state_prune(const char *dir, unsigned keep, int64_t protect)
             const char *t = strstr(de->d_name, ".tmp.");
             if (strncmp(de->d_name, ".actors-", 8) != 0 || !t)
                 continue;
-            long pid = strtol(t + 5, NULL, 10);
-            if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+            uint64_t pid;
+            if (parse_digits(t + 5, strlen(t + 5), INT32_MAX, &pid) == 0 && pid > 0 && (pid_t)pid != getpid() &&
+                kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
                 char *p = NULL;
                 if (asprintf(&p, "%s/%s", dir, de->d_name) >= 0 && unlink(p) == 0)
                     deleted++;
@@ -322,13 +372,21 @@ int ora_checkpoint_read(const char *path, int64_t *w, char *err, size_t errn)
         buf[--n] = 0;
     if (!n)
         return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(buf, &end, 10);
-    if (errno || *end || v < 0 || buf[0] < '0' || buf[0] > '9') {
-        snprintf(err, errn, "%s: not a decimal offset", path);
-        return -1;
+    uint64_t v;
+    if (parse_digits(buf, n, UINT64_MAX, &v) < 0) {
+        int digits = 1;
+        for (size_t i = 0; i < n; i++)
+            digits &= buf[i] >= '0' && buf[i] <= '9';
+        if (!digits) {
+            snprintf(err, errn, "%s: not a decimal offset", path);
+            return -1;
+        }
+        v = UINT64_MAX; /* more digits than 64 bits hold */
     }
-    *w = v;
+    if (v > (uint64_t)ORA_OFFSET_MAX) {
+        snprintf(err, errn, "%s: %s is outside the offset range 0..%" PRId64, path, buf, (int64_t)ORA_OFFSET_MAX);
+        return 2;
+    }
+    *w = (int64_t)v;
     return 1;
 }

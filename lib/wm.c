@@ -1,4 +1,7 @@
-/* wm.c: the low watermark (wm.h). */
+/* wm.c: the low watermark (wm.h). The applied offsets above w are bits of
+ * a ring of cap bits (offset o is bit o & (cap - 1)); every scan and clear
+ * goes a 64-bit word at a time, so that moving w costs the distance / 64,
+ * never the distance. */
 #include "wm.h"
 
 #include <stdlib.h>
@@ -13,7 +16,7 @@ int ora_wm_init(ora_wm *m, uint64_t gap_limit)
     m->cap = 64;
     while (m->cap <= gap_limit)
         m->cap *= 2;
-    m->bits = calloc(m->cap / 8, 1);
+    m->bits = calloc(m->cap / 64, sizeof *m->bits);
     if (!m->bits)
         return -1;
     m->w = -1;
@@ -27,50 +30,81 @@ void ora_wm_free(ora_wm *m)
     m->bits = NULL;
 }
 
-void ora_wm_reset(ora_wm *m)
+static void clear_all(ora_wm *m)
 {
     memset(m->bits, 0, m->cap / 8);
-    m->w = m->max_seen = -1;
     m->n_beyond = 0;
+}
+
+void ora_wm_reset(ora_wm *m)
+{
+    clear_all(m);
+    m->w = m->max_seen = -1;
     m->n_skip = 0;
 }
 
 static int bit_get(const ora_wm *m, int64_t o)
 {
     uint64_t i = (uint64_t)o & (m->cap - 1);
-    return m->bits[i >> 3] >> (i & 7) & 1;
+    return m->bits[i >> 6] >> (i & 63) & 1;
 }
 
-static void bit_set(ora_wm *m, int64_t o, int v)
+static void bit_set(ora_wm *m, int64_t o)
 {
     uint64_t i = (uint64_t)o & (m->cap - 1);
-    if (v)
-        m->bits[i >> 3] |= (uint8_t)(1u << (i & 7));
-    else
-        m->bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
+    m->bits[i >> 6] |= UINT64_C(1) << (i & 63);
 }
 
+/* Clears the bits of offsets [from, to] (to - from < cap), keeping n_beyond
+ * right. */
+static void clear_range(ora_wm *m, int64_t from, int64_t to)
+{
+    uint64_t n = (uint64_t)(to - from) + 1, i = (uint64_t)from & (m->cap - 1);
+    while (n) {
+        uint64_t bit = i & 63, take = 64 - bit < n ? 64 - bit : n;
+        uint64_t mask = (take == 64 ? ~UINT64_C(0) : ((UINT64_C(1) << take) - 1)) << bit;
+        uint64_t *wd = &m->bits[i >> 6];
+        m->n_beyond -= (uint64_t)__builtin_popcountll(*wd & mask);
+        *wd &= ~mask;
+        n -= take;
+        i = (i + take) & (m->cap - 1);
+    }
+}
+
+/* The lowest offset in [from, to] (to - from < cap) whose bit is set, or -1. */
+static int64_t next_set(const ora_wm *m, int64_t from, int64_t to)
+{
+    uint64_t n = (uint64_t)(to - from) + 1, i = (uint64_t)from & (m->cap - 1);
+    int64_t o = from;
+    while (n) {
+        uint64_t bit = i & 63, take = 64 - bit < n ? 64 - bit : n;
+        uint64_t mask = (take == 64 ? ~UINT64_C(0) : ((UINT64_C(1) << take) - 1)) << bit;
+        uint64_t hit = m->bits[i >> 6] & mask;
+        if (hit)
+            return o + (int64_t)((uint64_t)__builtin_ctzll(hit) - bit);
+        n -= take;
+        o += (int64_t)take;
+        i = (i + take) & (m->cap - 1);
+    }
+    return -1;
+}
+
+/* Moves w over the contiguous run of applied offsets above it. */
 static void advance(ora_wm *m)
 {
     while (m->n_beyond && bit_get(m, m->w + 1)) {
-        bit_set(m, m->w + 1, 0);
+        clear_range(m, m->w + 1, m->w + 1);
         m->w++;
-        m->n_beyond--;
     }
 }
 
 /* Moves w to t (> w), forgetting what was recorded up to t. */
 static void move_to(ora_wm *m, int64_t t)
 {
-    if ((uint64_t)(t - m->w) >= m->cap) {
-        memset(m->bits, 0, m->cap / 8);
-        m->n_beyond = 0;
-    } else
-        for (int64_t o = m->w + 1; o <= t; o++)
-            if (bit_get(m, o)) {
-                bit_set(m, o, 0);
-                m->n_beyond--;
-            }
+    if ((uint64_t)(t - m->w) >= m->cap)
+        clear_all(m);
+    else
+        clear_range(m, m->w + 1, t);
     m->w = t;
     if (m->max_seen < t)
         m->max_seen = t;
@@ -79,8 +113,7 @@ static void move_to(ora_wm *m, int64_t t)
 void ora_wm_set(ora_wm *m, int64_t w)
 {
     if (m->w < 0) {
-        memset(m->bits, 0, m->cap / 8);
-        m->n_beyond = 0;
+        clear_all(m);
         m->w = w;
         if (m->max_seen < w)
             m->max_seen = w;
@@ -140,16 +173,15 @@ int ora_wm_mark(ora_wm *m, int64_t o, int64_t *lo, int64_t *hi)
         advance(m);
     }
     if (o > m->w) {
-        bit_set(m, o, 1);
+        bit_set(m, o);
         m->n_beyond++;
     }
     if (o > m->max_seen)
         m->max_seen = o;
     advance(m);
     while (m->n_beyond && (uint64_t)(m->max_seen - m->w) > m->gap_limit) {
-        int64_t y = m->w + 2;
-        while (!bit_get(m, y))
-            y++;
+        /* the hole at w + 1 is older than the limit: skip it */
+        int64_t y = next_set(m, m->w + 2, m->max_seen);
         int64_t from = m->w + 1;
         move_to(m, y - 1);
         note_skip(m, from, y - 1);
@@ -164,11 +196,45 @@ int ora_wm_mark(ora_wm *m, int64_t o, int64_t *lo, int64_t *hi)
 size_t ora_wm_beyond(const ora_wm *m, int64_t *out, size_t max)
 {
     size_t n = 0;
-    if (m->w < 0)
+    if (m->w < 0 || !m->n_beyond)
         return 0;
-    for (int64_t o = m->w + 1; n < max && n < m->n_beyond && o <= m->max_seen; o++)
-        if (bit_get(m, o))
-            out[n++] = o;
+    int64_t o = m->w + 1;
+    while (n < max && n < m->n_beyond && o <= m->max_seen) {
+        o = next_set(m, o, m->max_seen);
+        if (o < 0)
+            break;
+        out[n++] = o++;
+    }
     return n;
 }
 
+int ora_wm_load(ora_wm *m, int64_t w, const int64_t *offs, size_t n, const char **why)
+{
+    ora_wm_reset(m);
+    if (w < 0 || w > ORA_WM_OFFSET_MAX) {
+        *why = "W outside the offset range";
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (offs[k] <= (k ? offs[k - 1] : w)) {
+            *why = "applied offsets not ascending above W";
+            return -1;
+        }
+        if (offs[k] > ORA_WM_OFFSET_MAX) {
+            *why = "an applied offset outside the offset range";
+            return -1;
+        }
+        if ((uint64_t)(offs[k] - w) >= m->cap) {
+            *why = "applied offsets reach further above W than the --gap-limit window";
+            return -1;
+        }
+    }
+    m->w = m->max_seen = w;
+    for (size_t k = 0; k < n; k++)
+        bit_set(m, offs[k]);
+    m->n_beyond = n;
+    if (n)
+        m->max_seen = offs[n - 1];
+    advance(m);
+    return 0;
+}

@@ -10,13 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ora.h"
+
+/* Offsets are 0..ORA_OFFSET_MAX (ora.h); the caller checks them. */
+#define ORA_WM_OFFSET_MAX ORA_OFFSET_MAX
+
 #define ORA_WM_SKIPS 16
 
 typedef struct ora_wm {
     int64_t w;            /* every offset <= w applied; -1 = unknown */
     int64_t max_seen;     /* highest applied offset (>= w), -1 when none */
     uint64_t gap_limit;   /* a hole this far behind max_seen is skipped */
-    uint8_t *bits;        /* applied offsets in (w, w + cap]: bit o & (cap-1) */
+    uint64_t *bits;       /* applied offsets in (w, w + cap]: bit o & (cap-1) */
     uint64_t cap;         /* power of two > gap_limit */
     uint64_t n_beyond;    /* offsets > w applied */
     uint64_t gaps, gap_offsets; /* holes skipped, offsets in them */
@@ -43,5 +48,11 @@ int ora_wm_dup(const ora_wm *m, int64_t o);
 int ora_wm_mark(ora_wm *m, int64_t o, int64_t *lo, int64_t *hi);
 /* Writes up to max applied offsets > w into out, ascending; returns count. */
 size_t ora_wm_beyond(const ora_wm *m, int64_t *out, size_t max);
+/* Restores a saved watermark: w and the applied offsets above it (offs[0..n),
+ * as ora_wm_beyond() wrote them), in time linear in n. The offsets must be
+ * ascending, above w, within the offset range and inside the window of
+ * this tracker (less than cap above w: a larger --gap-limit may have
+ * written them). 0, or -1 with a reason in *why (m is then reset). */
+int ora_wm_load(ora_wm *m, int64_t w, const int64_t *offs, size_t n, const char **why);
 
 #endif

@@ -335,7 +335,7 @@ OUT
   assert_output "0"
 }
 
-@test "actors: a damaged state file is refused (65); a missing state for the committed checkpoint is refused (78)" {
+@test "actors: a damaged state file is refused (65); a missing state falls back to an older one (75) or needs a snapshot (78)" {
   act_rec "$AFIX/odds.jsonl" "$D/a.rec"
   ora-actors --state-dir "$D/s" <"$D/a.rec" >/dev/null 2>&1
   f="$D/s/actors-00000000000000000121.state"
@@ -350,18 +350,34 @@ OUT
   run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" </dev/null
   assert_equal "$status" 65
   cp "$D/good" "$f"
+  # no state for the checkpoint 150: the newest sound state below it is the
+  # fallback; the checkpoint is lowered to it so that 122..150 are replayed
   echo 150 >"$D/ckpt"
   run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" </dev/null
+  assert_equal "$status" 75
+  [[ "$stderr" == *"committed checkpoint 150: no sound state for it; the newest sound state below it is 121: checkpoint lowered to 121"* ]] ||
+    fail "$stderr"
+  assert_equal "$(cat "$D/ckpt")" "121"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" </dev/null
+  assert_success
+  [[ "$stderr" == *"loaded state 121"* ]] || fail "$stderr"
+  # no state at all at or below the checkpoint: a snapshot is needed (78)
+  echo 100 >"$D/ckpt"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" </dev/null
   assert_equal "$status" 78
-  [[ "$stderr" == *"no state for committed checkpoint 150"*"newest older: 121"* ]]
+  [[ "$stderr" == *"no state for the committed checkpoint 100"* ]] || fail "$stderr"
   echo junk >"$D/ckpt"
   run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" </dev/null
   assert_equal "$status" 78
-  # no checkpoint file yet (a first start): empty state
+  # no checkpoint file yet (a first start): empty state, whatever states are there
   rm "$D/ckpt"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" -o "$D/out.rec" </dev/null
+  assert_success
+  [[ "$stderr" == *"no committed checkpoint in $D/ckpt: starting empty, ignoring 1 state files"* ]] || fail "$stderr"
+  # --dump-state without a committed checkpoint shows the newest state
   run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" --dump-state
   assert_success
-  assert_output '{"type":"watermark","w":-1,"applied_beyond":[],"stream_ns":0}'
+  assert_line --index 0 --partial '{"type":"watermark","w":121,'
 }
 
 @test "actors: --keep prunes old states but never the committed one" {
@@ -485,4 +501,137 @@ OUT
   assert_equal "$(ckpt_offsets "$D/out.rec")" ""
   assert_equal "$(act_types "$D/out.rec" | wc -w)" 11
   [ -z "$(ls "$D/s")" ]
+}
+
+@test "actors: offsets outside 0..2^53-1 and jumps beyond --max-jump are reported, skipped, counted and never move W" {
+  # a state at 121, then messages around it
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  ora-actors --state-dir "$D/s" -o /dev/null <"$D/a.rec" 2>/dev/null
+  echo 121 >"$D/ckpt"
+  {
+    echo '{"type":"CTRL","kind":"connected","data":{"ctrl":"connected","conn":2}}'
+    for o in 122 4611686018427387904 123 10000200 9007199254740992 124; do
+      echo "{\"type\":\"MSG\",\"offset\":$o,\"flow\":\"realtime\",\"data\":{\"offset\":$o,\"betOfferStatusUpdated\":{\"id\":51,\"status\":\"S$o\"}}}"
+    done
+  } | ora-rec pack --meta 2>/dev/null >"$D/b.rec"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" -i "$D/b.rec" -o "$D/out.rec"
+  assert_success
+  [[ "$stderr" == *"warning: unable to apply message at offset 4611686018427387904 (W 122): outside the offset range 0..2^53-1: skipped"* ]] ||
+    fail "$stderr"
+  [[ "$stderr" == *"warning: unable to apply message at offset 10000200 (W 123): too far above the watermark (--max-jump): skipped"* ]] ||
+    fail "$stderr"
+  [[ "$stderr" == *"warning: unable to apply message at offset 9007199254740992 (W 123): outside the offset range"* ]] ||
+    fail "$stderr"
+  [[ "$stderr" == *" 3 offsets refused;"* ]] || fail "$stderr"
+  # W moved over 122..124 only: the final checkpoint is 124
+  assert_equal "$(ckpt_offsets "$D/out.rec")" "124"
+  run_split ora-actors --dump-state --state-dir "$D/s" --checkpoint /dev/null
+  assert_line --index 0 --partial '"w":124,"applied_beyond":[]'
+  run jq -r 'select(.type=="bet_offer" and .id==51) | .status' <<<"$output"
+  assert_output "S124"
+  # a smaller bound refuses a smaller jump; --strict makes a refused offset fatal
+  run_split ora-actors --state-dir "$D/s2" --watermark 119 --max-jump 2 -i "$D/b.rec" -o /dev/null
+  [[ "$stderr" == *"offset 122 (W 119): too far above the watermark"* ]] || fail "$stderr"
+  [[ "$stderr" == *" 6 offsets refused;"*"W 119,"* ]] || fail "$stderr"
+  run_split ora-actors --strict --watermark 121 -i "$D/b.rec" -o /dev/null
+  assert_equal "$status" 65
+  run_split ora-actors --watermark 9007199254740992 </dev/null
+  assert_equal "$status" 64
+}
+
+@test "actors: hostile state files are refused; the newest sound one at or below the checkpoint is the fallback" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  # sound states at 110 and 121
+  ora-rec unpack --meta <"$D/a.rec" 2>/dev/null | jq -c 'select(.type=="CTRL" or .offset <= 110)' |
+    ora-rec pack --meta 2>/dev/null | ora-actors --state-dir "$D/p" -o /dev/null 2>/dev/null
+  ora-actors --state-dir "$D/q" -o /dev/null <"$D/a.rec" 2>/dev/null
+  s110=$D/p/$(state_name 110) s121=$D/q/$(state_name 121)
+  [ -f "$s110" ] && [ -f "$s121" ] || fail "no states: $(ls "$D/p" "$D/q")"
+  fresh() { rm -rf "$D/s"; mkdir -m 700 "$D/s"; cp "$s110" "$D/s/"; echo 121 >"$D/ckpt"; }
+  start() { run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" -o /dev/null </dev/null; }
+  fallback_110() {
+    assert_equal "$status" 75
+    [[ "$stderr" == *"the newest sound state below it is 110: checkpoint lowered to 110"* ]] || fail "$stderr"
+    assert_equal "$(cat "$D/ckpt")" "110"
+    start
+    assert_success
+    [[ "$stderr" == *"loaded state 110"* ]] || fail "$stderr"
+  }
+
+  # 1. the W inside is not the W of the name
+  fresh
+  cp "$s110" "$D/s/$(state_name 121)"
+  start
+  [[ "$stderr" == *"$(state_name 121): holds W 110, not the 121 of its name: refused"* ]] || fail "$stderr"
+  fallback_110
+
+  # 2. a W above the committed checkpoint: never loaded
+  fresh
+  state_forge "$s121" "$D/s/$(state_name 121)" 150
+  start
+  [[ "$stderr" == *"$(state_name 121): holds W 150, above the committed checkpoint 121: refused"* ]] || fail "$stderr"
+  fallback_110
+  fresh
+  cp "$s121" "$D/s/"
+  state_forge "$s121" "$D/s/$(state_name 150)" 150
+  start
+  assert_success
+  [[ "$stderr" == *"state 150 is newer than the committed checkpoint 121: not loaded"*"loaded state 121"* ]] || fail "$stderr"
+
+  # 3. offset 2^62: in an applied-offset list, in a name, in the checkpoint
+  fresh
+  state_forge "$s121" "$D/s/$(state_name 121)" 121 "[122, 2**62]"
+  start
+  [[ "$stderr" == *"$(state_name 121): an applied offset outside the offset range: refused"* ]] || fail "$stderr"
+  fallback_110
+  fresh
+  cp "$s121" "$D/s/"
+  state_forge "$s121" "$D/s/actors-04611686018427387904.state" 4611686018427387904
+  echo 4611686018427387904 >"$D/ckpt"
+  start
+  [[ "$stderr" == *"4611686018427387904 is outside the offset range"* ]] || fail "$stderr"
+  assert_equal "$status" 75
+  [[ "$stderr" == *"the newest sound state is 121: checkpoint lowered to 121"* ]] || fail "$stderr"
+  assert_equal "$(cat "$D/ckpt")" "121"
+  start
+  assert_success
+
+  # 4. 200k widely spaced applied offsets: refused (not within the window)
+  fresh
+  state_forge "$s121" "$D/s/$(state_name 121)" 121 "range(123, 123 + 200000 * 5000, 5000)"
+  start
+  [[ "$stderr" == *"$(state_name 121): applied offsets reach further above W than the --gap-limit window: refused"* ]] ||
+    fail "$stderr"
+  fallback_110
+  # the same count densely: sound, loaded
+  fresh
+  state_forge "$s121" "$D/s/$(state_name 121)" 121 "range(123, 123 + 2 * 200000, 2)"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" --gap-limit 500000 --dump-state
+  assert_success
+  run jq -r 'select(.type=="watermark") | .applied_beyond | length' <<<"$output"
+  assert_output "200000"
+
+  # 5. a state file that is a symbolic link is refused
+  fresh
+  ln -s "$s121" "$D/s/$(state_name 121)"
+  start
+  [[ "$stderr" == *"$(state_name 121): Too many levels of symbolic links: refused"* ]] || fail "$stderr"
+  fallback_110
+}
+
+@test "actors: a symbolic link at the temporary name is not followed; state files 0600 in a 0700 directory" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  mkdir -m 755 "$D/s"
+  echo precious >"$D/victim"
+  # the writer's temporary name holds its pid: exec keeps the shell's
+  run_split bash -c 'ln -s "$1/victim" "$1/s/.actors-00000000000000000121.tmp.$$"; exec ora-actors --state-dir "$1/s" -i "$1/a.rec" -o /dev/null' _ "$D"
+  assert_success
+  assert_equal "$(cat "$D/victim")" "precious"
+  f=$D/s/$(state_name 121)
+  [ -f "$f" ] && [ ! -L "$f" ] || fail "no regular state file: $(ls -la "$D/s")"
+  assert_equal "$(stat -c %a "$f")" "600"
+  assert_equal "$(stat -c %a "$D/s")" "700"
+  [[ "$stderr" == *"access for others removed"* ]] || fail "$stderr"
+  run ls -a "$D/s"
+  refute_output --partial ".tmp."
 }
