@@ -47,7 +47,7 @@ static struct {
     uint64_t keep, gap_limit, max_record, max_jump;
     int64_t watermark;
     int strict, dump;
-} o = {.pending_ttl = 300, .interval = 60, .keep = 3, .gap_limit = 100000, .max_record = ORA_REC_MAX_DEFAULT,
+} o = {.pending_ttl = 300, .interval = 5, .keep = 3, .gap_limit = 100000, .max_record = ORA_REC_MAX_DEFAULT,
        .max_jump = 10000000,
        .watermark = -1};
 
@@ -637,6 +637,16 @@ int main(int argc, char **argv)
         usage_error("unable to use argument '%s': no operands expected", argv[optind]);
     if (o.dump && !o.state_dir)
         usage_error("unable to dump state%s: --dump-state needs --state-dir", "");
+    /* the pipeline's stages share one state directory: the checkpoint that
+     * kinesis-put commits is in it unless named elsewhere */
+    static char *ckpt_default;
+    if (o.state_dir && !o.checkpoint) {
+        if (asprintf(&ckpt_default, "%s/checkpoint", o.state_dir) < 0) {
+            log_error("unable to start: out of memory");
+            return ORA_EX_SOFTWARE;
+        }
+        o.checkpoint = ckpt_default;
+    }
 
     char err[512];
     if (ora_rules_init(&rules) < 0) {

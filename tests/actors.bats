@@ -320,12 +320,12 @@ OUT
   assert_equal "$w1" "121"
   printf '%s\n' '{"type":"MSG","offset":122,"flow":"realtime","data":{"offset":122,"eventStatusUpdated":{"id":12,"status":"FINISHED"}}}' |
     ora-rec pack --meta 2>/dev/null >"$D/b.rec"
-  LD_PRELOAD=$SHIM STATEFAULT=crash-write run ora-actors --state-dir "$D/s" <"$D/b.rec"
+  echo 121 >"$D/ckpt"
+  LD_PRELOAD=$SHIM STATEFAULT=crash-write run ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" <"$D/b.rec"
   assert_equal "$status" 99
   ls -a "$D/s" >"$D/ls"
   grep -q '^\.actors-00000000000000000122\.tmp\.' "$D/ls"
   [ ! -e "$D/s/actors-00000000000000000122.state" ]
-  echo 121 >"$D/ckpt"
   ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" <"$D/b.rec" >"$D/2.rec" 2>"$D/err"
   grep -q "loaded state 121" "$D/err"
   assert_equal "$(ckpt_offsets "$D/2.rec")" "122"
@@ -634,4 +634,46 @@ OUT
   [[ "$stderr" == *"access for others removed"* ]] || fail "$stderr"
   run ls -a "$D/s"
   refute_output --partial ".tmp."
+}
+
+@test "actors: --state-dir (or ORA_STATE_DIR) makes DIR/checkpoint the checkpoint; no state newer than it is loaded" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  ora-rec unpack --meta <"$D/a.rec" 2>/dev/null | jq -c 'select(.type=="CTRL" or .offset <= 110)' |
+    ora-rec pack --meta 2>/dev/null | ora-actors --state-dir "$D/s" -o /dev/null 2>/dev/null
+  # no checkpoint committed yet: a start is empty, and writes 121
+  run_split ora-actors --state-dir "$D/s" -i "$D/a.rec" -o "$D/1.rec"
+  assert_success
+  [[ "$stderr" == *"no committed checkpoint in $D/s/checkpoint: starting empty"* ]] || fail "$stderr"
+  [ -f "$D/s/$(state_name 110)" ] && [ -f "$D/s/$(state_name 121)" ] || fail "$(ls "$D/s")"
+  # kinesis-put committed 110 only
+  echo 110 >"$D/s/checkpoint"
+  run_split ora-actors --state-dir "$D/s" -o /dev/null </dev/null
+  assert_success
+  [[ "$stderr" == *"state 121 is newer than the committed checkpoint 110: not loaded"*"loaded state 110"* ]] || fail "$stderr"
+  ORA_STATE_DIR=$D/s run_split ora-actors --dump-state
+  assert_line --index 0 --partial '"w":110,'
+  # --checkpoint (or ORA_CHECKPOINT) names another file
+  echo 121 >"$D/ckpt"
+  run_split ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" --dump-state
+  assert_line --index 0 --partial '"w":121,'
+  ORA_CHECKPOINT=$D/ckpt run_split ora-actors --state-dir "$D/s" --dump-state
+  assert_line --index 0 --partial '"w":121,'
+}
+
+@test "actors: a checkpoint every few seconds by default" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  mkfifo "$D/fifo"
+  ora-actors --state-dir "$D/s" <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
+  APID=$!
+  D="$D" setsid bash -c 'cat "$D/a.rec"; sleep 60' >"$D/fifo" &
+  FPID=$!
+  # the input stays open: only the periodic checkpoint (default 5 s) writes one
+  for i in $(seq 300); do
+    [ -n "$(ckpt_offsets "$D/out.rec")" ] && break
+    sleep 0.1
+  done
+  assert_equal "$(ckpt_offsets "$D/out.rec")" "121"
+  kill -PIPE -- -"$FPID"; FPID=
+  wait "$APID" || true
+  APID=
 }
