@@ -447,14 +447,24 @@ OUT
   assert_equal "$(grep -c 'ora-actors: summary: 21 msgs' "$D/err")" 2
 }
 
-@test "actors: man page examples run" {
-  grep -q 'ora-actors --state-dir' "$TOP/man/ora-actors.1"
-  act_rec "$AFIX/odds.jsonl" "$D/odds.rec"
+@test "actors: man page examples print what the man page says" {
+  man=$TOP/man/ora-actors.1
+  # the literal displays of EXAMPLES, in order: commands, then what they print
+  python3 - "$man" "$D" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read().split(".Sh EXAMPLES", 1)[1].split(".Sh SEE ALSO")[0]
+blocks = re.findall(r"\.Bd -literal -offset indent\n(.*?)\.Ed\n", text, re.S)
+for i, b in enumerate(blocks):
+    open("%s/ex%d" % (sys.argv[2], i), "w").write(b.replace("\\e", "\\"))
+PY
   cd "$D"
-  ora-actors -i odds.rec -o out.rec 2>/dev/null
-  ora-rec unpack <out.rec >/dev/null 2>&1
-  ora-actors --state-dir state -i odds.rec -o out.rec 2>/dev/null
-  ora-actors --dump-state --state-dir state | jq -c 'select(.type=="bet_offer") | {id, status}' >/dev/null
+  run_split bash -e ex0
+  assert_success
+  assert_output "$(cat ex1)"
+  run_split bash -e ex2
+  assert_success
+  assert_output "$(cat ex3)"
+  grep -q 'ora-actors --state-dir /var/lib/ora' ex4 || fail "pipeline example"
 }
 
 @test "actors: bench/actors.sh runs at a tiny scale and prints its table" {
@@ -676,4 +686,77 @@ OUT
   kill -PIPE -- -"$FPID"; FPID=
   wait "$APID" || true
   APID=
+}
+
+@test "actors: a state file is committed write, fsync(temporary), rename, fsync(directory), in that order (strace)" {
+  strace -f -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+  printf '%s\n' '{"offset":1,"betOfferAdded":{"betOffer":{"id":5001,"eventId":1001,"status":"OPEN","outcomes":[]}}}' |
+    ora-rec pack 2>/dev/null >"$D/m.rec"
+  for mode in final periodic; do
+    rm -rf "$D/s"
+    if [ $mode = final ]; then
+      strace -f -e trace=openat,open,write,fsync,fdatasync,rename,renameat,renameat2,close -o "$D/trace" \
+        ora-actors --state-dir "$D/s" --watermark 0 --checkpoint-interval 0 -i "$D/m.rec" -o /dev/null 2>/dev/null
+    else
+      # the forked writer: input held open until its checkpoint record is out
+      mkfifo "$D/fifo.$mode"
+      strace -f -e trace=openat,open,write,fsync,fdatasync,rename,renameat,renameat2,close -o "$D/trace" \
+        ora-actors --state-dir "$D/s" --watermark 0 --checkpoint-interval 0.2 -o "$D/p.rec" <"$D/fifo.$mode" 2>/dev/null &
+      APID=$!
+      D="$D" setsid bash -c 'cat "$D/m.rec"; sleep 30' >"$D/fifo.$mode" &
+      FPID=$!
+      for i in $(seq 150); do
+        [ -n "$(ckpt_offsets "$D/p.rec")" ] && break
+        sleep 0.1
+      done
+      kill -PIPE -- -"$FPID"; FPID=
+      wait "$APID" || true
+      APID=
+    fi
+    run python3 - "$D/trace" "$D/s" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+d = sys.argv[2]
+ev, tmpfd, dirfd, tmp, final = [], {}, {}, None, None
+for n, l in enumerate(lines):
+    pid = l.split()[0]
+    m = re.search(r'open(?:at)?\((?:AT_FDCWD, )?"([^"]+)".*\) = (\d+)', l)
+    if m and "/.actors-" in m.group(1) and ".tmp." in m.group(1):
+        tmp, tmpfd[pid] = m.group(1), m.group(2); ev.append(("open", pid)); continue
+    if m and m.group(1) == d:
+        dirfd[pid] = m.group(2); continue
+    m = re.match(r'\S+\s+write\((\d+),', l)
+    if m and tmpfd.get(pid) == m.group(1):
+        ev.append(("write", pid)); continue
+    m = re.match(r'\S+\s+(?:fsync|fdatasync)\((\d+)\)\s+= 0', l)
+    if m and tmpfd.get(pid) == m.group(1):
+        ev.append(("fsync-file", pid)); continue
+    if m and dirfd.get(pid) == m.group(1):
+        ev.append(("fsync-dir", pid)); continue
+    m = re.match(r'\S+\s+close\((\d+)\)', l)
+    if m and tmpfd.get(pid) == m.group(1):
+        ev.append(("close", pid)); tmpfd[pid] = None; continue
+    m = re.search(r'rename(?:at2?)?\(.*"([^"]+\.tmp\.\d+)".*"([^"]+\.state)"', l)
+    if m:
+        ev.append(("rename", pid)); continue
+seq = []
+for e, _ in ev:
+    if not seq or seq[-1] != e:
+        seq.append(e)
+print(" ".join(seq))
+PY
+    assert_output "open write fsync-file close rename fsync-dir"
+  done
+}
+
+@test "actors: a final state that cannot be written exits 74, and no checkpoint record says otherwise" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  for fault in fail-fsync fail-write; do
+    LD_PRELOAD=$SHIM STATEFAULT=$fault run_split ora-actors --state-dir "$D/s.$fault" --checkpoint-interval 0 -i "$D/a.rec" -o "$D/out.rec"
+    assert_equal "$status" 74
+    [[ "$stderr" == *"ora-actors: error: unable to write final state: "* ]] || fail "$stderr"
+    assert_equal "$(ckpt_offsets "$D/out.rec")" ""
+    run ls -A "$D/s.$fault"
+    assert_output ""
+  done
 }
