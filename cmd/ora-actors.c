@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "jarena.h"
+#include "metrics.h"
 #include "ora.h"
 #include "record.h"
 #include "route.h"
@@ -34,20 +36,20 @@ static const char usage_text[] =
     "                  [--pending-ttl SECONDS] [--state-dir DIR] [--checkpoint FILE]\n"
     "                  [--checkpoint-interval SECONDS] [--keep N] [--gap-limit N]\n"
     "                  [--max-jump N] [--watermark N] [--max-record BYTES] [--strict]\n"
-    "                  [-i FILE] [-o FILE]\n"
+    "                  [--metrics FILE] [--metrics-interval SECONDS] [-i FILE] [-o FILE]\n"
     "       ora-actors --dump-state --state-dir DIR [--checkpoint FILE] [-o FILE]\n"
     "       ora-actors -h | --help | --version\n";
 
 static struct {
-    const char *in, *out, *rules_file, *criteria, *state_dir, *checkpoint;
+    const char *in, *out, *rules_file, *criteria, *state_dir, *checkpoint, *metrics;
     const char *jur[ORA_RULES_MAX_JUR];
     int n_jur;
-    double pending_ttl, interval;
+    double pending_ttl, interval, metrics_interval;
     int ttl_set;
     uint64_t keep, gap_limit, max_record, max_jump;
     int64_t watermark;
     int strict, dump;
-} o = {.pending_ttl = 300, .interval = 5, .keep = 3, .gap_limit = 100000, .max_record = ORA_REC_MAX_DEFAULT,
+} o = {.pending_ttl = 300, .interval = 5, .metrics_interval = 10, .keep = 3, .gap_limit = 100000, .max_record = ORA_REC_MAX_DEFAULT,
        .max_jump = 10000000,
        .watermark = -1};
 
@@ -66,6 +68,9 @@ static struct {
     double ckpt_last_ms, fork_max_ms, ckpt_gap_max_ms;
     int64_t last_emitted, last_written;
 } S = {.last_emitted = -1, .last_written = -1};
+
+static ora_metrics *M;
+static ora_hist H_ckpt, H_fork;
 
 static pid_t child;
 static int64_t child_w;
@@ -173,6 +178,7 @@ static int64_t committed(void)
 
 static void checkpoint_done(int64_t w, double ms)
 {
+    ora_hist_observe(&H_ckpt, ms / 1000);
     S.checkpoints++;
     S.ckpt_last_ms = ms;
     S.last_written = w;
@@ -239,6 +245,7 @@ static void start_checkpoint(void)
         _exit(0);
     }
     double fms = (cli_now() - t0) * 1000;
+    ora_hist_observe(&H_fork, fms / 1000);
     if (fms > S.fork_max_ms)
         S.fork_max_ms = fms;
     child = p;
@@ -553,7 +560,82 @@ static void load_state(void)
     exit(ORA_EX_CONFIG);
 }
 
-enum { O_RULES = 256, O_CRIT, O_JUR, O_TTL, O_SDIR, O_CKPT, O_INT, O_KEEP, O_GAP, O_WM, O_JUMP, O_MAXREC, O_STRICT, O_DUMP, O_VER };
+/* ---- metrics (README, "Monitoring") ------------------------------------------ */
+
+static double m_applied(void *c)
+{
+    (void)c;
+    return (double)(A->st.applied + A->st.pending_applied);
+}
+static double m_ignored(void *c)
+{
+    (void)c;
+    return (double)(A->st.ignored + A->st.unknown_deletes); /* a delete of nothing */
+}
+static double m_bad(void *c)
+{
+    (void)c;
+    return (double)(A->st.bad + S.bad_json + S.bad_offsets);
+}
+static double m_watermark(void *c)
+{
+    (void)c;
+    return WM.w >= 0 ? (double)WM.w : NAN;
+}
+static double m_bytes_per_actor(void *c)
+{
+    (void)c;
+    uint64_t n = A->n_events + A->n_offers;
+    return n ? (double)ora_actors_bytes(A) / (double)n : NAN;
+}
+
+/* The series of README's Monitoring table for ora-actors; they read the
+ * counters the stage keeps anyway. NULL when out of memory. */
+static ora_metrics *metrics_new(void)
+{
+    ora_metrics *m = ora_metrics_new("actors");
+    if (!m || ora_hist_init(&H_ckpt, ora_hist_seconds, ora_hist_seconds_n) < 0 ||
+        ora_hist_init(&H_fork, ora_hist_seconds, ora_hist_seconds_n) < 0)
+        return NULL;
+    static const char msgs[] = "ora_actors_messages_total", msgs_h[] = "Messages by what became of them.";
+    static const char outs[] = "ora_actors_outputs_total", outs_h[] = "Output records by type.";
+    static const char live[] = "ora_actors_live", live_h[] = "Live actors.";
+    int r = 0;
+    r |= ora_metrics_fn(m, msgs, ORA_COUNTER, msgs_h, "result=\"applied\"", m_applied, NULL);
+    r |= ora_metrics_fn(m, msgs, ORA_COUNTER, msgs_h, "result=\"ignored\"", m_ignored, NULL);
+    r |= ora_metrics_u64(m, msgs, ORA_COUNTER, msgs_h, "result=\"queued\"", &A->st.queued);
+    r |= ora_metrics_u64(m, msgs, ORA_COUNTER, msgs_h, "result=\"duplicate\"", &S.dups);
+    r |= ora_metrics_fn(m, msgs, ORA_COUNTER, msgs_h, "result=\"bad\"", m_bad, NULL);
+    r |= ora_metrics_u64(m, outs, ORA_COUNTER, outs_h, "type=\"event_data\"", &A->st.out_event_data);
+    r |= ora_metrics_u64(m, outs, ORA_COUNTER, outs_h, "type=\"bet_offer_opened\"", &A->st.out_opened);
+    r |= ora_metrics_u64(m, outs, ORA_COUNTER, outs_h, "type=\"bet_offer_closed\"", &A->st.out_closed);
+    r |= ora_metrics_u64(m, outs, ORA_COUNTER, outs_h, "type=\"in_game_odds_update\"", &A->st.out_odds);
+    r |= ora_metrics_fn(m, "ora_actors_watermark", ORA_GAUGE,
+                        "The low watermark W: every offset up to it applied.", NULL, m_watermark, NULL);
+    r |= ora_metrics_u64(m, live, ORA_GAUGE, live_h, "actor=\"event\"", &A->n_events);
+    r |= ora_metrics_u64(m, live, ORA_GAUGE, live_h, "actor=\"bet_offer\"", &A->n_offers);
+    r |= ora_metrics_fn(m, "ora_actors_bytes_per_actor", ORA_GAUGE, "Table bytes per live actor.", NULL,
+                        m_bytes_per_actor, NULL);
+    r |= ora_metrics_hist(m, "ora_actors_checkpoint_duration_seconds",
+                          "Time to write a state file (fork to the writer's exit, or the final write).", NULL,
+                          &H_ckpt);
+    r |= ora_metrics_hist(m, "ora_actors_fork_stall_seconds", "How long the stream stopped to fork a state writer.",
+                          NULL, &H_fork);
+    if (r) {
+        ora_metrics_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void metrics_tick(double now)
+{
+    static int warned;
+    if (M && ora_metrics_tick(M, now) < 0 && !warned++)
+        log_warn("unable to write metrics to %s: %s", o.metrics, strerror(errno));
+}
+
+enum { O_RULES = 256, O_CRIT, O_JUR, O_TTL, O_SDIR, O_CKPT, O_INT, O_KEEP, O_GAP, O_WM, O_JUMP, O_MAXREC, O_STRICT, O_DUMP, O_METRICS, O_METRICS_INT, O_VER };
 
 int main(int argc, char **argv)
 {
@@ -568,6 +650,7 @@ int main(int argc, char **argv)
         {"checkpoint-interval", required_argument, 0, O_INT}, {"keep", required_argument, 0, O_KEEP},
         {"gap-limit", required_argument, 0, O_GAP}, {"watermark", required_argument, 0, O_WM},
         {"max-jump", required_argument, 0, O_JUMP},
+        {"metrics", required_argument, 0, O_METRICS}, {"metrics-interval", required_argument, 0, O_METRICS_INT},
         {"max-record", required_argument, 0, O_MAXREC}, {"strict", no_argument, 0, O_STRICT},
         {"dump-state", no_argument, 0, O_DUMP},   {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},       {0, 0, 0, 0}};
@@ -619,6 +702,11 @@ int main(int argc, char **argv)
         case O_WM:
             if (cli_parse_i64(optarg, 0, ORA_OFFSET_MAX, &o.watermark) < 0)
                 usage_error("unable to use --watermark '%s': want an offset 0..2^53-1", optarg);
+            break;
+        case O_METRICS: o.metrics = optarg; break;
+        case O_METRICS_INT:
+            if (cli_parse_double(optarg, 0.001, 1e9, &o.metrics_interval) < 0)
+                usage_error("unable to use --metrics-interval '%s': want seconds > 0", optarg);
             break;
         case O_JUMP:
             if (cli_parse_u64(optarg, 1, ORA_OFFSET_MAX, &o.max_jump) < 0)
@@ -728,6 +816,13 @@ int main(int argc, char **argv)
     /* cJSON trees live for one record (queued messages are kept raw) */
     jarena_install();
 
+    if (o.metrics) {
+        if (!(M = metrics_new())) {
+            log_error("unable to start: out of memory");
+            return ORA_EX_SOFTWARE;
+        }
+        ora_metrics_schedule(M, o.metrics, o.metrics_interval);
+    }
     double next_ckpt = o.interval > 0 ? cli_now() + o.interval : 0;
     int rc_exit = ORA_EX_OK;
     /* stall max: the longest time between two records handled back to back
@@ -754,6 +849,8 @@ int main(int argc, char **argv)
                 timeout = (int)((next_ckpt - cli_now()) * 1000) + 1;
             if (child && (timeout < 0 || timeout > 100))
                 timeout = 100;
+            if (M && (timeout < 0 || timeout > (int)(o.metrics_interval * 1000) + 1))
+                timeout = (int)(o.metrics_interval * 1000) + 1;
             if (timeout < 0 && next_ckpt)
                 timeout = 0;
             struct pollfd pf = {in_fd, POLLIN, 0};
@@ -765,6 +862,7 @@ int main(int argc, char **argv)
             }
             if (pr <= 0) {
                 cli_poll(); /* SIGUSR1 while idle */
+                metrics_tick(cli_now());
                 continue;
             }
         }
@@ -805,6 +903,7 @@ int main(int argc, char **argv)
         if (ckpt_busy && t_last && (t_now - t_last) * 1000 > S.ckpt_gap_max_ms)
             S.ckpt_gap_max_ms = (t_now - t_last) * 1000;
         t_last = t_now;
+        metrics_tick(t_now);
         cli_poll();
     }
     if (got_term)
@@ -817,6 +916,11 @@ int main(int argc, char **argv)
         return ORA_EX_IOERR;
     }
     cli_summary();
+    if (M && ora_metrics_flush(M) < 0)
+        log_warn("unable to write metrics to %s: %s", o.metrics, strerror(errno));
+    ora_metrics_free(M);
+    ora_hist_free(&H_ckpt);
+    ora_hist_free(&H_fork);
     ora_reader_free(R);
     ora_writer_free(W);
     ora_actors_free(A);

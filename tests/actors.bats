@@ -760,3 +760,41 @@ PY
     assert_output ""
   done
 }
+
+@test "actors: --metrics writes the README's families, valid for promtool, periodically and at exit" {
+  command -v promtool >/dev/null || skip "promtool not installed"
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  mkfifo "$D/fifo"
+  ora-actors --state-dir "$D/s" --metrics "$D/m.prom" --metrics-interval 0.2 <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
+  APID=$!
+  D="$D" setsid bash -c 'cat "$D/a.rec"; sleep 60' >"$D/fifo" &
+  FPID=$!
+  # written while the input is still open
+  for i in $(seq 100); do
+    grep -q '^ora_actors_watermark{stage="actors"} 121$' "$D/m.prom" 2>/dev/null && break
+    sleep 0.1
+  done
+  run promtool check metrics <"$D/m.prom"
+  assert_success
+  grep -q '^ora_actors_watermark{stage="actors"} 121$' "$D/m.prom" || fail "$(cat "$D/m.prom")"
+  kill -PIPE -- -"$FPID"; FPID=
+  wait "$APID" || fail "ora-actors failed: $(cat "$D/err")"
+  APID=
+  run promtool check metrics <"$D/m.prom"
+  assert_success
+  # the exit's values: the same counts as the summary line
+  val() { sed -nE "s/^$1\{stage=\"actors\"(,$2)?\} ([0-9.e+-]+)$/\2/p" "$D/m.prom"; }
+  assert_equal "$(val ora_actors_outputs_total 'type="in_game_odds_update"')" "4"
+  assert_equal "$(val ora_actors_outputs_total 'type="bet_offer_opened"')" "5"
+  assert_equal "$(val ora_actors_outputs_total 'type="event_data"')" "2"
+  applied=$(sed -nE 's/.* msgs \([^)]*\), ([0-9]+) applied.*/\1/p' "$D/err")
+  assert_equal "$(val ora_actors_messages_total 'result="applied"')" "$applied"
+  assert_equal "$(val ora_actors_live 'actor="bet_offer"')" "5"
+  assert_equal "$(val ora_actors_live 'actor="event"')" "2"
+  assert_equal "$(val ora_actors_checkpoint_duration_seconds_count)" "1"
+  for f in ora_actors_messages_total ora_actors_outputs_total ora_actors_watermark ora_actors_live \
+    ora_actors_bytes_per_actor ora_actors_checkpoint_duration_seconds ora_actors_fork_stall_seconds ora_build_info; do
+    grep -q "^# TYPE $f " "$D/m.prom" || fail "no $f"
+  done
+  grep -q 'summary: 21 msgs' "$D/err" || fail "$(cat "$D/err")"
+}
