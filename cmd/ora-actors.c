@@ -178,7 +178,8 @@ static int64_t committed(void)
 
 static void checkpoint_done(int64_t w, double ms)
 {
-    ora_hist_observe(&H_ckpt, ms / 1000);
+    if (M)
+        ora_hist_observe(&H_ckpt, ms / 1000);
     S.checkpoints++;
     S.ckpt_last_ms = ms;
     S.last_written = w;
@@ -245,7 +246,8 @@ static void start_checkpoint(void)
         _exit(0);
     }
     double fms = (cli_now() - t0) * 1000;
-    ora_hist_observe(&H_fork, fms / 1000);
+    if (M)
+        ora_hist_observe(&H_fork, fms / 1000);
     if (fms > S.fork_max_ms)
         S.fork_max_ms = fms;
     child = p;
