@@ -781,9 +781,12 @@ static void working_done(ora_actors *a, wout *w, size_t n, int r)
 }
 
 /* Builds the offer's blob from a working set (refs move into the blob).
- * 0, -1 out of memory, 1 too many outcomes or odds (the offer unchanged). */
-static int bo_rebuild(ora_betoffer *b, wout *w, size_t n)
+ * 0, -1 out of memory, 1 too many outcomes or odds (the offer unchanged).
+ * The old blob is handed back in *old (the replaced odds still point into
+ * it until working_done() has released them): the caller frees it. */
+static int bo_rebuild(ora_betoffer *b, wout *w, size_t n, void **old)
 {
+    *old = NULL;
     size_t nodds = 0;
     for (size_t k = 0; k < n; k++)
         nodds += w[k].o.n;
@@ -803,7 +806,7 @@ static int bo_rebuild(ora_betoffer *b, wout *w, size_t n)
             memcpy(d + at, w[k].odds, w[k].o.n * sizeof *d);
         at += w[k].o.n;
     }
-    free(b->blob);
+    *old = b->blob;
     b->blob = blob;
     b->n_out = (uint16_t)n;
     b->n_odds = (uint16_t)nodds;
@@ -917,8 +920,10 @@ static int merge_outcomes(ora_actors *a, ora_betoffer *b, const cJSON *arr, ora_
         w[k].odds = w[k].own;
         o->n = nn;
     }
-    int r = oom ? -1 : bo_rebuild(b, w, n);
+    void *old = NULL;
+    int r = oom ? -1 : bo_rebuild(b, w, n, &old);
     working_done(a, w, n, r);
+    free(old);
     if (r > 0)
         a->st.missing_fields++; /* more than 65535 outcomes or odds: the update is dropped */
     return r < 0 ? -1 : 0;
@@ -999,8 +1004,10 @@ static int set_outcome(ora_actors *a, ora_betoffer *b, const cJSON *p, uint64_t 
                 set_id(a->strs, &o->status, st);
         }
     }
-    int r = oom ? -1 : bo_rebuild(b, w, n);
+    void *old = NULL;
+    int r = oom ? -1 : bo_rebuild(b, w, n, &old);
     working_done(a, w, n, r);
+    free(old);
     if (r)
         return r < 0 ? -1 : -2;
     return (int)k;
