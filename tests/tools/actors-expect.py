@@ -26,7 +26,9 @@ Scenario files are JSON lines:
   - blank lines and lines starting with '#' are skipped.
 
 Commands (the command line is a stable interface: tests/lib/actors.bash and
-tests/lib/supervise.bash call it):
+tests/conformance.bats call it, and end-to-end suites may: run a stream
+through ora-order, turn it into a scenario with from-records, and compare
+what kinesis-put delivered with expect-put):
   records SCEN [--unrouted]
                           ora-rec pack --meta lines for the scenario (routed
                           MSG records unless --unrouted)
