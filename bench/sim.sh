@@ -125,7 +125,8 @@ echo "| \`--no-snapshot-cache\` (before) | $b_secs | $(rate "$b_msgs" "$b_secs")
 echo "| snapshot cache (default) | $r_secs | $(rate "$msgs" "$r_secs") | $r_simcpu | $r_conncpu | $p_secs | $(rate "$msgs" "$p_secs") |"
 echo
 echo "Speed-up: $(ratio "$b_secs" "$r_secs")× for the reader, $(ratio "$b_psecs" "$p_secs")× for the bootstrap." \
-     "With the cache ora-sim spends $(awk -v s="$r_simcpu" -v w="$r_secs" 'BEGIN { printf "%.0f", (w > 0 ? 100 * s / w : 0) }')% of the read's" \
-     "wall-clock time on the CPU, the reader $(awk -v s="$r_conncpu" -v w="$r_secs" 'BEGIN { printf "%.0f", (w > 0 ? 100 * s / w : 0) }')%:" \
-     "the client, not the server, sets the pace."
+     "During a read from the cache ora-sim was on the CPU $(awk -v s="$r_simcpu" -v w="$r_secs" 'BEGIN { printf "%.0f", (w > 0 ? 100 * s / w : 0) }')% of the" \
+     "wall-clock time, the reader $(awk -v s="$r_conncpu" -v w="$r_secs" 'BEGIN { printf "%.0f", (w > 0 ? 100 * s / w : 0) }')% (before:" \
+     "$(awk -v s="$b_simcpu" -v w="$b_secs" 'BEGIN { printf "%.0f", (w > 0 ? 100 * s / w : 0) }')% and" \
+     "$(awk -v s="$b_conncpu" -v w="$b_secs" 'BEGIN { printf "%.0f", (w > 0 ? 100 * s / w : 0) }')%); what is left is other work on the machine."
 echo
