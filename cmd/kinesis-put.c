@@ -30,11 +30,15 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "credcache.h"
+#include "creds.h"
 #include "json.h"
 #include "kinesis.h"
+#include "metrics.h"
 #include "ora.h"
 #include "putq.h"
 #include "record.h"
+#include "secmem.h"
 #include "sigv4.h"
 
 
@@ -48,6 +52,7 @@ typedef struct req {
     uint8_t *status;
     size_t n;
     int busy;
+    uint64_t gen;                 /* credentials it was signed with */
     double t_start;
     char errbuf[CURL_ERROR_SIZE];
 } req;
@@ -55,8 +60,9 @@ typedef struct req {
 static struct {
     /* options */
     const char *stream, *checkpoint, *dead_letter, *latency_log, *in_path, *out_path;
-    const char *endpoint_url, *region, *profile;
-    int to_stdout, oversize_fail, strict;
+    const char *endpoint_url, *region, *profile, *state_dir, *metrics_path;
+    double metrics_interval;
+    int to_stdout, oversize_fail, strict, show_source, allow_insecure;
     uint32_t concurrency, max_records;
     uint64_t max_request_bytes, max_record_bytes, max_pending, max_pending_bytes;
     double linger, backoff_min, backoff_max, timeout;
@@ -65,6 +71,12 @@ static struct {
 
     /* runtime */
     aws_config aws;
+    credcache *cc;
+    aws_creds creds;              /* a copy of the current ones (sodium_malloc) */
+    uint64_t cred_gen;            /* their generation; 0: none yet */
+    uint64_t cred_asked;          /* the generation a refresh was asked for */
+    int cred_hold;                /* no request until that refresh is done */
+    int free_cred_retries;        /* expired-token retries not counted, since the last ack */
     char host[512], path[512];
     CURLM *multi;
     req *reqs;
@@ -77,7 +89,15 @@ static struct {
     FILE *lat;
     int out_fd;
     ora_buf line;
-    double last_warn, last_cred;
+    double last_warn, last_cred, last_cred_fail;
+
+    /* metrics (README "Monitoring") */
+    ora_metrics *m;
+    ora_hist req_dur, lag;
+    struct { long code; uint64_t n; char label[24]; } codes[32];
+    size_t ncodes;
+    uint64_t codes_other;
+    double committed_wall;
 
     /* counters */
     uint64_t in_out, in_ctrl, in_other, ctrl_ignored, acked, acked_bytes, requests, req_failed,
@@ -127,6 +147,7 @@ static void try_commit(void)
     }
     S.committed = w;
     S.has_committed = 1;
+    S.committed_wall = (double)cli_wall_ns() / 1e9;
     S.commits++;
 }
 
@@ -135,7 +156,10 @@ static void try_commit(void)
 static void ack(putq_entry *e, double now)
 {
     S.acked++;
+    S.free_cred_retries = 0;
     S.acked_bytes += (uint64_t)e->klen + e->dlen;
+    if (S.m && e->recv_ns) /* receive time at ora-connect to this acknowledgement */
+        ora_hist_observe(&S.lag, (double)(cli_wall_ns() - e->recv_ns) / 1e9);
     if (S.lat && e->recv_ns) {
         double wall = (double)cli_wall_ns() / 1e9, rs = (double)e->recv_ns / 1e9;
         double sent_wall = wall - (now - e->t_sent);
@@ -304,6 +328,142 @@ static void read_input(ora_reader *rd, int readable)
     }
 }
 
+/* ---- metrics ------------------------------------------------------------ */
+
+/* Requests by HTTP status: a series per status seen (0: no answer). */
+static void count_status(long code)
+{
+    for (size_t i = 0; i < S.ncodes; i++)
+        if (S.codes[i].code == code) {
+            S.codes[i].n++;
+            return;
+        }
+    if (S.ncodes == sizeof S.codes / sizeof S.codes[0] || code < 0 || code > 999) {
+        S.codes_other++;
+        return;
+    }
+    size_t i = S.ncodes++;
+    S.codes[i].code = code;
+    S.codes[i].n = 1;
+    snprintf(S.codes[i].label, sizeof S.codes[i].label, "code=\"%ld\"", code);
+    if (S.m)
+        ora_metrics_u64(S.m, "ora_kinesis_requests_total", ORA_COUNTER, "PutRecords requests by HTTP status (0: no answer)",
+                        S.codes[i].label, &S.codes[i].n);
+}
+
+static double m_oldest(void *ctx)
+{
+    (void)ctx;
+    putq_entry *e = putq_first(S.q);
+    return e ? cli_now() - e->t_read : 0;
+}
+
+static double m_ckpt(void *ctx)
+{
+    (void)ctx;
+    return S.has_committed ? (double)S.committed : NAN;
+}
+
+static double m_ckpt_time(void *ctx)
+{
+    (void)ctx;
+    return S.has_committed ? S.committed_wall : NAN;
+}
+
+static int metrics_setup(void)
+{
+    if (!(S.m = ora_metrics_new("put")) || ora_hist_init(&S.req_dur, ora_hist_seconds, ora_hist_seconds_n) < 0 ||
+        ora_hist_init(&S.lag, ora_hist_seconds, ora_hist_seconds_n) < 0)
+        return -1;
+    static const char *h_rec = "OUT records by what became of them";
+    int rc = 0;
+    rc |= ora_metrics_u64(S.m, "ora_kinesis_records_total", ORA_COUNTER, h_rec, "result=\"acknowledged\"", &S.acked);
+    rc |= ora_metrics_u64(S.m, "ora_kinesis_records_total", ORA_COUNTER, h_rec, "result=\"retried\"", &S.retries);
+    rc |= ora_metrics_u64(S.m, "ora_kinesis_records_total", ORA_COUNTER, h_rec, "result=\"throttled\"", &S.throttles);
+    rc |= ora_metrics_u64(S.m, "ora_kinesis_records_total", ORA_COUNTER, h_rec, "result=\"dead_lettered\"", &S.dead);
+    rc |= ora_metrics_u64(S.m, "ora_kinesis_records_total", ORA_COUNTER, h_rec, "result=\"dropped\"", &S.dropped);
+    rc |= ora_metrics_hist(S.m, "ora_kinesis_request_duration_seconds", "PutRecords latency", NULL, &S.req_dur);
+    rc |= ora_metrics_fn(S.m, "ora_kinesis_oldest_unacked_age_seconds", ORA_GAUGE,
+                         "Age of the oldest record Kinesis has not acknowledged", NULL, m_oldest, NULL);
+    rc |= ora_metrics_fn(S.m, "ora_kinesis_checkpoint_offset", ORA_GAUGE, "The committed checkpoint", NULL, m_ckpt, NULL);
+    rc |= ora_metrics_fn(S.m, "ora_kinesis_checkpoint_time_seconds", ORA_GAUGE,
+                         "When the checkpoint was committed (Unix time)", NULL, m_ckpt_time, NULL);
+    rc |= ora_metrics_hist(S.m, "ora_pipeline_lag_seconds",
+                           "A message's receive time at ora-connect to Kinesis's acknowledgement of its output", NULL,
+                           &S.lag);
+    count_status(200); /* the family exists from the start */
+    S.codes[0].n = 0;
+    ora_metrics_schedule(S.m, S.metrics_path, S.metrics_interval);
+    return rc ? -1 : 0;
+}
+
+static void metrics_tick(double now)
+{
+    static int warned;
+    if (S.m && ora_metrics_tick(S.m, now) < 0 && !warned++)
+        log_warn("unable to write metrics to %s: %s", S.metrics_path, strerror(errno));
+}
+
+/* ---- credentials -------------------------------------------------------- */
+
+/* Whether requests may be signed now: credentials fetched, not expired, no
+ * refresh asked for after a rejection still running. */
+static int creds_usable(void)
+{
+    if (!S.cred_gen || S.cred_hold)
+        return 0;
+    return !S.creds.expires || time(NULL) < S.creds.expires;
+}
+
+static void wake_main(void *ctx)
+{
+    (void)ctx;
+    if (S.multi)
+        curl_multi_wakeup(S.multi);
+}
+
+static void say_expiry(char *b, size_t n, time_t exp)
+{
+    if (!exp) {
+        snprintf(b, n, "do not expire");
+        return;
+    }
+    double left = difftime(exp, time(NULL));
+    if (left >= 120)
+        snprintf(b, n, "expire in %.0f min", left / 60);
+    else
+        snprintf(b, n, "expire in %.0f s", left);
+}
+
+/* Takes what the refresh thread did: new credentials (logged with their
+ * provider, never the secret), failures (backoff while records wait). */
+static void creds_poll(void)
+{
+    credcache_event ev;
+    while (credcache_event_next(S.cc, &ev)) {
+        char ex[48];
+        if (ev.kind == CC_FETCHED || ev.kind == CC_UNCHANGED) {
+            say_expiry(ex, sizeof ex, ev.expires);
+            if (ev.kind == CC_FETCHED)
+                log_info("credentials: %s, %s", creds_describe(S.aws.creds), ex);
+            else
+                log_debug("credentials: %s, unchanged, %s", creds_describe(S.aws.creds), ex);
+        } else if (ev.kind == CC_FAILED) {
+            if (!ev.ever && ev.permanent) {
+                log_error("unable to get AWS credentials (%s): %s", creds_describe(S.aws.creds), ev.msg);
+                stop_with(ORA_EX_CONFIG);
+            } else {
+                warn_limited(&S.last_cred_fail, 0, "unable to %s AWS credentials (%s): %s; retrying in %.1f s%s",
+                             ev.ever ? "refresh" : "get", creds_describe(S.aws.creds), ev.msg, ev.retry_in,
+                             putq_pending(S.q) ? ", records wait" : "");
+            }
+        }
+    }
+    if (S.cred_hold && !credcache_busy(S.cc))
+        S.cred_hold = 0;
+    credcache_get(S.cc, &S.creds, &S.cred_gen);
+}
+
 /* ---- batches ------------------------------------------------------------ */
 
 static int flushing(void)
@@ -315,7 +475,7 @@ static int sendable(double now)
 {
     if (S.fatal)
         return 0;
-    if (!S.to_stdout && now < S.gate)
+    if (!S.to_stdout && (now < S.gate || !creds_usable()))
         return 0;
     return putq_sendable(S.q, now, flushing());
 }
@@ -396,7 +556,9 @@ static int send_batch(double now)
     char date[17];
     sigv4_amz_date(time(NULL), date);
     sigv4_header hs[3] = {{"Host", S.host}, {"Content-Type", KINESIS_CONTENT_TYPE}, {"X-Amz-Target", KINESIS_TARGET}};
-    sigv4_params p = {S.aws.access_key, S.aws.secret_key, S.aws.session_token, S.aws.region, "kinesis", date, 1, 1, 0};
+    sigv4_params p = {S.creds.access_key, S.creds.secret_key, S.creds.session_token, S.aws.region, "kinesis", date,
+                      1, 1, 0};
+    r->gen = S.cred_gen;
     sigv4_request rq = {"POST", S.path, NULL, hs, 3, r->body.p, r->body.len};
     sigv4_out so;
     memset(&so, 0, sizeof so);
@@ -405,7 +567,7 @@ static int send_batch(double now)
         log_error("unable to sign request: %s", strerror(errno));
         goto fail;
     }
-    ora_buf hb = ORA_BUF_INIT;
+    ora_buf hb = ORA_BUF_SECRET_INIT;
     free_hdrs(r->hdrs);
     r->hdrs = NULL;
     const char *fixed[] = {"Content-Type: " KINESIS_CONTENT_TYPE, "X-Amz-Target: " KINESIS_TARGET, "Expect:",
@@ -418,9 +580,9 @@ static int send_batch(double now)
     hb.len = 0;
     ora_buf_printf(&hb, "X-Amz-Date: %s%c", date, 0);
     r->hdrs = curl_slist_append(r->hdrs, (char *)hb.p);
-    if (S.aws.session_token) {
+    if (S.creds.session_token) {
         hb.len = 0;
-        ora_buf_printf(&hb, "X-Amz-Security-Token: %s%c", S.aws.session_token, 0);
+        ora_buf_printf(&hb, "X-Amz-Security-Token: %s%c", S.creds.session_token, 0);
         r->hdrs = curl_slist_append(r->hdrs, (char *)hb.p);
         sodium_memzero(hb.p, hb.cap);
     }
@@ -457,25 +619,49 @@ fail:
     return -1;
 }
 
+/* Credentials were rejected. An expired token is not the records' fault:
+ * the first time for a generation, refresh and retry without counting a
+ * try (never a loss); when fresher credentials exist, just retry. Any
+ * other rejection, an expired token after the refresh brought the same
+ * credentials, or a fourth free retry in a row without an acknowledgement
+ * in between (a provider that keeps handing out bad credentials) counts as
+ * a failed try, and asks for a refresh too. */
+static void credentials_rejected(req *r, double now, const char *why, int expired)
+{
+    warn_limited(&S.last_cred, 1, "unable to put records: AWS rejected the credentials (%s; credentials from %s); "
+                 "retrying", why, creds_describe(S.aws.creds));
+    int free_retry = expired && S.free_cred_retries < 3 &&
+                     (r->gen < S.cred_gen || (r->gen == S.cred_asked && S.cred_hold) || S.cred_asked < r->gen);
+    if (free_retry) {
+        S.free_cred_retries++;
+        if (r->gen == S.cred_gen && S.cred_asked < r->gen) {
+            S.cred_asked = r->gen;
+            S.cred_hold = 1;
+            credcache_refresh(S.cc, r->gen);
+        }
+        for (size_t i = 0; i < r->n; i++)
+            putq_requeue(S.q, r->ents[i], now);
+        return;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        fail_entry(r->ents[i], now, 0);
+    gate_close(now);
+    if (r->gen == S.cred_gen)
+        credcache_refresh(S.cc, r->gen); /* shared files may have changed */
+}
+
 static void request_failed(req *r, double now, int cls, const char *why)
 {
     S.req_failed++;
+    if (cls == KINESIS_C_CREDENTIALS) {
+        credentials_rejected(r, now, why, strstr(why, "ExpiredToken") != NULL);
+        return;
+    }
     int thr = cls == KINESIS_C_THROTTLE;
     for (size_t i = 0; i < r->n; i++)
         fail_entry(r->ents[i], now, thr);
     gate_close(now);
-    if (cls == KINESIS_C_CREDENTIALS) {
-        warn_limited(&S.last_cred, 1, "unable to put records: AWS rejected the credentials (%s; credentials from %s); "
-                     "retrying", why, S.aws.cred_source);
-        /* Shared files may have been refreshed: read them again. */
-        aws_config fresh;
-        char err[256];
-        aws_config_opts o = {S.profile, S.region, S.endpoint_url, "kinesis", "KINESIS"};
-        if (aws_config_load(&fresh, &o, err, sizeof err) == 0) {
-            aws_config_free(&S.aws);
-            S.aws = fresh;
-        }
-    } else if (cls == KINESIS_C_NOT_FOUND || cls == KINESIS_C_FATAL) {
+    if (cls == KINESIS_C_NOT_FOUND || cls == KINESIS_C_FATAL) {
         log_error("unable to put records to stream %s: %s", S.stream, why);
         stop_with(cls == KINESIS_C_NOT_FOUND ? ORA_EX_CONFIG : ORA_EX_SOFTWARE);
     } else {
@@ -487,7 +673,14 @@ static void request_done(req *r, CURLcode cc, double now)
 {
     long status = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    count_status(cc == CURLE_OK ? status : 0);
+    if (S.m)
+        ora_hist_observe(&S.req_dur, now - r->t_start);
     curl_multi_remove_handle(S.multi, r->easy);
+    /* The headers hold the token and signature: gone once answered. */
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, NULL);
+    free_hdrs(r->hdrs);
+    r->hdrs = NULL;
     r->busy = 0;
     S.inflight--;
     char why[400];
@@ -621,19 +814,36 @@ static void usage(FILE *f)
             "                   [--oversize drop|fail] [--max-retries N] [--dead-letter FILE]\n"
             "                   [--backoff MIN..MAX] [--timeout MS] [--max-pending N]\n"
             "                   [--endpoint-url URL] [--region REGION] [--profile NAME]\n"
-            "                   [--latency-log FILE] [--strict] [--max-record SIZE] [-i FILE]\n"
+            "                   [--allow-insecure-endpoint] [--state-dir DIR] [--metrics FILE]\n"
+            "                   [--metrics-interval SECONDS] [--latency-log FILE] [--strict]\n"
+            "                   [--max-record SIZE] [-i FILE]\n"
             "       kinesis-put --stdout [-o FILE] [options]\n"
+            "       kinesis-put --show-credentials-source [--profile NAME] [--region REGION]\n"
             "       kinesis-put -h | --version\n");
 }
 
 enum {
     O_STREAM = 256, O_STDOUT, O_CKPT, O_CONC, O_LINGER, O_MAXREC, O_MAXREQB, O_MAXRECB, O_OVERSIZE, O_RETRIES,
     O_DEAD, O_BACKOFF, O_TIMEOUT, O_PENDING, O_ENDPOINT, O_REGION, O_PROFILE, O_LAT, O_STRICT, O_MAXRECORD,
-    O_VERSION
+    O_VERSION, O_STATEDIR, O_INSECURE, O_SHOWSRC, O_METRICS, O_METRICS_IV
 };
+
+/* --show-credentials-source: what would serve the credentials, region and
+ * endpoint, without fetching anything (like `aws configure list`). */
+static int show_source(void)
+{
+    printf("credentials: %s\nregion: %s (from %s)\nendpoint: %s (from %s)\nsts: %s\n", creds_describe(S.aws.creds),
+           S.aws.region, S.aws.region_source, S.aws.endpoint, S.aws.endpoint_source, S.aws.sts_endpoint);
+    if (S.aws.ca_bundle)
+        printf("ca bundle: %s\n", S.aws.ca_bundle);
+    return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
+}
 
 int main(int argc, char **argv)
 {
+    /* First: libcurl, OpenSSL and cJSON wipe what they free (secrets pass
+     * through their buffers). */
+    int wiping = secmem_wipe_library_heaps();
     if (cli_init(argv[0]) < 0) {
         log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
         return ORA_EX_CONFIG;
@@ -655,8 +865,11 @@ int main(int argc, char **argv)
     S.max_retries = -1;
     S.max_record = ORA_REC_MAX_DEFAULT;
     S.out_fd = 1;
-    S.stream = cli_env("ORA_KINESIS_STREAM");
-    S.checkpoint = cli_env("ORA_CHECKPOINT");
+    S.metrics_interval = 10;
+    /* ORA_STREAM is the supervisor's name for it; the older, more specific
+     * ORA_KINESIS_STREAM wins when both are set. */
+    S.stream = cli_env("ORA_KINESIS_STREAM") ? cli_env("ORA_KINESIS_STREAM") : cli_env("ORA_STREAM");
+    const char *ckpt_flag = NULL, *state_flag = NULL;
 
     static const struct option lo[] = {
         {"stream", 1, 0, O_STREAM}, {"stdout", 0, 0, O_STDOUT}, {"checkpoint", 1, 0, O_CKPT},
@@ -666,6 +879,9 @@ int main(int argc, char **argv)
         {"backoff", 1, 0, O_BACKOFF}, {"timeout", 1, 0, O_TIMEOUT}, {"max-pending", 1, 0, O_PENDING},
         {"endpoint-url", 1, 0, O_ENDPOINT}, {"region", 1, 0, O_REGION}, {"profile", 1, 0, O_PROFILE},
         {"latency-log", 1, 0, O_LAT}, {"strict", 0, 0, O_STRICT}, {"max-record", 1, 0, O_MAXRECORD},
+        {"state-dir", 1, 0, O_STATEDIR}, {"allow-insecure-endpoint", 0, 0, O_INSECURE},
+        {"show-credentials-source", 0, 0, O_SHOWSRC}, {"metrics", 1, 0, O_METRICS},
+        {"metrics-interval", 1, 0, O_METRICS_IV},
         {"input", 1, 0, 'i'}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {"version", 0, 0, O_VERSION},
         {0, 0, 0, 0}};
     int c;
@@ -675,7 +891,15 @@ int main(int argc, char **argv)
         switch (c) {
         case O_STREAM: S.stream = optarg; break;
         case O_STDOUT: S.to_stdout = 1; break;
-        case O_CKPT: S.checkpoint = optarg; break;
+        case O_CKPT: ckpt_flag = optarg; break;
+        case O_STATEDIR: state_flag = optarg; break;
+        case O_INSECURE: S.allow_insecure = 1; break;
+        case O_SHOWSRC: S.show_source = 1; break;
+        case O_METRICS: S.metrics_path = optarg; break;
+        case O_METRICS_IV:
+            if (cli_parse_double(optarg, 0.1, 86400, &S.metrics_interval) < 0)
+                return cli_usage_error("--metrics-interval wants seconds 0.1..86400, not '%s'", optarg);
+            break;
         case O_CONC:
             if (cli_parse_u64(optarg, 1, 256, &u) < 0)
                 return cli_usage_error("--concurrency wants 1..256, not '%s'", optarg);
@@ -750,6 +974,39 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    if (wiping < 0) {
+        log_error("unable to install wiping allocators in libcurl/OpenSSL");
+        return ORA_EX_SOFTWARE;
+    }
+    if (S.show_source) {
+        char err[1024];
+        aws_config_opts o = {S.profile, S.region, S.endpoint_url, "kinesis", "KINESIS", S.timeout, S.allow_insecure};
+        if (aws_config_load(&S.aws, &o, err, sizeof err) < 0) {
+            log_error("unable to configure AWS access: %s", err);
+            return ORA_EX_CONFIG;
+        }
+        int rc = show_source();
+        aws_config_free(&S.aws);
+        return rc;
+    }
+    /* The checkpoint: --checkpoint, else --state-dir/checkpoint, else
+     * ORA_CHECKPOINT, else ORA_STATE_DIR/checkpoint (flags win over the
+     * environment; a file wins over a directory). */
+    static char ckpath[4096];
+    S.state_dir = state_flag ? state_flag : cli_env("ORA_STATE_DIR");
+    if (ckpt_flag)
+        S.checkpoint = ckpt_flag;
+    else if (state_flag || (!cli_env("ORA_CHECKPOINT") && S.state_dir)) {
+        if (snprintf(ckpath, sizeof ckpath, "%s/checkpoint", S.state_dir) >= (int)sizeof ckpath)
+            return state_flag ? cli_usage_error("--state-dir is too long") : (log_error("ORA_STATE_DIR is too long"), ORA_EX_CONFIG);
+        S.checkpoint = ckpath;
+    } else {
+        S.checkpoint = cli_env("ORA_CHECKPOINT");
+    }
+    if (S.state_dir && !ckpt_flag && mkdir(S.state_dir, 0700) < 0 && errno != EEXIST) {
+        log_error("unable to create state directory %s: %s", S.state_dir, strerror(errno));
+        return ORA_EX_IOERR;
+    }
     if (!S.to_stdout && !S.stream)
         return cli_usage_error("%s", "--stream NAME is required (or --stdout)");
     if (S.stream && (strlen(S.stream) < 1 || strlen(S.stream) > 128))
@@ -762,6 +1019,10 @@ int main(int argc, char **argv)
     putq_opts qo = {S.max_records, S.max_request_bytes, S.linger, S.backoff_min, S.backoff_max, 0};
     if (!(S.q = putq_new(&qo)) || ora_backoff_init(&S.gate_backoff, S.backoff_min, S.backoff_max) < 0) {
         log_error("unable to set up delivery: %s", strerror(errno));
+        return ORA_EX_SOFTWARE;
+    }
+    if (S.metrics_path && metrics_setup() < 0) {
+        log_error("unable to set up metrics: out of memory");
         return ORA_EX_SOFTWARE;
     }
     int in_fd = cli_open_in(S.in_path);
@@ -779,17 +1040,22 @@ int main(int argc, char **argv)
     }
 
     if (!S.to_stdout) {
-        char err[512];
-        aws_config_opts o = {S.profile, S.region, S.endpoint_url, "kinesis", "KINESIS"};
+        char err[1024];
+        aws_config_opts o = {S.profile, S.region, S.endpoint_url, "kinesis", "KINESIS", S.timeout, S.allow_insecure};
         if (aws_config_load(&S.aws, &o, err, sizeof err) < 0) {
             log_error("unable to configure AWS access: %s", err);
             return ORA_EX_CONFIG;
         }
         aws_url_split(S.aws.endpoint, S.host, sizeof S.host, S.path, sizeof S.path);
-        log_debug("endpoint %s (from %s), region %s, credentials from %s", S.aws.endpoint, S.aws.endpoint_source,
-                  S.aws.region, S.aws.cred_source);
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(S.multi = curl_multi_init())) {
+        log_debug("endpoint %s (from %s), region %s (from %s), credentials from %s", S.aws.endpoint,
+                  S.aws.endpoint_source, S.aws.region, S.aws.region_source, creds_describe(S.aws.creds));
+        if (!(S.multi = curl_multi_init())) {
             log_error("unable to initialise libcurl");
+            return ORA_EX_SOFTWARE;
+        }
+        credcache_opts cco = {S.aws.creds, 1, 60, wake_main, NULL};
+        if (!(S.cc = credcache_start(&cco))) {
+            log_error("unable to start the credentials thread: %s", strerror(errno));
             return ORA_EX_SOFTWARE;
         }
         curl_multi_setopt(S.multi, CURLMOPT_MAXCONNECTS, (long)S.concurrency + 2);
@@ -804,6 +1070,10 @@ int main(int argc, char **argv)
                 return ORA_EX_SOFTWARE;
             }
             curl_easy_setopt(r->easy, CURLOPT_URL, S.aws.endpoint);
+            curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+            curl_easy_setopt(r->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+            if (S.aws.ca_bundle)
+                curl_easy_setopt(r->easy, CURLOPT_CAINFO, S.aws.ca_bundle);
             curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
             curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
             curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
@@ -839,6 +1109,8 @@ int main(int argc, char **argv)
     cli_set_summary(summary);
 
     for (;;) {
+        if (S.cc)
+            creds_poll();
         double now = cli_now();
         if (got_term && !S.signals) {
             S.signals = 1;
@@ -869,13 +1141,16 @@ int main(int argc, char **argv)
         /* A batch waiting for a free request slot waits for a response,
          * not for a timer. */
         int slot = S.to_stdout || S.inflight < S.concurrency;
-        if (!S.fatal && slot) {
+        /* Without usable credentials, the refresh thread wakes us. */
+        if (!S.fatal && slot && (S.to_stdout || creds_usable())) {
             double d = putq_wait(S.q, now, done_input);
             if (!S.to_stdout && S.gate > now && S.gate - now > d && d < 1e9)
                 d = S.gate - now;
             if (d < wait)
                 wait = d;
         }
+        if (S.m && S.metrics_interval < wait)
+            wait = S.metrics_interval;
         int can_read = !done_input && !S.fatal && putq_pending(S.q) < S.max_pending &&
                        putq_pending_bytes(S.q) < S.max_pending_bytes;
         if (can_read && ora_reader_buffered(rd) > 0 && !S.in_partial)
@@ -903,6 +1178,7 @@ int main(int argc, char **argv)
         }
         if (can_read)
             read_input(rd, readable);
+        metrics_tick(cli_now());
         cli_poll();
     }
 
@@ -930,6 +1206,8 @@ int main(int argc, char **argv)
         log_error("unable to write %s: %s", S.out_path, strerror(errno));
         rc = ORA_EX_IOERR;
     }
+    if (S.m && ora_metrics_flush(S.m) < 0)
+        log_warn("unable to write metrics to %s: %s", S.metrics_path, strerror(errno));
     cli_summary();
     /* Teardown (so leak checkers stay quiet). */
     if (S.reqs) {
@@ -945,14 +1223,19 @@ int main(int argc, char **argv)
             free(r->status);
         }
         free(S.reqs);
+        credcache_stop(S.cc);
         curl_multi_cleanup(S.multi);
         curl_global_cleanup();
     }
     putq_free(S.q);
+    ora_metrics_free(S.m);
+    ora_hist_free(&S.req_dur);
+    ora_hist_free(&S.lag);
     ora_buf_free(&S.line);
     ora_reader_free(rd);
     if (in_flags >= 0)
         fcntl(in_fd, F_SETFL, in_flags);
+    aws_creds_clear(&S.creds);
     aws_config_free(&S.aws);
     if (in_fd > 0)
         close(in_fd);
