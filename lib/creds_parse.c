@@ -30,6 +30,10 @@ int aws_creds_set(aws_creds *c, const char *ak, size_t akl, const char *sk, size
     }
     if (!tok)
         tl = 0;
+    if (sodium_init() < 0) { /* sodium_malloc needs it; idempotent */
+        errno = ENOMEM;
+        return -1;
+    }
     size_t n = akl + skl + tl + 3;
     char *m = sodium_malloc(n);
     if (!m) {
@@ -176,6 +180,8 @@ static int xml_text(ora_buf *b, const char *s, size_t n)
     if (ora_buf_reserve(b, n + 1) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return -1; /* no credential holds a control character (or a NUL) */
         if (s[i] != '&') {
             b->p[b->len++] = (uint8_t)s[i];
             continue;
@@ -209,7 +215,7 @@ static int xml_text(ora_buf *b, const char *s, size_t n)
                 if (v > 0x7f) /* credentials are ASCII */
                     return -1;
             }
-            if (v == 0)
+            if (v < 0x20 || v == 0x7f)
                 return -1;
             b->p[b->len++] = (uint8_t)v;
         }

@@ -52,7 +52,7 @@ void sigv4_signing_key(const char *secret, const char *date8, const char *region
 {
     /* "AWS4" + secret and the intermediate keys, in locked memory */
     size_t sl = strlen(secret);
-    uint8_t *k0 = sodium_malloc(sl + 4 + 64);
+    uint8_t *k0 = sodium_init() >= 0 ? sodium_malloc(sl + 4 + 64) : NULL; /* init: idempotent */
     if (!k0) { /* degrade: still deterministic, never crash */
         memset(key, 0, 32);
         return;
@@ -363,7 +363,7 @@ int sigv4_sign(const sigv4_request *rq, const sigv4_params *p, sigv4_out *out)
                        p->region, p->service, creq_hash) < 0)
         return -1;
 
-    uint8_t sig[32], *key = sodium_malloc(32);
+    uint8_t sig[32], *key = sodium_init() >= 0 ? sodium_malloc(32) : NULL;
     if (!key) {
         errno = ENOMEM;
         return -1;
