@@ -109,21 +109,19 @@ PY
 # A/B, alternating so that machine load hits both alike; medians.
 REPS=${BENCH_REPS:-5}
 timeit() { local t0 t1; t0=$(now); "$@" 2>"$W/ab.err" || { cat "$W/ab.err" >&2; return 1; }; t1=$(now); python3 -c "print($t1 - $t0)"; }
-stream_n=0
-kp_into() { # kp_into BIN [args...]: a fresh stream each run
-  stream_n=$((stream_n + 1))
-  mkstream "ab$stream_n"
-  timeit "$1" --stream "ab$stream_n" --endpoint-url "$EP" -i "$W/in.rec" "${@:2}"
+kp_into() { # kp_into STREAM BIN [args...]: a fresh stream each run
+  mkstream "$1"
+  timeit "$2" --stream "$1" --endpoint-url "$EP" -i "$W/in.rec" "${@:3}"
 }
 kp_stdout() { timeit "$1" --stdout -i "$W/in-s.rec" -o /dev/null "${@:2}"; }
 declare -A T
 for ((r = 0; r < REPS; r++)); do
-  T[kin_plain]+="$(kp_into "$BIN/kinesis-put") "
-  T[kin_metrics]+="$(kp_into "$BIN/kinesis-put" --metrics "$W/m.prom") "
+  T[kin_plain]+="$(kp_into "ab$r-plain" "$BIN/kinesis-put") "
+  T[kin_metrics]+="$(kp_into "ab$r-metrics" "$BIN/kinesis-put" --metrics "$W/m.prom") "
   T[out_plain]+="$(kp_stdout "$BIN/kinesis-put") "
   T[out_metrics]+="$(kp_stdout "$BIN/kinesis-put" --metrics "$W/m.prom") "
   if [ -n "${KINESIS_PUT_BEFORE:-}" ]; then
-    T[kin_before]+="$(kp_into "$KINESIS_PUT_BEFORE") "
+    T[kin_before]+="$(kp_into "ab$r-before" "$KINESIS_PUT_BEFORE") "
     T[out_before]+="$(kp_stdout "$KINESIS_PUT_BEFORE") "
   fi
 done

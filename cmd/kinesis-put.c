@@ -77,6 +77,7 @@ static struct {
     uint64_t cred_asked;          /* the generation a refresh was asked for */
     int cred_hold;                /* no request until that refresh is done */
     int free_cred_retries;        /* expired-token retries not counted, since the last ack */
+    time_t cred_expired_asked;    /* when a refresh was asked for because they expired */
     char host[512], path[512];
     CURLM *multi;
     req *reqs;
@@ -153,15 +154,16 @@ static void try_commit(void)
 
 /* ---- entries ------------------------------------------------------------ */
 
-static void ack(putq_entry *e, double now)
+/* wall_ns: the wall clock of this acknowledgement, read once per response. */
+static void ack(putq_entry *e, double now, uint64_t wall_ns)
 {
     S.acked++;
     S.free_cred_retries = 0;
     S.acked_bytes += (uint64_t)e->klen + e->dlen;
     if (S.m && e->recv_ns) /* receive time at ora-connect to this acknowledgement */
-        ora_hist_observe(&S.lag, (double)(cli_wall_ns() - e->recv_ns) / 1e9);
+        ora_hist_observe(&S.lag, (double)(int64_t)(wall_ns - e->recv_ns) / 1e9);
     if (S.lat && e->recv_ns) {
-        double wall = (double)cli_wall_ns() / 1e9, rs = (double)e->recv_ns / 1e9;
+        double wall = (double)wall_ns / 1e9, rs = (double)e->recv_ns / 1e9;
         double sent_wall = wall - (now - e->t_sent);
         fprintf(S.lat, "%" PRId64 " %.0f %.0f\n", e->offset, (sent_wall - rs) * 1e6, (wall - rs) * 1e6);
     }
@@ -462,6 +464,16 @@ static void creds_poll(void)
     if (S.cred_hold && !credcache_busy(S.cc))
         S.cred_hold = 0;
     credcache_get(S.cc, &S.creds, &S.cred_gen);
+    /* Expired here and no refresh under way (a clock jump, a refresh that
+     * failed until too late): ask at once, at most every few seconds, so
+     * that records never wait on a refresh nobody asked for. */
+    time_t t = time(NULL);
+    if (S.cred_gen && S.creds.expires && t >= S.creds.expires && !S.cred_hold && t >= S.cred_expired_asked + 5) {
+        S.cred_expired_asked = t;
+        S.cred_hold = 1;
+        S.cred_asked = S.cred_gen;
+        credcache_refresh(S.cc, S.cred_gen);
+    }
 }
 
 /* ---- batches ------------------------------------------------------------ */
@@ -511,8 +523,9 @@ static void write_stdout_batch(double now)
         stop_with(ORA_EX_IOERR); /* the batch stays held, for the dead letter */
         return;
     }
+    uint64_t wall = cli_wall_ns();
     for (size_t i = 0; i < n; i++)
-        ack(batch[i], now);
+        ack(batch[i], now, wall);
     try_commit();
 }
 
@@ -706,12 +719,13 @@ static void request_done(req *r, CURLcode cc, double now)
         gate_close(now);
     else
         gate_open();
+    uint64_t wall = cli_wall_ns();
     if (res.failed)
         warn_limited(&S.last_warn, 0, "%zu of %zu records not accepted (%zu throttled; %s); retrying them", res.failed,
                      r->n, res.throttled, res.error);
     for (size_t i = 0; i < r->n; i++) {
         if (r->status[i] == KINESIS_E_OK)
-            ack(r->ents[i], now);
+            ack(r->ents[i], now, wall);
         else
             fail_entry(r->ents[i], now, r->status[i] == KINESIS_E_THROTTLED);
     }
@@ -841,9 +855,6 @@ static int show_source(void)
 
 int main(int argc, char **argv)
 {
-    /* First: libcurl, OpenSSL and cJSON wipe what they free (secrets pass
-     * through their buffers). */
-    int wiping = secmem_wipe_library_heaps();
     if (cli_init(argv[0]) < 0) {
         log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
         return ORA_EX_CONFIG;
@@ -974,7 +985,10 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("unexpected argument '%s'", argv[optind]);
-    if (wiping < 0) {
+    /* Before libcurl, OpenSSL or cJSON allocate anything: they wipe what
+     * they free (secrets pass through their buffers). Not needed, and not
+     * paid for, with --stdout. */
+    if ((!S.to_stdout || S.show_source) && secmem_wipe_library_heaps() < 0) {
         log_error("unable to install wiping allocators in libcurl/OpenSSL");
         return ORA_EX_SOFTWARE;
     }

@@ -301,7 +301,7 @@ EOF
   kinesis_expected meta.jsonl >expected.jsonl
   mkfifo "$T/fifo"
   AWS_CONTAINER_CREDENTIALS_FULL_URI=$FAULT_ENDPOINT/creds kinesis-put --stream s --endpoint-url "$FAULT_ENDPOINT" \
-    --backoff 10..200 --linger 1 --max-retries 3 --checkpoint "$T/ck" -i "$T/fifo" 2>"$T/err" &
+    --backoff 10..200 --linger 1 --max-retries 20 --checkpoint "$T/ck" -i "$T/fifo" 2>"$T/err" &
   KP_PID=$!
   # 300 records over ~12 s: across at least two expiries
   python3 -c '
@@ -317,6 +317,13 @@ for k in range(12):
   echo "$output"; [ "$status" -eq 0 ]
   [ "$(jq -s 'map(select(.what == "container")) | length' "$FAULT_DIR/creds.jsonl")" -ge 3 ] || fail "not refreshed"
   [ "$(grep -c "credentials: container credentials" "$T/err")" -ge 3 ]
+  # each refresh came before the credentials it replaced expired (they live 4 s, refreshed at 2 s)
+  run jq -s -r '[.[] | select(.what == "container") | .t] | [range(1; length) as $i | .[$i] - .[$i - 1]] | max' \
+    "$FAULT_DIR/creds.jsonl"
+  python3 -c "import sys; sys.exit(0 if float('$output') < 4 else 1)" || fail "a refresh came $output s after the previous one"
+  # refreshed ahead of expiry, not after a rejection (one late request allowed, for a busy machine)
+  expired=$(jq -s 'map(select(.action == "expired-creds")) | length' "$FAULT_DIR/requests.jsonl")
+  [ "$expired" -le 1 ] || fail "$expired requests were signed with expired credentials"
   assert_equal "$(cat "$T/ck")" 299
   [ ! -s "$FAULT_DIR/violations.log" ]
 }
@@ -356,7 +363,8 @@ for k in range(12):
 }
 
 @test "plain http only to loopback: other http endpoints refused unless --allow-insecure-endpoint; STS too" {
-  AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b run_split "${KP[@]}" --endpoint-url http://192.0.2.1:4567
+  AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b run_split "${KP[@]}" --endpoint-url http://192.0.2.1:4567 \
+    --timeout 300 --max-retries 0
   [ "$status" -eq 78 ]
   [[ "$stderr" == *"refusing plain http endpoint 'http://192.0.2.1:4567' (from --endpoint-url)"* ]]
   AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b run_split "${KP[@]}" --endpoint-url http://192.0.2.1:4567 \

@@ -216,7 +216,7 @@ def make_handler(st):
 
         def log_cred(self, what, code):
             with LOCK:
-                st.f_creds.write(json.dumps({"method": self.command, "path": self.path, "what": what,
+                st.f_creds.write(json.dumps({"t": time.time(), "method": self.command, "path": self.path, "what": what,
                                              "code": code, "auth": self.headers.get("Authorization"),
                                              "imds_token": self.headers.get("X-aws-ec2-metadata-token")}) + "\n")
 
