@@ -3,6 +3,9 @@
 # --stdout, beside the AWS CLI (`aws kinesis put-records`, 500-record
 # requests) putting the same records into the same kinesalite, same run.
 # Prints a Markdown section. BENCH_SCALE (default 1) scales the counts.
+# Then, same run, alternating: the cost of --metrics (into kinesalite and
+# into --stdout), and, when KINESIS_PUT_BEFORE names another kinesis-put
+# binary, that binary against this one. BENCH_REPS (default 5) runs each.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${ORA_BIN:-$TOP/bin}
@@ -101,4 +104,45 @@ print("| kinesis-put --concurrency 8 | %d | %.2f | %.0f | %.2f |" % (n, kp, n / 
 print("| kinesis-put --stdout (no network) | %d | %.2f | %.0f | %.2f |" % (ns, so, ns / so, (ns / so) / (n / cli)))
 if failed:
     print("\nThe AWS CLI run reported %d failed records (not retried by it)." % failed)
+PY
+
+# A/B, alternating so that machine load hits both alike; medians.
+REPS=${BENCH_REPS:-5}
+timeit() { local t0 t1; t0=$(now); "$@" 2>"$W/ab.err" || { cat "$W/ab.err" >&2; return 1; }; t1=$(now); python3 -c "print($t1 - $t0)"; }
+kp_into() { # kp_into STREAM BIN [args...]: a fresh stream each run
+  mkstream "$1"
+  timeit "$2" --stream "$1" --endpoint-url "$EP" -i "$W/in.rec" "${@:3}"
+}
+kp_stdout() { timeit "$1" --stdout -i "$W/in-s.rec" -o /dev/null "${@:2}"; }
+declare -A T
+for ((r = 0; r < REPS; r++)); do
+  T[kin_plain]+="$(kp_into "ab$r-plain" "$BIN/kinesis-put") "
+  T[kin_metrics]+="$(kp_into "ab$r-metrics" "$BIN/kinesis-put" --metrics "$W/m.prom") "
+  T[out_plain]+="$(kp_stdout "$BIN/kinesis-put") "
+  T[out_metrics]+="$(kp_stdout "$BIN/kinesis-put" --metrics "$W/m.prom") "
+  if [ -n "${KINESIS_PUT_BEFORE:-}" ]; then
+    T[kin_before]+="$(kp_into "ab$r-before" "$KINESIS_PUT_BEFORE") "
+    T[out_before]+="$(kp_stdout "$KINESIS_PUT_BEFORE") "
+  fi
+done
+python3 - "$N" "$NS" "${T[kin_plain]}" "${T[kin_metrics]}" "${T[out_plain]}" "${T[out_metrics]}" \
+  "${T[kin_before]:-}" "${T[out_before]:-}" "$REPS" <<'PY'
+import statistics, sys
+n, ns = int(sys.argv[1]), int(sys.argv[2])
+def med(s):
+    v = [float(x) for x in s.split()]
+    return statistics.median(v) if v else None
+kp, km, op, om, kb, ob = (med(a) for a in sys.argv[3:9])
+reps = sys.argv[9]
+print("\n#### kinesis-put: the cost of --metrics, and the build before this one\n")
+print("Medians of %s runs each, the variants alternating in one run (same machine load).\n" % reps)
+print("| run | into kinesalite, %d records | records/s | --stdout, %d records | records/s |" % (n, ns))
+print("|---|---:|---:|---:|---:|")
+print("| kinesis-put | %.2f s | %.0f | %.2f s | %.0f |" % (kp, n / kp, op, ns / op))
+print("| kinesis-put --metrics | %.2f s | %.0f (%+.1f%%) | %.2f s | %.0f (%+.1f%%) |" % (
+    km, n / km, (kp / km - 1) * 100, om, ns / om, (op / om - 1) * 100))
+if kb:
+    print("| before (KINESIS_PUT_BEFORE) | %.2f s | %.0f (%+.1f%%) | %.2f s | %.0f (%+.1f%%) |" % (
+        kb, n / kb, (kp / kb - 1) * 100, ob, ns / ob, (op / ob - 1) * 100))
+    print("\nPercentages: throughput of that row relative to kinesis-put without metrics (this build).")
 PY

@@ -26,70 +26,43 @@
 #include <sodium.h>
 
 #include "aws_config.h"
+#include "backoff.h"
 #include "buf.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "credcache.h"
+#include "creds.h"
 #include "json.h"
 #include "kinesis.h"
+#include "metrics.h"
 #include "ora.h"
+#include "putq.h"
 #include "record.h"
+#include "secmem.h"
 #include "sigv4.h"
 
 
 /* ---- state ------------------------------------------------------------- */
 
-typedef struct keyst keyst;
-
-typedef struct entry {
-    uint64_t seq;                 /* input order among OUT records */
-    struct entry *snext, *sprev;  /* unacknowledged list, by seq */
-    struct entry *next;           /* ready queue or key wait queue */
-    keyst *ks;
-    uint8_t *buf;                 /* key, then data */
-    uint16_t klen;
-    uint32_t dlen;
-    int64_t offset;
-    uint64_t recv_ns;
-    double t_read, t_ready, t_sent, due;
-    uint32_t attempts;
-} entry;
-
-struct keyst {
-    keyst *hnext;
-    uint64_t hash;
-    entry *wq_head, *wq_tail;     /* later records of this key, waiting */
-    uint16_t klen;
-    uint8_t key[];
-};
-
-typedef struct queue {
-    entry *head, *tail;
-    size_t n;
-    uint64_t bytes;
-} queue;
-
 typedef struct req {
     CURL *easy;
     struct curl_slist *hdrs;
     ora_buf body, resp;
-    entry **ents;
+    putq_entry **ents;
     uint8_t *status;
     size_t n;
     int busy;
+    uint64_t gen;                 /* credentials it was signed with */
     double t_start;
     char errbuf[CURL_ERROR_SIZE];
 } req;
 
-typedef struct ckpt {
-    uint64_t seq;   /* OUT records before it */
-    int64_t w;
-} ckpt;
-
 static struct {
     /* options */
     const char *stream, *checkpoint, *dead_letter, *latency_log, *in_path, *out_path;
-    const char *endpoint_url, *region, *profile;
-    int to_stdout, oversize_fail, strict;
+    const char *endpoint_url, *region, *profile, *state_dir, *metrics_path;
+    double metrics_interval;
+    int to_stdout, oversize_fail, strict, show_source, allow_insecure;
     uint32_t concurrency, max_records;
     uint64_t max_request_bytes, max_record_bytes, max_pending, max_pending_bytes;
     double linger, backoff_min, backoff_max, timeout;
@@ -98,29 +71,34 @@ static struct {
 
     /* runtime */
     aws_config aws;
+    credcache *cc;
+    aws_creds creds;              /* a copy of the current ones (sodium_malloc) */
+    uint64_t cred_gen;            /* their generation; 0: none yet */
+    uint64_t cred_asked;          /* the generation a refresh was asked for */
+    int cred_hold;                /* no request until that refresh is done */
+    int free_cred_retries;        /* expired-token retries not counted, since the last ack */
+    time_t cred_expired_asked;    /* when a refresh was asked for because they expired */
     char host[512], path[512];
     CURLM *multi;
     req *reqs;
     uint32_t inflight;
-    queue ready, retry_ready;
-    entry **heap;
-    size_t heap_n, heap_cap;
-    entry *s_head, *s_tail;       /* unacknowledged, by seq */
-    keyst **kt;
-    size_t kt_cap, kt_n;
-    ckpt *cks;
-    size_t ck_head, ck_n, ck_cap;
-    uint64_t next_seq;
-    uint64_t pending, pending_bytes;
-    double gate;                  /* no request before this (after request failures) */
-    uint32_t gate_fails;
-    uint64_t rnd;
+    putq *q;
+    ora_backoff gate_backoff;     /* after request failures */
+    double gate;                  /* no request before this */
     int input_done, stop_reading, exit_code, fatal, signals;
     int in_partial;               /* buffered input is an incomplete record */
     FILE *lat;
     int out_fd;
     ora_buf line;
-    double last_warn, last_cred;
+    double last_warn, last_cred, last_cred_fail;
+
+    /* metrics (README "Monitoring") */
+    ora_metrics *m;
+    ora_hist req_dur, lag;
+    struct { long code; uint64_t n; char label[24]; } codes[32];
+    size_t ncodes;
+    uint64_t codes_other;
+    double committed_wall;
 
     /* counters */
     uint64_t in_out, in_ctrl, in_other, ctrl_ignored, acked, acked_bytes, requests, req_failed,
@@ -137,262 +115,59 @@ static void on_term(int sig)
     got_term++;
 }
 
-/* ---- small helpers ------------------------------------------------------ */
-
-static uint32_t rnd32(void)
+/* Stops the run with status rc (the first reason wins) once the requests
+ * in flight are answered; what is still held goes to the dead letter. */
+static void stop_with(int rc)
 {
-    uint64_t x = S.rnd;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    S.rnd = x;
-    return (uint32_t)(x >> 32);
-}
-
-/* Full jitter: uniform in [0, min(max, min * 2^(n-1))]. */
-static double backoff(uint32_t n)
-{
-    double c = S.backoff_min * pow(2.0, n > 0 ? (double)(n - 1) : 0.0);
-    if (c > S.backoff_max || !isfinite(c))
-        c = S.backoff_max;
-    return c * (double)rnd32() / 4294967296.0;
-}
-
-static void q_push(queue *q, entry *e)
-{
-    e->next = NULL;
-    if (q->tail)
-        q->tail->next = e;
-    else
-        q->head = e;
-    q->tail = e;
-    q->n++;
-    q->bytes += (uint64_t)e->klen + e->dlen;
-}
-
-static entry *q_pop(queue *q)
-{
-    entry *e = q->head;
-    if (!e)
-        return NULL;
-    q->head = e->next;
-    if (!q->head)
-        q->tail = NULL;
-    q->n--;
-    q->bytes -= (uint64_t)e->klen + e->dlen;
-    e->next = NULL;
-    return e;
-}
-
-static void heap_push(entry *e)
-{
-    if (S.heap_n == S.heap_cap) {
-        size_t nc = S.heap_cap ? S.heap_cap * 2 : 1024;
-        entry **h = realloc(S.heap, nc * sizeof *h);
-        if (!h) {
-            log_error("unable to queue a retry: out of memory");
-            exit(ORA_EX_SOFTWARE);
-        }
-        S.heap = h;
-        S.heap_cap = nc;
+    if (!S.fatal) {
+        S.fatal = 1;
+        S.exit_code = rc;
     }
-    size_t i = S.heap_n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (S.heap[p]->due <= e->due)
-            break;
-        S.heap[i] = S.heap[p];
-        i = p;
-    }
-    S.heap[i] = e;
 }
 
-static entry *heap_pop(void)
+static void out_of_memory(const char *what)
 {
-    entry *top = S.heap[0], *last = S.heap[--S.heap_n];
-    size_t i = 0, n = S.heap_n;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && S.heap[c + 1]->due < S.heap[c]->due)
-            c++;
-        if (S.heap[c]->due >= last->due)
-            break;
-        S.heap[i] = S.heap[c];
-        i = c;
-    }
-    if (n)
-        S.heap[i] = last;
-    return top;
-}
-
-static uint64_t fnv(const uint8_t *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
-static void kt_grow(void)
-{
-    size_t nc = S.kt_cap ? S.kt_cap * 2 : 4096;
-    keyst **t = calloc(nc, sizeof *t);
-    if (!t)
-        return; /* chains just get longer */
-    for (size_t i = 0; i < S.kt_cap; i++)
-        for (keyst *k = S.kt[i], *nx; k; k = nx) {
-            nx = k->hnext;
-            k->hnext = t[k->hash & (nc - 1)];
-            t[k->hash & (nc - 1)] = k;
-        }
-    free(S.kt);
-    S.kt = t;
-    S.kt_cap = nc;
-}
-
-/* The busy state of a key, or NULL when the key is idle. */
-static keyst *kt_find(const uint8_t *key, uint16_t klen, uint64_t h)
-{
-    if (!S.kt_cap)
-        return NULL;
-    for (keyst *k = S.kt[h & (S.kt_cap - 1)]; k; k = k->hnext)
-        if (k->hash == h && k->klen == klen && memcmp(k->key, key, klen) == 0)
-            return k;
-    return NULL;
-}
-
-static keyst *kt_add(const uint8_t *key, uint16_t klen, uint64_t h)
-{
-    if (S.kt_n >= S.kt_cap)
-        kt_grow();
-    keyst *k = calloc(1, sizeof *k + klen);
-    if (!k)
-        return NULL;
-    k->hash = h;
-    k->klen = klen;
-    memcpy(k->key, key, klen);
-    k->hnext = S.kt[h & (S.kt_cap - 1)];
-    S.kt[h & (S.kt_cap - 1)] = k;
-    S.kt_n++;
-    return k;
-}
-
-static void kt_del(keyst *k)
-{
-    keyst **pp = &S.kt[k->hash & (S.kt_cap - 1)];
-    while (*pp != k)
-        pp = &(*pp)->hnext;
-    *pp = k->hnext;
-    S.kt_n--;
-    free(k);
+    log_error("unable to %s: out of memory", what);
+    stop_with(ORA_EX_SOFTWARE);
 }
 
 /* ---- checkpoints -------------------------------------------------------- */
 
-static uint64_t min_unacked(void)
-{
-    return S.s_head ? S.s_head->seq : S.next_seq;
-}
-
 static void try_commit(void)
 {
-    uint64_t m = min_unacked();
-    int have = 0;
-    int64_t w = 0;
-    while (S.ck_n && S.cks[S.ck_head].seq <= m) {
-        w = S.cks[S.ck_head].w;
-        have = 1;
-        S.ck_head = (S.ck_head + 1) % S.ck_cap;
-        S.ck_n--;
-    }
-    if (!have)
+    int64_t w;
+    if (!putq_committable(S.q, &w))
         return;
     if (S.checkpoint) {
         if (checkpoint_commit(S.checkpoint, w) < 0) {
             log_error("unable to commit checkpoint %" PRId64 " to %s: %s", w, S.checkpoint, strerror(errno));
-            S.exit_code = ORA_EX_IOERR;
-            S.fatal = 1;
+            stop_with(ORA_EX_IOERR);
             return;
         }
         log_debug("committed checkpoint %" PRId64, w);
     }
     S.committed = w;
     S.has_committed = 1;
+    S.committed_wall = (double)cli_wall_ns() / 1e9;
     S.commits++;
-}
-
-static void add_ckpt(int64_t w)
-{
-    if (S.ck_n == S.ck_cap) {
-        size_t nc = S.ck_cap ? S.ck_cap * 2 : 64;
-        ckpt *c = malloc(nc * sizeof *c);
-        if (!c) {
-            log_error("unable to queue checkpoint: out of memory");
-            exit(ORA_EX_SOFTWARE);
-        }
-        for (size_t i = 0; i < S.ck_n; i++)
-            c[i] = S.cks[(S.ck_head + i) % S.ck_cap];
-        free(S.cks);
-        S.cks = c;
-        S.ck_cap = nc;
-        S.ck_head = 0;
-    }
-    S.cks[(S.ck_head + S.ck_n) % S.ck_cap] = (ckpt){S.next_seq, w};
-    S.ck_n++;
-    try_commit();
 }
 
 /* ---- entries ------------------------------------------------------------ */
 
-static void entry_free(entry *e)
-{
-    free(e->buf);
-    free(e);
-}
-
-/* Done with e (acknowledged or dropped after acceptance): unlink, release
- * its key, free it. */
-static void entry_done(entry *e)
-{
-    if (e->sprev)
-        e->sprev->snext = e->snext;
-    else
-        S.s_head = e->snext;
-    if (e->snext)
-        e->snext->sprev = e->sprev;
-    else
-        S.s_tail = e->sprev;
-    S.pending--;
-    S.pending_bytes -= (uint64_t)e->klen + e->dlen;
-    keyst *k = e->ks;
-    if (k) {
-        entry *nx = k->wq_head;
-        if (nx) {
-            k->wq_head = nx->next;
-            if (!k->wq_head)
-                k->wq_tail = NULL;
-            /* It has waited a round trip already: send it without lingering. */
-            nx->t_ready = cli_now();
-            q_push(&S.retry_ready, nx);
-        } else {
-            kt_del(k);
-        }
-    }
-    entry_free(e);
-}
-
-static void ack(entry *e, double now)
+/* wall_ns: the wall clock of this acknowledgement, read once per response. */
+static void ack(putq_entry *e, double now, uint64_t wall_ns)
 {
     S.acked++;
+    S.free_cred_retries = 0;
     S.acked_bytes += (uint64_t)e->klen + e->dlen;
+    if (S.m && e->recv_ns) /* receive time at ora-connect to this acknowledgement */
+        ora_hist_observe(&S.lag, (double)(int64_t)(wall_ns - e->recv_ns) / 1e9);
     if (S.lat && e->recv_ns) {
-        double wall = (double)cli_wall_ns() / 1e9, rs = (double)e->recv_ns / 1e9;
+        double wall = (double)wall_ns / 1e9, rs = (double)e->recv_ns / 1e9;
         double sent_wall = wall - (now - e->t_sent);
         fprintf(S.lat, "%" PRId64 " %.0f %.0f\n", e->offset, (sent_wall - rs) * 1e6, (wall - rs) * 1e6);
     }
-    entry_done(e);
+    putq_ack(S.q, e, now);
 }
 
 static void warn_limited(double *last, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -409,20 +184,31 @@ static void warn_limited(double *last, int err, const char *fmt, ...)
 }
 
 /* Entry e was not accepted: schedule its retry (or give up). */
-static void fail_entry(entry *e, double now, int throttled)
+static void fail_entry(putq_entry *e, double now, int throttled)
 {
-    e->attempts++;
     S.retries++;
     S.throttles += throttled != 0;
-    if (S.max_retries >= 0 && (long)e->attempts > S.max_retries && !S.fatal) {
-        log_error("unable to deliver record (key %.*s, offset %" PRId64 ") after %u attempts: giving up "
+    long attempts = putq_fail(S.q, e, now);
+    if (attempts < 0)
+        attempts = e->attempts;
+    if (S.max_retries >= 0 && attempts > S.max_retries && !S.fatal) {
+        log_error("unable to deliver record (key %.*s, offset %" PRId64 ") after %ld attempts: giving up "
                   "(--max-retries %ld)",
-                  (int)(e->klen > 64 ? 64 : e->klen), (const char *)e->buf, e->offset, e->attempts, S.max_retries);
-        S.fatal = 1;
-        S.exit_code = ORA_EX_TEMPFAIL;
+                  (int)(e->klen > 64 ? 64 : e->klen), (const char *)e->buf, e->offset, attempts, S.max_retries);
+        stop_with(ORA_EX_TEMPFAIL);
     }
-    e->due = now + backoff(e->attempts);
-    heap_push(e);
+}
+
+/* Starts request-level backoff: no new request before S.gate. */
+static void gate_close(double now)
+{
+    S.gate = now + ora_backoff_next(&S.gate_backoff, putq_random(S.q));
+}
+
+static void gate_open(void)
+{
+    ora_backoff_reset(&S.gate_backoff);
+    S.gate = 0;
 }
 
 /* ---- input -------------------------------------------------------------- */
@@ -466,45 +252,10 @@ static void take_out(const ora_rec *r)
         bad_record(why, r);
         return;
     }
-    entry *e = calloc(1, sizeof *e);
-    uint8_t *b = malloc(r->len ? r->len : 1);
-    if (!e || !b) {
-        log_error("unable to hold a record: out of memory");
-        exit(ORA_EX_SOFTWARE);
+    if (putq_add(S.q, r->payload, r->key_len, r->payload + r->key_len, dlen, r->offset, r->recv_ns, cli_now()) < 0) {
+        out_of_memory("hold a record");
+        S.stop_reading = 1;
     }
-    memcpy(b, r->payload, r->len);
-    e->buf = b;
-    e->klen = r->key_len;
-    e->dlen = dlen;
-    e->offset = r->offset;
-    e->recv_ns = r->recv_ns;
-    e->seq = S.next_seq++;
-    e->t_read = e->t_ready = cli_now();
-    e->sprev = S.s_tail;
-    if (S.s_tail)
-        S.s_tail->snext = e;
-    else
-        S.s_head = e;
-    S.s_tail = e;
-    S.pending++;
-    S.pending_bytes += r->len;
-    uint64_t h = fnv(b, e->klen);
-    keyst *k = kt_find(b, e->klen, h);
-    if (k) { /* the key is busy: wait behind it */
-        e->ks = k;
-        if (k->wq_tail)
-            k->wq_tail->next = e;
-        else
-            k->wq_head = e;
-        k->wq_tail = e;
-        return;
-    }
-    e->ks = kt_add(b, e->klen, h);
-    if (!e->ks) {
-        log_error("unable to track a key: out of memory");
-        exit(ORA_EX_SOFTWARE);
-    }
-    q_push(&S.ready, e);
 }
 
 static void take_ctrl(const ora_rec *r)
@@ -525,7 +276,12 @@ static void take_ctrl(const ora_rec *r)
         S.ctrl_ignored++;
         return;
     }
-    add_ckpt(w);
+    if (putq_checkpoint(S.q, w) < 0) {
+        out_of_memory("queue a checkpoint");
+        S.stop_reading = 1;
+        return;
+    }
+    try_commit();
 }
 
 /* Reads records while input is ready; never waits for more than the rest
@@ -534,7 +290,7 @@ static void read_input(ora_reader *rd, int readable)
 {
     int budget = 4096;
     while (!S.input_done && !S.stop_reading && budget-- > 0 &&
-           S.pending < S.max_pending && S.pending_bytes < S.max_pending_bytes) {
+           putq_pending(S.q) < S.max_pending && putq_pending_bytes(S.q) < S.max_pending_bytes) {
         if (!readable && (ora_reader_buffered(rd) == 0 || S.in_partial))
             return;
         readable = 0;
@@ -574,58 +330,176 @@ static void read_input(ora_reader *rd, int readable)
     }
 }
 
+/* ---- metrics ------------------------------------------------------------ */
+
+/* Requests by HTTP status: a series per status seen (0: no answer). */
+static void count_status(long code)
+{
+    for (size_t i = 0; i < S.ncodes; i++)
+        if (S.codes[i].code == code) {
+            S.codes[i].n++;
+            return;
+        }
+    if (S.ncodes == sizeof S.codes / sizeof S.codes[0] || code < 0 || code > 999) {
+        S.codes_other++;
+        return;
+    }
+    size_t i = S.ncodes++;
+    S.codes[i].code = code;
+    S.codes[i].n = 1;
+    snprintf(S.codes[i].label, sizeof S.codes[i].label, "code=\"%ld\"", code);
+    if (S.m)
+        ora_metrics_u64(S.m, "ora_kinesis_requests_total", ORA_COUNTER, "PutRecords requests by HTTP status (0: no answer)",
+                        S.codes[i].label, &S.codes[i].n);
+}
+
+static double m_oldest(void *ctx)
+{
+    (void)ctx;
+    putq_entry *e = putq_first(S.q);
+    return e ? cli_now() - e->t_read : 0;
+}
+
+static double m_ckpt(void *ctx)
+{
+    (void)ctx;
+    return S.has_committed ? (double)S.committed : NAN;
+}
+
+static double m_ckpt_time(void *ctx)
+{
+    (void)ctx;
+    return S.has_committed ? S.committed_wall : NAN;
+}
+
+static int metrics_setup(void)
+{
+    if (!(S.m = ora_metrics_new("put")) || ora_hist_init(&S.req_dur, ora_hist_seconds, ora_hist_seconds_n) < 0 ||
+        ora_hist_init(&S.lag, ora_hist_seconds, ora_hist_seconds_n) < 0)
+        return -1;
+    static const char *h_rec = "OUT records by what became of them";
+    int rc = 0;
+    rc |= ora_metrics_u64(S.m, "ora_kinesis_records_total", ORA_COUNTER, h_rec, "result=\"acknowledged\"", &S.acked);
+    rc |= ora_metrics_u64(S.m, "ora_kinesis_records_total", ORA_COUNTER, h_rec, "result=\"retried\"", &S.retries);
+    rc |= ora_metrics_u64(S.m, "ora_kinesis_records_total", ORA_COUNTER, h_rec, "result=\"throttled\"", &S.throttles);
+    rc |= ora_metrics_u64(S.m, "ora_kinesis_records_total", ORA_COUNTER, h_rec, "result=\"dead_lettered\"", &S.dead);
+    rc |= ora_metrics_u64(S.m, "ora_kinesis_records_total", ORA_COUNTER, h_rec, "result=\"dropped\"", &S.dropped);
+    rc |= ora_metrics_hist(S.m, "ora_kinesis_request_duration_seconds", "PutRecords latency", NULL, &S.req_dur);
+    rc |= ora_metrics_fn(S.m, "ora_kinesis_oldest_unacked_age_seconds", ORA_GAUGE,
+                         "Age of the oldest record Kinesis has not acknowledged", NULL, m_oldest, NULL);
+    rc |= ora_metrics_fn(S.m, "ora_kinesis_checkpoint_offset", ORA_GAUGE, "The committed checkpoint", NULL, m_ckpt, NULL);
+    rc |= ora_metrics_fn(S.m, "ora_kinesis_checkpoint_time_seconds", ORA_GAUGE,
+                         "When the checkpoint was committed (Unix time)", NULL, m_ckpt_time, NULL);
+    rc |= ora_metrics_hist(S.m, "ora_pipeline_lag_seconds",
+                           "A message's receive time at ora-connect to Kinesis's acknowledgement of its output", NULL,
+                           &S.lag);
+    count_status(200); /* the family exists from the start */
+    S.codes[0].n = 0;
+    ora_metrics_schedule(S.m, S.metrics_path, S.metrics_interval);
+    return rc ? -1 : 0;
+}
+
+static void metrics_tick(double now)
+{
+    static int warned;
+    if (S.m && ora_metrics_tick(S.m, now) < 0 && !warned++)
+        log_warn("unable to write metrics to %s: %s", S.metrics_path, strerror(errno));
+}
+
+/* ---- credentials -------------------------------------------------------- */
+
+/* Whether requests may be signed now: credentials fetched, not expired, no
+ * refresh asked for after a rejection still running. */
+static int creds_usable(void)
+{
+    if (!S.cred_gen || S.cred_hold)
+        return 0;
+    return !S.creds.expires || time(NULL) < S.creds.expires;
+}
+
+static void wake_main(void *ctx)
+{
+    (void)ctx;
+    if (S.multi)
+        curl_multi_wakeup(S.multi);
+}
+
+static void say_expiry(char *b, size_t n, time_t exp)
+{
+    if (!exp) {
+        snprintf(b, n, "do not expire");
+        return;
+    }
+    double left = difftime(exp, time(NULL));
+    if (left >= 120)
+        snprintf(b, n, "expire in %.0f min", left / 60);
+    else
+        snprintf(b, n, "expire in %.0f s", left);
+}
+
+/* Takes what the refresh thread did: new credentials (logged with their
+ * provider, never the secret), failures (backoff while records wait). */
+static void creds_poll(void)
+{
+    credcache_event ev;
+    while (credcache_event_next(S.cc, &ev)) {
+        char ex[48];
+        if (ev.kind == CC_FETCHED || ev.kind == CC_UNCHANGED) {
+            say_expiry(ex, sizeof ex, ev.expires);
+            if (ev.kind == CC_FETCHED)
+                log_info("credentials: %s, %s", creds_describe(S.aws.creds), ex);
+            else
+                log_debug("credentials: %s, unchanged, %s", creds_describe(S.aws.creds), ex);
+        } else if (ev.kind == CC_FAILED) {
+            if (!ev.ever && ev.permanent) {
+                log_error("unable to get AWS credentials (%s): %s", creds_describe(S.aws.creds), ev.msg);
+                stop_with(ORA_EX_CONFIG);
+            } else {
+                warn_limited(&S.last_cred_fail, 0, "unable to %s AWS credentials (%s): %s; retrying in %.1f s%s",
+                             ev.ever ? "refresh" : "get", creds_describe(S.aws.creds), ev.msg, ev.retry_in,
+                             putq_pending(S.q) ? ", records wait" : "");
+            }
+        }
+    }
+    if (S.cred_hold && !credcache_busy(S.cc))
+        S.cred_hold = 0;
+    credcache_get(S.cc, &S.creds, &S.cred_gen);
+    /* Expired here and no refresh under way (a clock jump, a refresh that
+     * failed until too late): ask at once, at most every few seconds, so
+     * that records never wait on a refresh nobody asked for. */
+    time_t t = time(NULL);
+    if (S.cred_gen && S.creds.expires && t >= S.creds.expires && !S.cred_hold && t >= S.cred_expired_asked + 5) {
+        S.cred_expired_asked = t;
+        S.cred_hold = 1;
+        S.cred_asked = S.cred_gen;
+        credcache_refresh(S.cc, S.cred_gen);
+    }
+}
+
 /* ---- batches ------------------------------------------------------------ */
 
-static void promote_due(double now)
+static int flushing(void)
 {
-    while (S.heap_n && S.heap[0]->due <= now)
-        q_push(&S.retry_ready, heap_pop());
+    return S.input_done || S.stop_reading;
 }
 
 static int sendable(double now)
 {
     if (S.fatal)
         return 0;
-    if (!S.to_stdout && now < S.gate)
+    if (!S.to_stdout && (now < S.gate || !creds_usable()))
         return 0;
-    if (S.retry_ready.n)
-        return 1;
-    if (!S.ready.n)
-        return 0;
-    if (S.ready.n >= S.max_records || S.ready.bytes >= S.max_request_bytes)
-        return 1;
-    if (S.input_done || S.stop_reading || now - S.ready.head->t_ready >= S.linger)
-        return 1;
-    return 0;
-}
-
-/* Takes up to the batch limits from the retry queue, then the ready queue. */
-static size_t take_batch(entry **out)
-{
-    size_t n = 0;
-    uint64_t bytes = 0;
-    queue *qs[2] = {&S.retry_ready, &S.ready};
-    for (int qi = 0; qi < 2; qi++) {
-        queue *q = qs[qi];
-        while (q->head && n < S.max_records) {
-            uint64_t sz = (uint64_t)q->head->klen + q->head->dlen;
-            if (n && bytes + sz > S.max_request_bytes)
-                return n;
-            bytes += sz;
-            out[n++] = q_pop(q);
-        }
-    }
-    return n;
+    return putq_sendable(S.q, now, flushing());
 }
 
 static void write_stdout_batch(double now)
 {
-    entry *batch[KINESIS_MAX_RECORDS];
-    size_t n = take_batch(batch);
+    putq_entry *batch[KINESIS_MAX_RECORDS];
+    size_t n = putq_take(S.q, now, flushing(), batch, KINESIS_MAX_RECORDS);
     ora_buf *b = &S.line;
     b->len = 0;
     for (size_t i = 0; i < n; i++) {
-        entry *e = batch[i];
+        putq_entry *e = batch[i];
         ora_buf_append(b, "{\"PartitionKey\":", 16);
         ora_json_str(b, (const char *)e->buf, e->klen);
         ora_buf_append(b, ",\"Data\":", 8);
@@ -639,23 +513,19 @@ static void write_stdout_batch(double now)
                         b->p[k] = ' ';
         }
         if (ora_buf_append(b, "}\n", 2) < 0) {
-            log_error("unable to format output: out of memory");
-            exit(ORA_EX_SOFTWARE);
+            out_of_memory("format output"); /* the batch stays held, for the dead letter */
+            return;
         }
     }
     S.requests++;
     if (cli_write_all(S.out_fd, b->p, b->len) < 0) {
         log_error("unable to write output: %s", strerror(errno));
-        S.exit_code = ORA_EX_IOERR;
-        S.fatal = 1;
-        for (size_t i = 0; i < n; i++) /* back, for the dead letter */
-            q_push(&S.retry_ready, batch[i]);
+        stop_with(ORA_EX_IOERR); /* the batch stays held, for the dead letter */
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        batch[i]->t_sent = now;
-        ack(batch[i], now);
-    }
+    uint64_t wall = cli_wall_ns();
+    for (size_t i = 0; i < n; i++)
+        ack(batch[i], now, wall);
     try_commit();
 }
 
@@ -683,17 +553,15 @@ static int send_batch(double now)
         }
     if (!r)
         return -1;
-    r->n = take_batch(r->ents);
+    r->n = putq_take(S.q, now, flushing(), r->ents, KINESIS_MAX_RECORDS);
     if (!r->n)
         return -1;
     if (kinesis_body_begin(&r->body, S.stream) < 0)
         goto oom;
     for (size_t i = 0; i < r->n; i++) {
-        entry *e = r->ents[i];
+        putq_entry *e = r->ents[i];
         if (kinesis_body_add(&r->body, i == 0, e->buf, e->klen, e->buf + e->klen, e->dlen) < 0)
             goto oom;
-        if (e->attempts == 0)
-            e->t_sent = now;
     }
     if (kinesis_body_end(&r->body) < 0)
         goto oom;
@@ -701,16 +569,18 @@ static int send_batch(double now)
     char date[17];
     sigv4_amz_date(time(NULL), date);
     sigv4_header hs[3] = {{"Host", S.host}, {"Content-Type", KINESIS_CONTENT_TYPE}, {"X-Amz-Target", KINESIS_TARGET}};
-    sigv4_params p = {S.aws.access_key, S.aws.secret_key, S.aws.session_token, S.aws.region, "kinesis", date, 1, 1, 0};
+    sigv4_params p = {S.creds.access_key, S.creds.secret_key, S.creds.session_token, S.aws.region, "kinesis", date,
+                      1, 1, 0};
+    r->gen = S.cred_gen;
     sigv4_request rq = {"POST", S.path, NULL, hs, 3, r->body.p, r->body.len};
     sigv4_out so;
     memset(&so, 0, sizeof so);
     if (sigv4_sign(&rq, &p, &so) < 0) {
         sigv4_out_free(&so);
         log_error("unable to sign request: %s", strerror(errno));
-        exit(ORA_EX_SOFTWARE);
+        goto fail;
     }
-    ora_buf hb = ORA_BUF_INIT;
+    ora_buf hb = ORA_BUF_SECRET_INIT;
     free_hdrs(r->hdrs);
     r->hdrs = NULL;
     const char *fixed[] = {"Content-Type: " KINESIS_CONTENT_TYPE, "X-Amz-Target: " KINESIS_TARGET, "Expect:",
@@ -723,9 +593,9 @@ static int send_batch(double now)
     hb.len = 0;
     ora_buf_printf(&hb, "X-Amz-Date: %s%c", date, 0);
     r->hdrs = curl_slist_append(r->hdrs, (char *)hb.p);
-    if (S.aws.session_token) {
+    if (S.creds.session_token) {
         hb.len = 0;
-        ora_buf_printf(&hb, "X-Amz-Security-Token: %s%c", S.aws.session_token, 0);
+        ora_buf_printf(&hb, "X-Amz-Security-Token: %s%c", S.creds.session_token, 0);
         r->hdrs = curl_slist_append(r->hdrs, (char *)hb.p);
         sodium_memzero(hb.p, hb.cap);
     }
@@ -744,7 +614,7 @@ static int send_batch(double now)
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
     if (curl_multi_add_handle(S.multi, r->easy) != CURLM_OK) {
         log_error("unable to start request: curl_multi_add_handle failed");
-        exit(ORA_EX_SOFTWARE);
+        goto fail;
     }
     r->busy = 1;
     r->t_start = now;
@@ -753,34 +623,60 @@ static int send_batch(double now)
     return 0;
 oom:
     log_error("unable to build request: out of memory");
-    exit(ORA_EX_SOFTWARE);
+fail:
+    /* Held for the dead letter; the run stops. */
+    for (size_t i = 0; i < r->n; i++)
+        putq_requeue(S.q, r->ents[i], now);
+    r->n = 0;
+    stop_with(ORA_EX_SOFTWARE);
+    return -1;
+}
+
+/* Credentials were rejected. An expired token is not the records' fault:
+ * the first time for a generation, refresh and retry without counting a
+ * try (never a loss); when fresher credentials exist, just retry. Any
+ * other rejection, an expired token after the refresh brought the same
+ * credentials, or a fourth free retry in a row without an acknowledgement
+ * in between (a provider that keeps handing out bad credentials) counts as
+ * a failed try, and asks for a refresh too. */
+static void credentials_rejected(req *r, double now, const char *why, int expired)
+{
+    warn_limited(&S.last_cred, 1, "unable to put records: AWS rejected the credentials (%s; credentials from %s); "
+                 "retrying", why, creds_describe(S.aws.creds));
+    int free_retry = expired && S.free_cred_retries < 3 &&
+                     (r->gen < S.cred_gen || (r->gen == S.cred_asked && S.cred_hold) || S.cred_asked < r->gen);
+    if (free_retry) {
+        S.free_cred_retries++;
+        if (r->gen == S.cred_gen && S.cred_asked < r->gen) {
+            S.cred_asked = r->gen;
+            S.cred_hold = 1;
+            credcache_refresh(S.cc, r->gen);
+        }
+        for (size_t i = 0; i < r->n; i++)
+            putq_requeue(S.q, r->ents[i], now);
+        return;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        fail_entry(r->ents[i], now, 0);
+    gate_close(now);
+    if (r->gen == S.cred_gen)
+        credcache_refresh(S.cc, r->gen); /* shared files may have changed */
 }
 
 static void request_failed(req *r, double now, int cls, const char *why)
 {
     S.req_failed++;
+    if (cls == KINESIS_C_CREDENTIALS) {
+        credentials_rejected(r, now, why, strstr(why, "ExpiredToken") != NULL);
+        return;
+    }
     int thr = cls == KINESIS_C_THROTTLE;
     for (size_t i = 0; i < r->n; i++)
         fail_entry(r->ents[i], now, thr);
-    S.gate_fails++;
-    S.gate = now + backoff(S.gate_fails);
-    if (cls == KINESIS_C_CREDENTIALS) {
-        warn_limited(&S.last_cred, 1, "unable to put records: AWS rejected the credentials (%s; credentials from %s); "
-                     "retrying", why, S.aws.cred_source);
-        /* Shared files may have been refreshed: read them again. */
-        aws_config fresh;
-        char err[256];
-        aws_config_opts o = {S.profile, S.region, S.endpoint_url, "kinesis", "KINESIS"};
-        if (aws_config_load(&fresh, &o, err, sizeof err) == 0) {
-            aws_config_free(&S.aws);
-            S.aws = fresh;
-        }
-    } else if (cls == KINESIS_C_NOT_FOUND || cls == KINESIS_C_FATAL) {
+    gate_close(now);
+    if (cls == KINESIS_C_NOT_FOUND || cls == KINESIS_C_FATAL) {
         log_error("unable to put records to stream %s: %s", S.stream, why);
-        if (!S.fatal) {
-            S.fatal = 1;
-            S.exit_code = cls == KINESIS_C_NOT_FOUND ? ORA_EX_CONFIG : ORA_EX_SOFTWARE;
-        }
+        stop_with(cls == KINESIS_C_NOT_FOUND ? ORA_EX_CONFIG : ORA_EX_SOFTWARE);
     } else {
         warn_limited(&S.last_warn, 0, "request of %zu records failed: %s; retrying with backoff", r->n, why);
     }
@@ -790,7 +686,14 @@ static void request_done(req *r, CURLcode cc, double now)
 {
     long status = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    count_status(cc == CURLE_OK ? status : 0);
+    if (S.m)
+        ora_hist_observe(&S.req_dur, now - r->t_start);
     curl_multi_remove_handle(S.multi, r->easy);
+    /* The headers hold the token and signature: gone once answered. */
+    curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, NULL);
+    free_hdrs(r->hdrs);
+    r->hdrs = NULL;
     r->busy = 0;
     S.inflight--;
     char why[400];
@@ -812,19 +715,17 @@ static void request_done(req *r, CURLcode cc, double now)
         request_failed(r, now, KINESIS_C_RETRY, "unreadable PutRecords response");
         return;
     }
-    if (res.throttled) { /* the stream is over its limits: slow every request down */
-        S.gate_fails++;
-        S.gate = now + backoff(S.gate_fails);
-    } else {
-        S.gate_fails = 0;
-        S.gate = 0;
-    }
+    if (res.throttled) /* the stream is over its limits: slow every request down */
+        gate_close(now);
+    else
+        gate_open();
+    uint64_t wall = cli_wall_ns();
     if (res.failed)
         warn_limited(&S.last_warn, 0, "%zu of %zu records not accepted (%zu throttled; %s); retrying them", res.failed,
                      r->n, res.throttled, res.error);
     for (size_t i = 0; i < r->n; i++) {
         if (r->status[i] == KINESIS_E_OK)
-            ack(r->ents[i], now);
+            ack(r->ents[i], now, wall);
         else
             fail_entry(r->ents[i], now, r->status[i] == KINESIS_E_THROTTLED);
     }
@@ -850,16 +751,16 @@ static void drain_curl(double now)
 
 static int write_dead_letter(void)
 {
-    if (!S.pending)
+    if (!putq_pending(S.q))
         return 0;
     if (!S.dead_letter) {
-        log_error("%" PRIu64 " records were not delivered (no --dead-letter file)", S.pending);
+        log_error("%" PRIu64 " records were not delivered (no --dead-letter file)", putq_pending(S.q));
         return 0;
     }
     int fd = open(S.dead_letter, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     ora_writer *w = fd >= 0 ? ora_writer_new(fd) : NULL;
     int rc = w ? 0 : -1;
-    for (entry *e = S.s_head; rc == 0 && e; e = e->snext) {
+    for (putq_entry *e = putq_first(S.q); rc == 0 && e; e = putq_next(e)) {
         ora_rec r;
         ora_rec_init(&r, ORA_T_OUT);
         r.len = (uint32_t)e->klen + e->dlen;
@@ -894,7 +795,8 @@ static int write_dead_letter(void)
 static void summary(char *buf, size_t n, double el)
 {
     char a[32], b[32];
-    double age = S.s_head ? cli_now() - S.s_head->t_read : 0;
+    putq_entry *oldest = putq_first(S.q);
+    double age = oldest ? cli_now() - oldest->t_read : 0;
     char ck[32] = "none";
     if (S.has_committed)
         snprintf(ck, sizeof ck, "%" PRId64, S.committed);
@@ -904,7 +806,7 @@ static void summary(char *buf, size_t n, double el)
              "%" PRIu64 " dropped, %" PRIu64 " ctrl (%" PRIu64 " ignored)",
              S.in_out, S.acked, cli_human(el > 0 ? (double)S.acked / el : 0, a, sizeof a),
              cli_human(el > 0 ? (double)S.acked_bytes / el : 0, b, sizeof b), S.requests, S.retries, S.throttles,
-             S.inflight, S.pending, age, ck, S.dropped, S.in_ctrl, S.ctrl_ignored);
+             S.inflight, putq_pending(S.q), age, ck, S.dropped, S.in_ctrl, S.ctrl_ignored);
 }
 
 /* ---- main --------------------------------------------------------------- */
@@ -926,23 +828,30 @@ static void usage(FILE *f)
             "                   [--oversize drop|fail] [--max-retries N] [--dead-letter FILE]\n"
             "                   [--backoff MIN..MAX] [--timeout MS] [--max-pending N]\n"
             "                   [--endpoint-url URL] [--region REGION] [--profile NAME]\n"
-            "                   [--latency-log FILE] [--strict] [--max-record SIZE] [-i FILE]\n"
+            "                   [--allow-insecure-endpoint] [--state-dir DIR] [--metrics FILE]\n"
+            "                   [--metrics-interval SECONDS] [--latency-log FILE] [--strict]\n"
+            "                   [--max-record SIZE] [-i FILE]\n"
             "       kinesis-put --stdout [-o FILE] [options]\n"
+            "       kinesis-put --show-credentials-source [--profile NAME] [--region REGION]\n"
             "       kinesis-put -h | --version\n");
-}
-
-static void bad_usage(const char *fmt, const char *arg)
-{
-    char m[256];
-    snprintf(m, sizeof m, fmt, arg);
-    exit(cli_usage_error("%s", m));
 }
 
 enum {
     O_STREAM = 256, O_STDOUT, O_CKPT, O_CONC, O_LINGER, O_MAXREC, O_MAXREQB, O_MAXRECB, O_OVERSIZE, O_RETRIES,
     O_DEAD, O_BACKOFF, O_TIMEOUT, O_PENDING, O_ENDPOINT, O_REGION, O_PROFILE, O_LAT, O_STRICT, O_MAXRECORD,
-    O_VERSION
+    O_VERSION, O_STATEDIR, O_INSECURE, O_SHOWSRC, O_METRICS, O_METRICS_IV
 };
+
+/* --show-credentials-source: what would serve the credentials, region and
+ * endpoint, without fetching anything (like `aws configure list`). */
+static int show_source(void)
+{
+    printf("credentials: %s\nregion: %s (from %s)\nendpoint: %s (from %s)\nsts: %s\n", creds_describe(S.aws.creds),
+           S.aws.region, S.aws.region_source, S.aws.endpoint, S.aws.endpoint_source, S.aws.sts_endpoint);
+    if (S.aws.ca_bundle)
+        printf("ca bundle: %s\n", S.aws.ca_bundle);
+    return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
+}
 
 int main(int argc, char **argv)
 {
@@ -967,11 +876,11 @@ int main(int argc, char **argv)
     S.max_retries = -1;
     S.max_record = ORA_REC_MAX_DEFAULT;
     S.out_fd = 1;
-    S.stream = cli_env("ORA_KINESIS_STREAM");
-    S.checkpoint = cli_env("ORA_CHECKPOINT");
-    S.rnd = (uint64_t)cli_wall_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
-    if (!S.rnd)
-        S.rnd = 1;
+    S.metrics_interval = 10;
+    /* ORA_STREAM is the supervisor's name for it; the older, more specific
+     * ORA_KINESIS_STREAM wins when both are set. */
+    S.stream = cli_env("ORA_KINESIS_STREAM") ? cli_env("ORA_KINESIS_STREAM") : cli_env("ORA_STREAM");
+    const char *ckpt_flag = NULL, *state_flag = NULL;
 
     static const struct option lo[] = {
         {"stream", 1, 0, O_STREAM}, {"stdout", 0, 0, O_STDOUT}, {"checkpoint", 1, 0, O_CKPT},
@@ -981,6 +890,9 @@ int main(int argc, char **argv)
         {"backoff", 1, 0, O_BACKOFF}, {"timeout", 1, 0, O_TIMEOUT}, {"max-pending", 1, 0, O_PENDING},
         {"endpoint-url", 1, 0, O_ENDPOINT}, {"region", 1, 0, O_REGION}, {"profile", 1, 0, O_PROFILE},
         {"latency-log", 1, 0, O_LAT}, {"strict", 0, 0, O_STRICT}, {"max-record", 1, 0, O_MAXRECORD},
+        {"state-dir", 1, 0, O_STATEDIR}, {"allow-insecure-endpoint", 0, 0, O_INSECURE},
+        {"show-credentials-source", 0, 0, O_SHOWSRC}, {"metrics", 1, 0, O_METRICS},
+        {"metrics-interval", 1, 0, O_METRICS_IV},
         {"input", 1, 0, 'i'}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {"version", 0, 0, O_VERSION},
         {0, 0, 0, 0}};
     int c;
@@ -990,30 +902,38 @@ int main(int argc, char **argv)
         switch (c) {
         case O_STREAM: S.stream = optarg; break;
         case O_STDOUT: S.to_stdout = 1; break;
-        case O_CKPT: S.checkpoint = optarg; break;
+        case O_CKPT: ckpt_flag = optarg; break;
+        case O_STATEDIR: state_flag = optarg; break;
+        case O_INSECURE: S.allow_insecure = 1; break;
+        case O_SHOWSRC: S.show_source = 1; break;
+        case O_METRICS: S.metrics_path = optarg; break;
+        case O_METRICS_IV:
+            if (cli_parse_double(optarg, 0.1, 86400, &S.metrics_interval) < 0)
+                return cli_usage_error("--metrics-interval wants seconds 0.1..86400, not '%s'", optarg);
+            break;
         case O_CONC:
             if (cli_parse_u64(optarg, 1, 256, &u) < 0)
-                bad_usage("--concurrency wants 1..256, not '%s'", optarg);
+                return cli_usage_error("--concurrency wants 1..256, not '%s'", optarg);
             S.concurrency = (uint32_t)u;
             break;
         case O_LINGER:
             if (cli_parse_u64(optarg, 0, 600000, &u) < 0)
-                bad_usage("--linger wants milliseconds 0..600000, not '%s'", optarg);
+                return cli_usage_error("--linger wants milliseconds 0..600000, not '%s'", optarg);
             S.linger = (double)u / 1000;
             break;
         case O_MAXREC:
             if (cli_parse_u64(optarg, 1, KINESIS_MAX_RECORDS, &u) < 0)
-                bad_usage("--max-records wants 1..500, not '%s'", optarg);
+                return cli_usage_error("--max-records wants 1..500, not '%s'", optarg);
             S.max_records = (uint32_t)u;
             break;
         case O_MAXREQB:
             if (cli_parse_size(optarg, 1, KINESIS_REQUEST_BYTES_MAX, &u) < 0)
-                bad_usage("--max-request-bytes wants 1..10M, not '%s'", optarg);
+                return cli_usage_error("--max-request-bytes wants 1..10M, not '%s'", optarg);
             S.max_request_bytes = u;
             break;
         case O_MAXRECB:
             if (cli_parse_size(optarg, 1, KINESIS_MAX_RECORD_BYTES, &u) < 0)
-                bad_usage("--max-record-bytes wants 1..1M, not '%s'", optarg);
+                return cli_usage_error("--max-record-bytes wants 1..1M, not '%s'", optarg);
             S.max_record_bytes = u;
             break;
         case O_OVERSIZE:
@@ -1022,28 +942,28 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "fail") == 0)
                 S.oversize_fail = 1;
             else
-                bad_usage("--oversize wants drop or fail, not '%s'", optarg);
+                return cli_usage_error("--oversize wants drop or fail, not '%s'", optarg);
             break;
         case O_RETRIES:
             if (cli_parse_u64(optarg, 0, 1000000, &u) < 0)
-                bad_usage("--max-retries wants 0..1000000, not '%s'", optarg);
+                return cli_usage_error("--max-retries wants 0..1000000, not '%s'", optarg);
             S.max_retries = (long)u;
             break;
         case O_DEAD: S.dead_letter = optarg; break;
         case O_BACKOFF:
             if (cli_parse_range(optarg, 1, 3600000, &u, &v) < 0)
-                bad_usage("--backoff wants MIN..MAX milliseconds, not '%s'", optarg);
+                return cli_usage_error("--backoff wants MIN..MAX milliseconds, not '%s'", optarg);
             S.backoff_min = (double)u / 1000;
             S.backoff_max = (double)v / 1000;
             break;
         case O_TIMEOUT:
             if (cli_parse_u64(optarg, 100, 3600000, &u) < 0)
-                bad_usage("--timeout wants milliseconds 100..3600000, not '%s'", optarg);
+                return cli_usage_error("--timeout wants milliseconds 100..3600000, not '%s'", optarg);
             S.timeout = (double)u / 1000;
             break;
         case O_PENDING:
             if (cli_parse_u64(optarg, 1, 100000000, &u) < 0)
-                bad_usage("--max-pending wants 1..100000000, not '%s'", optarg);
+                return cli_usage_error("--max-pending wants 1..100000000, not '%s'", optarg);
             S.max_pending = u;
             break;
         case O_ENDPOINT: S.endpoint_url = optarg; break;
@@ -1053,7 +973,7 @@ int main(int argc, char **argv)
         case O_STRICT: S.strict = 1; break;
         case O_MAXRECORD:
             if (cli_parse_size(optarg, 64, ORA_REC_MAX_LIMIT, &u) < 0)
-                bad_usage("--max-record wants 64..1G, not '%s'", optarg);
+                return cli_usage_error("--max-record wants 64..1G, not '%s'", optarg);
             S.max_record = (uint32_t)u;
             break;
         case 'i': S.in_path = optarg; break;
@@ -1064,16 +984,61 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc)
-        bad_usage("unexpected argument '%s'", argv[optind]);
+        return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    /* Before libcurl, OpenSSL or cJSON allocate anything: they wipe what
+     * they free (secrets pass through their buffers). Not needed, and not
+     * paid for, with --stdout. */
+    if ((!S.to_stdout || S.show_source) && secmem_wipe_library_heaps() < 0) {
+        log_error("unable to install wiping allocators in libcurl/OpenSSL");
+        return ORA_EX_SOFTWARE;
+    }
+    if (S.show_source) {
+        char err[1024];
+        aws_config_opts o = {S.profile, S.region, S.endpoint_url, "kinesis", "KINESIS", S.timeout, S.allow_insecure};
+        if (aws_config_load(&S.aws, &o, err, sizeof err) < 0) {
+            log_error("unable to configure AWS access: %s", err);
+            return ORA_EX_CONFIG;
+        }
+        int rc = show_source();
+        aws_config_free(&S.aws);
+        return rc;
+    }
+    /* The checkpoint: --checkpoint, else --state-dir/checkpoint, else
+     * ORA_CHECKPOINT, else ORA_STATE_DIR/checkpoint (flags win over the
+     * environment; a file wins over a directory). */
+    static char ckpath[4096];
+    S.state_dir = state_flag ? state_flag : cli_env("ORA_STATE_DIR");
+    if (ckpt_flag)
+        S.checkpoint = ckpt_flag;
+    else if (state_flag || (!cli_env("ORA_CHECKPOINT") && S.state_dir)) {
+        if (snprintf(ckpath, sizeof ckpath, "%s/checkpoint", S.state_dir) >= (int)sizeof ckpath)
+            return state_flag ? cli_usage_error("--state-dir is too long") : (log_error("ORA_STATE_DIR is too long"), ORA_EX_CONFIG);
+        S.checkpoint = ckpath;
+    } else {
+        S.checkpoint = cli_env("ORA_CHECKPOINT");
+    }
+    if (S.state_dir && !ckpt_flag && mkdir(S.state_dir, 0700) < 0 && errno != EEXIST) {
+        log_error("unable to create state directory %s: %s", S.state_dir, strerror(errno));
+        return ORA_EX_IOERR;
+    }
     if (!S.to_stdout && !S.stream)
-        bad_usage("%s", "--stream NAME is required (or --stdout)");
+        return cli_usage_error("%s", "--stream NAME is required (or --stdout)");
     if (S.stream && (strlen(S.stream) < 1 || strlen(S.stream) > 128))
-        bad_usage("--stream wants 1..128 characters, not '%s'", S.stream);
+        return cli_usage_error("--stream wants 1..128 characters, not '%s'", S.stream);
     if (S.max_record_bytes > S.max_request_bytes)
         S.max_record_bytes = S.max_request_bytes;
     if (S.out_path && !S.to_stdout)
-        bad_usage("%s", "-o is for --stdout");
+        return cli_usage_error("%s", "-o is for --stdout");
 
+    putq_opts qo = {S.max_records, S.max_request_bytes, S.linger, S.backoff_min, S.backoff_max, 0};
+    if (!(S.q = putq_new(&qo)) || ora_backoff_init(&S.gate_backoff, S.backoff_min, S.backoff_max) < 0) {
+        log_error("unable to set up delivery: %s", strerror(errno));
+        return ORA_EX_SOFTWARE;
+    }
+    if (S.metrics_path && metrics_setup() < 0) {
+        log_error("unable to set up metrics: out of memory");
+        return ORA_EX_SOFTWARE;
+    }
     int in_fd = cli_open_in(S.in_path);
     if (in_fd < 0) {
         log_error("unable to open %s: %s", S.in_path, strerror(errno));
@@ -1089,17 +1054,22 @@ int main(int argc, char **argv)
     }
 
     if (!S.to_stdout) {
-        char err[512];
-        aws_config_opts o = {S.profile, S.region, S.endpoint_url, "kinesis", "KINESIS"};
+        char err[1024];
+        aws_config_opts o = {S.profile, S.region, S.endpoint_url, "kinesis", "KINESIS", S.timeout, S.allow_insecure};
         if (aws_config_load(&S.aws, &o, err, sizeof err) < 0) {
             log_error("unable to configure AWS access: %s", err);
             return ORA_EX_CONFIG;
         }
         aws_url_split(S.aws.endpoint, S.host, sizeof S.host, S.path, sizeof S.path);
-        log_debug("endpoint %s (from %s), region %s, credentials from %s", S.aws.endpoint, S.aws.endpoint_source,
-                  S.aws.region, S.aws.cred_source);
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || !(S.multi = curl_multi_init())) {
+        log_debug("endpoint %s (from %s), region %s (from %s), credentials from %s", S.aws.endpoint,
+                  S.aws.endpoint_source, S.aws.region, S.aws.region_source, creds_describe(S.aws.creds));
+        if (!(S.multi = curl_multi_init())) {
             log_error("unable to initialise libcurl");
+            return ORA_EX_SOFTWARE;
+        }
+        credcache_opts cco = {S.aws.creds, 1, 60, wake_main, NULL};
+        if (!(S.cc = credcache_start(&cco))) {
+            log_error("unable to start the credentials thread: %s", strerror(errno));
             return ORA_EX_SOFTWARE;
         }
         curl_multi_setopt(S.multi, CURLMOPT_MAXCONNECTS, (long)S.concurrency + 2);
@@ -1114,6 +1084,10 @@ int main(int argc, char **argv)
                 return ORA_EX_SOFTWARE;
             }
             curl_easy_setopt(r->easy, CURLOPT_URL, S.aws.endpoint);
+            curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+            curl_easy_setopt(r->easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+            if (S.aws.ca_bundle)
+                curl_easy_setopt(r->easy, CURLOPT_CAINFO, S.aws.ca_bundle);
             curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
             curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
             curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
@@ -1149,18 +1123,19 @@ int main(int argc, char **argv)
     cli_set_summary(summary);
 
     for (;;) {
+        if (S.cc)
+            creds_poll();
         double now = cli_now();
         if (got_term && !S.signals) {
             S.signals = 1;
             S.stop_reading = 1;
-            log_info("stopping: delivering %" PRIu64 " pending records (signal again to stop at once)", S.pending);
+            log_info("stopping: delivering %" PRIu64 " pending records (signal again to stop at once)", putq_pending(S.q));
         } else if (got_term > 1) {
-            log_error("stopped with %" PRIu64 " records undelivered", S.pending);
+            log_error("stopped with %" PRIu64 " records undelivered", putq_pending(S.q));
             S.exit_code = ORA_EX_TEMPFAIL;
             S.fatal = 1;
             break;
         }
-        promote_due(now);
         if (S.to_stdout) {
             while (sendable(now))
                 write_stdout_batch(now);
@@ -1170,28 +1145,28 @@ int main(int argc, char **argv)
                     break;
         }
         int done_input = S.input_done || S.stop_reading;
-        if (done_input && S.pending == 0)
+        if (done_input && putq_pending(S.q) == 0)
             break;
         if (S.fatal && S.inflight == 0)
             break;
 
         /* How long may we wait? */
         double wait = 1.0;
-        if (S.heap_n && S.heap[0]->due - now < wait)
-            wait = S.heap[0]->due - now;
         /* A batch waiting for a free request slot waits for a response,
          * not for a timer. */
         int slot = S.to_stdout || S.inflight < S.concurrency;
-        if (S.ready.n && !S.fatal && slot) {
-            double d = S.ready.head->t_ready + S.linger - now;
-            if (S.gate > now && S.gate - now > d)
+        /* Without usable credentials, the refresh thread wakes us. */
+        if (!S.fatal && slot && (S.to_stdout || creds_usable())) {
+            double d = putq_wait(S.q, now, done_input);
+            if (!S.to_stdout && S.gate > now && S.gate - now > d && d < 1e9)
                 d = S.gate - now;
             if (d < wait)
                 wait = d;
         }
-        if (S.retry_ready.n && slot && S.gate > now && S.gate - now < wait)
-            wait = S.gate - now;
-        int can_read = !done_input && !S.fatal && S.pending < S.max_pending && S.pending_bytes < S.max_pending_bytes;
+        if (S.m && S.metrics_interval < wait)
+            wait = S.metrics_interval;
+        int can_read = !done_input && !S.fatal && putq_pending(S.q) < S.max_pending &&
+                       putq_pending_bytes(S.q) < S.max_pending_bytes;
         if (can_read && ora_reader_buffered(rd) > 0 && !S.in_partial)
             wait = 0;
         if (wait < 0)
@@ -1217,12 +1192,13 @@ int main(int argc, char **argv)
         }
         if (can_read)
             read_input(rd, readable);
+        metrics_tick(cli_now());
         cli_poll();
     }
 
     /* Finish: whatever is still held goes to the dead letter. */
     int rc = S.exit_code;
-    if (S.pending && (S.fatal || got_term > 1)) {
+    if (putq_pending(S.q) && (S.fatal || got_term > 1)) {
         if (write_dead_letter() < 0 && !rc)
             rc = ORA_EX_IOERR;
         if (!rc)
@@ -1244,6 +1220,8 @@ int main(int argc, char **argv)
         log_error("unable to write %s: %s", S.out_path, strerror(errno));
         rc = ORA_EX_IOERR;
     }
+    if (S.m && ora_metrics_flush(S.m) < 0)
+        log_warn("unable to write metrics to %s: %s", S.metrics_path, strerror(errno));
     cli_summary();
     /* Teardown (so leak checkers stay quiet). */
     if (S.reqs) {
@@ -1259,25 +1237,19 @@ int main(int argc, char **argv)
             free(r->status);
         }
         free(S.reqs);
+        credcache_stop(S.cc);
         curl_multi_cleanup(S.multi);
         curl_global_cleanup();
     }
-    for (entry *e = S.s_head, *nx; e; e = nx) {
-        nx = e->snext;
-        entry_free(e);
-    }
-    for (size_t i = 0; i < S.kt_cap; i++)
-        for (keyst *k = S.kt[i], *nx; k; k = nx) {
-            nx = k->hnext;
-            free(k);
-        }
-    free(S.kt);
-    free(S.heap);
-    free(S.cks);
+    putq_free(S.q);
+    ora_metrics_free(S.m);
+    ora_hist_free(&S.req_dur);
+    ora_hist_free(&S.lag);
     ora_buf_free(&S.line);
     ora_reader_free(rd);
     if (in_flags >= 0)
         fcntl(in_fd, F_SETFL, in_flags);
+    aws_creds_clear(&S.creds);
     aws_config_free(&S.aws);
     if (in_fd > 0)
         close(in_fd);

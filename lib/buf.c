@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 int ora_buf_reserve(ora_buf *b, size_t extra)
 {
     if (b->cap - b->len >= extra)
@@ -18,9 +20,18 @@ int ora_buf_reserve(ora_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len < extra)
         cap *= 2;
-    uint8_t *p = realloc(b->p, cap);
-    if (!p)
+    uint8_t *p;
+    if (b->secret) { /* never leave an unwiped copy behind */
+        if (!(p = malloc(cap)))
+            return -1;
+        if (b->p) {
+            memcpy(p, b->p, b->len);
+            sodium_memzero(b->p, b->cap);
+            free(b->p);
+        }
+    } else if (!(p = realloc(b->p, cap))) {
         return -1;
+    }
     b->p = p;
     b->cap = cap;
     return 0;
@@ -54,16 +65,27 @@ int ora_buf_printf(ora_buf *b, const char *fmt, ...)
 void ora_buf_consume(ora_buf *b, size_t n)
 {
     if (n >= b->len) {
+        if (b->secret && b->len)
+            sodium_memzero(b->p, b->len);
         b->len = 0;
         return;
     }
     memmove(b->p, b->p + n, b->len - n);
     b->len -= n;
+    if (b->secret)
+        sodium_memzero(b->p + b->len, n);
 }
 
 void ora_buf_free(ora_buf *b)
 {
+    if (b->secret && b->p)
+        sodium_memzero(b->p, b->cap);
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
+}
+
+void ora_buf_secret(ora_buf *b)
+{
+    b->secret = 1;
 }

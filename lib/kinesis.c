@@ -168,6 +168,19 @@ int kinesis_classify_error(long http_status, const char *body, size_t len, char 
         if (cJSON_IsString(m))
             snprintf(msg, mn, "%s", m->valuestring);
         cJSON_Delete(j);
+    } else if (body && len) { /* an XML ErrorResponse: <Code>, <Message> */
+        const char *tags[2][2] = {{"<Code>", "</Code>"}, {"<Message>", "</Message>"}};
+        char *outs[2] = {type, msg};
+        size_t ns[2] = {tn, mn};
+        for (int k = 0; k < 2; k++) {
+            const char *a = memmem(body, len, tags[k][0], strlen(tags[k][0]));
+            if (!a)
+                continue;
+            a += strlen(tags[k][0]);
+            const char *e = memmem(a, len - (size_t)(a - body), tags[k][1], strlen(tags[k][1]));
+            if (e)
+                snprintf(outs[k], ns[k], "%.*s", (int)(e - a), a);
+        }
     }
     /* Make the message printable on one line. */
     for (char *p = msg; *p; p++)

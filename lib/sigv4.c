@@ -50,23 +50,21 @@ static void hmac(const uint8_t *key, size_t klen, const void *msg, size_t n, uin
 void sigv4_signing_key(const char *secret, const char *date8, const char *region,
                        const char *service, uint8_t key[32])
 {
+    /* "AWS4" + secret and the intermediate keys, in locked memory */
     size_t sl = strlen(secret);
-    uint8_t *k0 = malloc(sl + 5);
-    uint8_t a[32], b[32];
+    uint8_t *k0 = sodium_init() >= 0 ? sodium_malloc(sl + 4 + 64) : NULL; /* init: idempotent */
     if (!k0) { /* degrade: still deterministic, never crash */
         memset(key, 0, 32);
         return;
     }
+    uint8_t *a = k0 + sl + 4, *b = a + 32;
     memcpy(k0, "AWS4", 4);
     memcpy(k0 + 4, secret, sl);
     hmac(k0, sl + 4, date8, 8, a);
-    sodium_memzero(k0, sl + 5);
-    free(k0);
     hmac(a, 32, region, strlen(region), b);
     hmac(b, 32, service, strlen(service), a);
     hmac(a, 32, "aws4_request", 12, key);
-    sodium_memzero(a, 32);
-    sodium_memzero(b, 32);
+    sodium_free(k0); /* wipes */
 }
 
 static int unreserved(unsigned char c)
@@ -283,7 +281,7 @@ static int add_hdr(chdr *h, size_t *nh, const char *name, const char *value)
     }
     chdr *c = &h[(*nh)++];
     memcpy(c->name, lname, nl + 1);
-    c->value = (ora_buf)ORA_BUF_INIT;
+    c->value = (ora_buf)ORA_BUF_SECRET_INIT; /* may be the session token */
     c->order = *nh;
     return add_value(&c->value, value);
 }
@@ -296,6 +294,7 @@ int sigv4_sign(const sigv4_request *rq, const sigv4_params *p, sigv4_out *out)
         return -1;
     }
     out->canonical.len = 0;
+    ora_buf_secret(&out->canonical); /* it holds the session token */
     out->string_to_sign.len = 0;
     sigv4_sha256_hex(rq->body, rq->body_len, out->payload_hash);
 
@@ -347,11 +346,8 @@ int sigv4_sign(const sigv4_request *rq, const sigv4_params *p, sigv4_out *out)
         memcpy(out->signed_headers + sh, h[i].name, nl + 1);
         sh += nl;
     }
-    for (size_t i = 0; i < nh; i++) {
-        if (h[i].value.p)
-            sodium_memzero(h[i].value.p, h[i].value.cap);
-        ora_buf_free(&h[i].value);
-    }
+    for (size_t i = 0; i < nh; i++)
+        ora_buf_free(&h[i].value); /* secret: wiped */
     free(h);
     if (rc == 0)
         rc = ora_buf_printf(c, "\n%s\n%s", out->signed_headers, out->payload_hash);
@@ -367,10 +363,14 @@ int sigv4_sign(const sigv4_request *rq, const sigv4_params *p, sigv4_out *out)
                        p->region, p->service, creq_hash) < 0)
         return -1;
 
-    uint8_t key[32], sig[32];
+    uint8_t sig[32], *key = sodium_init() >= 0 ? sodium_malloc(32) : NULL;
+    if (!key) {
+        errno = ENOMEM;
+        return -1;
+    }
     sigv4_signing_key(p->secret_key, date8, p->region, p->service, key);
     hmac(key, 32, s->p, s->len, sig);
-    sodium_memzero(key, sizeof key);
+    sodium_free(key);
     hex(sig, 32, out->signature);
     int n = snprintf(out->authorization, sizeof out->authorization,
                      "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
@@ -384,8 +384,6 @@ int sigv4_sign(const sigv4_request *rq, const sigv4_params *p, sigv4_out *out)
 
 void sigv4_out_free(sigv4_out *out)
 {
-    if (out->canonical.p) /* it holds the session token */
-        sodium_memzero(out->canonical.p, out->canonical.cap);
-    ora_buf_free(&out->canonical);
+    ora_buf_free(&out->canonical); /* secret: wiped */
     ora_buf_free(&out->string_to_sign);
 }

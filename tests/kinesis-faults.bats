@@ -225,10 +225,10 @@ EOF
   AWS_PROFILE=nosuch run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" -i "$T/in.rec"
   [ "$status" -eq 78 ]
   [[ "$stderr" == *"unable to configure AWS access: profile nosuch not found in $T/credentials or $T/config"* ]]
-  printf '[profile role]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = prod\n' >>"$T/config"
+  printf '[profile role]\nregion = eu-west-1\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = prod\nmfa_serial = arn:aws:iam::1:mfa/u\n' >>"$T/config"
   AWS_PROFILE=role run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" -i "$T/in.rec"
   [ "$status" -eq 78 ]
-  [[ "$stderr" == *"profile role uses role_arn, which is not supported"* ]]
+  [[ "$stderr" == *"profile role needs an MFA code (mfa_serial)"* ]]
 }
 
 @test "endpoint resolution: --endpoint-url > AWS_ENDPOINT_URL_KINESIS > AWS_ENDPOINT_URL > config" {

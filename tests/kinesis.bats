@@ -1,16 +1,30 @@
 #!/usr/bin/env bats
 # kinesis-put: usage, --stdout, limits, input damage, and real delivery into
 # kinesalite read back with the AWS CLI (an independent client).
+# KINESIS_IMPL=moto runs the same suite against moto_server's Kinesis
+# (tests/kinesis-moto.bats does): two independent Kinesis implementations.
 
 setup_file() {
   load helper
   load lib/kinesis
-  kinesalite_start
+  load lib/moto
+  if [ "${KINESIS_IMPL:-kinesalite}" = moto ]; then
+    moto_start
+    export KINESIS_ENDPOINT=$MOTO_ENDPOINT
+    echo "$MOTO_PID" >"$BATS_FILE_TMPDIR/moto.pid"
+  else
+    kinesalite_start
+  fi
 }
 
 teardown_file() {
   load lib/kinesis
-  kinesalite_stop
+  load lib/moto
+  if [ -s "$BATS_FILE_TMPDIR/moto.pid" ]; then
+    MOTO_PID=$(cat "$BATS_FILE_TMPDIR/moto.pid") moto_stop
+  else
+    kinesalite_stop
+  fi
 }
 
 setup() {
@@ -20,6 +34,13 @@ setup() {
   kinesis_fake_aws_env
   T=$BATS_TEST_TMPDIR
   cd "$T"
+  # moto 5.2's Kinesis numbers a shard's records max+1 without a lock
+  # (kinesis/models.py put_record): concurrent PutRecords to one shard
+  # overwrite each other there, though each was answered with success.
+  # Against moto, one request at a time.
+  ONE=()
+  [ "${KINESIS_IMPL:-}" = moto ] && ONE=(--concurrency 1)
+  return 0
 }
 
 gen() { # gen N KEYS EVERY [PAD] -> in.rec, expected.jsonl
@@ -29,10 +50,11 @@ gen() { # gen N KEYS EVERY [PAD] -> in.rec, expected.jsonl
 }
 
 @test "100k records reach kinesalite exactly: keys, data, per-key order, checkpoint (AWS CLI read-back)" {
-  N=${KINESIS_TEST_RECORDS:-100000}
+  # moto (Python) stores each record in a Python object: fewer there
+  N=${KINESIS_TEST_RECORDS:-$([ "${KINESIS_IMPL:-}" = moto ] && echo 20000 || echo 100000)}
   kinesis_create_stream big 4
   gen "$N" 7919 $((N / 10))
-  run_split kinesis-put --stream big --endpoint-url "$KINESIS_ENDPOINT" --checkpoint ck -i in.rec
+  run_split kinesis-put "${ONE[@]}" --stream big --endpoint-url "$KINESIS_ENDPOINT" --checkpoint ck -i in.rec
   [ "$status" -eq 0 ] || { echo "$stderr"; false; }
   [[ "$stderr" == *"$N records in, $N acknowledged"* ]]
   assert_equal "$(cat ck)" $((N - 1))
@@ -54,7 +76,7 @@ gen() { # gen N KEYS EVERY [PAD] -> in.rec, expected.jsonl
     printf '{"type":"CTRL","kind":"checkpoint","offset":901,"data":{"ctrl":"checkpoint","offset":901}}\n'
   } | ora-rec pack --meta -o in.rec 2>/dev/null
   kinesis_expected meta.jsonl >expected.jsonl
-  run_split kinesis-put --stream hot --endpoint-url "$KINESIS_ENDPOINT" --max-record-bytes 2K \
+  run_split kinesis-put "${ONE[@]}" --stream hot --endpoint-url "$KINESIS_ENDPOINT" --max-record-bytes 2K \
     --checkpoint ck -i in.rec
   [ "$status" -eq 0 ] || { echo "$stderr"; false; }
   echo "$stderr"

@@ -1,8 +1,11 @@
 # tests/lib/kinesis.bash: kinesalite and AWS CLI helpers for suites that
 # need a Kinesis (load lib/kinesis after load helper).
 #
-#   kinesalite_start            starts kinesalite on a free 127.0.0.1 port,
-#                               exports KINESIS_ENDPOINT and fake AWS env
+#   kinesalite_start            starts kinesalite on a free 127.0.0.1 port
+#                               (KINESALITE_PORT: that one; KINESALITE_PATH:
+#                               data kept in that directory, so a restart
+#                               keeps the streams), exports KINESIS_ENDPOINT
+#                               and fake AWS env
 #   kinesis_create_stream NAME [SHARDS]   creates NAME and waits until ACTIVE
 #   kinesis_read_all NAME > x.jsonl       every record of every shard, with
 #                               the AWS CLI: {"PartitionKey":..,"Data":<JSON>}
@@ -24,15 +27,16 @@ kinesalite_start() {
   local port i
   kinesis_fake_aws_env
   for i in 1 2 3; do
-    port=$(free_port)
+    port=${KINESALITE_PORT:-$(free_port)}
     # kinesalite's CLI listens on every address: bind 127.0.0.1 only.
     node -e '
       var dir = require("path").dirname(require("fs").realpathSync(process.argv[1]));
-      var s = require(dir + "/index.js")({createStreamMs: 0, deleteStreamMs: 0,
-        updateStreamMs: 0, shardLimit: 100});
+      var o = {createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100};
+      if (process.argv[3]) o.path = process.argv[3];
+      var s = require(dir + "/index.js")(o);
       s.listen(+process.argv[2], "127.0.0.1");
       process.on("SIGTERM", function () { process.exit(0); });' \
-      "$KINESALITE" "$port" >"${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/kinesalite.log" 2>&1 &
+      "$KINESALITE" "$port" "${KINESALITE_PATH:-}" >>"${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/kinesalite.log" 2>&1 &
     KINESALITE_PID=$!
     if wait_port "$port" 15; then
       export KINESIS_ENDPOINT="http://127.0.0.1:$port" KINESALITE_PID
@@ -47,7 +51,7 @@ kinesalite_start() {
 kinesalite_stop() {
   if [ -n "${KINESALITE_PID:-}" ]; then
     kill "$KINESALITE_PID" 2>/dev/null
-    wait "$KINESALITE_PID" 2>/dev/null
+    wait "$KINESALITE_PID" 2>/dev/null || true
     KINESALITE_PID=
   fi
   return 0
@@ -194,7 +198,7 @@ fault_start() {
 fault_stop() {
   if [ -n "${FAULT_PID:-}" ]; then
     kill "$FAULT_PID" 2>/dev/null
-    wait "$FAULT_PID" 2>/dev/null
+    wait "$FAULT_PID" 2>/dev/null || true
     FAULT_PID=
   fi
   return 0
