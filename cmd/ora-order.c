@@ -16,7 +16,6 @@
 
 #include "batcher.h"
 #include "cli.h"
-#include "jarena.h"
 #include "ora.h"
 #include "record.h"
 #include "route.h"
@@ -47,9 +46,10 @@ static struct {
     ora_batcher *b;
     int in_fd;
     int strict;
+    int direct;          /* -t 0: no batching, messages go straight out */
     int stopping;        /* input cut short (SIGTERM or a failed write) */
     int clock_stale;     /* the input was read since the clock was last read */
-    uint64_t msgs, routed, unknown, bad, passed, damaged, warned;
+    uint64_t msgs, routed, unknown, bad, range, passed, damaged, warned, direct_out;
 } S;
 
 static void on_term(int sig)
@@ -72,17 +72,18 @@ static void summary(char *buf, size_t n, double elapsed)
     cli_human(elapsed > 0 ? (double)S.msgs / elapsed : 0, rate, sizeof rate);
     snprintf(buf, n,
              "%" PRIu64 " msgs in (%s/s), %" PRIu64 " records out, %" PRIu64 " routed, %" PRIu64
-             " unknown, %" PRIu64 " bad, %" PRIu64 " passed through, batches %" PRIu64 " full/%" PRIu64
+             " unknown, %" PRIu64 " bad (%" PRIu64 " with an offset out of range), %" PRIu64 " passed through, batches %" PRIu64 " full/%" PRIu64
              " timed/%" PRIu64 " flushed, %" PRIu64 " reordered, peak %" PRIu64 " msgs/%" PRIu64
              " actors pending, %" PRIu64 " bytes damaged",
-             S.msgs, rate, ora_writer_records(S.w), S.routed, S.unknown, S.bad, S.passed,
-             st->batches_size, st->batches_time, st->batches_flush, st->reordered,
+             S.msgs, rate, ora_writer_records(S.w), S.routed, S.unknown, S.bad, S.range, S.passed,
+             st->batches_size, st->batches_time + S.direct_out, st->batches_flush, st->reordered,
              st->peak_msgs, st->peak_actors, S.damaged);
 }
 
+/* Payloads leave as they came: their verified sums go with them. */
 static int emit(void *ctx, const ora_rec *r)
 {
-    return ora_writer_put(ctx, r);
+    return ora_writer_put_same(ctx, r);
 }
 
 /* Makes every further read(2) of the input see end of file. */
@@ -106,6 +107,12 @@ static void before_read(void *arg)
 {
     (void)arg;
     S.clock_stale = 1;
+    /* First of all: payloads written by reference point into the reader's
+     * buffer, which moves after this. */
+    if (ora_writer_flush(S.w) != 0) {
+        cut_input();
+        return;
+    }
     for (;;) {
         cli_poll();
         if (ora_writer_error(S.w) || term) {
@@ -160,15 +167,17 @@ static int on_msg(ora_rec *in, uint64_t now)
     uint64_t at = ora_reader_pos(S.rd) - ORA_REC_HDR - in->len;
     ora_route rt;
     S.msgs++;
-    /* Parsed in the arena (jarena.h): the tree is dropped by the reset,
-     * with no cJSON_Delete walk. */
-    cJSON *root = cJSON_ParseWithLength((const char *)in->payload, in->len);
-    int rc = ora_route_json(root, &rt);
-    jarena_reset();
+    /* Scanned in place, checked as JSON on the way, no tree (lib/jscan.c). */
+    int rc = ora_route_scan(in->payload, in->len, &rt);
     if (rc == ORA_ROUTE_NO_OFFSET && rt.kind == ORA_K_UNKNOWN)
         rc = ORA_ROUTE_UNKNOWN;     /* no payload key and no offset: not ours to judge */
+    /* Without an offset in the message, the header's goes on: only a sound one. */
+    if (rc == ORA_ROUTE_UNKNOWN && rt.offset < 0 && (in->offset < -1 || in->offset > ORA_OFFSET_MAX))
+        rc = ORA_ROUTE_OFFSET_RANGE;
     if (rc < 0) {
         S.bad++;
+        if (rc == ORA_ROUTE_OFFSET_RANGE)
+            S.range++;
         warn_msg("skipping", &rt, at, rc);
         return S.strict ? ORA_EX_DATAERR : 0;
     }
@@ -183,9 +192,15 @@ static int on_msg(ora_rec *in, uint64_t now)
         in->kind = ORA_K_UNKNOWN;
         in->actor_type = ORA_ACTOR_NONE;
         in->actor_id = 0;
-        return ora_writer_put(S.w, in) == 0 ? 0 : ORA_EX_IOERR;
+        return ora_writer_put_ref(S.w, in) == 0 ? 0 : ORA_EX_IOERR;
     }
     S.routed++;
+    if (S.direct) {
+        /* -t 0: every batch would be released as soon as it is made, in
+         * arrival order; the message leaves from the read buffer */
+        S.direct_out++;
+        return ora_writer_put_ref(S.w, in) == 0 ? 0 : ORA_EX_IOERR;
+    }
     if (ora_batcher_add(S.b, in, now, emit, S.w) != 0) {
         if (ora_writer_error(S.w))
             return ORA_EX_IOERR;
@@ -277,8 +292,8 @@ int main(int argc, char **argv)
         log_error("unable to allocate buffers: %s", strerror(ENOMEM));
         return ORA_EX_SOFTWARE;
     }
+    S.direct = btime == 0;
     ora_reader_on_read(S.rd, before_read, NULL);
-    jarena_install();
     cli_set_summary(summary);
     log_debug("batch size %" PRIu64 ", batch timeout %" PRIu64 " ms", bsize, btime);
 
@@ -330,7 +345,7 @@ int main(int argc, char **argv)
             /* Anything else (CTRL above all) keeps its place: everything
              * that came before it is released first. */
             S.passed++;
-            if (ora_batcher_flush(S.b, emit, S.w) < 0 || ora_writer_put(S.w, &in) != 0) {
+            if (ora_batcher_flush(S.b, emit, S.w) < 0 || ora_writer_put_ref(S.w, &in) != 0) {
                 ex = ORA_EX_IOERR;
                 break;
             }
@@ -367,7 +382,6 @@ int main(int argc, char **argv)
     ora_batcher_free(S.b);
     ora_writer_free(S.w);
     ora_reader_free(S.rd);
-    jarena_release();
     if (in_path)
         close(S.in_fd);
     return ex;

@@ -58,6 +58,9 @@ typedef struct ora_rec {
     uint8_t actor_type;
     uint16_t key_len;
     const uint8_t *payload;
+    uint64_t sum;        /* payload sum as stored: set by ora_reader_next() and
+                            ora_rec_decode_hdr(), after the reader verified it;
+                            read only by ora_writer_put_same() */
 } ora_rec;
 
 /* Fills *r with a fresh record of the given type: offset -1, rest zero. */
@@ -80,7 +83,7 @@ const char *ora_hdr_status_str(int status);
 
 /* Decodes and checks a 64-byte header: magic, version, header sum, type and
  * reserved fields, length <= max_len. On ORA_HDR_OK fills r (payload NULL)
- * and *psum with the stored payload sum. */
+ * and *psum (and r->sum) with the stored payload sum. */
 int ora_rec_decode_hdr(const uint8_t *src, uint32_t max_len, ora_rec *r, uint64_t *psum);
 
 /* SipHash-2-4 of data with the format's fixed key. */
@@ -122,9 +125,12 @@ uint64_t ora_reader_skipped(const ora_reader *r);   /* total skipped */
 /* Bytes already read from fd but not yet returned (for poll() users). */
 size_t ora_reader_buffered(const ora_reader *r);
 
-/* fn(arg) runs before every read(2) of the reader (and again after EINTR):
+/* fn(arg) runs before every read(2) of the reader (and again after EINTR),
+ * before the reader moves or reuses the bytes of records it has returned:
  * the place to flush output, so that records never wait in a buffer while
- * the stage waits for input, and to call cli_poll(). */
+ * the stage waits for input (and a writer holding this reader's payloads
+ * by reference, ora_writer_put_ref(), must be flushed there), and to call
+ * cli_poll(). */
 void ora_reader_on_read(ora_reader *r, void (*fn)(void *), void *arg);
 
 /* ---- writer ------------------------------------------------------------ */
@@ -141,6 +147,20 @@ void ora_writer_free(ora_writer *w);
  * stage is about to wait (see ora_reader_on_read()). */
 int ora_writer_put(ora_writer *w, const ora_rec *r);
 
+/* ora_writer_put() for a record whose payload is byte for byte the one a
+ * reader returned with it: r->sum, which the reader verified, is written
+ * as the payload sum instead of being computed again. The header fields
+ * may differ (the header sum is always computed). */
+int ora_writer_put_same(ora_writer *w, const ora_rec *r);
+
+/* ora_writer_put_same() without copying the payload: it is written from
+ * r->payload with writev(2), which must stay valid and unchanged until the
+ * next ora_writer_flush() returns (or the writer is freed); the writer also
+ * flushes by itself once it holds 256 KiB. For payloads returned by a
+ * reader, flush in its ora_reader_on_read() hook. A failed write drops
+ * every reference at once. */
+int ora_writer_put_ref(ora_writer *w, const ora_rec *r);
+
 /* Zero-copy: returns space for len payload bytes (valid until the next call
  * on w), or NULL with errno. Fill it, then ora_writer_commit(w, r) with
  * r->len == len (r->payload is ignored). */
@@ -153,7 +173,7 @@ uint64_t ora_writer_records(const ora_writer *w);
 uint64_t ora_writer_bytes(const ora_writer *w);
 /* The first write error (an errno value; sticky: later calls fail with it), or 0. */
 int ora_writer_error(const ora_writer *w);
-/* Bytes buffered and not yet written. */
+/* Bytes buffered or referenced and not yet written. */
 size_t ora_writer_buffered(const ora_writer *w);
 
 #endif
