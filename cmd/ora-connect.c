@@ -3,9 +3,13 @@
  *
  * States: JWT (lib/auth) -> TLS connect (lib/tls) -> session (lib/session,
  * with frames decoded by lib/wire) -> back to JWT on any failure, with
- * exponential backoff and full jitter (lib/backoff). Output: WIRE records of
- * the bytes as read and CTRL records, through a bounded buffer written to a
- * non-blocking stdout from the same poll() loop that answers pings.
+ * exponential backoff and full jitter (lib/backoff). Output: WIRE records
+ * and CTRL records, through a bounded buffer written to a non-blocking
+ * stdout from the same poll() loop that answers pings. The stream must be
+ * inflated here anyway (to answer pings and follow the session), so each
+ * frame is handed on inflated, one WIRE record flagged INFLATED each, and
+ * ora-deframe does not inflate it again; --compressed hands on the bytes
+ * as read instead.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -44,7 +48,7 @@ static const char usage_text[] =
     "                   [--verify-name PATTERN] [--checkpoint FILE] [--once]\n"
     "                   [--ping-timeout SECONDS] [--backoff-min SECONDS] [--backoff-max SECONDS]\n"
     "                   [--connect-timeout SECONDS] [--max-attempts N] [--max-buffer BYTES]\n"
-    "                   [--insecure-key-perms] [-o FILE]\n"
+    "                   [--insecure-key-perms] [--compressed] [-o FILE]\n"
     "       ora-connect -h | --help | --version\n";
 
 /* ---- configuration ----------------------------------------------------- */
@@ -54,7 +58,7 @@ static struct {
     const char *offerings[MAX_OFFERINGS];
     size_t n_offerings;
     char *env_offerings;        /* ORA_OFFERINGS, split in place */
-    int once, insecure_key_perms;
+    int once, insecure_key_perms, compressed;
     double ping_timeout, backoff_min, backoff_max, connect_timeout;
     uint64_t max_attempts, max_buffer;
 } cfg = {
@@ -116,11 +120,12 @@ static void on_stop(int sig)
 /* ---- output ------------------------------------------------------------ */
 
 /* Appends one record to the output buffer (never blocks). */
-static void emit(uint8_t type, uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow,
-                 const void *payload, size_t len)
+static void emit_flags(uint8_t type, uint16_t flags, uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow,
+                       const void *payload, size_t len)
 {
     ora_rec r;
     ora_rec_init(&r, type);
+    r.flags = flags;
     r.kind = kind;
     r.conn = conn;
     r.offset = offset;
@@ -141,6 +146,12 @@ static void emit(uint8_t type, uint8_t kind, uint32_t conn, int64_t offset, uint
         st.wire++;
     else
         st.ctrl++;
+}
+
+static void emit(uint8_t type, uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow,
+                 const void *payload, size_t len)
+{
+    emit_flags(type, 0, kind, conn, offset, flow, payload, len);
 }
 
 static void emit_ctrl(uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow, const char *fmt, ...)
@@ -319,6 +330,9 @@ static int on_frames(conn_state *c)
     uint32_t len;
     int rc;
     while ((rc = ora_wire_next(c->wire, &msg, &len)) == ORA_W_FRAME) {
+        /* Handed on as inflated, before anything it causes (a flow record) */
+        if (!cfg.compressed)
+            emit_flags(ORA_T_WIRE, ORA_RF_INFLATED, 0, c->no, -1, ORA_FLOW_NONE, msg, len);
         ora_smsg m;
         ora_smsg_parse(msg, len, &m);
         ora_sact a = ora_session_on(&c->sess, &m);
@@ -420,9 +434,22 @@ static int on_bytes(conn_state *c, const uint8_t *data, size_t n)
         return END_OVERFLOW;
     }
     st.bytes += n;
-    emit(ORA_T_WIRE, 0, c->no, -1, ORA_FLOW_NONE, data, n);
+    size_t before = out_pending();
+    if (cfg.compressed)
+        emit(ORA_T_WIRE, 0, c->no, -1, ORA_FLOW_NONE, data, n);
     ora_wire_feed(c->wire, data, n);
-    return on_frames(c);
+    int e = on_frames(c);
+    if (!e && out_pending() > cfg.max_buffer) {
+        /* inflated, the read did not fit after all: it goes as a whole
+         * (nothing was written since it began) */
+        out.len -= out_pending() - before;
+        st.overflows++;
+        log_warn("connection %" PRIu32 ": downstream stalled: %zu bytes of output buffered (--max-buffer %" PRIu64
+                 "); disconnecting, resuming from the checkpoint once the output drains",
+                 c->no, out_pending(), cfg.max_buffer);
+        return END_OVERFLOW;
+    }
+    return e;
 }
 
 /* Runs one connection until it ends; returns the enum end. */
@@ -566,7 +593,7 @@ static void add_offering(const char *name)
 
 enum {
     O_AUTH = 256, O_HOST, O_PORT, O_CERT, O_KEY, O_CACERT, O_VERIFY, O_OFFERING, O_CHECKPOINT,
-    O_ONCE, O_PING, O_BMIN, O_BMAX, O_CTIMEOUT, O_ATTEMPTS, O_MAXBUF, O_INSECURE, O_VERSION
+    O_ONCE, O_PING, O_BMIN, O_BMAX, O_CTIMEOUT, O_ATTEMPTS, O_MAXBUF, O_INSECURE, O_COMPRESSED, O_VERSION
 };
 
 static void parse_args(int argc, char **argv)
@@ -580,7 +607,8 @@ static void parse_args(int argc, char **argv)
         {"ping-timeout", required_argument, 0, O_PING}, {"backoff-min", required_argument, 0, O_BMIN},
         {"backoff-max", required_argument, 0, O_BMAX}, {"connect-timeout", required_argument, 0, O_CTIMEOUT},
         {"max-attempts", required_argument, 0, O_ATTEMPTS}, {"max-buffer", required_argument, 0, O_MAXBUF},
-        {"insecure-key-perms", no_argument, 0, O_INSECURE}, {"output", required_argument, 0, 'o'},
+        {"insecure-key-perms", no_argument, 0, O_INSECURE}, {"compressed", no_argument, 0, O_COMPRESSED},
+        {"output", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
 
     /* Environment first; flags win. */
@@ -626,6 +654,7 @@ static void parse_args(int argc, char **argv)
                 usage_error("unable to parse --max-buffer '%s': need bytes in [128K, 1T]", optarg);
             break;
         case O_INSECURE: cfg.insecure_key_perms = 1; break;
+        case O_COMPRESSED: cfg.compressed = 1; break;
         case 'o': cfg.out_path = optarg; break;
         case 'h': fputs(usage_text, stdout); exit(cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR);
         case O_VERSION: exit(cli_print_version());
@@ -842,6 +871,11 @@ int main(int argc, char **argv)
         int end = run_session(&c);
         if (end == END_DONE || end == END_STOP)
             flush_tx(&c);
+        if (!cfg.compressed && end != END_CORRUPT && ora_wire_partial(wire))
+            log_warn("connection %" PRIu32 " ended inside a frame or member: dropped %" PRIu64
+                     " bytes (%" PRIu64 " of a partial frame, %" PRIu64 " of an unfinished member)", c.no,
+                     ora_wire_pending_frame(wire) + ora_wire_pending_member(wire), ora_wire_pending_frame(wire),
+                     ora_wire_pending_member(wire));
         emit_ctrl(ORA_C_DISCONNECTED, c.no, -1, ORA_FLOW_NONE,
                   "{\"ctrl\":\"disconnected\",\"conn\":%" PRIu32 ",\"reason\":\"%s\"}", c.no, end_reason[end]);
         ora_tls_close(c.tls);

@@ -61,7 +61,7 @@ typedef _Atomic uint64_t counter;
 
 static struct {
     /* producer */
-    counter wire_recs, bytes_in, bytes_inflated, members, corrupt, truncated, dropped,
+    counter wire_recs, bytes_in, bytes_inflated, inflated_in, members, corrupt, truncated, dropped,
         damaged, resets;
     /* consumer */
     counter msgs, bytes_out, session, flows, bad, ctrl_in, other;
@@ -157,8 +157,11 @@ static int on_session(const uint8_t *m, uint32_t n, const uint8_t *type, size_t 
     }
 }
 
-/* One frame: a data message becomes a MSG record. 0 or an exit code. */
-static int c_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns)
+/* One frame: a data message becomes a MSG record. sum, when not NULL, is
+ * the verified checksum of m (a WIRE record that held just this frame):
+ * it goes with the MSG record instead of being computed again. 0 or an
+ * exit code. */
+static int c_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns, const uint64_t *sum)
 {
     ora_jspan v[2];
     K.frames++;
@@ -194,12 +197,19 @@ static int c_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns
     r.offset = off;
     r.flow = K.flow;
     r.len = n;
-    uint8_t *p = ora_writer_reserve(K.w, n);
-    if (!p)
-        return ORA_EX_IOERR;
-    memcpy(p, m, n);
-    if (ora_writer_commit(K.w, &r) != 0)
-        return ORA_EX_IOERR;
+    if (sum) {
+        r.payload = m;
+        r.sum = *sum;
+        if (ora_writer_put_same(K.w, &r) != 0)
+            return ORA_EX_IOERR;
+    } else {
+        uint8_t *p = ora_writer_reserve(K.w, n);
+        if (!p)
+            return ORA_EX_IOERR;
+        memcpy(p, m, n);
+        if (ora_writer_commit(K.w, &r) != 0)
+            return ORA_EX_IOERR;
+    }
     ADD(C.msgs, 1);
     ADD(C.bytes_out, n);
     return 0;
@@ -241,6 +251,8 @@ typedef struct item {
     uint32_t conn;
     uint32_t big;            /* payload is in *(uint8_t **)payload */
     uint64_t recv_ns;
+    uint64_t sum;            /* IT_FRAME with summed: the payload's checksum */
+    uint32_t summed, pad;
 } item;                      /* IT_REC: then an ora_rec, then the payload */
 
 #define RING (1u << 20)
@@ -337,11 +349,11 @@ static int q_put(const item *h, const ora_rec *rec, const uint8_t *payload)
     return 0;
 }
 
-static int give_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns)
+static int give_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns, const uint64_t *sum)
 {
     if (Q.threads == 1)
-        return c_frame(m, n, conn, recv_ns);
-    item h = {.kind = IT_FRAME, .len = n, .conn = conn, .recv_ns = recv_ns};
+        return c_frame(m, n, conn, recv_ns, sum);
+    item h = {.kind = IT_FRAME, .len = n, .conn = conn, .recv_ns = recv_ns, .sum = sum ? *sum : 0, .summed = !!sum};
     return q_put(&h, NULL, m);
 }
 
@@ -399,7 +411,7 @@ static void *consumer(void *arg)
                 pl = big;
             }
             if (it->kind == IT_FRAME) {
-                rc = c_frame(pl, it->len, it->conn, it->recv_ns);
+                rc = c_frame(pl, it->len, it->conn, it->recv_ns, it->summed ? &it->sum : NULL);
             } else if (it->kind == IT_REC) {
                 ora_rec r;
                 memcpy(&r, (const uint8_t *)it + sizeof(item), sizeof r);
@@ -456,6 +468,7 @@ static struct {
     int in_fd;
     int strict;
     int raw;
+    uint32_t max_msg;     /* --max-message */
     uint32_t conn;        /* current connection (0: none yet) */
     int dead;             /* the current connection's stream is dropped */
     unsigned warned;
@@ -500,6 +513,8 @@ static void new_stream(uint32_t conn, const char *why)
     P.dead = 0;
 }
 
+static int broken(uint32_t conn, const char *why);
+
 /* Runs the decoder over fed bytes. 0 or an exit code. */
 static int pump(uint32_t conn, uint64_t recv_ns)
 {
@@ -517,7 +532,7 @@ static int pump(uint32_t conn, uint64_t recv_ns)
             why = whybuf;
             break;
         }
-        int ex = give_frame(m, n, conn, recv_ns);
+        int ex = give_frame(m, n, conn, recv_ns, NULL);
         if (ex)
             return ex;
     }
@@ -532,6 +547,12 @@ static int pump(uint32_t conn, uint64_t recv_ns)
         }
         why = ora_wire_error(P.w);
     }
+    return broken(conn, why);
+}
+
+/* The connection's stream cannot go on: reported, the rest of it dropped. */
+static int broken(uint32_t conn, const char *why)
+{
     ADD(C.corrupt, 1);
     if (P.strict) {
         log_error("unable to inflate connection %" PRIu32 " at compressed byte %" PRIu64 ": %s", conn,
@@ -547,6 +568,29 @@ static int pump(uint32_t conn, uint64_t recv_ns)
     return 0;
 }
 
+/* A frame that ora-connect inflated (flag INFLATED): a message at once,
+ * with the checksum it came with. */
+static int on_inflated(const ora_rec *r)
+{
+    char why[96];
+    ADD(C.inflated_in, 1);
+    if (ora_wire_partial(P.w)) {
+        snprintf(why, sizeof why, "an inflated frame inside a compressed member or frame");
+        ADD(C.dropped, r->len);
+        return broken(r->conn, why);
+    }
+    if (r->len < 2 || r->len > P.max_msg) {
+        if (r->len < 2)
+            snprintf(why, sizeof why, "a frame of %" PRIu32 " bytes cannot hold a message", r->len);
+        else
+            snprintf(why, sizeof why, "frame length %" PRIu32 " over the limit %" PRIu32, r->len, P.max_msg);
+        ADD(C.dropped, r->len);
+        return broken(r->conn, why);
+    }
+    uint64_t sum = r->sum;
+    return give_frame(r->payload, r->len, r->conn, r->recv_ns, &sum);
+}
+
 static int on_wire(const ora_rec *r)
 {
     ADD(C.wire_recs, 1);
@@ -560,6 +604,14 @@ static int on_wire(const ora_rec *r)
         ADD(C.dropped, r->len);
         return 0;
     }
+    if (r->flags & ~ORA_RF_INFLATED) {
+        char why[64];
+        snprintf(why, sizeof why, "a WIRE record with unknown flags 0x%x", (unsigned)r->flags);
+        ADD(C.dropped, r->len);
+        return broken(r->conn, why);
+    }
+    if (r->flags & ORA_RF_INFLATED)
+        return on_inflated(r);
     ora_wire_feed(P.w, r->payload, r->len);
     return pump(r->conn, r->recv_ns);
 }
@@ -689,10 +741,10 @@ static void summary(char *buf, size_t n, double elapsed)
     cli_human(elapsed > 0 ? (double)msgs / elapsed : 0, rate, sizeof rate);
     snprintf(buf, n,
              "%" PRIu64 " messages (%s/s), %" PRIu64 " bytes in, %" PRIu64 " inflated, %" PRIu64
-             " out, %" PRIu64 " members, %" PRIu64 " session messages dropped, %" PRIu64 " flow changes, %" PRIu64
+             " frames inflated by the sender, %" PRIu64 " out, %" PRIu64 " members, %" PRIu64 " session messages dropped, %" PRIu64 " flow changes, %" PRIu64
              " control records, %" PRIu64 " corrupt, %" PRIu64 " truncated, %" PRIu64 " bad messages, %" PRIu64
              " bytes dropped, %" PRIu64 " bytes of damaged records",
-             msgs, rate, GET(C.bytes_in), GET(C.bytes_inflated), GET(C.bytes_out), GET(C.members),
+             msgs, rate, GET(C.bytes_in), GET(C.bytes_inflated), GET(C.inflated_in), GET(C.bytes_out), GET(C.members),
              GET(C.session), GET(C.flows), GET(C.ctrl_in), GET(C.corrupt), GET(C.truncated), GET(C.bad),
              GET(C.dropped), GET(C.damaged));
 }
@@ -803,6 +855,7 @@ int main(int argc, char **argv)
     }
 
     ora_wire_limits lim = {(uint32_t)max_msg, max_ratio};
+    P.max_msg = (uint32_t)max_msg;
     P.w = ora_wire_new(&lim);
     K.w = ora_writer_new(out_fd);
     if (!P.raw)

@@ -6,7 +6,7 @@
  *   0  u8[4] magic  0x93 'O' 'R' 'A'
  *   4  u8    version (ORA_REC_VERSION)
  *   5  u8    type    (enum ora_rec_type)
- *   6  u16   flags   (ORA_RF_*)
+ *   6  u16   flags   (ORA_RF_*: 1 ROUTED on MSG, 2 INFLATED on WIRE)
  *   8  u32   payload length
  *  12  u32   connection number (WIRE, MSG; 0 = none)
  *  16  u64   receive time, ns since the Unix epoch, UTC (0 = unknown)
@@ -41,7 +41,12 @@
 
 enum ora_rec_type { ORA_T_WIRE = 1, ORA_T_MSG = 2, ORA_T_CTRL = 3, ORA_T_OUT = 4 };
 
-enum ora_rec_flag { ORA_RF_ROUTED = 1 }; /* MSG: kind/actor fields are set */
+enum ora_rec_flag {
+    ORA_RF_ROUTED = 1,   /* MSG: kind/actor fields are set */
+    ORA_RF_INFLATED = 2  /* WIRE: the payload is one frame's JSON, already
+                            inflated (and its member checked) by the sender,
+                            not compressed bytes */
+};
 
 /* A decoded record. payload points into the reader's buffer (valid until the
  * next call on that reader) or, for writing, into the caller's memory. */

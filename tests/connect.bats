@@ -51,6 +51,31 @@ sim_fixed() {
   assert_output "1 true"
 }
 
+@test "frames go on inflated, one WIRE record flagged INFLATED each; --compressed gives the bytes as read" {
+  sim_fixed
+  echo 0 >ckpt
+  ora-connect "${CONN[@]}" --checkpoint ckpt --once -o inf.rec 2>/dev/null
+  ora-connect "${CONN[@]}" --checkpoint ckpt --once --compressed -o gz.rec 2>/dev/null
+  # every WIRE record of the default form is one session or data message,
+  # exactly the JSON the server framed (the independent decoder reads both)
+  run bash -c "ora-rec unpack --meta -i inf.rec 2>/dev/null | jq -r 'select(.type==\"WIRE\") | .flags' | sort -u"
+  assert_output 2
+  ora-rec unpack --meta -i inf.rec 2>/dev/null | jq -r 'select(.type=="WIRE") | .data_base64' |
+    while read -r b; do base64 -d <<<"$b" | jq -e 'type == "object"' >/dev/null || exit 1; done
+  wire_decode inf.rec >inf.jsonl
+  run exactly "$SIM_LOG" inf.jsonl
+  assert_success
+  # --compressed: WIRE records without flags, gzip members as read
+  run bash -c "ora-rec unpack --meta -i gz.rec 2>/dev/null | jq -r 'select(.type==\"WIRE\") | (.flags // 0)' | sort -u"
+  assert_output 0
+  wire_decode gz.rec >gz.jsonl
+  run exactly "$SIM_LOG" gz.jsonl
+  assert_success
+  # ora-deframe makes the same messages, flows and control records of both
+  cmp <(ora-deframe <inf.rec 2>/dev/null | ora-rec unpack --meta | jq -c 'del(.recv_ns, .time)') \
+      <(ora-deframe <gz.rec 2>/dev/null | ora-rec unpack --meta | jq -c 'del(.recv_ns, .time)')
+}
+
 @test "realtime session: messages flow until SIGTERM, which drains and exits 0" {
   sim_start --rate 2000 --max-messages 1500 --events 20 --ping-interval 0.2
   conn_init

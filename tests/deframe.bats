@@ -405,3 +405,61 @@ PY
   assert_equal "$(grep -c '"type":"MSG"' <<<"$output")" 18
   assert_output --partial '"flow":"snapshot"'
 }
+
+@test "WIRE records flagged INFLATED (one frame each, as ora-connect hands them on): the same messages, sums carried" {
+  python3 "$DF_PY" inflated --conn 4 < "$T/all.jsonl" | df_pack > "$T/in.rec"
+  df_with_sessions "$T/data.jsonl" "$T/sess.jsonl"
+  for t in 1 2; do
+    run_split ora-deframe --threads $t -i "$T/in.rec" -o "$T/out.rec"
+    assert_success
+    assert_regex "$stderr" "[1-9][0-9]* frames inflated by the sender"
+    ora-rec verify -i "$T/out.rec" > /dev/null
+    ora-rec unpack < "$T/out.rec" 2>/dev/null | grep -v '"ctrl"' > "$T/got"
+    cmp "$T/got" "$T/data.jsonl"
+    # the same stream compressed gives the same records (bar receive times)
+    python3 "$DF_PY" gz --per-member 1..3 < "$T/all.jsonl" | python3 "$DF_PY" wire --conn 4 --chunk 1..40 |
+      df_pack | ora-deframe --threads $t 2>/dev/null | df_meta > "$T/want.meta"
+    df_meta < "$T/out.rec" | diff - "$T/want.meta"
+    # session messages among them still make flow records at their place
+    python3 "$DF_PY" inflated < "$T/sess.jsonl" | df_pack | ora-deframe --threads $t 2>/dev/null > "$T/s.rec"
+    run df_flows < "$T/s.rec"
+    assert_output "$(ora-rec wire --per-member 1..4 < "$T/sess.jsonl" 2>/dev/null | ora-deframe 2>/dev/null | df_flows)"
+  done
+}
+
+@test "INFLATED frames that cannot be messages, or inside a compressed member, drop the rest of their connection" {
+  one=$(sed -n 1p "$T/data.jsonl")
+  big="{\"offset\":1,\"x\":\"$(head -c 20000 /dev/zero | tr '\0' a)\"}"
+  # a frame of 1 byte; a frame over --max-message; unknown flags
+  for bad in "x:2" "$big:2" "$one:6"; do
+    frame=${bad%:*} flags=${bad##*:}
+    {
+      python3 "$DF_PY" ctrl '{"ctrl":"connected","conn":1}'
+      sed -n 1,3p "$T/data.jsonl" | python3 "$DF_PY" inflated --conn 1
+      printf '%s\n' "$frame" | python3 "$DF_PY" inflated --conn 1 --flags "$flags"
+      sed -n 4,6p "$T/data.jsonl" | python3 "$DF_PY" inflated --conn 1
+      python3 "$DF_PY" ctrl '{"ctrl":"connected","conn":2}'
+      python3 "$DF_PY" inflated --conn 2 < "$T/data.jsonl"
+    } | df_pack > "$T/in.rec"
+    run_split ora-deframe --max-message 10K -i "$T/in.rec" -o "$T/out.rec"
+    assert_success
+    assert_regex "$stderr" "corrupt stream on connection 1 .*(cannot hold a message|over the limit [0-9]+|unknown flags 0x6); dropping the rest"
+    run grep -c '^MSG - - [0-9]* 1$' <(df_meta < "$T/out.rec")
+    assert_output 3
+    run grep -c '^MSG - - [0-9]* 2$' <(df_meta < "$T/out.rec")
+    assert_output 18
+    run_split ora-deframe --strict --max-message 10K -i "$T/in.rec" -o /dev/null
+    assert_equal "$status" 65
+  done
+  # an inflated frame while a compressed member is half read
+  sed -n 1,2p "$T/data.jsonl" | python3 "$DF_PY" gz --per-member 2 > "$T/m.raw"
+  {
+    head -c 20 "$T/m.raw" | python3 "$DF_PY" wire --conn 3 --chunk 20
+    sed -n 3p "$T/data.jsonl" | python3 "$DF_PY" inflated --conn 3
+  } | df_pack > "$T/mix.rec"
+  run_split ora-deframe -i "$T/mix.rec" -o "$T/out.rec"
+  assert_success
+  assert_regex "$stderr" "corrupt stream on connection 3 .*an inflated frame inside a compressed member or frame"
+  run ora-rec stats -i "$T/out.rec"
+  assert_line "MSG   0"
+}

@@ -40,7 +40,7 @@ setup() {
 
 @test "golden: every header is version 1 with sound sums and zero reserved bytes" {
   recpy parse "$RFIX/golden.rec" >"$T/p.jsonl"
-  [ "$(wc -l <"$T/p.jsonl")" -eq 18 ]
+  [ "$(wc -l <"$T/p.jsonl")" -eq 19 ]
   run jq -s -e 'all(.[]; .magic_ok and .version == 1 and .hsum_ok and .psum_ok and .reserved == [0,0])' "$T/p.jsonl"
   assert_success
   # The header fields as parsed independently agree with the meta lines.
@@ -56,7 +56,18 @@ setup() {
   diff -u "$RFIX/golden.stats" "$T/s"
   run_split ora-rec verify <"$RFIX/golden.rec"
   assert_success
-  assert_output --regexp '^18 records, 2392 bytes'
+  assert_output --regexp '^19 records, 2505 bytes'
+}
+
+@test "golden: the 19th record, WIRE flagged INFLATED (version 1 extended): one frame's JSON as it is" {
+  # the first 18 records are the bytes of version 1 before the flag existed
+  run bash -c "ora-rec unpack --meta -i '$RFIX/golden.rec' 2>/dev/null | tail -1 | jq -c '[.type, .flags, .conn]'"
+  assert_output '["WIRE",2,5]'
+  ora-rec unpack --meta -i "$RFIX/golden.rec" | tail -1 | jq -r .data_base64 | base64 -d >"$T/frame"
+  jq -e '.type == "SESSION_PING"' "$T/frame"
+  # ora-deframe takes it as a frame (a session message: dropped and counted)
+  run_split ora-deframe -i "$RFIX/golden.rec" -o /dev/null
+  assert_regex "$stderr" " 1 frames inflated by the sender"
 }
 
 @test "golden: the \"time\" of unpack --meta is recv_ns in ISO 8601 UTC (checked by python)" {
@@ -83,7 +94,7 @@ PY
   # cases/version-2 has record 1 at version 2 with a recomputed header sum.
   run_split ora-rec verify -i "$RFIX/cases/version-2.rec"
   assert_failure 65
-  assert_output --regexp '^17 records'
+  assert_output --regexp '^18 records'
 }
 
 # ---- damaged inputs: data-driven over tests/fixtures/records/cases ---------

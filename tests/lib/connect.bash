@@ -8,7 +8,8 @@
 #                       per line: ora-deframe | ora-rec unpack when ora-deframe is
 #                       built, else the independent decoder below.
 # wire_decode REC       an independent decoder (python, zlib): WIRE records -> the
-#                       frames as JSON lines; the stream restarts at every CTRL
+#                       frames as JSON lines (a record flagged INFLATED holds one
+#                       frame as it is); the stream restarts at every CTRL
 #                       connected; a connection that ends inside a member or frame
 #                       (a dropped link) loses only that tail.
 # ctrls REC             the CTRL records of REC as JSON lines (their payloads).
@@ -55,6 +56,9 @@ for line in sys.stdin:
     if r["type"] != "WIRE":
         continue
     raw = base64.b64decode(r["data_base64"])
+    if r.get("flags", 0) & 2:   # INFLATED: one whole frame, already inflated
+        out.write(raw.decode() + "\n")
+        continue
     while raw:
         try:
             buf += d.decompress(raw)
