@@ -543,7 +543,7 @@ static int64_t read_checkpoint(int announce)
         return -1;
     int64_t w;
     int rc = checkpoint_read(cfg.checkpoint, &w);
-    if (rc == 1 && w >= 0)
+    if (rc == 1 && w >= 0 && w <= ORA_OFFSET_MAX)
         return w;
     if (rc == 0) {
         if (announce)
@@ -551,7 +551,7 @@ static int64_t read_checkpoint(int announce)
         return -1;
     }
     log_error("unable to read checkpoint %s: %s", cfg.checkpoint,
-              rc == 1 || errno == EINVAL ? "not one decimal offset and a newline" : strerror(errno));
+              rc == 1 || errno == EINVAL ? "not one decimal offset in 0..2^53-1 and a newline" : strerror(errno));
     finish(ORA_EX_CONFIG);
 }
 

@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "jscan.h"
+#include "json.h"
 #include "ora.h"
 #include "record.h"
 #include "wire.h"
@@ -64,7 +65,7 @@ static struct {
     counter wire_recs, bytes_in, bytes_inflated, inflated_in, members, corrupt, truncated, dropped,
         damaged, resets;
     /* consumer */
-    counter msgs, bytes_out, session, flows, bad, ctrl_in, other;
+    counter msgs, bytes_out, session, flows, bad, range, ctrl_in, other;
 } C;
 
 /* ---- consumer: frames -> records --------------------------------------- */
@@ -80,15 +81,16 @@ static struct {
 static const char *const scan_keys[] = {"type", "offset"};
 
 /* The offset in a session message's payload object, e.g.
- * {"sessionSnapshotCompleted":{"offset":N}}; -1 when there is none. */
+ * {"sessionSnapshotCompleted":{"offset":N}}; -1 when there is none or it
+ * is not a whole number in 0..ORA_OFFSET_MAX. */
 static int64_t session_offset(const uint8_t *m, uint32_t n, const char *payload_key)
 {
     int64_t off = -1;
     cJSON *j = cJSON_ParseWithLength((const char *)m, n);
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, payload_key), "offset");
-    if (cJSON_IsNumber(o) && o->valuedouble >= 0 && o->valuedouble <= 9007199254740992.0 &&
-        o->valuedouble == (double)(int64_t)o->valuedouble)
-        off = (int64_t)o->valuedouble;
+    uint64_t u;
+    if (ora_json_u64(o, &u) == 0 && u <= ORA_OFFSET_MAX)
+        off = (int64_t)u;
     cJSON_Delete(j);
     return off;
 }
@@ -187,9 +189,17 @@ static int c_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns
         if (k == 1 && tn >= 8 && memcmp(t, "SESSION_", 8) == 0)
             return on_session(m, n, t, tn, conn, recv_ns);
     }
+    /* One range in every stage (ora.h): a number outside it never goes on
+     * as an offset; a value that is not a number is no offset (-1) */
     int64_t off = -1;
-    if (v[1].p && (ora_jscan_i64(v[1], &off) != 0 || off < 0))
-        off = -1;
+    uint64_t u;
+    int orc = v[1].p ? ora_jscan_uint(v[1], ORA_OFFSET_MAX, &u) : -1;
+    if (orc == 1) {
+        ADD(C.range, 1);
+        return bad_msg(conn, "\"offset\" outside 0..2^53-1");
+    }
+    if (orc == 0)
+        off = (int64_t)u;
     ora_rec r;
     ora_rec_init(&r, ORA_T_MSG);
     r.conn = conn;
@@ -742,10 +752,11 @@ static void summary(char *buf, size_t n, double elapsed)
     snprintf(buf, n,
              "%" PRIu64 " messages (%s/s), %" PRIu64 " bytes in, %" PRIu64 " inflated, %" PRIu64
              " frames inflated by the sender, %" PRIu64 " out, %" PRIu64 " members, %" PRIu64 " session messages dropped, %" PRIu64 " flow changes, %" PRIu64
-             " control records, %" PRIu64 " corrupt, %" PRIu64 " truncated, %" PRIu64 " bad messages, %" PRIu64
+             " control records, %" PRIu64 " corrupt, %" PRIu64 " truncated, %" PRIu64 " bad messages (%" PRIu64
+             " with an offset out of range), %" PRIu64
              " bytes dropped, %" PRIu64 " bytes of damaged records",
              msgs, rate, GET(C.bytes_in), GET(C.bytes_inflated), GET(C.inflated_in), GET(C.bytes_out), GET(C.members),
-             GET(C.session), GET(C.flows), GET(C.ctrl_in), GET(C.corrupt), GET(C.truncated), GET(C.bad),
+             GET(C.session), GET(C.flows), GET(C.ctrl_in), GET(C.corrupt), GET(C.truncated), GET(C.bad), GET(C.range),
              GET(C.dropped), GET(C.damaged));
 }
 

@@ -493,6 +493,13 @@ PY
   : >ckpt
   run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once
   assert_failure 78
+  # one offset range in every stage: 0..2^53-1
+  for w in 9007199254740992 9223372036854775807 -1; do
+    echo "$w" >ckpt
+    run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once
+    assert_failure 78
+    [[ $stderr == *"not one decimal offset in 0..2^53-1"* ]] || fail "$w: $stderr"
+  done
 }
 
 @test "usage errors exit 64 with one line; --help and --version exit 0" {

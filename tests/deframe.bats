@@ -346,12 +346,23 @@ PY
   assert_regex "$stderr" "unable to use message 2 of connection 1: not a JSON object"
 }
 
-@test "offsets: the first top-level one, -1 when missing or not a whole number >= 0" {
+@test "offsets: the first top-level one, -1 when missing or not a number; 0..2^53-1 or the message is skipped" {
   printf '%s\n' '{"eventDeleted":{"id":1,"offset":5}}' '{"a":{"offset":9},"offset":12,"offset":13}' \
-    '{"offset":"7"}' '{"offset":1.5}' '{"offset":-3}' > "$T/o.jsonl"
-  python3 "$DF_PY" gz < "$T/o.jsonl" | ora-deframe --raw 2>/dev/null | df_meta > "$T/got"
-  printf '%s\n' "MSG - - -1 1" "MSG - - 12 1" "MSG - - -1 1" "MSG - - -1 1" "MSG - - -1 1" > "$T/want"
+    '{"offset":"7"}' '{"offset":1.5}' '{"offset":-3}' '{"offset":9007199254740991}' '{"offset":9007199254740992}' \
+    '{"offset":9223372036854775807}' '{"offset":1e3}' '{"offset":0}' > "$T/o.jsonl"
+  python3 "$DF_PY" gz < "$T/o.jsonl" > "$T/o.raw"
+  run_split ora-deframe --raw -i "$T/o.raw" -o "$T/o.rec"
+  assert_success
+  df_meta < "$T/o.rec" > "$T/got"
+  printf '%s\n' "MSG - - -1 1" "MSG - - 12 1" "MSG - - -1 1" "MSG - - 9007199254740991 1" "MSG - - 1000 1" \
+    "MSG - - 0 1" > "$T/want"
   diff "$T/want" "$T/got"
+  # the four out of range are reported and counted, never passed on
+  [ "$(grep -c 'warning: dropped message [0-9]* of connection 1: "offset" outside 0..2^53-1' <<<"$stderr")" -eq 4 ]
+  assert_regex "$stderr" "4 bad messages \(4 with an offset out of range\)"
+  run_split ora-deframe --raw --strict -i "$T/o.raw" -o /dev/null
+  assert_equal "$status" 65
+  assert_regex "$stderr" 'error: unable to use message 4 of connection 1: "offset" outside'
 }
 
 @test "other record types pass through in place" {

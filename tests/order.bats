@@ -368,3 +368,29 @@ EOF
   assert_success
   assert_equal "$(tsv out.rec | cut -f2,3 | tr '\n\t' ' :')" "3:eventStatusUpdated 2:eventStatusUpdated 1:eventStatusUpdated "
 }
+
+@test "offsets outside 0..2^53-1 are reported and skipped, for every kind; never passed on with that offset" {
+  {
+    msg 9007199254740991 eventStatusUpdated 1
+    msg 9007199254740992 eventStatusUpdated 1
+    msg 9223372036854775807 betOfferStatusUpdated 2
+    msg -1 betOfferStatusUpdated 2
+    echo '{"offset":9223372036854775807,"eventLiveStatsUpdated":{"eventId":1}}'
+    echo '{"offset":1e300,"somethingNew":{}}'
+    echo '{"offset":5,"somethingNew":{}}'
+  } | pack > a.rec
+  # a message without an offset of its own keeps the header's only when sound
+  printf '%s\n' '{"type":"MSG","offset":9223372036854775807,"data":{"somethingNew":{}}}' \
+    '{"type":"MSG","offset":-7,"data":{"somethingNew":{}}}' \
+    '{"type":"MSG","offset":77,"data":{"somethingNew":{}}}' | python3 "$RECPY" encode > b.rec
+  cat a.rec b.rec > in.rec
+  for t in 0 20; do
+    run_split ora-order -t $t -i in.rec -o out.rec
+    assert_success
+    assert_equal "$(tsv out.rec | cut -f2 | sort -n | tr '\n' ' ')" "5 77 9007199254740991 "
+    [ "$(grep -c 'warning: skipping message at .*"offset" outside 0..2^53-1' <<<"$stderr")" -eq 7 ] || fail "$stderr"
+    [[ $stderr == *"7 bad (7 with an offset out of range)"* ]] || fail "$stderr"
+  done
+  run_split ora-order --strict -i in.rec -o out.rec
+  assert_failure 65
+}
