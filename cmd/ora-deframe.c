@@ -28,7 +28,6 @@
 #include "record.h"
 #include "wire.h"
 
-#define WARN_LIMIT 20
 #define RAW_BLOCK (1u << 20)
 
 static const char usage_text[] =
@@ -75,7 +74,7 @@ static struct {
     int strict;
     uint8_t flow;
     uint64_t frames;
-    unsigned bad_warned;
+    uint64_t bad_warned;
 } K;
 
 static const char *const scan_keys[] = {"type", "offset"};
@@ -125,9 +124,10 @@ static int bad_msg(uint32_t conn, const char *why)
         log_error("unable to use message %" PRIu64 " of connection %" PRIu32 ": %s", K.frames, conn, why);
         return ORA_EX_DATAERR;
     }
-    if (K.bad_warned < WARN_LIMIT)
+    int w = ora_warn_next(&K.bad_warned);
+    if (w)
         log_warn("dropped message %" PRIu64 " of connection %" PRIu32 ": %s%s", K.frames, conn, why,
-                 ++K.bad_warned == WARN_LIMIT ? " (further ones are only counted)" : "");
+                 w == 2 ? ORA_WARN_MORE : "");
     return 0;
 }
 
@@ -481,7 +481,7 @@ static struct {
     uint32_t max_msg;     /* --max-message */
     uint32_t conn;        /* current connection (0: none yet) */
     int dead;             /* the current connection's stream is dropped */
-    unsigned warned;
+    uint64_t warned;
     int stopping;
 } P;
 
@@ -667,6 +667,10 @@ static int run_records(void)
             return at_eof();
         if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
             const ora_rd_problem *p = ora_reader_problem(P.rd);
+            if (p->not_records) {
+                log_error("unable to read input: %s", p->reason);
+                return ORA_EX_DATAERR;
+            }
             ADD(C.damaged, p->skipped);
             if (P.strict) {
                 log_error("unable to read a record at input byte %" PRIu64 ": %s (%" PRIu64 " bytes)",
@@ -675,8 +679,11 @@ static int run_records(void)
             }
             if (P.stopping && term && rc == ORA_RD_TRUNCATED)
                 continue;
-            log_warn("skipped %" PRIu64 " bytes at input byte %" PRIu64 ": %s%s", p->skipped, p->at,
-                     p->reason, P.conn && !P.dead ? "; dropping the rest of the connection" : "");
+            int w = ora_warn_next(&P.warned);
+            if (w)
+                log_warn("skipped %" PRIu64 " bytes at input byte %" PRIu64 ": %s%s%s", p->skipped, p->at,
+                         p->reason, P.conn && !P.dead ? "; dropping the rest of the connection" : "",
+                         w == 2 ? ORA_WARN_MORE : "");
             if (P.conn && !P.dead) {
                 ADD(C.dropped, ora_wire_reset(P.w));
                 P.dead = 1;

@@ -24,7 +24,6 @@
 #define DEF_BATCH_TIMEOUT_MS 20
 #define MAX_BATCH_SIZE 1000000
 #define MAX_BATCH_TIMEOUT_MS 3600000
-#define WARN_LIMIT 100
 
 static const char usage_text[] =
     "usage: ora-order [-i FILE] [-o FILE] [-b N] [-t MS] [--max-record SIZE] [--strict]\n"
@@ -49,7 +48,7 @@ static struct {
     int direct;          /* -t 0: no batching, messages go straight out */
     int stopping;        /* input cut short (SIGTERM or a failed write) */
     int clock_stale;     /* the input was read since the clock was last read */
-    uint64_t msgs, routed, unknown, bad, range, passed, damaged, warned, direct_out;
+    uint64_t msgs, routed, unknown, bad, range, passed, damaged, warned, rd_warned, direct_out;
 } S;
 
 static void on_term(int sig)
@@ -142,8 +141,8 @@ static void before_read(void *arg)
 
 static void warn_msg(const char *what, const ora_route *rt, uint64_t at, int rc)
 {
-    S.warned++;
-    if (S.warned > WARN_LIMIT && !S.strict)
+    int w = ora_warn_next(&S.warned);
+    if (!w && !S.strict)
         return;
     char where[64];
     if (rt->offset >= 0)
@@ -155,10 +154,8 @@ static void warn_msg(const char *what, const ora_route *rt, uint64_t at, int rc)
         log_error("unable to route message at %s: %s%s%s%s", where, ora_route_strerror(rc),
                   key ? " (" : "", key ? key : "", key ? ")" : "");
     else
-        log_warn("%s message at %s: %s%s%s%s", what, where, ora_route_strerror(rc),
-                 key ? " (" : "", key ? key : "", key ? ")" : "");
-    if (S.warned == WARN_LIMIT && !S.strict)
-        log_warn("further warnings about messages suppressed (see the summary)");
+        log_warn("%s message at %s: %s%s%s%s%s", what, where, ora_route_strerror(rc),
+                 key ? " (" : "", key ? key : "", key ? ")" : "", w == 2 ? ORA_WARN_MORE : "");
 }
 
 /* 0 ok, or an exit status. */
@@ -297,7 +294,7 @@ int main(int argc, char **argv)
     cli_set_summary(summary);
     log_debug("batch size %" PRIu64 ", batch timeout %" PRIu64 " ms", bsize, btime);
 
-    int ex = ORA_EX_OK;
+    int ex = ORA_EX_OK, w;
     ora_rec in;
     for (;;) {
         int rc = ora_reader_next(S.rd, &in);
@@ -305,6 +302,11 @@ int main(int argc, char **argv)
             break;
         if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
             const ora_rd_problem *p = ora_reader_problem(S.rd);
+            if (p->not_records) {
+                log_error("unable to read input: %s", p->reason);
+                ex = ORA_EX_DATAERR;
+                break;
+            }
             S.damaged += p->skipped;
             if (S.strict) {
                 log_error("unable to read a record at input byte %" PRIu64 ": %s (%" PRIu64 " bytes)",
@@ -315,9 +317,9 @@ int main(int argc, char **argv)
             if (S.stopping && term && rc == ORA_RD_TRUNCATED)
                 log_warn("stopping: dropped %" PRIu64 " bytes of a partly read record at input byte %" PRIu64,
                          p->skipped, p->at);
-            else
-                log_warn("skipped %" PRIu64 " bytes at input byte %" PRIu64 ": %s", p->skipped, p->at,
-                         p->reason);
+            else if ((w = ora_warn_next(&S.rd_warned)))
+                log_warn("skipped %" PRIu64 " bytes at input byte %" PRIu64 ": %s%s", p->skipped, p->at,
+                         p->reason, w == 2 ? ORA_WARN_MORE : "");
             continue;
         }
         if (rc == ORA_RD_ERROR) {

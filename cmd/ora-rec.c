@@ -52,7 +52,7 @@ static struct opts {
        .chunk_lo = 1, .chunk_hi = 16384, .seed = 1};
 
 static struct counts {
-    uint64_t records, bytes, lines, bad_lines, corrupt, skipped, truncated;
+    uint64_t records, bytes, lines, bad_lines, corrupt, skipped, truncated, warned;
     uint64_t per_type[5];
     int64_t off_min, off_max;
     uint64_t t_min, t_max;
@@ -188,6 +188,8 @@ static void each_record(void (*fn)(const ora_rec *r, uint64_t at))
             die(ORA_EX_IOERR, "unable to read input: %s", strerror(errno));
         if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
             const ora_rd_problem *p = ora_reader_problem(rd);
+            if (p->not_records)
+                die(ORA_EX_DATAERR, "unable to read input: %s", p->reason);
             if (rc == ORA_RD_CORRUPT) {
                 n.corrupt++;
                 n.skipped += p->skipped;
@@ -197,7 +199,10 @@ static void each_record(void (*fn)(const ora_rec *r, uint64_t at))
             if (o.strict)
                 die(ORA_EX_DATAERR, "unable to read record at byte offset %" PRIu64 ": %s (%" PRIu64 " bytes)",
                     p->at, p->reason, p->skipped);
-            log_warn("skipped %" PRIu64 " bytes at byte offset %" PRIu64 ": %s", p->skipped, p->at, p->reason);
+            int w = ora_warn_next(&n.warned);
+            if (w)
+                log_warn("skipped %" PRIu64 " bytes at byte offset %" PRIu64 ": %s%s", p->skipped, p->at, p->reason,
+                         w == 2 ? ORA_WARN_MORE : "");
             continue;
         }
         n.records++;
@@ -427,7 +432,9 @@ static void bad_line(const char *why)
     n.bad_lines++;
     if (o.strict)
         die(ORA_EX_DATAERR, "unable to pack line %" PRIu64 ": %s", n.lines, why);
-    log_warn("skipped line %" PRIu64 ": %s", n.lines, why);
+    int w = ora_warn_next(&n.warned);
+    if (w)
+        log_warn("skipped line %" PRIu64 ": %s%s", n.lines, why, w == 2 ? ORA_WARN_MORE : "");
 }
 
 static int get_i64(const cJSON *j, const char *name, int64_t *v)

@@ -74,6 +74,16 @@ static const char *const session_names[ORA_S_COUNT] = {
     [ORA_S_PONG] = "SESSION_PONG", [ORA_S_ERROR] = "SESSION_ERROR",
 };
 
+int ora_warn_next(uint64_t *n)
+{
+    if (*n >= ORA_WARN_LIMIT) {
+        if (*n < UINT64_MAX)
+            ++*n;
+        return 0;
+    }
+    return ++*n == ORA_WARN_LIMIT ? 2 : 1;
+}
+
 const char *ora_session_name(int s)
 {
     return s > ORA_S_NONE && s < ORA_S_COUNT ? session_names[s] : NULL;

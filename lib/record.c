@@ -170,6 +170,7 @@ struct ora_reader {
     uint64_t bad_at, bad_len;
     const char *bad_reason;
     uint64_t skipped;
+    int checked;             /* the start of the stream was looked at */
     ora_rd_problem problem;
     void (*on_read)(void *);
     void *on_read_arg;
@@ -290,8 +291,49 @@ static int report_bad(ora_reader *r, int rc)
     return rc;
 }
 
+/* What a stream that does not start with the magic looks like. */
+static const char *not_records_hint(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+        return "not records (the input does not start with the record magic): "
+               "it looks like a raw ORA wire stream: use ora-deframe --raw";
+    if (i < n && (p[i] == '{' || p[i] == '['))
+        return "not records (the input does not start with the record magic): "
+               "it looks like JSON lines: use ora-rec pack";
+    return "not records (the input does not start with the record magic; see ora-records(5))";
+}
+
+/* The first call: is this records at all? 1 yes (or empty), 0 not records
+ * (problem set), -1 read error. */
+static int check_start(ora_reader *r)
+{
+    while (r->end - r->start < 4 && !r->eof)
+        if (fill(r, 4) < 0)
+            return -1;
+    r->checked = 1;
+    size_t avail = r->end - r->start;
+    if (avail == 0 || memcmp(r->buf + r->start, magic, avail < 4 ? avail : 4) == 0)
+        return 1;
+    r->problem.at = r->base + r->start;
+    r->problem.skipped = 0;
+    r->problem.reason = not_records_hint(r->buf + r->start, avail);
+    r->problem.not_records = 1;
+    return 0;
+}
+
 int ora_reader_next(ora_reader *r, ora_rec *out)
 {
+    r->problem.not_records = 0;
+    if (!r->checked) {
+        int c = check_start(r);
+        if (c < 0)
+            return ORA_RD_ERROR;
+        if (c == 0)
+            return ORA_RD_CORRUPT;
+    }
     for (;;) {
         size_t avail = r->end - r->start;
         if (avail < ORA_REC_HDR) {

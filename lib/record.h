@@ -110,6 +110,11 @@ typedef struct ora_rd_problem {
     uint64_t at;        /* stream byte offset where the damage starts */
     uint64_t skipped;   /* bytes skipped there */
     const char *reason; /* static string */
+    int not_records;    /* the input does not start with the record magic: it
+                           is not records at all (at 0, skipped 0; reason says
+                           what it looks like and what to run instead). Every
+                           tool stops at once with status 65; a caller that
+                           goes on anyway gets the old resync. */
 } ora_rd_problem;
 
 typedef struct ora_reader ora_reader;
@@ -122,7 +127,9 @@ void ora_reader_free(ora_reader *r);
 /* Next record. Reads in large blocks; a record is returned in place (no
  * copy) unless it spans a block. After damage, it resyncs on the next
  * header whose sums hold, and reports the skipped range as one CORRUPT
- * result before the record that follows it. */
+ * result before the record that follows it. Before anything else, a
+ * stream whose first bytes are not the record magic is one CORRUPT result
+ * with problem->not_records set (an empty stream is a clean EOF). */
 int ora_reader_next(ora_reader *r, ora_rec *out);
 const ora_rd_problem *ora_reader_problem(const ora_reader *r);
 uint64_t ora_reader_pos(const ora_reader *r);       /* bytes consumed */
