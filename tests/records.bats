@@ -707,6 +707,8 @@ PY
     [ "$status" -eq 0 ] || fail "$t: exit $status: $stderr"
     [ "$(grep -c 'warning: .*payload checksum mismatch' <<<"$stderr")" -eq 20 ] || fail "$t: $stderr"
     [ "$(grep -c 'further ones are only counted: see the summary' <<<"$stderr")" -eq 1 ] || fail "$t: $stderr"
+    grep 'payload checksum mismatch' <<<"$stderr" | tail -1 | grep -q 'further ones are only counted' ||
+      fail "$t: the 20th warning does not say that the rest are only counted: $stderr"
   done
   # ora-rec pack on a binary file: 20 warnings, not one per line
   head -c 200000 /dev/urandom | tr '\0' 'x' >"$T/bin"
