@@ -519,18 +519,25 @@ static int run_session(conn_state *c)
 
 /* ---- connecting -------------------------------------------------------- */
 
-/* Refuses (exit 78) a key file that group or others can access, like ssh. */
-static void check_key_perms(void)
+/* The certificate, key and CA files, read once at start (lib/tls.c): the
+ * key through a checked descriptor into locked memory. Everything after
+ * uses these bytes; nothing opens the files again. */
+static ora_cred cert_pem, key_pem, ca_pem;
+
+/* Exits 78 when a file is unusable; a key that group or others can access
+ * is refused, like ssh does, unless --insecure-key-perms. */
+static void read_credentials(void)
 {
-    struct stat sb;
-    if (stat(cfg.key, &sb) < 0) {
-        log_error("unable to use private key %s: %s", cfg.key, strerror(errno));
+    char err[512];
+    int rc = ora_cred_read("private key", cfg.key, ORA_CRED_KEY | (cfg.insecure_key_perms ? ORA_CRED_ANY_MODE : 0),
+                           &key_pem, err, sizeof err);
+    if (rc == ORA_CRED_E_MODE) {
+        log_error("%s; chmod 600 it, or pass --insecure-key-perms", err);
         finish(ORA_EX_CONFIG);
     }
-    if ((sb.st_mode & 077) && !cfg.insecure_key_perms) {
-        log_error("unable to use private key %s: it is accessible by group or others (mode %04o); "
-                  "chmod 600 it, or pass --insecure-key-perms",
-                  cfg.key, (unsigned)(sb.st_mode & 07777));
+    if (rc < 0 || ora_cred_read("client certificate", cfg.cert, 0, &cert_pem, err, sizeof err) < 0 ||
+        ora_cred_read("CA file", cfg.cacert, 0, &ca_pem, err, sizeof err) < 0) {
+        log_error("%s", err);
         finish(ORA_EX_CONFIG);
     }
 }
@@ -744,10 +751,11 @@ int main(int argc, char **argv)
         log_error("unable to initialize libsodium or libcurl");
         return ORA_EX_SOFTWARE;
     }
-    check_key_perms();
+    read_credentials();
     int kind;
     char err[512];
-    ora_tls_cfg tc = {cfg.cert, cfg.key, cfg.cacert, cfg.verify_name};
+    ora_tls_cfg tc = {.cert = cfg.cert, .key = cfg.key, .cacert = cfg.cacert, .verify_name = cfg.verify_name,
+                      .cert_pem = &cert_pem, .key_pem = &key_pem, .ca_pem = &ca_pem};
     ora_tls_ctx *tls = ora_tls_ctx_new(&tc, &kind, err, sizeof err);
     if (!tls) {
         log_error("%s", err);
@@ -779,8 +787,9 @@ int main(int argc, char **argv)
         finish(ORA_EX_SOFTWARE);
     }
     ora_jwt jwt = {NULL, 0};
-    ora_auth_cfg ac = {cfg.auth_url, cfg.cert, cfg.key, cfg.cacert, cfg.connect_timeout,
-                       cfg.connect_timeout * 2, &stop_signals};
+    ora_auth_cfg ac = {.url = cfg.auth_url, .cert = cfg.cert, .key = cfg.key, .cacert = cfg.cacert,
+                       .connect_timeout = cfg.connect_timeout, .timeout = cfg.connect_timeout * 2,
+                       .cancel = &stop_signals, .cert_pem = &cert_pem, .key_pem = &key_pem, .ca_pem = &ca_pem};
     uint32_t conn_no = 0;
     uint64_t fails = 0;
     int wait_first = 0, drain_first = 0, code = ORA_EX_OK;
@@ -909,6 +918,9 @@ int main(int argc, char **argv)
         log_info("stopping: %s", out_pending() ? "draining output" : "done");
     drain_and_close();
     curl_global_cleanup();
+    ora_cred_free(&key_pem);
+    ora_cred_free(&cert_pem);
+    ora_cred_free(&ca_pem);
     free(cfg.env_offerings);
     ora_buf_free(&out);
     finish(code);

@@ -454,6 +454,48 @@ PY
   assert_success
 }
 
+@test "key files: refused when others may read them (0604), when owned by another user, when a symlink" {
+  sim_fixed
+  cp "$PKI_DIR/client.key" k.pem
+  chmod 604 k.pem
+  run_split ora-connect "${CONN[@]}" --key k.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to use private key k.pem: it is accessible by group or others (mode 0604)"* ]]
+  chmod 600 k.pem
+  ln -s k.pem link.pem
+  run_split ora-connect "${CONN[@]}" --key link.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to use private key link.pem: it is a symbolic link"* ]] || fail "$stderr"
+  if [ "$(id -u)" -eq 0 ]; then
+    # owned by another user: refused, even with --insecure-key-perms
+    chown 65534 k.pem
+    run_split ora-connect "${CONN[@]}" --key k.pem --once --insecure-key-perms
+    assert_failure 78
+    [[ $stderr == *"unable to use private key k.pem: it belongs to uid 65534, neither to us (uid 0) nor to root"* ]] ||
+      fail "$stderr"
+  fi
+}
+
+@test "the key is read once, at start: swapped for a symlink later, it is never read again" {
+  EVENTS=2 sim_start --rate 200 --ping-interval 0.2 --drop-after-msgs 400 --fault-once
+  conn_init
+  cp "$PKI_DIR/client.key" k.pem
+  chmod 600 k.pem
+  strace -f -qq -e trace=open,openat -o trace ora-connect "${CONN[@]}" --key "$PWD/k.pem" >out.rec 2>err &
+  local spid=$!
+  BG+=($spid)
+  wait_grep err 30 "connection 1: connected"
+  # another valid key (of another certificate): a re-read would break the token request
+  mv k.pem k.orig
+  ln -s "$PKI_DIR/untrusted-client.key" k.pem
+  wait_grep err 60 "connection 2: connected"
+  kill -TERM "$(pgrep -P "$spid")"   # ora-connect, strace's child
+  wait "$spid" || true
+  [[ $(cat err) != *"unable to fetch a token"* ]] || fail "$(cat err)"
+  [ "$(grep -c "open.*\"$PWD/k.pem\"" trace)" -eq 1 ] || fail "the key was opened more than once: $(grep k.pem trace)"
+  grep -q "O_NOFOLLOW" <(grep "$PWD/k.pem" trace)
+}
+
 @test "unusable certificate, key or CA files exit 78 naming the file" {
   sim_fixed
   echo junk >bad.pem
@@ -473,6 +515,17 @@ PY
   run_split ora-connect "${CONN[@]}" --key nonexistent.key --once
   assert_failure 78
   [[ $stderr == *"unable to use private key nonexistent.key: No such file"* ]]
+  # every file error names the OS's reason (issue 14: not "system lib")
+  run_split ora-connect "${CONN[@]}" --cert nonexistent.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to use client certificate nonexistent.pem: No such file or directory"* ]] || fail "$stderr"
+  run_split ora-connect "${CONN[@]}" --cacert nonexistent.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to use CA file nonexistent.pem: No such file or directory"* ]] || fail "$stderr"
+  run_split ora-connect "${CONN[@]}" --cacert . --once
+  assert_failure 78
+  [[ $stderr == *"unable to use CA file .: not a regular file"* ]] || fail "$stderr"
+  [[ $stderr != *"system lib"* ]]
 }
 
 @test "INVALID_OFFERING and INVALID_PROTOCOL_VERSION... : exit 78 naming the code" {
