@@ -45,7 +45,7 @@
 static const char usage_text[] =
     "usage: ora-connect --auth-url URL --host HOST --port PORT --cert FILE --key FILE\n"
     "                   --cacert FILE --offering NAME [--offering NAME ...]\n"
-    "                   [--verify-name PATTERN] [--checkpoint FILE] [--once]\n"
+    "                   [--verify-name PATTERN] [--checkpoint FILE] [--state-dir DIR] [--once]\n"
     "                   [--ping-timeout SECONDS] [--backoff-min SECONDS] [--backoff-max SECONDS]\n"
     "                   [--connect-timeout SECONDS] [--max-attempts N] [--max-buffer BYTES]\n"
     "                   [--insecure-key-perms] [--compressed] [-o FILE]\n"
@@ -58,6 +58,7 @@ static struct {
     const char *offerings[MAX_OFFERINGS];
     size_t n_offerings;
     char *env_offerings;        /* ORA_OFFERINGS, split in place */
+    char *state_checkpoint;     /* DIR/checkpoint of --state-dir or ORA_STATE_DIR */
     int once, insecure_key_perms, compressed;
     double ping_timeout, backoff_min, backoff_max, connect_timeout;
     uint64_t max_attempts, max_buffer;
@@ -599,7 +600,7 @@ static void add_offering(const char *name)
 }
 
 enum {
-    O_AUTH = 256, O_HOST, O_PORT, O_CERT, O_KEY, O_CACERT, O_VERIFY, O_OFFERING, O_CHECKPOINT,
+    O_AUTH = 256, O_HOST, O_PORT, O_CERT, O_KEY, O_CACERT, O_VERIFY, O_OFFERING, O_CHECKPOINT, O_STATE_DIR,
     O_ONCE, O_PING, O_BMIN, O_BMAX, O_CTIMEOUT, O_ATTEMPTS, O_MAXBUF, O_INSECURE, O_COMPRESSED, O_VERSION
 };
 
@@ -610,7 +611,8 @@ static void parse_args(int argc, char **argv)
         {"port", required_argument, 0, O_PORT}, {"cert", required_argument, 0, O_CERT},
         {"key", required_argument, 0, O_KEY}, {"cacert", required_argument, 0, O_CACERT},
         {"verify-name", required_argument, 0, O_VERIFY}, {"offering", required_argument, 0, O_OFFERING},
-        {"checkpoint", required_argument, 0, O_CHECKPOINT}, {"once", no_argument, 0, O_ONCE},
+        {"checkpoint", required_argument, 0, O_CHECKPOINT}, {"state-dir", required_argument, 0, O_STATE_DIR},
+        {"once", no_argument, 0, O_ONCE},
         {"ping-timeout", required_argument, 0, O_PING}, {"backoff-min", required_argument, 0, O_BMIN},
         {"backoff-max", required_argument, 0, O_BMAX}, {"connect-timeout", required_argument, 0, O_CTIMEOUT},
         {"max-attempts", required_argument, 0, O_ATTEMPTS}, {"max-buffer", required_argument, 0, O_MAXBUF},
@@ -627,7 +629,8 @@ static void parse_args(int argc, char **argv)
     cfg.key = cli_env("ORA_KEY");
     cfg.cacert = cli_env("ORA_CACERT");
     cfg.verify_name = cli_env("ORA_VERIFY_NAME");
-    cfg.checkpoint = cli_env("ORA_CHECKPOINT");
+    const char *ck_flag = NULL, *sd_flag = NULL, *ck_env = cli_env("ORA_CHECKPOINT"),
+               *sd_env = cli_env("ORA_STATE_DIR");
     if ((e = cli_env("ORA_PING_TIMEOUT")) && cli_parse_double(e, 0.1, 3600, &cfg.ping_timeout) < 0)
         env_error("ORA_PING_TIMEOUT", e, "seconds in [0.1, 3600]");
     if ((e = cli_env("ORA_MAX_BUFFER")) && cli_parse_size(e, 128u << 10, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
@@ -646,7 +649,12 @@ static void parse_args(int argc, char **argv)
         case O_CACERT: cfg.cacert = optarg; break;
         case O_VERIFY: cfg.verify_name = optarg; break;
         case O_OFFERING: add_offering(optarg); env_offerings = -1; break;
-        case O_CHECKPOINT: cfg.checkpoint = optarg; break;
+        case O_CHECKPOINT: ck_flag = optarg; break;
+        case O_STATE_DIR:
+            if (!*optarg)
+                usage_error("unable to use an empty --state-dir");
+            sd_flag = optarg;
+            break;
         case O_ONCE: cfg.once = 1; break;
         case O_PING: cfg.ping_timeout = seconds_opt("--ping-timeout", optarg, 0.1, 3600); break;
         case O_BMIN: cfg.backoff_min = seconds_opt("--backoff-min", optarg, 0.001, 3600); break;
@@ -670,6 +678,18 @@ static void parse_args(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unable to use argument '%s': ora-connect takes no operands", argv[optind]);
+    /* The checkpoint: --checkpoint, else DIR/checkpoint of --state-dir, else
+     * ORA_CHECKPOINT, else that of ORA_STATE_DIR (the stages of one
+     * pipeline agree on it without repeating a path). */
+    const char *sd = ck_flag ? NULL : sd_flag ? sd_flag : ck_env ? NULL : sd_env;
+    cfg.checkpoint = ck_flag ? ck_flag : sd ? NULL : ck_env;
+    if (sd) {
+        size_t n = strlen(sd);
+        if (!(cfg.state_checkpoint = malloc(n + sizeof "/checkpoint")))
+            finish(ORA_EX_SOFTWARE);
+        snprintf(cfg.state_checkpoint, n + sizeof "/checkpoint", "%s%scheckpoint", sd, sd[n - 1] == '/' ? "" : "/");
+        cfg.checkpoint = cfg.state_checkpoint;
+    }
     if (env_offerings == 0 && (e = cli_env("ORA_OFFERINGS"))) {
         if (!(cfg.env_offerings = strdup(e)))
             finish(ORA_EX_SOFTWARE);
@@ -922,6 +942,7 @@ int main(int argc, char **argv)
     ora_cred_free(&cert_pem);
     ora_cred_free(&ca_pem);
     free(cfg.env_offerings);
+    free(cfg.state_checkpoint);
     ora_buf_free(&out);
     finish(code);
 }

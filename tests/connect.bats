@@ -594,6 +594,32 @@ PY
   done
 }
 
+@test "--state-dir DIR (and ORA_STATE_DIR): the checkpoint is DIR/checkpoint unless one is named" {
+  sim_fixed
+  mkdir -p st other
+  echo 5 >st/checkpoint
+  echo 7 >other/checkpoint
+  echo 9 >ckpt
+  # from the flag, from the environment; --checkpoint and ORA_CHECKPOINT name another file
+  for c in "--state-dir st:5" "--state-dir st/:5" "ORA_STATE_DIR=st:5" "--state-dir st --checkpoint ckpt:9" \
+           "ORA_STATE_DIR=st ORA_CHECKPOINT=ckpt:9" "ORA_CHECKPOINT=ckpt --state-dir other:7" \
+           "ORA_STATE_DIR=st --state-dir other:7"; do
+    local args=${c%:*} want=${c##*:} envs=() flags=() a
+    for a in $args; do [[ $a == ORA_* ]] && envs+=("$a") || flags+=("$a"); done
+    run_split env "${envs[@]}" ora-connect "${CONN[@]}" "${flags[@]}" --once -o out.rec
+    assert_success
+    [[ $stderr == *"replay requested after offset $want"* ]] || fail "$c: $stderr"
+    run ctrls out.rec
+    assert_line "{\"ctrl\":\"flow\",\"flow\":\"replay\",\"offset\":$want}"
+  done
+  # a directory without a checkpoint yet: a snapshot
+  run_split ora-connect "${CONN[@]}" --state-dir empty --once -o out.rec
+  assert_success
+  [[ $stderr == *"no checkpoint in empty/checkpoint yet"* ]] || fail "$stderr"
+  run_split ora-connect "${CONN[@]}" --state-dir "" --once
+  assert_failure 64
+}
+
 @test "options come from ORA_* environment variables; flags win" {
   sim_fixed
   echo 0 >ckpt
