@@ -88,7 +88,8 @@ sim_fixed() {
   n0=$(sed -n 's/.*head offset \([0-9]*\).*/\1/p' "$SIM_ERR" | head -1)
   wait_lines "$SIM_LOG" $((n0 + 1500))
   wait_grep err 20 "realtime"
-  sleep 0.5
+  # what the sim sent has arrived (no fixed delay: the machine may be busy)
+  wait_covered "$SIM_LOG" 60 messages out.rec
   kill -TERM "$pid"
   local rc=0
   wait "$pid" || rc=$?
@@ -291,18 +292,18 @@ sim_fixed() {
 }
 
 @test "pings are answered while downstream is stopped (within the buffer)" {
-  sim_start --rate 500 --events 20 --ping-interval 0.2 --pong-timeout 1
+  sim_start --rate 500 --events 20 --ping-interval 0.2 --pong-timeout 2
   conn_init
   mkfifo pipe
   cat pipe >out.rec &
   local reader=$!
   BG+=($reader)
-  ora-connect "${CONN[@]}" --ping-timeout 2 >pipe 2>err &
+  ora-connect "${CONN[@]}" --ping-timeout 3 >pipe 2>err &
   local pid=$!
   BG+=($pid)
   wait_grep err 20 "realtime"
   kill -STOP "$reader"
-  sleep 4                       # 20 pings, 4 pong timeouts, 2 ping timeouts long
+  sleep 5                       # 25 pings, 2 pong timeouts, 1.6 ping timeouts long
   kill -CONT "$reader"
   sleep 0.5
   kill -TERM "$pid"

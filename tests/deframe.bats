@@ -392,14 +392,14 @@ PY
   exec 5> "$T/in"
   cat "$T/c.raw" >&5
   # every message is out while the input is still open
-  for i in $(seq 100); do
+  for i in $(seq 300); do
     n=$(ora-rec unpack < "$T/out.rec" 2>/dev/null | wc -l)
     [ "$n" = 18 ] && break
     sleep 0.1
   done
   assert_equal "$n" 18
   kill -USR1 $pid
-  for i in $(seq 50); do grep -q summary "$T/err" && break; sleep 0.1; done
+  for i in $(seq 300); do grep -q summary "$T/err" && break; sleep 0.1; done
   grep -q "summary: 18 messages" "$T/err"
   exec 5>&-
   wait $pid

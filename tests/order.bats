@@ -317,7 +317,7 @@ EOF
   msg 1 eventStatusUpdated 1 | pack >&8
   wait_records out.rec 1
   kill -USR1 "$ORDER_PID"
-  for i in $(seq 100); do grep -q "summary:" err.txt && break; sleep 0.05; done
+  for i in $(seq 400); do grep -q "summary:" err.txt && break; sleep 0.05; done
   grep -q "ora-order: summary: 1 msgs in" err.txt
   exec 8>&-
   st=0; wait "$ORDER_PID" || st=$?

@@ -19,6 +19,11 @@
 # exactly LOG MSGS [W]  the same, and MSGS holds nothing else (each data message
 #                       once, none with offset <= W).
 # wait_lines FILE N     waits (up to 20 s) until FILE has at least N lines.
+# wait_covered LOG SECS CMD...
+#                       waits (up to SECS) until the messages that CMD prints
+#                       (JSON lines; a line still being written is left out)
+#                       cover LOG: what has been sent has arrived, however
+#                       slow a busy machine is. 1 when they never do.
 
 conn_init() {
   CONN=(--auth-url "$SIM_AUTH_URL" --host 127.0.0.1 --port "$SIM_PORT"
@@ -118,6 +123,20 @@ PY
 }
 
 covers() { _compare covers "$@"; }
+
+wait_covered() {
+  local log=$1 t=$2 i n
+  shift 2
+  for ((i = 0; i < t * 2; i++)); do
+    "$@" >wait_covered.all 2>/dev/null || true
+    n=$(wc -l <wait_covered.all)
+    head -n "$n" wait_covered.all >wait_covered.jsonl
+    covers "$log" wait_covered.jsonl >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  echo "the messages of $log did not all arrive within ${t}s" >&2
+  return 1
+}
 exactly() { _compare exactly "$@"; }
 
 wait_lines() {
