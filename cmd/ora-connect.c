@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -32,6 +33,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "metrics.h"
 #include "ora.h"
 #include "record.h"
 #include "session.h"
@@ -48,13 +50,16 @@ static const char usage_text[] =
     "                   [--verify-name PATTERN] [--checkpoint FILE] [--state-dir DIR] [--once]\n"
     "                   [--ping-timeout SECONDS] [--backoff-min SECONDS] [--backoff-max SECONDS]\n"
     "                   [--connect-timeout SECONDS] [--max-attempts N] [--max-buffer BYTES]\n"
-    "                   [--insecure-key-perms] [--compressed] [-o FILE]\n"
+    "                   [--insecure-key-perms] [--compressed] [--metrics FILE]\n"
+    "                   [--metrics-interval SECONDS] [-o FILE]\n"
     "       ora-connect -h | --help | --version\n";
 
 /* ---- configuration ----------------------------------------------------- */
 
 static struct {
     const char *auth_url, *host, *port, *cert, *key, *cacert, *verify_name, *checkpoint, *out_path;
+    const char *metrics;        /* --metrics FILE */
+    double metrics_interval;
     const char *offerings[MAX_OFFERINGS];
     size_t n_offerings;
     char *env_offerings;        /* ORA_OFFERINGS, split in place */
@@ -63,7 +68,7 @@ static struct {
     double ping_timeout, backoff_min, backoff_max, connect_timeout;
     uint64_t max_attempts, max_buffer;
 } cfg = {
-    .ping_timeout = 20, .backoff_min = 0.5, .backoff_max = 30, .connect_timeout = 10,
+    .ping_timeout = 20, .backoff_min = 0.5, .backoff_max = 30, .connect_timeout = 10, .metrics_interval = 10,
     .max_buffer = 64u << 20,
 };
 
@@ -75,7 +80,70 @@ static struct {
     uint64_t connections, reconnects, bytes, wire, ctrl, pings, pongs, overflows, jwts;
     int flow;
     int64_t last_offset;
+    uint64_t connected;         /* 1 while a session is up */
+    double last_ping;           /* cli_now() of the last SESSION_PING; 0: none yet */
 } st = {.flow = ORA_FLOW_NONE, .last_offset = -1};
+
+/* ---- metrics (README "Monitoring") -------------------------------------- */
+
+/* Why a new attempt was needed: ora_connect_reconnects_total{cause}. */
+enum cause {
+    C_EOF, C_NETWORK, C_TLS, C_REFUSED, C_AUTH, C_PING_TIMEOUT, C_INVALID_TOKEN, C_PROTOCOL,
+    C_CORRUPT_STREAM, C_BUFFER_FULL, C_SESSION_ERROR, C_COUNT
+};
+static const char *const cause_labels[C_COUNT] = {
+    "cause=\"eof\"", "cause=\"network\"", "cause=\"tls\"", "cause=\"refused\"", "cause=\"auth\"",
+    "cause=\"ping_timeout\"", "cause=\"invalid_token\"", "cause=\"protocol\"", "cause=\"corrupt_stream\"",
+    "cause=\"buffer_full\"", "cause=\"session_error\""};
+static uint64_t causes[C_COUNT];
+static ora_metrics *metrics;
+
+static double ping_age(void *ctx)
+{
+    (void)ctx;
+    return st.connected && st.last_ping > 0 ? cli_now() - st.last_ping : NAN;
+}
+
+static const int flows[] = {ORA_FLOW_SNAPSHOT, ORA_FLOW_REPLAY, ORA_FLOW_REALTIME};
+
+static double flow_is(void *ctx)
+{
+    return st.flow == *(const int *)ctx ? 1 : 0;
+}
+
+static void metrics_setup(void)
+{
+    if (!cfg.metrics)
+        return;
+    int rc = !(metrics = ora_metrics_new("connect"));
+    if (!rc)
+        rc |= ora_metrics_u64(metrics, "ora_connect_received_bytes_total", ORA_COUNTER,
+                              "Bytes read from the ORA socket.", NULL, &st.bytes);
+    for (int i = 0; !rc && i < C_COUNT; i++)
+        rc |= ora_metrics_u64(metrics, "ora_connect_reconnects_total", ORA_COUNTER,
+                              "New attempts after a failed or ended one, by cause.", cause_labels[i], &causes[i]);
+    if (!rc)
+        rc |= ora_metrics_u64(metrics, "ora_connect_connected", ORA_GAUGE, "1 while a session is up.", NULL,
+                              &st.connected);
+    if (!rc)
+        rc |= ora_metrics_fn(metrics, "ora_connect_last_ping_age_seconds", ORA_GAUGE,
+                             "Seconds since the server's last SESSION_PING.", NULL, ping_age, NULL);
+    static const char *const flow_labels[] = {"flow=\"snapshot\"", "flow=\"replay\"", "flow=\"realtime\""};
+    for (int i = 0; !rc && i < 3; i++)
+        rc |= ora_metrics_fn(metrics, "ora_connect_flow", ORA_GAUGE, "1 for the current flow.", flow_labels[i],
+                             flow_is, (void *)&flows[i]);
+    if (rc) {
+        log_error("unable to set up metrics: out of memory");
+        exit(ORA_EX_SOFTWARE);
+    }
+    ora_metrics_schedule(metrics, cfg.metrics, cfg.metrics_interval);
+}
+
+static void metrics_tick(void)
+{
+    if (metrics)
+        ora_metrics_tick(metrics, cli_now());
+}
 
 static int out_fd = 1;
 static int out_flags_saved = -1;   /* original flags of fd 1, restored at exit */
@@ -106,6 +174,8 @@ static void restore_stdout_flags(void)
 
 static _Noreturn void finish(int code)
 {
+    if (metrics && ora_metrics_flush(metrics) != 0)
+        log_warn("unable to write metrics to %s: %s", cfg.metrics, strerror(errno));
     restore_stdout_flags();
     cli_summary();
     exit(code);
@@ -197,6 +267,7 @@ static int idle(double secs, int stop_on_signal)
     for (;;) {
         flush_some();
         cli_poll();
+        metrics_tick();
         if (stop_on_signal && stop_signals)
             return 1;
         double left = secs < 0 ? 1.0 : end - cli_now();
@@ -260,6 +331,7 @@ typedef struct conn_state {
     ora_buf tx;               /* framed commands not yet written (may hold the token) */
     double t_start, last_ping;
     int welcomed, healthy;
+    int eof, tls_failed;      /* END_NET: closed by the server; a TLS failure */
     unsigned warnings;
     const ora_jwt *jwt;
     ora_backoff *backoff;
@@ -338,7 +410,7 @@ static int on_frames(conn_state *c)
         ora_smsg_parse(msg, len, &m);
         ora_sact a = ora_session_on(&c->sess, &m);
         if (m.type == ORA_S_PING) {
-            c->last_ping = cli_now();
+            c->last_ping = st.last_ping = cli_now();
             st.pings++;
         } else if (m.type == ORA_S_WELCOME) {
             c->welcomed = 1;
@@ -478,10 +550,12 @@ static int run_session(conn_state *c)
             }
             if (k == 0) {
                 log_warn("connection %" PRIu32 ": closed by the server", c->no);
+                c->eof = 1;
                 return END_NET;
             }
             if (k == ORA_TLS_AGAIN)
                 break;
+            c->tls_failed = ora_tls_error_kind(c->tls) != ORA_TLS_E_NET;
             if (ora_tls_error_kind(c->tls) == ORA_TLS_E_REJECTED)
                 log_error("connection %" PRIu32 ": %s port %s: %s", c->no, cfg.host, cfg.port, ora_tls_error(c->tls));
             else
@@ -492,6 +566,7 @@ static int run_session(conn_state *c)
             return END_NET;
         flush_some();
         cli_poll();
+        metrics_tick();
 
         double now = cli_now();
         if (now - c->last_ping > cfg.ping_timeout) {
@@ -601,7 +676,8 @@ static void add_offering(const char *name)
 
 enum {
     O_AUTH = 256, O_HOST, O_PORT, O_CERT, O_KEY, O_CACERT, O_VERIFY, O_OFFERING, O_CHECKPOINT, O_STATE_DIR,
-    O_ONCE, O_PING, O_BMIN, O_BMAX, O_CTIMEOUT, O_ATTEMPTS, O_MAXBUF, O_INSECURE, O_COMPRESSED, O_VERSION
+    O_ONCE, O_PING, O_BMIN, O_BMAX, O_CTIMEOUT, O_ATTEMPTS, O_MAXBUF, O_INSECURE, O_COMPRESSED, O_METRICS,
+    O_METRICS_INTERVAL, O_VERSION
 };
 
 static void parse_args(int argc, char **argv)
@@ -617,6 +693,7 @@ static void parse_args(int argc, char **argv)
         {"backoff-max", required_argument, 0, O_BMAX}, {"connect-timeout", required_argument, 0, O_CTIMEOUT},
         {"max-attempts", required_argument, 0, O_ATTEMPTS}, {"max-buffer", required_argument, 0, O_MAXBUF},
         {"insecure-key-perms", no_argument, 0, O_INSECURE}, {"compressed", no_argument, 0, O_COMPRESSED},
+        {"metrics", required_argument, 0, O_METRICS}, {"metrics-interval", required_argument, 0, O_METRICS_INTERVAL},
         {"output", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
 
@@ -670,6 +747,10 @@ static void parse_args(int argc, char **argv)
             break;
         case O_INSECURE: cfg.insecure_key_perms = 1; break;
         case O_COMPRESSED: cfg.compressed = 1; break;
+        case O_METRICS: cfg.metrics = optarg; break;
+        case O_METRICS_INTERVAL:
+            cfg.metrics_interval = seconds_opt("--metrics-interval", optarg, 0.1, 86400);
+            break;
         case 'o': cfg.out_path = optarg; break;
         case 'h': fputs(usage_text, stdout); exit(cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR);
         case O_VERSION: exit(cli_print_version());
@@ -766,6 +847,7 @@ int main(int argc, char **argv)
     }
     parse_args(argc, argv);
     cli_set_summary(summary);
+    metrics_setup();
 
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("unable to initialize libsodium or libcurl");
@@ -853,6 +935,7 @@ int main(int argc, char **argv)
                 log_error("unable to fetch a token: %s", err);
             else
                 log_warn("unable to fetch a token: %s", err);
+            causes[C_AUTH]++;
             failed_attempt(&fails);
             continue;
         }
@@ -872,6 +955,7 @@ int main(int argc, char **argv)
                 code = ORA_EX_CONFIG;
                 break;
             }
+            causes[tk == ORA_TLS_E_NET ? C_REFUSED : C_TLS]++;
             failed_attempt(&fails);
             continue;
         }
@@ -897,7 +981,10 @@ int main(int argc, char **argv)
         log_info("connection %" PRIu32 ": connected to %s port %s (%s)", c.no, cfg.host, cfg.port,
                  ora_tls_describe(conn, desc, sizeof desc));
 
+        st.connected = 1;
+        st.last_ping = 0;
         int end = run_session(&c);
+        st.connected = 0;
         if (end == END_DONE || end == END_STOP)
             flush_tx(&c);
         if (!cfg.compressed && end != END_CORRUPT && ora_wire_partial(wire))
@@ -922,6 +1009,14 @@ int main(int argc, char **argv)
             log_error("unable to continue: out of memory");
             code = ORA_EX_SOFTWARE;
             break;
+        }
+        switch (end) {
+        case END_NET: causes[c.eof ? C_EOF : c.tls_failed ? C_TLS : C_NETWORK]++; break;
+        case END_STALE: causes[C_PING_TIMEOUT]++; break;
+        case END_OVERFLOW: causes[C_BUFFER_FULL]++; break;
+        case END_TOKEN: causes[C_INVALID_TOKEN]++; break;
+        case END_PROTO: causes[C_PROTOCOL]++; break;
+        case END_CORRUPT: causes[C_CORRUPT_STREAM]++; break;
         }
         if (c.welcomed)
             fails = 0;

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "metrics.h"
 #include "jscan.h"
 #include "json.h"
 #include "ora.h"
@@ -33,6 +35,7 @@
 static const char usage_text[] =
     "usage: ora-deframe [-i FILE] [-o FILE] [--raw] [--flow NAME] [--max-message SIZE]\n"
     "                   [--max-ratio N] [--max-record SIZE] [--threads N] [--strict]\n"
+    "                   [--metrics FILE] [--metrics-interval SECONDS]\n"
     "       ora-deframe -h | --version\n"
     "  -i, --input FILE        read WIRE and CTRL records from FILE (default stdin)\n"
     "  -o, --output FILE       write MSG and CTRL records to FILE (default stdout)\n"
@@ -46,6 +49,9 @@ static const char usage_text[] =
     "      --threads N         1: one thread; 2: inflate and output on two (default 2;\n"
     "                          ORA_DEFRAME_THREADS)\n"
     "      --strict            exit 65 on damaged input instead of skipping it\n"
+    "      --metrics FILE      write Prometheus metrics to FILE (atomically)\n"
+    "      --metrics-interval SECONDS\n"
+    "                          how often (default 10)\n"
     "  -h, --help              this help\n"
     "      --version           print the version\n";
 
@@ -480,6 +486,7 @@ static struct {
     int raw;
     uint32_t max_msg;     /* --max-message */
     uint32_t conn;        /* current connection (0: none yet) */
+    ora_metrics *m;       /* --metrics: written from this thread */
     int dead;             /* the current connection's stream is dropped */
     uint64_t warned;
     int stopping;
@@ -503,8 +510,20 @@ static void before_read(void *arg)
 {
     (void)arg;
     cli_poll();
-    if (term || give_flush() != 0)
+    if (term || give_flush() != 0) {
         cut_input();
+        return;
+    }
+    if (!P.m)
+        return;
+    /* the metrics go out at their interval, also while the input is idle */
+    for (;;) {
+        ora_metrics_tick(P.m, cli_now());
+        struct pollfd p = {.fd = P.in_fd, .events = POLLIN};
+        if (poll(&p, 1, 1000) != 0 || term)
+            return;     /* readable, hung up, failed, or a signal: read() tells */
+        cli_poll();
+    }
 }
 
 /* Drops the current stream (a new connection); warns about what was lost. */
@@ -801,7 +820,10 @@ int main(int argc, char **argv)
         ((v = cli_env("ORA_DEFRAME_THREADS")) && u64_opt("ORA_DEFRAME_THREADS", v, 1, 2, &threads)))
         return ORA_EX_CONFIG;
 
-    enum { OPT_VERSION = 256, OPT_RAW, OPT_FLOW, OPT_MAXMSG, OPT_RATIO, OPT_MAXREC, OPT_THREADS, OPT_STRICT };
+    enum { OPT_VERSION = 256, OPT_RAW, OPT_FLOW, OPT_MAXMSG, OPT_RATIO, OPT_MAXREC, OPT_THREADS, OPT_STRICT,
+           OPT_METRICS, OPT_METRICS_INTERVAL };
+    const char *metrics_path = NULL;
+    double metrics_interval = 10;
     static const struct option lo[] = {
         {"input", required_argument, NULL, 'i'},
         {"output", required_argument, NULL, 'o'},
@@ -812,6 +834,8 @@ int main(int argc, char **argv)
         {"max-record", required_argument, NULL, OPT_MAXREC},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"strict", no_argument, NULL, OPT_STRICT},
+        {"metrics", required_argument, NULL, OPT_METRICS},
+        {"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -845,6 +869,11 @@ int main(int argc, char **argv)
                 return ORA_EX_USAGE;
             break;
         case OPT_STRICT: P.strict = K.strict = 1; break;
+        case OPT_METRICS: metrics_path = optarg; break;
+        case OPT_METRICS_INTERVAL:
+            if (cli_parse_double(optarg, 0.1, 86400, &metrics_interval) != 0)
+                return cli_usage_error("unable to use --metrics-interval %s: not seconds in 0.1..86400", optarg);
+            break;
         case 'h': fputs(usage_text, stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
         case OPT_VERSION: return cli_print_version();
         default: return cli_bad_option(c, argv);
@@ -897,6 +926,17 @@ int main(int argc, char **argv)
             return ORA_EX_SOFTWARE;
         }
     }
+    if (metrics_path) {
+        /* README "Monitoring": ora_deframe_messages_total */
+        P.m = ora_metrics_new("deframe");
+        if (!P.m || ora_metrics_u64(P.m, "ora_deframe_messages_total", ORA_COUNTER,
+                                    "ORA messages split out of the wire stream.", NULL,
+                                    (const uint64_t *)&C.msgs) != 0) {
+            log_error("unable to set up metrics: %s", strerror(ENOMEM));
+            return ORA_EX_SOFTWARE;
+        }
+        ora_metrics_schedule(P.m, metrics_path, metrics_interval);
+    }
     if (P.rd)
         ora_reader_on_read(P.rd, before_read, NULL);
     cli_set_summary(summary);
@@ -921,6 +961,9 @@ int main(int argc, char **argv)
     }
     if (term)
         log_info("stopped by signal");
+    if (P.m && ora_metrics_flush(P.m) != 0)
+        log_warn("unable to write metrics to %s: %s", metrics_path, strerror(errno));
+    ora_metrics_free(P.m);
     cli_summary();
     ora_writer_free(K.w);
     ora_reader_free(P.rd);

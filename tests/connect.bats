@@ -103,6 +103,39 @@ sim_fixed() {
   grep -Eq "[1-9][0-9]* pongs" err
 }
 
+@test "--metrics FILE: bytes, reconnects by cause, connection, ping age and flow; valid for promtool" {
+  EVENTS=2 sim_start --rate 200 --ping-interval 0.2 --drop-after-msgs 300 --fault-once
+  conn_init
+  echo 0 >ckpt
+  ora-connect "${CONN[@]}" --checkpoint ckpt --metrics m.prom --metrics-interval 0.2 -o out.rec 2>err &
+  local pid=$!
+  BG+=($pid)
+  wait_grep err 60 "connection 2: connected"
+  wait_grep err 60 "caught up"
+  local i
+  for ((i = 0; i < 200; i++)); do
+    grep -qx 'ora_connect_connected{stage="connect"} 1' m.prom 2>/dev/null &&
+      grep -qx 'ora_connect_flow{stage="connect",flow="realtime"} 1' m.prom &&
+      grep -q '^ora_connect_last_ping_age_seconds{' m.prom && break
+    sleep 0.1
+  done
+  cp m.prom live.prom
+  promtool check metrics < live.prom
+  grep -qx 'ora_connect_connected{stage="connect"} 1' live.prom
+  grep -qx 'ora_connect_flow{stage="connect",flow="realtime"} 1' live.prom
+  grep -qx 'ora_connect_flow{stage="connect",flow="snapshot"} 0' live.prom
+  grep -Eqx 'ora_connect_last_ping_age_seconds\{stage="connect"\} [0-9.e+-]+' live.prom
+  grep -Eqx 'ora_connect_received_bytes_total\{stage="connect"\} [1-9][0-9]*' live.prom
+  # the one dropped connection, under its cause; no other cause
+  [ "$(awk '/^ora_connect_reconnects_total/ { n += $2 } END { print n }' live.prom)" -eq 1 ]
+  grep -Eqx 'ora_connect_reconnects_total\{stage="connect",cause="(eof|network|tls)"\} 1' live.prom
+  kill -TERM "$pid"
+  wait "$pid"
+  promtool check metrics < m.prom
+  grep -qx 'ora_connect_connected{stage="connect"} 0' m.prom
+  [ "$(awk '/^ora_connect_received_bytes_total/ { print $2 }' m.prom)" -ge "$(awk '/^ora_connect_received_bytes_total/ { print $2 }' live.prom)" ]
+}
+
 @test "replay from a checkpoint W: every message after W, none at or before W" {
   sim_fixed
   local w

@@ -474,3 +474,24 @@ PY
   run ora-rec stats -i "$T/out.rec"
   assert_line "MSG   0"
 }
+
+@test "--metrics FILE: ora_deframe_messages_total, valid for promtool, written while idle and at exit" {
+  mkfifo "$T/in"
+  python3 "$DF_PY" gz --per-member 1 < "$T/data.jsonl" > "$T/c.raw"
+  ora-deframe --raw --metrics "$T/m.prom" --metrics-interval 0.2 -i "$T/in" -o /dev/null 2> "$T/err" &
+  pid=$!
+  exec 5> "$T/in"
+  cat "$T/c.raw" >&5
+  for i in $(seq 300); do
+    grep -qx 'ora_deframe_messages_total{stage="deframe"} 18' "$T/m.prom" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -qx 'ora_deframe_messages_total{stage="deframe"} 18' "$T/m.prom"
+  promtool check metrics < "$T/m.prom"
+  cat "$T/c.raw" >&5
+  exec 5>&-
+  wait $pid
+  promtool check metrics < "$T/m.prom"
+  grep -qx 'ora_deframe_messages_total{stage="deframe"} 36' "$T/m.prom"
+  grep -q '^ora_start_time_seconds{stage="deframe"} [0-9]' "$T/m.prom"
+}

@@ -394,3 +394,32 @@ EOF
   run_split ora-order --strict -i in.rec -o out.rec
   assert_failure 65
 }
+
+@test "--metrics FILE: the README's families, valid for promtool, written at the interval (idle too) and at exit" {
+  { msg 3 eventStatusUpdated 1; msg 1 eventStatusUpdated 1; msg 5 betOfferStatusUpdated 2
+    echo '{"offset":4,"somethingNew":{}}'; } | pack > in.rec
+  bg_order -t 3600000 --metrics m.prom --metrics-interval 0.2
+  cat in.rec >&8
+  # while the input is open and idle: three messages held, the file rewritten
+  local i
+  for ((i = 0; i < 200; i++)); do
+    grep -qx 'ora_order_pending{stage="order"} 3' m.prom 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -qx 'ora_order_pending{stage="order"} 3' m.prom || fail "$(cat m.prom)"
+  promtool check metrics < m.prom
+  exec 8>&-
+  wait "$ORDER_PID"
+  promtool check metrics < m.prom
+  grep -qx 'ora_order_messages_total{stage="order",kind="eventStatusUpdated"} 2' m.prom
+  grep -qx 'ora_order_messages_total{stage="order",kind="betOfferStatusUpdated"} 1' m.prom
+  grep -qx 'ora_order_messages_total{stage="order",kind="unknown"} 1' m.prom
+  grep -qx 'ora_order_messages_total{stage="order",kind="outcomeOddsUpdated"} 0' m.prom
+  # 1 came out before 3, which arrived first: 3 was released out of arrival order
+  grep -qx 'ora_order_reordered_total{stage="order"} 1' m.prom
+  grep -qx 'ora_order_pending{stage="order"} 0' m.prom
+  grep -q '^ora_build_info{stage="order",version="' m.prom
+  grep -q '^ora_process_id{stage="order"} [0-9]' m.prom
+  run_split ora-order --metrics-interval 0 < /dev/null
+  assert_failure 64
+}
