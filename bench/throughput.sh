@@ -35,17 +35,18 @@ pipe() {   # the offline pipeline; $1: extra flags for each stage
   echo "rm -rf '$d/st' && mkdir '$d/st' && ora-deframe --raw $1 -i '$raw' | ora-order $2 | ora-actors --state-dir '$d/st' | kinesis-put --stdout"
 }
 m=$d/metrics
-names=(zlib jq deframe order pipeline deframe_m order_m pipeline_m)
+names=(zlib jq deframe order pipeline actors deframe_m order_m pipeline_m)
 cmds=("'$BB/zlib_frames' < '$raw'"
       "jq -c .offset '$msgs'"
       "ora-deframe --raw -i '$raw'"
       "ora-order -i '$rec'"
       "$(pipe "" "")"
+      "rm -rf '$d/sa' && mkdir '$d/sa' && ora-actors --state-dir '$d/sa' -i '$routed'"
       "ora-deframe --raw --metrics '$m.deframe' --metrics-interval 1 -i '$raw'"
       "ora-order --metrics '$m.order' --metrics-interval 1 -i '$rec'"
       "$(pipe "--metrics '$m.pd' --metrics-interval 1" "--metrics '$m.po' --metrics-interval 1")")
 # metrics rows only when the stages take --metrics
-ora-order --help 2>/dev/null | grep -q -- --metrics || names=("${names[@]:0:5}")
+ora-order --help 2>/dev/null | grep -q -- --metrics || names=("${names[@]:0:6}")
 
 times=$d/times
 : > "$times"
@@ -97,11 +98,16 @@ row "\`ora-deframe --raw\` vs bare zlib" deframe zlib 0.9
 echo
 echo "| baseline | seconds | messages/s | CPU s |"
 echo "|---|---|---|---|"
-for b in "jq -c .offset:jq" "bare zlib inflate + frame split:zlib"; do
+for b in "jq -c .offset:jq" "bare zlib inflate + frame split:zlib" \
+         "ora-actors alone, on ora-order's output (one process, the pipeline's bound):actors"; do
   echo "| ${b%%:*} | $(med "${b##*:}") | $(rate "$lines" "$(med "${b##*:}")") | $(med "${b##*:}" cpu) |"
 done
 echo
-if [[ ${#names[@]} -gt 5 ]]; then
+read -r ra _ < <(ratios actors jq)
+echo "The pipeline cannot be faster than its slowest stage: with ora-actors alone at $(printf '%.2f' "$ra")× jq in"
+echo "these rounds, that is the pipeline's ceiling on any number of cores."
+echo
+if [[ ${#names[@]} -gt 6 ]]; then
   echo "Cost of \`--metrics FILE --metrics-interval 1\` (issue 17; goal ≤ 2%), same rounds:"
   echo
   echo "| what | without s | with s | CPU without | CPU with | cost, wall | cost, CPU |"

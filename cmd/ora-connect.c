@@ -43,6 +43,13 @@
 #define HEALTHY_AFTER 30.0       /* seconds connected that count as a healthy session */
 #define READ_CHUNK (64u << 10)   /* bytes per socket read = per WIRE record at most */
 #define MAX_OFFERINGS 64
+/* Default output buffer bounds. Inflated frames take about four times the
+ * bytes of the gzip stream they came in: the larger default gives a stalled
+ * downstream about the slack, in messages, of 64 MiB of the stream as read
+ * (a snapshot of a million messages must not overflow it and start over
+ * whenever downstream is a little slower than the server). */
+#define DEF_BUFFER (256ull << 20)
+#define DEF_BUFFER_COMPRESSED (64ull << 20)
 
 static const char usage_text[] =
     "usage: ora-connect --auth-url URL --host HOST --port PORT --cert FILE --key FILE\n"
@@ -69,7 +76,7 @@ static struct {
     uint64_t max_attempts, max_buffer;
 } cfg = {
     .ping_timeout = 20, .backoff_min = 0.5, .backoff_max = 30, .connect_timeout = 10, .metrics_interval = 10,
-    .max_buffer = 64u << 20,
+    .max_buffer = 0,   /* default: DEF_BUFFER, or DEF_BUFFER_COMPRESSED */
 };
 
 /* ---- state and counters ------------------------------------------------ */
@@ -846,6 +853,8 @@ int main(int argc, char **argv)
         return ORA_EX_CONFIG;
     }
     parse_args(argc, argv);
+    if (!cfg.max_buffer)
+        cfg.max_buffer = cfg.compressed ? DEF_BUFFER_COMPRESSED : DEF_BUFFER;
     cli_set_summary(summary);
     metrics_setup();
 
