@@ -563,7 +563,7 @@ static int pack_meta_line(const char *line, size_t len, const cJSON *j, ora_rec 
     const cJSON *key64 = cJSON_GetObjectItemCaseSensitive(j, "key_base64");
     if (r->type == ORA_T_OUT && cJSON_IsString(key64)) {
         size_t bl = strlen(key64->valuestring), got;
-        if (ora_buf_reserve(&scratch, bl) < 0 ||
+        if (bl == 0 || ora_buf_reserve(&scratch, bl) < 0 ||
             sodium_base642bin(scratch.p, bl, key64->valuestring, bl, NULL, &got, NULL,
                               sodium_base64_VARIANT_ORIGINAL) != 0 || got == 0 || got > UINT16_MAX)
             return *why = "\"key_base64\" is not base64 of 1 to 65535 bytes", -1;
@@ -578,11 +578,11 @@ static int pack_meta_line(const char *line, size_t len, const cJSON *j, ora_rec 
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "data_base64");
     if (cJSON_IsString(b)) {
-        size_t bl = strlen(b->valuestring), got;
+        size_t bl = strlen(b->valuestring), got = 0;
         if (ora_buf_reserve(&scratch, bl) < 0)
             return *why = "out of memory", -1;
-        if (sodium_base642bin(scratch.p + scratch.len, bl, b->valuestring, bl, NULL, &got, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0)
+        if (bl && sodium_base642bin(scratch.p + scratch.len, bl, b->valuestring, bl, NULL, &got, NULL,
+                                    sodium_base64_VARIANT_ORIGINAL) != 0)
             return *why = "\"data_base64\" is not base64", -1;
         scratch.len += got;
     } else if (d && v[5].p) {
