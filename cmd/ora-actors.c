@@ -64,7 +64,7 @@ static int in_snapshot;
 
 static struct {
     uint64_t recs, msgs, ctrl, dups, bad_json, bad_offsets, unrouted, other, corrupt, out;
-    uint64_t checkpoints, ckpt_failed, ckpt_bytes;
+    uint64_t checkpoints, ckpt_failed, ckpt_bytes, ckpt_deferred;
     double ckpt_last_ms, fork_max_ms, ckpt_gap_max_ms;
     int64_t last_emitted, last_written;
 } S = {.last_emitted = -1, .last_written = -1};
@@ -215,12 +215,32 @@ static void reap(int block)
     }
 }
 
+/* kinesis-put commits a checkpoint only once Kinesis has every output
+ * before it, so the states above the committed one may all be needed by a
+ * restart and none may be pruned. While --keep of them wait (Kinesis down),
+ * writing more would only fill the disk: defer. */
+static int uncommitted_full(void)
+{
+    if (!o.checkpoint)
+        return 0;
+    long waiting = ora_state_count_above(o.state_dir, committed());
+    if (waiting < (long)o.keep) {
+        S.ckpt_deferred = 0;
+        return 0;
+    }
+    if (S.ckpt_deferred++ == 0)
+        log_info("%ld checkpoints wait for kinesis-put to commit: the next one is deferred", waiting);
+    return 1;
+}
+
 /* Forks a writer for the state at W. */
 static void start_checkpoint(void)
 {
     if (!o.state_dir || child || WM.w < 0)
         return;
     if (!dirty && WM.w == S.last_written)
+        return;
+    if (uncommitted_full())
         return;
     if (ora_writer_flush(W) < 0)
         write_failed();

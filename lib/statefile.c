@@ -314,13 +314,25 @@ long ora_state_list(const char *dir, int64_t **out)
     return (long)n;
 }
 
-int ora_state_prune(const char *dir, unsigned keep, int64_t protect)
+long ora_state_count_above(const char *dir, int64_t w)
 {
-    int64_t *v;
+    int64_t *v = NULL;
+    long n = ora_state_list(dir, &v), above = 0;
+    if (n < 0)
+        return -1;
+    for (long i = 0; i < n; i++)
+        above += v[i] > w;
+    free(v);
+    return above;
+}
+
+int ora_state_prune(const char *dir, unsigned keep, int64_t committed)
+{
+    int64_t *v = NULL;
     long n = ora_state_list(dir, &v);
     int deleted = 0;
-    for (long i = 0; i + (long)keep < n; i++) {
-        if (v[i] == protect)
+    for (long i = 0; i < n; i++) {
+        if (committed >= 0 ? v[i] >= committed : i + (long)keep >= n)
             continue;
         char *p = ora_state_path(dir, v[i]);
         if (p && unlink(p) == 0)

@@ -49,9 +49,14 @@ char *ora_state_path(const char *dir, int64_t w);
  * Returns the count, or -1 with errno. Temporary files, and names whose W
  * is outside the offset range, are not listed. */
 long ora_state_list(const char *dir, int64_t **out);
-/* Deletes all but the newest keep state files, never the one for protect
- * (-1: none), and stale temporary files. Returns files deleted. */
-int ora_state_prune(const char *dir, unsigned keep, int64_t protect);
+/* Deletes the state files no restart can need, and stale temporary files.
+ * With a committed checkpoint (committed >= 0): every state below it; the
+ * state for it and every newer one (emitted, maybe not committed yet) stay.
+ * Without one (-1): all but the newest keep. Returns files deleted. */
+int ora_state_prune(const char *dir, unsigned keep, int64_t committed);
+/* The number of state files in dir above w (-1: all of them), or -1 with
+ * errno. */
+long ora_state_count_above(const char *dir, int64_t w);
 
 /* Reads a checkpoint file (a decimal offset, as kinesis-put writes it).
  * 1 and *w when it holds one, 0 when the file does not exist or is empty,

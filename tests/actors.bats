@@ -380,24 +380,58 @@ OUT
   assert_line --index 0 --partial '{"type":"watermark","w":121,'
 }
 
-@test "actors: --keep prunes old states but never the committed one" {
+@test "actors: states below the committed checkpoint are pruned; it and newer ones stay; without a checkpoint the newest --keep" {
   act_rec "$AFIX/odds.jsonl" "$D/a.rec"
   ora-rec unpack --meta <"$D/a.rec" 2>/dev/null >"$D/a.jsonl"
   for i in 1 2 3 4 5; do
     jq -c --argjson n "$i" 'select(.type=="MSG" and .offset <= 110 + $n)' "$D/a.jsonl" | sed 's/"flags":[0-9]*,//' >"$D/p$i.jsonl"
   done
-  echo 101 >"$D/ckpt"
-  mkdir -p "$D/s"
   jq -c 'select(.type=="CTRL")' "$D/a.jsonl" >"$D/c.jsonl"
-  # state for 101, then 111..115
-  head -2 <(cat "$D/c.jsonl"; jq -c 'select(.offset==101)' "$D/a.jsonl") | ora-rec pack --meta 2>/dev/null | ora-actors --state-dir "$D/s" --keep 2 >/dev/null 2>&1
+  mkdir -p "$D/s"
+  # states for 101 and 111..115, each made apart
+  head -2 <(cat "$D/c.jsonl"; jq -c 'select(.offset==101)' "$D/a.jsonl") | ora-rec pack --meta 2>/dev/null |
+    ora-actors --state-dir "$D/x0" >/dev/null 2>&1
+  cp "$D/x0"/*.state "$D/s/"
   for i in 1 2 3 4 5; do
     cat "$D/c.jsonl" "$D/p$i.jsonl" | ora-rec pack --meta 2>/dev/null | ora-actors --state-dir "$D/x$i" >/dev/null 2>&1
     cp "$D/x$i"/*.state "$D/s/"
-    cat "$D/c.jsonl" "$D/p$i.jsonl" | ora-rec pack --meta 2>/dev/null | ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" --keep 2 --watermark 100 >/dev/null 2>&1 || true
   done
+  cp -r "$D/s" "$D/t"
+  run bash -c "ls '$D/s' | wc -l"
+  assert_output 6
+  # committed 113: 101, 111 and 112 can no longer be needed; 113 and the newer may
+  echo 113 >"$D/ckpt"
+  cat "$D/c.jsonl" "$D/p5.jsonl" | ora-rec pack --meta 2>/dev/null |
+    ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" --keep 1 >/dev/null 2>&1
   run bash -c "ls '$D/s' | tr '\n' ' '"
-  assert_output "actors-00000000000000000101.state actors-00000000000000000114.state actors-00000000000000000115.state "
+  assert_output "actors-00000000000000000113.state actors-00000000000000000114.state actors-00000000000000000115.state "
+  # no checkpoint file: the newest --keep
+  cat "$D/c.jsonl" "$D/p5.jsonl" | ora-rec pack --meta 2>/dev/null |
+    ora-actors --state-dir "$D/t" --checkpoint "$D/none" --keep 2 --watermark 100 >/dev/null 2>&1
+  run bash -c "ls '$D/t' | tr '\n' ' '"
+  assert_output "actors-00000000000000000114.state actors-00000000000000000115.state "
+}
+
+@test "actors: while --keep states wait above the committed checkpoint, periodic checkpoints are deferred" {
+  act_rec "$AFIX/odds.jsonl" "$D/a.rec"
+  ora-rec unpack --meta <"$D/a.rec" 2>/dev/null >"$D/a.jsonl"
+  jq -c 'select(.type=="CTRL")' "$D/a.jsonl" >"$D/c.jsonl"
+  jq -c 'select(.type=="MSG" and .offset > 100)' "$D/a.jsonl" | sed 's/"flags":[0-9]*,//' >"$D/m.jsonl"
+  [ "$(wc -l <"$D/m.jsonl")" -ge 8 ] || fail "too few messages in the fixture"
+  # the committed checkpoint 100 and its state
+  ora-rec pack --meta <"$D/c.jsonl" 2>/dev/null | ora-actors --state-dir "$D/s" --watermark 100 >/dev/null 2>&1
+  [ -f "$D/s/actors-00000000000000000100.state" ] || fail "no state for 100"
+  echo 100 >"$D/ckpt"
+  # one message every 0.3 s, a checkpoint due every 0.1 s: without the
+  # deferral every message would leave a state behind (kinesis-put never commits)
+  { cat "$D/c.jsonl"; while read -r l; do echo "$l"; sleep 0.3; done <"$D/m.jsonl"; } |
+    ora-rec pack --meta 2>/dev/null |
+    ora-actors --state-dir "$D/s" --checkpoint "$D/ckpt" --keep 1 --checkpoint-interval 0.1 >/dev/null 2>"$D/err"
+  grep -q 'checkpoints wait for kinesis-put to commit: the next one is deferred' "$D/err" ||
+    fail "no deferral: $(cat "$D/err")"
+  # the committed state, at most one periodic state waiting, and the final one
+  run bash -c "ls '$D/s' | grep -c '^actors-'"
+  [ "$output" -le 3 ] || fail "$output states kept while none was committed"
 }
 
 @test "actors: a hole older than --gap-limit is skipped with a warning; late messages inside it are applied" {
