@@ -39,3 +39,25 @@ echo "| \`ora-connect --once \| ora-deframe\` | $td | $(rate "$total" "$td") | $
 echo
 echo "ora-connect itself used $cpu CPU seconds (user + system) for the $total messages: $(rate "$total" "$cpu") messages per CPU second, so the wall-clock figures above are set by ora-sim."
 echo
+# CPU of ora-connect and ora-deframe for each form of WIRE record (issue 19):
+# by default ora-connect hands each frame on inflated, so ora-deframe does
+# not inflate the stream a second time; --compressed hands on the bytes as read.
+cpu_pair() {   # cpu_pair FLAGS: "connect-CPU deframe-CPU" medians
+  local i cs=() ds=()
+  for ((i = 0; i < BENCH_RUNS; i++)); do
+    /usr/bin/time -o "$d/c.t" -f '%U %S' ora-connect $args $1 2>/dev/null |
+      /usr/bin/time -o "$d/d.t" -f '%U %S' ora-deframe >/dev/null 2>&1
+    cs+=("$(awk '{ print $1 + $2 }' "$d/c.t")"); ds+=("$(awk '{ print $1 + $2 }' "$d/d.t")")
+  done
+  med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+  echo "$(med "${cs[@]}") $(med "${ds[@]}")"
+}
+read -r ci di < <(cpu_pair "")
+read -r cz dz < <(cpu_pair --compressed)
+echo "CPU seconds (user + system, median of $BENCH_RUNS) of \`ora-connect --once | ora-deframe\` for the same replay:"
+echo
+echo "| WIRE records | ora-connect | ora-deframe | both | vs --compressed |"
+echo "|---|---|---|---|---|"
+echo "| \`--compressed\` (bytes as read; ora-deframe inflates again) | $cz | $dz | $(awk -v a="$cz" -v b="$dz" 'BEGIN { print a + b }') | 1.00 |"
+echo "| default (one inflated frame each) | $ci | $di | $(awk -v a="$ci" -v b="$di" 'BEGIN { print a + b }') | $(ratio "$(awk -v a="$cz" -v b="$dz" 'BEGIN { print a + b }')" "$(awk -v a="$ci" -v b="$di" 'BEGIN { print a + b }')") |"
+echo

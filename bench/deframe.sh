@@ -12,7 +12,7 @@ bytes=$(stat -c %s "$src")
 echo "### ora-deframe vs bare zlib (issue 3)"
 echo
 echo "$n generated messages ($((bytes / n)) bytes each on average); WIRE records cut at 1024..16384"
-echo "bytes (as TLS reads come); median of $BENCH_RUNS rounds in which the four commands take"
+echo "bytes (as TLS reads come); median of $BENCH_RUNS rounds in which the five commands take"
 echo "turns; output to /dev/null."
 echo "Baseline: \`bench/zlib_frames\` on the raw bytes (inflate + frame split only)."
 echo
@@ -32,21 +32,25 @@ for pm in 1 1..16; do
   cat "$raw" "$rec" > /dev/null   # page cache
   # the four commands take turns in every round, so that a busy machine
   # weighs on all of them alike
+  infl=$BENCH_TMP/deframe-$n.infl
+  [[ -s $infl ]] || ora-rec wire --inflated --seed 1 < "$src" > "$infl" 2>/dev/null
+  cat "$infl" > /dev/null
   cmds=("'$BB/zlib_frames' < '$raw'" "ora-deframe < '$rec'" "ora-deframe --threads 1 < '$rec'"
-        "ora-deframe --raw < '$raw'")
+        "ora-deframe --raw < '$raw'" "ora-deframe < '$infl'")
   : > "$BENCH_TMP/.deframe-times"
   for ((i = 0; i < BENCH_RUNS; i++)); do
-    for c in 0 1 2 3; do
+    for c in 0 1 2 3 4; do
       /usr/bin/time -o "$BENCH_TMP/.time" -f %e bash -c "${cmds[$c]}" > /dev/null 2>&1
       echo "$c $(tail -1 "$BENCH_TMP/.time")" >> "$BENCH_TMP/.deframe-times"
     done
   done
   med() { awk -v c="$1" '$1 == c { print $2 }' "$BENCH_TMP/.deframe-times" | sort -g |
           awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-  tb=$(med 0) t2=$(med 1) t1=$(med 2) tr=$(med 3)
+  tb=$(med 0) t2=$(med 1) t1=$(med 2) tr=$(med 3) ti=$(med 4)
   rb=$(rate "$n" "$tb")
   for row in "zlib_frames (baseline)|$tb" "ora-deframe (WIRE records, 2 threads)|$t2" \
-             "ora-deframe --threads 1|$t1" "ora-deframe --raw|$tr"; do
+             "ora-deframe --threads 1|$t1" "ora-deframe --raw|$tr" \
+             "ora-deframe, WIRE records flagged INFLATED (ora-connect's default)|$ti"; do
     t=${row#*|}
     r=$(rate "$n" "$t")
     echo "| $pm | ${row%|*} | $t | $r | $(ratio "$r" "$rb") |"

@@ -312,13 +312,20 @@ static void read_input(ora_reader *rd, int readable)
         } else if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
             const ora_rd_problem *p = ora_reader_problem(rd);
             S.corrupt++;
-            if (S.strict) {
+            static uint64_t warned;
+            int w = 0;
+            if (p->not_records) { /* issue 14: not records at all, stop at once */
+                log_error("unable to read input: %s", p->reason);
+                S.exit_code = ORA_EX_DATAERR;
+                S.stop_reading = 1;
+            } else if (S.strict) {
                 log_error("unable to read input: %s at byte %" PRIu64 " (%" PRIu64 " bytes) (--strict)", p->reason,
                           p->at, p->skipped);
                 S.exit_code = ORA_EX_DATAERR;
                 S.stop_reading = 1;
-            } else {
-                log_warn("skipped %" PRIu64 " bytes of input at byte %" PRIu64 ": %s", p->skipped, p->at, p->reason);
+            } else if ((w = ora_warn_next(&warned))) {
+                log_warn("skipped %" PRIu64 " bytes of input at byte %" PRIu64 ": %s%s", p->skipped, p->at, p->reason,
+                         w == 2 ? ORA_WARN_MORE : "");
             }
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             return; /* the rest of a record has not arrived: poll again */

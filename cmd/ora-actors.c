@@ -901,9 +901,16 @@ int main(int argc, char **argv)
         }
         if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
             const ora_rd_problem *pb = ora_reader_problem(R);
+            if (pb->not_records) { /* issue 14: not records at all, stop at once */
+                log_error("unable to read input: %s", pb->reason);
+                exit(ORA_EX_DATAERR);
+            }
             S.corrupt++;
-            log_warn("unable to read record at byte %" PRIu64 ": %s (%" PRIu64 " bytes skipped)", pb->at, pb->reason,
-                     pb->skipped);
+            static uint64_t warned;
+            int w = ora_warn_next(&warned);
+            if (w)
+                log_warn("unable to read record at byte %" PRIu64 ": %s (%" PRIu64 " bytes skipped)%s", pb->at,
+                         pb->reason, pb->skipped, w == 2 ? ORA_WARN_MORE : "");
             if (o.strict) {
                 log_error("unable to continue: damaged input (--strict)");
                 exit(ORA_EX_DATAERR);

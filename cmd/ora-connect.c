@@ -3,9 +3,13 @@
  *
  * States: JWT (lib/auth) -> TLS connect (lib/tls) -> session (lib/session,
  * with frames decoded by lib/wire) -> back to JWT on any failure, with
- * exponential backoff and full jitter (lib/backoff). Output: WIRE records of
- * the bytes as read and CTRL records, through a bounded buffer written to a
- * non-blocking stdout from the same poll() loop that answers pings.
+ * exponential backoff and full jitter (lib/backoff). Output: WIRE records
+ * and CTRL records, through a bounded buffer written to a non-blocking
+ * stdout from the same poll() loop that answers pings. The stream must be
+ * inflated here anyway (to answer pings and follow the session), so each
+ * frame is handed on inflated, one WIRE record flagged INFLATED each, and
+ * ora-deframe does not inflate it again; --compressed hands on the bytes
+ * as read instead.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -13,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -28,6 +33,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "metrics.h"
 #include "ora.h"
 #include "record.h"
 #include "session.h"
@@ -37,29 +43,40 @@
 #define HEALTHY_AFTER 30.0       /* seconds connected that count as a healthy session */
 #define READ_CHUNK (64u << 10)   /* bytes per socket read = per WIRE record at most */
 #define MAX_OFFERINGS 64
+/* Default output buffer bounds. Inflated frames take about four times the
+ * bytes of the gzip stream they came in: the larger default gives a stalled
+ * downstream about the slack, in messages, of 64 MiB of the stream as read
+ * (a snapshot of a million messages must not overflow it and start over
+ * whenever downstream is a little slower than the server). */
+#define DEF_BUFFER (256ull << 20)
+#define DEF_BUFFER_COMPRESSED (64ull << 20)
 
 static const char usage_text[] =
     "usage: ora-connect --auth-url URL --host HOST --port PORT --cert FILE --key FILE\n"
     "                   --cacert FILE --offering NAME [--offering NAME ...]\n"
-    "                   [--verify-name PATTERN] [--checkpoint FILE] [--once]\n"
+    "                   [--verify-name PATTERN] [--checkpoint FILE] [--state-dir DIR] [--once]\n"
     "                   [--ping-timeout SECONDS] [--backoff-min SECONDS] [--backoff-max SECONDS]\n"
     "                   [--connect-timeout SECONDS] [--max-attempts N] [--max-buffer BYTES]\n"
-    "                   [--insecure-key-perms] [-o FILE]\n"
+    "                   [--insecure-key-perms] [--compressed] [--metrics FILE]\n"
+    "                   [--metrics-interval SECONDS] [-o FILE]\n"
     "       ora-connect -h | --help | --version\n";
 
 /* ---- configuration ----------------------------------------------------- */
 
 static struct {
     const char *auth_url, *host, *port, *cert, *key, *cacert, *verify_name, *checkpoint, *out_path;
+    const char *metrics;        /* --metrics FILE */
+    double metrics_interval;
     const char *offerings[MAX_OFFERINGS];
     size_t n_offerings;
     char *env_offerings;        /* ORA_OFFERINGS, split in place */
-    int once, insecure_key_perms;
+    char *state_checkpoint;     /* DIR/checkpoint of --state-dir or ORA_STATE_DIR */
+    int once, insecure_key_perms, compressed;
     double ping_timeout, backoff_min, backoff_max, connect_timeout;
     uint64_t max_attempts, max_buffer;
 } cfg = {
-    .ping_timeout = 20, .backoff_min = 0.5, .backoff_max = 30, .connect_timeout = 10,
-    .max_buffer = 64u << 20,
+    .ping_timeout = 20, .backoff_min = 0.5, .backoff_max = 30, .connect_timeout = 10, .metrics_interval = 10,
+    .max_buffer = 0,   /* default: DEF_BUFFER, or DEF_BUFFER_COMPRESSED */
 };
 
 /* ---- state and counters ------------------------------------------------ */
@@ -70,7 +87,70 @@ static struct {
     uint64_t connections, reconnects, bytes, wire, ctrl, pings, pongs, overflows, jwts;
     int flow;
     int64_t last_offset;
+    uint64_t connected;         /* 1 while a session is up */
+    double last_ping;           /* cli_now() of the last SESSION_PING; 0: none yet */
 } st = {.flow = ORA_FLOW_NONE, .last_offset = -1};
+
+/* ---- metrics (README "Monitoring") -------------------------------------- */
+
+/* Why a new attempt was needed: ora_connect_reconnects_total{cause}. */
+enum cause {
+    C_EOF, C_NETWORK, C_TLS, C_REFUSED, C_AUTH, C_PING_TIMEOUT, C_INVALID_TOKEN, C_PROTOCOL,
+    C_CORRUPT_STREAM, C_BUFFER_FULL, C_SESSION_ERROR, C_COUNT
+};
+static const char *const cause_labels[C_COUNT] = {
+    "cause=\"eof\"", "cause=\"network\"", "cause=\"tls\"", "cause=\"refused\"", "cause=\"auth\"",
+    "cause=\"ping_timeout\"", "cause=\"invalid_token\"", "cause=\"protocol\"", "cause=\"corrupt_stream\"",
+    "cause=\"buffer_full\"", "cause=\"session_error\""};
+static uint64_t causes[C_COUNT];
+static ora_metrics *metrics;
+
+static double ping_age(void *ctx)
+{
+    (void)ctx;
+    return st.connected && st.last_ping > 0 ? cli_now() - st.last_ping : NAN;
+}
+
+static const int flows[] = {ORA_FLOW_SNAPSHOT, ORA_FLOW_REPLAY, ORA_FLOW_REALTIME};
+
+static double flow_is(void *ctx)
+{
+    return st.flow == *(const int *)ctx ? 1 : 0;
+}
+
+static void metrics_setup(void)
+{
+    if (!cfg.metrics)
+        return;
+    int rc = !(metrics = ora_metrics_new("connect"));
+    if (!rc)
+        rc |= ora_metrics_u64(metrics, "ora_connect_received_bytes_total", ORA_COUNTER,
+                              "Bytes read from the ORA socket.", NULL, &st.bytes);
+    for (int i = 0; !rc && i < C_COUNT; i++)
+        rc |= ora_metrics_u64(metrics, "ora_connect_reconnects_total", ORA_COUNTER,
+                              "New attempts after a failed or ended one, by cause.", cause_labels[i], &causes[i]);
+    if (!rc)
+        rc |= ora_metrics_u64(metrics, "ora_connect_connected", ORA_GAUGE, "1 while a session is up.", NULL,
+                              &st.connected);
+    if (!rc)
+        rc |= ora_metrics_fn(metrics, "ora_connect_last_ping_age_seconds", ORA_GAUGE,
+                             "Seconds since the server's last SESSION_PING.", NULL, ping_age, NULL);
+    static const char *const flow_labels[] = {"flow=\"snapshot\"", "flow=\"replay\"", "flow=\"realtime\""};
+    for (int i = 0; !rc && i < 3; i++)
+        rc |= ora_metrics_fn(metrics, "ora_connect_flow", ORA_GAUGE, "1 for the current flow.", flow_labels[i],
+                             flow_is, (void *)&flows[i]);
+    if (rc) {
+        log_error("unable to set up metrics: out of memory");
+        exit(ORA_EX_SOFTWARE);
+    }
+    ora_metrics_schedule(metrics, cfg.metrics, cfg.metrics_interval);
+}
+
+static void metrics_tick(void)
+{
+    if (metrics)
+        ora_metrics_tick(metrics, cli_now());
+}
 
 static int out_fd = 1;
 static int out_flags_saved = -1;   /* original flags of fd 1, restored at exit */
@@ -101,6 +181,8 @@ static void restore_stdout_flags(void)
 
 static _Noreturn void finish(int code)
 {
+    if (metrics && ora_metrics_flush(metrics) != 0)
+        log_warn("unable to write metrics to %s: %s", cfg.metrics, strerror(errno));
     restore_stdout_flags();
     cli_summary();
     exit(code);
@@ -116,11 +198,12 @@ static void on_stop(int sig)
 /* ---- output ------------------------------------------------------------ */
 
 /* Appends one record to the output buffer (never blocks). */
-static void emit(uint8_t type, uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow,
-                 const void *payload, size_t len)
+static void emit_flags(uint8_t type, uint16_t flags, uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow,
+                       const void *payload, size_t len)
 {
     ora_rec r;
     ora_rec_init(&r, type);
+    r.flags = flags;
     r.kind = kind;
     r.conn = conn;
     r.offset = offset;
@@ -141,6 +224,12 @@ static void emit(uint8_t type, uint8_t kind, uint32_t conn, int64_t offset, uint
         st.wire++;
     else
         st.ctrl++;
+}
+
+static void emit(uint8_t type, uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow,
+                 const void *payload, size_t len)
+{
+    emit_flags(type, 0, kind, conn, offset, flow, payload, len);
 }
 
 static void emit_ctrl(uint8_t kind, uint32_t conn, int64_t offset, uint8_t flow, const char *fmt, ...)
@@ -185,6 +274,7 @@ static int idle(double secs, int stop_on_signal)
     for (;;) {
         flush_some();
         cli_poll();
+        metrics_tick();
         if (stop_on_signal && stop_signals)
             return 1;
         double left = secs < 0 ? 1.0 : end - cli_now();
@@ -248,6 +338,7 @@ typedef struct conn_state {
     ora_buf tx;               /* framed commands not yet written (may hold the token) */
     double t_start, last_ping;
     int welcomed, healthy;
+    int eof, tls_failed;      /* END_NET: closed by the server; a TLS failure */
     unsigned warnings;
     const ora_jwt *jwt;
     ora_backoff *backoff;
@@ -319,11 +410,14 @@ static int on_frames(conn_state *c)
     uint32_t len;
     int rc;
     while ((rc = ora_wire_next(c->wire, &msg, &len)) == ORA_W_FRAME) {
+        /* Handed on as inflated, before anything it causes (a flow record) */
+        if (!cfg.compressed)
+            emit_flags(ORA_T_WIRE, ORA_RF_INFLATED, 0, c->no, -1, ORA_FLOW_NONE, msg, len);
         ora_smsg m;
         ora_smsg_parse(msg, len, &m);
         ora_sact a = ora_session_on(&c->sess, &m);
         if (m.type == ORA_S_PING) {
-            c->last_ping = cli_now();
+            c->last_ping = st.last_ping = cli_now();
             st.pings++;
         } else if (m.type == ORA_S_WELCOME) {
             c->welcomed = 1;
@@ -420,9 +514,22 @@ static int on_bytes(conn_state *c, const uint8_t *data, size_t n)
         return END_OVERFLOW;
     }
     st.bytes += n;
-    emit(ORA_T_WIRE, 0, c->no, -1, ORA_FLOW_NONE, data, n);
+    size_t before = out_pending();
+    if (cfg.compressed)
+        emit(ORA_T_WIRE, 0, c->no, -1, ORA_FLOW_NONE, data, n);
     ora_wire_feed(c->wire, data, n);
-    return on_frames(c);
+    int e = on_frames(c);
+    if (!e && out_pending() > cfg.max_buffer) {
+        /* inflated, the read did not fit after all: it goes as a whole
+         * (nothing was written since it began) */
+        out.len -= out_pending() - before;
+        st.overflows++;
+        log_warn("connection %" PRIu32 ": downstream stalled: %zu bytes of output buffered (--max-buffer %" PRIu64
+                 "); disconnecting, resuming from the checkpoint once the output drains",
+                 c->no, out_pending(), cfg.max_buffer);
+        return END_OVERFLOW;
+    }
+    return e;
 }
 
 /* Runs one connection until it ends; returns the enum end. */
@@ -450,10 +557,12 @@ static int run_session(conn_state *c)
             }
             if (k == 0) {
                 log_warn("connection %" PRIu32 ": closed by the server", c->no);
+                c->eof = 1;
                 return END_NET;
             }
             if (k == ORA_TLS_AGAIN)
                 break;
+            c->tls_failed = ora_tls_error_kind(c->tls) != ORA_TLS_E_NET;
             if (ora_tls_error_kind(c->tls) == ORA_TLS_E_REJECTED)
                 log_error("connection %" PRIu32 ": %s port %s: %s", c->no, cfg.host, cfg.port, ora_tls_error(c->tls));
             else
@@ -464,6 +573,7 @@ static int run_session(conn_state *c)
             return END_NET;
         flush_some();
         cli_poll();
+        metrics_tick();
 
         double now = cli_now();
         if (now - c->last_ping > cfg.ping_timeout) {
@@ -492,18 +602,25 @@ static int run_session(conn_state *c)
 
 /* ---- connecting -------------------------------------------------------- */
 
-/* Refuses (exit 78) a key file that group or others can access, like ssh. */
-static void check_key_perms(void)
+/* The certificate, key and CA files, read once at start (lib/tls.c): the
+ * key through a checked descriptor into locked memory. Everything after
+ * uses these bytes; nothing opens the files again. */
+static ora_cred cert_pem, key_pem, ca_pem;
+
+/* Exits 78 when a file is unusable; a key that group or others can access
+ * is refused, like ssh does, unless --insecure-key-perms. */
+static void read_credentials(void)
 {
-    struct stat sb;
-    if (stat(cfg.key, &sb) < 0) {
-        log_error("unable to use private key %s: %s", cfg.key, strerror(errno));
+    char err[512];
+    int rc = ora_cred_read("private key", cfg.key, ORA_CRED_KEY | (cfg.insecure_key_perms ? ORA_CRED_ANY_MODE : 0),
+                           &key_pem, err, sizeof err);
+    if (rc == ORA_CRED_E_MODE) {
+        log_error("%s; chmod 600 it, or pass --insecure-key-perms", err);
         finish(ORA_EX_CONFIG);
     }
-    if ((sb.st_mode & 077) && !cfg.insecure_key_perms) {
-        log_error("unable to use private key %s: it is accessible by group or others (mode %04o); "
-                  "chmod 600 it, or pass --insecure-key-perms",
-                  cfg.key, (unsigned)(sb.st_mode & 07777));
+    if (rc < 0 || ora_cred_read("client certificate", cfg.cert, 0, &cert_pem, err, sizeof err) < 0 ||
+        ora_cred_read("CA file", cfg.cacert, 0, &ca_pem, err, sizeof err) < 0) {
+        log_error("%s", err);
         finish(ORA_EX_CONFIG);
     }
 }
@@ -516,7 +633,7 @@ static int64_t read_checkpoint(int announce)
         return -1;
     int64_t w;
     int rc = checkpoint_read(cfg.checkpoint, &w);
-    if (rc == 1 && w >= 0)
+    if (rc == 1 && w >= 0 && w <= ORA_OFFSET_MAX)
         return w;
     if (rc == 0) {
         if (announce)
@@ -524,7 +641,7 @@ static int64_t read_checkpoint(int announce)
         return -1;
     }
     log_error("unable to read checkpoint %s: %s", cfg.checkpoint,
-              rc == 1 || errno == EINVAL ? "not one decimal offset and a newline" : strerror(errno));
+              rc == 1 || errno == EINVAL ? "not one decimal offset in 0..2^53-1 and a newline" : strerror(errno));
     finish(ORA_EX_CONFIG);
 }
 
@@ -565,8 +682,9 @@ static void add_offering(const char *name)
 }
 
 enum {
-    O_AUTH = 256, O_HOST, O_PORT, O_CERT, O_KEY, O_CACERT, O_VERIFY, O_OFFERING, O_CHECKPOINT,
-    O_ONCE, O_PING, O_BMIN, O_BMAX, O_CTIMEOUT, O_ATTEMPTS, O_MAXBUF, O_INSECURE, O_VERSION
+    O_AUTH = 256, O_HOST, O_PORT, O_CERT, O_KEY, O_CACERT, O_VERIFY, O_OFFERING, O_CHECKPOINT, O_STATE_DIR,
+    O_ONCE, O_PING, O_BMIN, O_BMAX, O_CTIMEOUT, O_ATTEMPTS, O_MAXBUF, O_INSECURE, O_COMPRESSED, O_METRICS,
+    O_METRICS_INTERVAL, O_VERSION
 };
 
 static void parse_args(int argc, char **argv)
@@ -576,11 +694,14 @@ static void parse_args(int argc, char **argv)
         {"port", required_argument, 0, O_PORT}, {"cert", required_argument, 0, O_CERT},
         {"key", required_argument, 0, O_KEY}, {"cacert", required_argument, 0, O_CACERT},
         {"verify-name", required_argument, 0, O_VERIFY}, {"offering", required_argument, 0, O_OFFERING},
-        {"checkpoint", required_argument, 0, O_CHECKPOINT}, {"once", no_argument, 0, O_ONCE},
+        {"checkpoint", required_argument, 0, O_CHECKPOINT}, {"state-dir", required_argument, 0, O_STATE_DIR},
+        {"once", no_argument, 0, O_ONCE},
         {"ping-timeout", required_argument, 0, O_PING}, {"backoff-min", required_argument, 0, O_BMIN},
         {"backoff-max", required_argument, 0, O_BMAX}, {"connect-timeout", required_argument, 0, O_CTIMEOUT},
         {"max-attempts", required_argument, 0, O_ATTEMPTS}, {"max-buffer", required_argument, 0, O_MAXBUF},
-        {"insecure-key-perms", no_argument, 0, O_INSECURE}, {"output", required_argument, 0, 'o'},
+        {"insecure-key-perms", no_argument, 0, O_INSECURE}, {"compressed", no_argument, 0, O_COMPRESSED},
+        {"metrics", required_argument, 0, O_METRICS}, {"metrics-interval", required_argument, 0, O_METRICS_INTERVAL},
+        {"output", required_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
 
     /* Environment first; flags win. */
@@ -592,7 +713,8 @@ static void parse_args(int argc, char **argv)
     cfg.key = cli_env("ORA_KEY");
     cfg.cacert = cli_env("ORA_CACERT");
     cfg.verify_name = cli_env("ORA_VERIFY_NAME");
-    cfg.checkpoint = cli_env("ORA_CHECKPOINT");
+    const char *ck_flag = NULL, *sd_flag = NULL, *ck_env = cli_env("ORA_CHECKPOINT"),
+               *sd_env = cli_env("ORA_STATE_DIR");
     if ((e = cli_env("ORA_PING_TIMEOUT")) && cli_parse_double(e, 0.1, 3600, &cfg.ping_timeout) < 0)
         env_error("ORA_PING_TIMEOUT", e, "seconds in [0.1, 3600]");
     if ((e = cli_env("ORA_MAX_BUFFER")) && cli_parse_size(e, 128u << 10, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
@@ -611,7 +733,12 @@ static void parse_args(int argc, char **argv)
         case O_CACERT: cfg.cacert = optarg; break;
         case O_VERIFY: cfg.verify_name = optarg; break;
         case O_OFFERING: add_offering(optarg); env_offerings = -1; break;
-        case O_CHECKPOINT: cfg.checkpoint = optarg; break;
+        case O_CHECKPOINT: ck_flag = optarg; break;
+        case O_STATE_DIR:
+            if (!*optarg)
+                usage_error("unable to use an empty --state-dir");
+            sd_flag = optarg;
+            break;
         case O_ONCE: cfg.once = 1; break;
         case O_PING: cfg.ping_timeout = seconds_opt("--ping-timeout", optarg, 0.1, 3600); break;
         case O_BMIN: cfg.backoff_min = seconds_opt("--backoff-min", optarg, 0.001, 3600); break;
@@ -626,6 +753,11 @@ static void parse_args(int argc, char **argv)
                 usage_error("unable to parse --max-buffer '%s': need bytes in [128K, 1T]", optarg);
             break;
         case O_INSECURE: cfg.insecure_key_perms = 1; break;
+        case O_COMPRESSED: cfg.compressed = 1; break;
+        case O_METRICS: cfg.metrics = optarg; break;
+        case O_METRICS_INTERVAL:
+            cfg.metrics_interval = seconds_opt("--metrics-interval", optarg, 0.1, 86400);
+            break;
         case 'o': cfg.out_path = optarg; break;
         case 'h': fputs(usage_text, stdout); exit(cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR);
         case O_VERSION: exit(cli_print_version());
@@ -634,6 +766,18 @@ static void parse_args(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unable to use argument '%s': ora-connect takes no operands", argv[optind]);
+    /* The checkpoint: --checkpoint, else DIR/checkpoint of --state-dir, else
+     * ORA_CHECKPOINT, else that of ORA_STATE_DIR (the stages of one
+     * pipeline agree on it without repeating a path). */
+    const char *sd = ck_flag ? NULL : sd_flag ? sd_flag : ck_env ? NULL : sd_env;
+    cfg.checkpoint = ck_flag ? ck_flag : sd ? NULL : ck_env;
+    if (sd) {
+        size_t n = strlen(sd);
+        if (!(cfg.state_checkpoint = malloc(n + sizeof "/checkpoint")))
+            finish(ORA_EX_SOFTWARE);
+        snprintf(cfg.state_checkpoint, n + sizeof "/checkpoint", "%s%scheckpoint", sd, sd[n - 1] == '/' ? "" : "/");
+        cfg.checkpoint = cfg.state_checkpoint;
+    }
     if (env_offerings == 0 && (e = cli_env("ORA_OFFERINGS"))) {
         if (!(cfg.env_offerings = strdup(e)))
             finish(ORA_EX_SOFTWARE);
@@ -709,16 +853,20 @@ int main(int argc, char **argv)
         return ORA_EX_CONFIG;
     }
     parse_args(argc, argv);
+    if (!cfg.max_buffer)
+        cfg.max_buffer = cfg.compressed ? DEF_BUFFER_COMPRESSED : DEF_BUFFER;
     cli_set_summary(summary);
+    metrics_setup();
 
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("unable to initialize libsodium or libcurl");
         return ORA_EX_SOFTWARE;
     }
-    check_key_perms();
+    read_credentials();
     int kind;
     char err[512];
-    ora_tls_cfg tc = {cfg.cert, cfg.key, cfg.cacert, cfg.verify_name};
+    ora_tls_cfg tc = {.cert = cfg.cert, .key = cfg.key, .cacert = cfg.cacert, .verify_name = cfg.verify_name,
+                      .cert_pem = &cert_pem, .key_pem = &key_pem, .ca_pem = &ca_pem};
     ora_tls_ctx *tls = ora_tls_ctx_new(&tc, &kind, err, sizeof err);
     if (!tls) {
         log_error("%s", err);
@@ -750,8 +898,9 @@ int main(int argc, char **argv)
         finish(ORA_EX_SOFTWARE);
     }
     ora_jwt jwt = {NULL, 0};
-    ora_auth_cfg ac = {cfg.auth_url, cfg.cert, cfg.key, cfg.cacert, cfg.connect_timeout,
-                       cfg.connect_timeout * 2, &stop_signals};
+    ora_auth_cfg ac = {.url = cfg.auth_url, .cert = cfg.cert, .key = cfg.key, .cacert = cfg.cacert,
+                       .connect_timeout = cfg.connect_timeout, .timeout = cfg.connect_timeout * 2,
+                       .cancel = &stop_signals, .cert_pem = &cert_pem, .key_pem = &key_pem, .ca_pem = &ca_pem};
     uint32_t conn_no = 0;
     uint64_t fails = 0;
     int wait_first = 0, drain_first = 0, code = ORA_EX_OK;
@@ -795,6 +944,7 @@ int main(int argc, char **argv)
                 log_error("unable to fetch a token: %s", err);
             else
                 log_warn("unable to fetch a token: %s", err);
+            causes[C_AUTH]++;
             failed_attempt(&fails);
             continue;
         }
@@ -814,6 +964,7 @@ int main(int argc, char **argv)
                 code = ORA_EX_CONFIG;
                 break;
             }
+            causes[tk == ORA_TLS_E_NET ? C_REFUSED : C_TLS]++;
             failed_attempt(&fails);
             continue;
         }
@@ -839,9 +990,17 @@ int main(int argc, char **argv)
         log_info("connection %" PRIu32 ": connected to %s port %s (%s)", c.no, cfg.host, cfg.port,
                  ora_tls_describe(conn, desc, sizeof desc));
 
+        st.connected = 1;
+        st.last_ping = 0;
         int end = run_session(&c);
+        st.connected = 0;
         if (end == END_DONE || end == END_STOP)
             flush_tx(&c);
+        if (!cfg.compressed && end != END_CORRUPT && ora_wire_partial(wire))
+            log_warn("connection %" PRIu32 " ended inside a frame or member: dropped %" PRIu64
+                     " bytes (%" PRIu64 " of a partial frame, %" PRIu64 " of an unfinished member)", c.no,
+                     ora_wire_pending_frame(wire) + ora_wire_pending_member(wire), ora_wire_pending_frame(wire),
+                     ora_wire_pending_member(wire));
         emit_ctrl(ORA_C_DISCONNECTED, c.no, -1, ORA_FLOW_NONE,
                   "{\"ctrl\":\"disconnected\",\"conn\":%" PRIu32 ",\"reason\":\"%s\"}", c.no, end_reason[end]);
         ora_tls_close(c.tls);
@@ -860,6 +1019,14 @@ int main(int argc, char **argv)
             code = ORA_EX_SOFTWARE;
             break;
         }
+        switch (end) {
+        case END_NET: causes[c.eof ? C_EOF : c.tls_failed ? C_TLS : C_NETWORK]++; break;
+        case END_STALE: causes[C_PING_TIMEOUT]++; break;
+        case END_OVERFLOW: causes[C_BUFFER_FULL]++; break;
+        case END_TOKEN: causes[C_INVALID_TOKEN]++; break;
+        case END_PROTO: causes[C_PROTOCOL]++; break;
+        case END_CORRUPT: causes[C_CORRUPT_STREAM]++; break;
+        }
         if (c.welcomed)
             fails = 0;
         else
@@ -875,7 +1042,11 @@ int main(int argc, char **argv)
         log_info("stopping: %s", out_pending() ? "draining output" : "done");
     drain_and_close();
     curl_global_cleanup();
+    ora_cred_free(&key_pem);
+    ora_cred_free(&cert_pem);
+    ora_cred_free(&ca_pem);
     free(cfg.env_offerings);
+    free(cfg.state_checkpoint);
     ora_buf_free(&out);
     finish(code);
 }

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -22,17 +23,19 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "metrics.h"
 #include "jscan.h"
+#include "json.h"
 #include "ora.h"
 #include "record.h"
 #include "wire.h"
 
-#define WARN_LIMIT 20
 #define RAW_BLOCK (1u << 20)
 
 static const char usage_text[] =
     "usage: ora-deframe [-i FILE] [-o FILE] [--raw] [--flow NAME] [--max-message SIZE]\n"
     "                   [--max-ratio N] [--max-record SIZE] [--threads N] [--strict]\n"
+    "                   [--metrics FILE] [--metrics-interval SECONDS]\n"
     "       ora-deframe -h | --version\n"
     "  -i, --input FILE        read WIRE and CTRL records from FILE (default stdin)\n"
     "  -o, --output FILE       write MSG and CTRL records to FILE (default stdout)\n"
@@ -46,6 +49,9 @@ static const char usage_text[] =
     "      --threads N         1: one thread; 2: inflate and output on two (default 2;\n"
     "                          ORA_DEFRAME_THREADS)\n"
     "      --strict            exit 65 on damaged input instead of skipping it\n"
+    "      --metrics FILE      write Prometheus metrics to FILE (atomically)\n"
+    "      --metrics-interval SECONDS\n"
+    "                          how often (default 10)\n"
     "  -h, --help              this help\n"
     "      --version           print the version\n";
 
@@ -61,10 +67,10 @@ typedef _Atomic uint64_t counter;
 
 static struct {
     /* producer */
-    counter wire_recs, bytes_in, bytes_inflated, members, corrupt, truncated, dropped,
+    counter wire_recs, bytes_in, bytes_inflated, inflated_in, members, corrupt, truncated, dropped,
         damaged, resets;
     /* consumer */
-    counter msgs, bytes_out, session, flows, bad, ctrl_in, other;
+    counter msgs, bytes_out, session, flows, bad, range, ctrl_in, other;
 } C;
 
 /* ---- consumer: frames -> records --------------------------------------- */
@@ -74,21 +80,22 @@ static struct {
     int strict;
     uint8_t flow;
     uint64_t frames;
-    unsigned bad_warned;
+    uint64_t bad_warned;
 } K;
 
 static const char *const scan_keys[] = {"type", "offset"};
 
 /* The offset in a session message's payload object, e.g.
- * {"sessionSnapshotCompleted":{"offset":N}}; -1 when there is none. */
+ * {"sessionSnapshotCompleted":{"offset":N}}; -1 when there is none or it
+ * is not a whole number in 0..ORA_OFFSET_MAX. */
 static int64_t session_offset(const uint8_t *m, uint32_t n, const char *payload_key)
 {
     int64_t off = -1;
     cJSON *j = cJSON_ParseWithLength((const char *)m, n);
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, payload_key), "offset");
-    if (cJSON_IsNumber(o) && o->valuedouble >= 0 && o->valuedouble <= 9007199254740992.0 &&
-        o->valuedouble == (double)(int64_t)o->valuedouble)
-        off = (int64_t)o->valuedouble;
+    uint64_t u;
+    if (ora_json_u64(o, &u) == 0 && u <= ORA_OFFSET_MAX)
+        off = (int64_t)u;
     cJSON_Delete(j);
     return off;
 }
@@ -123,9 +130,10 @@ static int bad_msg(uint32_t conn, const char *why)
         log_error("unable to use message %" PRIu64 " of connection %" PRIu32 ": %s", K.frames, conn, why);
         return ORA_EX_DATAERR;
     }
-    if (K.bad_warned < WARN_LIMIT)
+    int w = ora_warn_next(&K.bad_warned);
+    if (w)
         log_warn("dropped message %" PRIu64 " of connection %" PRIu32 ": %s%s", K.frames, conn, why,
-                 ++K.bad_warned == WARN_LIMIT ? " (further ones are only counted)" : "");
+                 w == 2 ? ORA_WARN_MORE : "");
     return 0;
 }
 
@@ -157,8 +165,11 @@ static int on_session(const uint8_t *m, uint32_t n, const uint8_t *type, size_t 
     }
 }
 
-/* One frame: a data message becomes a MSG record. 0 or an exit code. */
-static int c_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns)
+/* One frame: a data message becomes a MSG record. sum, when not NULL, is
+ * the verified checksum of m (a WIRE record that held just this frame):
+ * it goes with the MSG record instead of being computed again. 0 or an
+ * exit code. */
+static int c_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns, const uint64_t *sum)
 {
     ora_jspan v[2];
     K.frames++;
@@ -184,9 +195,17 @@ static int c_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns
         if (k == 1 && tn >= 8 && memcmp(t, "SESSION_", 8) == 0)
             return on_session(m, n, t, tn, conn, recv_ns);
     }
+    /* One range in every stage (ora.h): a number outside it never goes on
+     * as an offset; a value that is not a number is no offset (-1) */
     int64_t off = -1;
-    if (v[1].p && (ora_jscan_i64(v[1], &off) != 0 || off < 0))
-        off = -1;
+    uint64_t u;
+    int orc = v[1].p ? ora_jscan_uint(v[1], ORA_OFFSET_MAX, &u) : -1;
+    if (orc == 1) {
+        ADD(C.range, 1);
+        return bad_msg(conn, "\"offset\" outside 0..2^53-1");
+    }
+    if (orc == 0)
+        off = (int64_t)u;
     ora_rec r;
     ora_rec_init(&r, ORA_T_MSG);
     r.conn = conn;
@@ -194,12 +213,19 @@ static int c_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns
     r.offset = off;
     r.flow = K.flow;
     r.len = n;
-    uint8_t *p = ora_writer_reserve(K.w, n);
-    if (!p)
-        return ORA_EX_IOERR;
-    memcpy(p, m, n);
-    if (ora_writer_commit(K.w, &r) != 0)
-        return ORA_EX_IOERR;
+    if (sum) {
+        r.payload = m;
+        r.sum = *sum;
+        if (ora_writer_put_same(K.w, &r) != 0)
+            return ORA_EX_IOERR;
+    } else {
+        uint8_t *p = ora_writer_reserve(K.w, n);
+        if (!p)
+            return ORA_EX_IOERR;
+        memcpy(p, m, n);
+        if (ora_writer_commit(K.w, &r) != 0)
+            return ORA_EX_IOERR;
+    }
     ADD(C.msgs, 1);
     ADD(C.bytes_out, n);
     return 0;
@@ -241,6 +267,8 @@ typedef struct item {
     uint32_t conn;
     uint32_t big;            /* payload is in *(uint8_t **)payload */
     uint64_t recv_ns;
+    uint64_t sum;            /* IT_FRAME with summed: the payload's checksum */
+    uint32_t summed, pad;
 } item;                      /* IT_REC: then an ora_rec, then the payload */
 
 #define RING (1u << 20)
@@ -337,11 +365,11 @@ static int q_put(const item *h, const ora_rec *rec, const uint8_t *payload)
     return 0;
 }
 
-static int give_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns)
+static int give_frame(const uint8_t *m, uint32_t n, uint32_t conn, uint64_t recv_ns, const uint64_t *sum)
 {
     if (Q.threads == 1)
-        return c_frame(m, n, conn, recv_ns);
-    item h = {.kind = IT_FRAME, .len = n, .conn = conn, .recv_ns = recv_ns};
+        return c_frame(m, n, conn, recv_ns, sum);
+    item h = {.kind = IT_FRAME, .len = n, .conn = conn, .recv_ns = recv_ns, .sum = sum ? *sum : 0, .summed = !!sum};
     return q_put(&h, NULL, m);
 }
 
@@ -399,7 +427,7 @@ static void *consumer(void *arg)
                 pl = big;
             }
             if (it->kind == IT_FRAME) {
-                rc = c_frame(pl, it->len, it->conn, it->recv_ns);
+                rc = c_frame(pl, it->len, it->conn, it->recv_ns, it->summed ? &it->sum : NULL);
             } else if (it->kind == IT_REC) {
                 ora_rec r;
                 memcpy(&r, (const uint8_t *)it + sizeof(item), sizeof r);
@@ -456,9 +484,11 @@ static struct {
     int in_fd;
     int strict;
     int raw;
+    uint32_t max_msg;     /* --max-message */
     uint32_t conn;        /* current connection (0: none yet) */
+    ora_metrics *m;       /* --metrics: written from this thread */
     int dead;             /* the current connection's stream is dropped */
-    unsigned warned;
+    uint64_t warned;
     int stopping;
 } P;
 
@@ -480,8 +510,20 @@ static void before_read(void *arg)
 {
     (void)arg;
     cli_poll();
-    if (term || give_flush() != 0)
+    if (term || give_flush() != 0) {
         cut_input();
+        return;
+    }
+    if (!P.m)
+        return;
+    /* the metrics go out at their interval, also while the input is idle */
+    for (;;) {
+        ora_metrics_tick(P.m, cli_now());
+        struct pollfd p = {.fd = P.in_fd, .events = POLLIN};
+        if (poll(&p, 1, 1000) != 0 || term)
+            return;     /* readable, hung up, failed, or a signal: read() tells */
+        cli_poll();
+    }
 }
 
 /* Drops the current stream (a new connection); warns about what was lost. */
@@ -500,6 +542,8 @@ static void new_stream(uint32_t conn, const char *why)
     P.dead = 0;
 }
 
+static int broken(uint32_t conn, const char *why);
+
 /* Runs the decoder over fed bytes. 0 or an exit code. */
 static int pump(uint32_t conn, uint64_t recv_ns)
 {
@@ -517,7 +561,7 @@ static int pump(uint32_t conn, uint64_t recv_ns)
             why = whybuf;
             break;
         }
-        int ex = give_frame(m, n, conn, recv_ns);
+        int ex = give_frame(m, n, conn, recv_ns, NULL);
         if (ex)
             return ex;
     }
@@ -532,6 +576,12 @@ static int pump(uint32_t conn, uint64_t recv_ns)
         }
         why = ora_wire_error(P.w);
     }
+    return broken(conn, why);
+}
+
+/* The connection's stream cannot go on: reported, the rest of it dropped. */
+static int broken(uint32_t conn, const char *why)
+{
     ADD(C.corrupt, 1);
     if (P.strict) {
         log_error("unable to inflate connection %" PRIu32 " at compressed byte %" PRIu64 ": %s", conn,
@@ -547,6 +597,29 @@ static int pump(uint32_t conn, uint64_t recv_ns)
     return 0;
 }
 
+/* A frame that ora-connect inflated (flag INFLATED): a message at once,
+ * with the checksum it came with. */
+static int on_inflated(const ora_rec *r)
+{
+    char why[96];
+    ADD(C.inflated_in, 1);
+    if (ora_wire_partial(P.w)) {
+        snprintf(why, sizeof why, "an inflated frame inside a compressed member or frame");
+        ADD(C.dropped, r->len);
+        return broken(r->conn, why);
+    }
+    if (r->len < 2 || r->len > P.max_msg) {
+        if (r->len < 2)
+            snprintf(why, sizeof why, "a frame of %" PRIu32 " bytes cannot hold a message", r->len);
+        else
+            snprintf(why, sizeof why, "frame length %" PRIu32 " over the limit %" PRIu32, r->len, P.max_msg);
+        ADD(C.dropped, r->len);
+        return broken(r->conn, why);
+    }
+    uint64_t sum = r->sum;
+    return give_frame(r->payload, r->len, r->conn, r->recv_ns, &sum);
+}
+
 static int on_wire(const ora_rec *r)
 {
     ADD(C.wire_recs, 1);
@@ -560,6 +633,14 @@ static int on_wire(const ora_rec *r)
         ADD(C.dropped, r->len);
         return 0;
     }
+    if (r->flags & ~ORA_RF_INFLATED) {
+        char why[64];
+        snprintf(why, sizeof why, "a WIRE record with unknown flags 0x%x", (unsigned)r->flags);
+        ADD(C.dropped, r->len);
+        return broken(r->conn, why);
+    }
+    if (r->flags & ORA_RF_INFLATED)
+        return on_inflated(r);
     ora_wire_feed(P.w, r->payload, r->len);
     return pump(r->conn, r->recv_ns);
 }
@@ -605,6 +686,10 @@ static int run_records(void)
             return at_eof();
         if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
             const ora_rd_problem *p = ora_reader_problem(P.rd);
+            if (p->not_records) {
+                log_error("unable to read input: %s", p->reason);
+                return ORA_EX_DATAERR;
+            }
             ADD(C.damaged, p->skipped);
             if (P.strict) {
                 log_error("unable to read a record at input byte %" PRIu64 ": %s (%" PRIu64 " bytes)",
@@ -613,8 +698,11 @@ static int run_records(void)
             }
             if (P.stopping && term && rc == ORA_RD_TRUNCATED)
                 continue;
-            log_warn("skipped %" PRIu64 " bytes at input byte %" PRIu64 ": %s%s", p->skipped, p->at,
-                     p->reason, P.conn && !P.dead ? "; dropping the rest of the connection" : "");
+            int w = ora_warn_next(&P.warned);
+            if (w)
+                log_warn("skipped %" PRIu64 " bytes at input byte %" PRIu64 ": %s%s%s", p->skipped, p->at,
+                         p->reason, P.conn && !P.dead ? "; dropping the rest of the connection" : "",
+                         w == 2 ? ORA_WARN_MORE : "");
             if (P.conn && !P.dead) {
                 ADD(C.dropped, ora_wire_reset(P.w));
                 P.dead = 1;
@@ -689,11 +777,12 @@ static void summary(char *buf, size_t n, double elapsed)
     cli_human(elapsed > 0 ? (double)msgs / elapsed : 0, rate, sizeof rate);
     snprintf(buf, n,
              "%" PRIu64 " messages (%s/s), %" PRIu64 " bytes in, %" PRIu64 " inflated, %" PRIu64
-             " out, %" PRIu64 " members, %" PRIu64 " session messages dropped, %" PRIu64 " flow changes, %" PRIu64
-             " control records, %" PRIu64 " corrupt, %" PRIu64 " truncated, %" PRIu64 " bad messages, %" PRIu64
+             " frames inflated by the sender, %" PRIu64 " out, %" PRIu64 " members, %" PRIu64 " session messages dropped, %" PRIu64 " flow changes, %" PRIu64
+             " control records, %" PRIu64 " corrupt, %" PRIu64 " truncated, %" PRIu64 " bad messages (%" PRIu64
+             " with an offset out of range), %" PRIu64
              " bytes dropped, %" PRIu64 " bytes of damaged records",
-             msgs, rate, GET(C.bytes_in), GET(C.bytes_inflated), GET(C.bytes_out), GET(C.members),
-             GET(C.session), GET(C.flows), GET(C.ctrl_in), GET(C.corrupt), GET(C.truncated), GET(C.bad),
+             msgs, rate, GET(C.bytes_in), GET(C.bytes_inflated), GET(C.inflated_in), GET(C.bytes_out), GET(C.members),
+             GET(C.session), GET(C.flows), GET(C.ctrl_in), GET(C.corrupt), GET(C.truncated), GET(C.bad), GET(C.range),
              GET(C.dropped), GET(C.damaged));
 }
 
@@ -731,7 +820,10 @@ int main(int argc, char **argv)
         ((v = cli_env("ORA_DEFRAME_THREADS")) && u64_opt("ORA_DEFRAME_THREADS", v, 1, 2, &threads)))
         return ORA_EX_CONFIG;
 
-    enum { OPT_VERSION = 256, OPT_RAW, OPT_FLOW, OPT_MAXMSG, OPT_RATIO, OPT_MAXREC, OPT_THREADS, OPT_STRICT };
+    enum { OPT_VERSION = 256, OPT_RAW, OPT_FLOW, OPT_MAXMSG, OPT_RATIO, OPT_MAXREC, OPT_THREADS, OPT_STRICT,
+           OPT_METRICS, OPT_METRICS_INTERVAL };
+    const char *metrics_path = NULL;
+    double metrics_interval = 10;
     static const struct option lo[] = {
         {"input", required_argument, NULL, 'i'},
         {"output", required_argument, NULL, 'o'},
@@ -742,6 +834,8 @@ int main(int argc, char **argv)
         {"max-record", required_argument, NULL, OPT_MAXREC},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"strict", no_argument, NULL, OPT_STRICT},
+        {"metrics", required_argument, NULL, OPT_METRICS},
+        {"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -775,6 +869,11 @@ int main(int argc, char **argv)
                 return ORA_EX_USAGE;
             break;
         case OPT_STRICT: P.strict = K.strict = 1; break;
+        case OPT_METRICS: metrics_path = optarg; break;
+        case OPT_METRICS_INTERVAL:
+            if (cli_parse_double(optarg, 0.1, 86400, &metrics_interval) != 0)
+                return cli_usage_error("unable to use --metrics-interval %s: not seconds in 0.1..86400", optarg);
+            break;
         case 'h': fputs(usage_text, stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
         case OPT_VERSION: return cli_print_version();
         default: return cli_bad_option(c, argv);
@@ -803,6 +902,7 @@ int main(int argc, char **argv)
     }
 
     ora_wire_limits lim = {(uint32_t)max_msg, max_ratio};
+    P.max_msg = (uint32_t)max_msg;
     P.w = ora_wire_new(&lim);
     K.w = ora_writer_new(out_fd);
     if (!P.raw)
@@ -825,6 +925,17 @@ int main(int argc, char **argv)
             log_error("unable to start a thread: %s", strerror(e));
             return ORA_EX_SOFTWARE;
         }
+    }
+    if (metrics_path) {
+        /* README "Monitoring": ora_deframe_messages_total */
+        P.m = ora_metrics_new("deframe");
+        if (!P.m || ora_metrics_u64(P.m, "ora_deframe_messages_total", ORA_COUNTER,
+                                    "ORA messages split out of the wire stream.", NULL,
+                                    (const uint64_t *)&C.msgs) != 0) {
+            log_error("unable to set up metrics: %s", strerror(ENOMEM));
+            return ORA_EX_SOFTWARE;
+        }
+        ora_metrics_schedule(P.m, metrics_path, metrics_interval);
     }
     if (P.rd)
         ora_reader_on_read(P.rd, before_read, NULL);
@@ -850,6 +961,9 @@ int main(int argc, char **argv)
     }
     if (term)
         log_info("stopped by signal");
+    if (P.m && ora_metrics_flush(P.m) != 0)
+        log_warn("unable to write metrics to %s: %s", metrics_path, strerror(errno));
+    ora_metrics_free(P.m);
     cli_summary();
     ora_writer_free(K.w);
     ora_reader_free(P.rd);

@@ -16,7 +16,7 @@
 
 #include "batcher.h"
 #include "cli.h"
-#include "jarena.h"
+#include "metrics.h"
 #include "ora.h"
 #include "record.h"
 #include "route.h"
@@ -25,10 +25,10 @@
 #define DEF_BATCH_TIMEOUT_MS 20
 #define MAX_BATCH_SIZE 1000000
 #define MAX_BATCH_TIMEOUT_MS 3600000
-#define WARN_LIMIT 100
 
 static const char usage_text[] =
     "usage: ora-order [-i FILE] [-o FILE] [-b N] [-t MS] [--max-record SIZE] [--strict]\n"
+    "                 [--metrics FILE] [--metrics-interval SECONDS]\n"
     "       ora-order -h | --version\n"
     "  -i, --input FILE        read records from FILE (default stdin)\n"
     "  -o, --output FILE       write records to FILE (default stdout)\n"
@@ -36,6 +36,9 @@ static const char usage_text[] =
     "  -t, --batch-timeout MS  or MS milliseconds after its first message (default 20; ORA_BATCH_TIMEOUT)\n"
     "      --max-record SIZE   largest payload accepted (default 16M)\n"
     "      --strict            exit 65 on damaged records or unroutable messages\n"
+    "      --metrics FILE      write Prometheus metrics to FILE (atomically)\n"
+    "      --metrics-interval SECONDS\n"
+    "                          how often (default 10)\n"
     "  -h, --help              this help\n"
     "      --version           print the version\n";
 
@@ -47,9 +50,12 @@ static struct {
     ora_batcher *b;
     int in_fd;
     int strict;
+    int direct;          /* -t 0: no batching, messages go straight out */
     int stopping;        /* input cut short (SIGTERM or a failed write) */
     int clock_stale;     /* the input was read since the clock was last read */
-    uint64_t msgs, routed, unknown, bad, passed, damaged, warned;
+    uint64_t msgs, routed, unknown, bad, range, passed, damaged, warned, rd_warned, direct_out;
+    uint64_t by_kind[ORA_K_COUNT];   /* messages read, by payload key (0: none known) */
+    ora_metrics *m;
 } S;
 
 static void on_term(int sig)
@@ -72,17 +78,18 @@ static void summary(char *buf, size_t n, double elapsed)
     cli_human(elapsed > 0 ? (double)S.msgs / elapsed : 0, rate, sizeof rate);
     snprintf(buf, n,
              "%" PRIu64 " msgs in (%s/s), %" PRIu64 " records out, %" PRIu64 " routed, %" PRIu64
-             " unknown, %" PRIu64 " bad, %" PRIu64 " passed through, batches %" PRIu64 " full/%" PRIu64
+             " unknown, %" PRIu64 " bad (%" PRIu64 " with an offset out of range), %" PRIu64 " passed through, batches %" PRIu64 " full/%" PRIu64
              " timed/%" PRIu64 " flushed, %" PRIu64 " reordered, peak %" PRIu64 " msgs/%" PRIu64
              " actors pending, %" PRIu64 " bytes damaged",
-             S.msgs, rate, ora_writer_records(S.w), S.routed, S.unknown, S.bad, S.passed,
-             st->batches_size, st->batches_time, st->batches_flush, st->reordered,
+             S.msgs, rate, ora_writer_records(S.w), S.routed, S.unknown, S.bad, S.range, S.passed,
+             st->batches_size, st->batches_time + S.direct_out, st->batches_flush, st->reordered,
              st->peak_msgs, st->peak_actors, S.damaged);
 }
 
+/* Payloads leave as they came: their verified sums go with them. */
 static int emit(void *ctx, const ora_rec *r)
 {
-    return ora_writer_put(ctx, r);
+    return ora_writer_put_same(ctx, r);
 }
 
 /* Makes every further read(2) of the input see end of file. */
@@ -106,6 +113,12 @@ static void before_read(void *arg)
 {
     (void)arg;
     S.clock_stale = 1;
+    /* First of all: payloads written by reference point into the reader's
+     * buffer, which moves after this. */
+    if (ora_writer_flush(S.w) != 0) {
+        cut_input();
+        return;
+    }
     for (;;) {
         cli_poll();
         if (ora_writer_error(S.w) || term) {
@@ -124,6 +137,15 @@ static void before_read(void *arg)
             ts.tv_nsec = (long)(d % 1000000000u);
             tp = &ts;
         }
+        if (S.m) {
+            /* idle, the metrics still go out at their interval */
+            ora_metrics_tick(S.m, cli_now());
+            if (!tp || ts.tv_sec >= 1) {
+                ts.tv_sec = 1;
+                ts.tv_nsec = 0;
+                tp = &ts;
+            }
+        }
         struct pollfd p = {.fd = S.in_fd, .events = POLLIN};
         int n = ppoll(&p, 1, tp, NULL);
         if (n > 0)
@@ -135,8 +157,8 @@ static void before_read(void *arg)
 
 static void warn_msg(const char *what, const ora_route *rt, uint64_t at, int rc)
 {
-    S.warned++;
-    if (S.warned > WARN_LIMIT && !S.strict)
+    int w = ora_warn_next(&S.warned);
+    if (!w && !S.strict)
         return;
     char where[64];
     if (rt->offset >= 0)
@@ -148,10 +170,8 @@ static void warn_msg(const char *what, const ora_route *rt, uint64_t at, int rc)
         log_error("unable to route message at %s: %s%s%s%s", where, ora_route_strerror(rc),
                   key ? " (" : "", key ? key : "", key ? ")" : "");
     else
-        log_warn("%s message at %s: %s%s%s%s", what, where, ora_route_strerror(rc),
-                 key ? " (" : "", key ? key : "", key ? ")" : "");
-    if (S.warned == WARN_LIMIT && !S.strict)
-        log_warn("further warnings about messages suppressed (see the summary)");
+        log_warn("%s message at %s: %s%s%s%s%s", what, where, ora_route_strerror(rc),
+                 key ? " (" : "", key ? key : "", key ? ")" : "", w == 2 ? ORA_WARN_MORE : "");
 }
 
 /* 0 ok, or an exit status. */
@@ -160,15 +180,18 @@ static int on_msg(ora_rec *in, uint64_t now)
     uint64_t at = ora_reader_pos(S.rd) - ORA_REC_HDR - in->len;
     ora_route rt;
     S.msgs++;
-    /* Parsed in the arena (jarena.h): the tree is dropped by the reset,
-     * with no cJSON_Delete walk. */
-    cJSON *root = cJSON_ParseWithLength((const char *)in->payload, in->len);
-    int rc = ora_route_json(root, &rt);
-    jarena_reset();
+    /* Scanned in place, checked as JSON on the way, no tree (lib/jscan.c). */
+    int rc = ora_route_scan(in->payload, in->len, &rt);
+    S.by_kind[rt.kind]++;
     if (rc == ORA_ROUTE_NO_OFFSET && rt.kind == ORA_K_UNKNOWN)
         rc = ORA_ROUTE_UNKNOWN;     /* no payload key and no offset: not ours to judge */
+    /* Without an offset in the message, the header's goes on: only a sound one. */
+    if (rc == ORA_ROUTE_UNKNOWN && rt.offset < 0 && (in->offset < -1 || in->offset > ORA_OFFSET_MAX))
+        rc = ORA_ROUTE_OFFSET_RANGE;
     if (rc < 0) {
         S.bad++;
+        if (rc == ORA_ROUTE_OFFSET_RANGE)
+            S.range++;
         warn_msg("skipping", &rt, at, rc);
         return S.strict ? ORA_EX_DATAERR : 0;
     }
@@ -183,9 +206,15 @@ static int on_msg(ora_rec *in, uint64_t now)
         in->kind = ORA_K_UNKNOWN;
         in->actor_type = ORA_ACTOR_NONE;
         in->actor_id = 0;
-        return ora_writer_put(S.w, in) == 0 ? 0 : ORA_EX_IOERR;
+        return ora_writer_put_ref(S.w, in) == 0 ? 0 : ORA_EX_IOERR;
     }
     S.routed++;
+    if (S.direct) {
+        /* -t 0: every batch would be released as soon as it is made, in
+         * arrival order; the message leaves from the read buffer */
+        S.direct_out++;
+        return ora_writer_put_ref(S.w, in) == 0 ? 0 : ORA_EX_IOERR;
+    }
     if (ora_batcher_add(S.b, in, now, emit, S.w) != 0) {
         if (ora_writer_error(S.w))
             return ORA_EX_IOERR;
@@ -193,6 +222,36 @@ static int on_msg(ora_rec *in, uint64_t now)
         return ORA_EX_SOFTWARE;
     }
     return 0;
+}
+
+/* README "Monitoring": ora_order_messages_total{kind}, ora_order_reordered_total,
+ * ora_order_pending. The registry reads the counters kept anyway. */
+static char kind_labels[ORA_K_COUNT][48];
+
+static ora_metrics *order_metrics(const char *path, double interval)
+{
+    ora_metrics *m = ora_metrics_new("order");
+    if (!m)
+        return NULL;
+    const ora_batcher_stats *st = ora_batcher_stats_get(S.b);
+    int rc = 0;
+    for (int k = 0; k < ORA_K_COUNT; k++) {
+        snprintf(kind_labels[k], sizeof kind_labels[k], "kind=\"%s\"", k ? ora_kind_get(k)->key : "unknown");
+        rc |= ora_metrics_u64(m, "ora_order_messages_total", ORA_COUNTER,
+                              "ORA messages read, by payload key (unknown: none of the table).", kind_labels[k],
+                              &S.by_kind[k]);
+    }
+    rc |= ora_metrics_u64(m, "ora_order_reordered_total", ORA_COUNTER,
+                          "Messages released out of arrival order (after one that arrived later).", NULL,
+                          &st->reordered_msgs);
+    rc |= ora_metrics_u64(m, "ora_order_pending", ORA_GAUGE, "Messages held in per-actor batches now.", NULL,
+                          &st->pending_msgs);
+    if (rc) {
+        ora_metrics_free(m);
+        return NULL;
+    }
+    ora_metrics_schedule(m, path, interval);
+    return m;
 }
 
 static int env_u64(const char *name, uint64_t min, uint64_t max, uint64_t *out)
@@ -217,7 +276,9 @@ int main(int argc, char **argv)
         env_u64("ORA_BATCH_TIMEOUT", 0, MAX_BATCH_TIMEOUT_MS, &btime) != 0)
         return ORA_EX_CONFIG;
 
-    enum { OPT_VERSION = 256, OPT_MAXREC, OPT_STRICT };
+    enum { OPT_VERSION = 256, OPT_MAXREC, OPT_STRICT, OPT_METRICS, OPT_METRICS_INTERVAL };
+    const char *metrics_path = NULL;
+    double metrics_interval = 10;
     static const struct option lo[] = {
         {"input", required_argument, NULL, 'i'},
         {"output", required_argument, NULL, 'o'},
@@ -225,6 +286,8 @@ int main(int argc, char **argv)
         {"batch-timeout", required_argument, NULL, 't'},
         {"max-record", required_argument, NULL, OPT_MAXREC},
         {"strict", no_argument, NULL, OPT_STRICT},
+        {"metrics", required_argument, NULL, OPT_METRICS},
+        {"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -250,6 +313,11 @@ int main(int argc, char **argv)
                 return cli_usage_error("unable to use --max-record %s: not a size in 1..1G", optarg);
             break;
         case OPT_STRICT: S.strict = 1; break;
+        case OPT_METRICS: metrics_path = optarg; break;
+        case OPT_METRICS_INTERVAL:
+            if (cli_parse_double(optarg, 0.1, 86400, &metrics_interval) != 0)
+                return cli_usage_error("unable to use --metrics-interval %s: not seconds in 0.1..86400", optarg);
+            break;
         case 'h': fputs(usage_text, stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
         case OPT_VERSION: return cli_print_version();
         default: return cli_bad_option(c, argv);
@@ -277,12 +345,16 @@ int main(int argc, char **argv)
         log_error("unable to allocate buffers: %s", strerror(ENOMEM));
         return ORA_EX_SOFTWARE;
     }
+    S.direct = btime == 0;
+    if (metrics_path && !(S.m = order_metrics(metrics_path, metrics_interval))) {
+        log_error("unable to set up metrics: %s", strerror(ENOMEM));
+        return ORA_EX_SOFTWARE;
+    }
     ora_reader_on_read(S.rd, before_read, NULL);
-    jarena_install();
     cli_set_summary(summary);
     log_debug("batch size %" PRIu64 ", batch timeout %" PRIu64 " ms", bsize, btime);
 
-    int ex = ORA_EX_OK;
+    int ex = ORA_EX_OK, w;
     ora_rec in;
     for (;;) {
         int rc = ora_reader_next(S.rd, &in);
@@ -290,6 +362,11 @@ int main(int argc, char **argv)
             break;
         if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
             const ora_rd_problem *p = ora_reader_problem(S.rd);
+            if (p->not_records) {
+                log_error("unable to read input: %s", p->reason);
+                ex = ORA_EX_DATAERR;
+                break;
+            }
             S.damaged += p->skipped;
             if (S.strict) {
                 log_error("unable to read a record at input byte %" PRIu64 ": %s (%" PRIu64 " bytes)",
@@ -300,9 +377,9 @@ int main(int argc, char **argv)
             if (S.stopping && term && rc == ORA_RD_TRUNCATED)
                 log_warn("stopping: dropped %" PRIu64 " bytes of a partly read record at input byte %" PRIu64,
                          p->skipped, p->at);
-            else
-                log_warn("skipped %" PRIu64 " bytes at input byte %" PRIu64 ": %s", p->skipped, p->at,
-                         p->reason);
+            else if ((w = ora_warn_next(&S.rd_warned)))
+                log_warn("skipped %" PRIu64 " bytes at input byte %" PRIu64 ": %s%s", p->skipped, p->at,
+                         p->reason, w == 2 ? ORA_WARN_MORE : "");
             continue;
         }
         if (rc == ORA_RD_ERROR) {
@@ -330,7 +407,7 @@ int main(int argc, char **argv)
             /* Anything else (CTRL above all) keeps its place: everything
              * that came before it is released first. */
             S.passed++;
-            if (ora_batcher_flush(S.b, emit, S.w) < 0 || ora_writer_put(S.w, &in) != 0) {
+            if (ora_batcher_flush(S.b, emit, S.w) < 0 || ora_writer_put_ref(S.w, &in) != 0) {
                 ex = ORA_EX_IOERR;
                 break;
             }
@@ -363,11 +440,13 @@ int main(int argc, char **argv)
     }
     if (term)
         log_info("stopped by signal");
+    if (S.m && ora_metrics_flush(S.m) != 0)
+        log_warn("unable to write metrics to %s: %s", metrics_path, strerror(errno));
+    ora_metrics_free(S.m);
     cli_summary();
     ora_batcher_free(S.b);
     ora_writer_free(S.w);
     ora_reader_free(S.rd);
-    jarena_release();
     if (in_path)
         close(S.in_fd);
     return ex;

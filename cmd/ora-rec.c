@@ -30,7 +30,7 @@ static const char usage_text[] =
     "       ora-rec cat [--strict] [--max-record BYTES] [-i FILE] [-o FILE]\n"
     "       ora-rec verify [--max-record BYTES] [-i FILE]\n"
     "       ora-rec wire [--per-member A..B] [--chunk A..B] [--seed N] [--conn N] [--raw]\n"
-    "                    [-i FILE] [-o FILE]\n"
+    "                    [--inflated] [-i FILE] [-o FILE]\n"
     "       ora-rec stats [--strict] [--max-record BYTES] [-i FILE] [-o FILE]\n"
     "       ora-rec -h | --help | --version\n";
 
@@ -41,7 +41,7 @@ static struct opts {
     const char *cmd_name;
     uint8_t type;
     const char *key_field;
-    int meta, route, strict, raw;
+    int meta, route, strict, raw, inflated;
     uint8_t flow;
     uint32_t conn;
     int conn_given;
@@ -52,7 +52,7 @@ static struct opts {
        .chunk_lo = 1, .chunk_hi = 16384, .seed = 1};
 
 static struct counts {
-    uint64_t records, bytes, lines, bad_lines, corrupt, skipped, truncated;
+    uint64_t records, bytes, lines, bad_lines, corrupt, skipped, truncated, warned;
     uint64_t per_type[5];
     int64_t off_min, off_max;
     uint64_t t_min, t_max;
@@ -188,6 +188,8 @@ static void each_record(void (*fn)(const ora_rec *r, uint64_t at))
             die(ORA_EX_IOERR, "unable to read input: %s", strerror(errno));
         if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
             const ora_rd_problem *p = ora_reader_problem(rd);
+            if (p->not_records)
+                die(ORA_EX_DATAERR, "unable to read input: %s", p->reason);
             if (rc == ORA_RD_CORRUPT) {
                 n.corrupt++;
                 n.skipped += p->skipped;
@@ -197,7 +199,10 @@ static void each_record(void (*fn)(const ora_rec *r, uint64_t at))
             if (o.strict)
                 die(ORA_EX_DATAERR, "unable to read record at byte offset %" PRIu64 ": %s (%" PRIu64 " bytes)",
                     p->at, p->reason, p->skipped);
-            log_warn("skipped %" PRIu64 " bytes at byte offset %" PRIu64 ": %s", p->skipped, p->at, p->reason);
+            int w = ora_warn_next(&n.warned);
+            if (w)
+                log_warn("skipped %" PRIu64 " bytes at byte offset %" PRIu64 ": %s%s", p->skipped, p->at, p->reason,
+                         w == 2 ? ORA_WARN_MORE : "");
             continue;
         }
         n.records++;
@@ -370,7 +375,7 @@ static void cat_one(const ora_rec *r, uint64_t at)
     const uint8_t *d = r->payload + r->key_len;
     size_t dl = r->len - r->key_len;
     out_str("    ");
-    if (r->type == ORA_T_WIRE) {
+    if (r->type == ORA_T_WIRE && !(r->flags & ORA_RF_INFLATED)) {
         size_t show = dl > 48 ? 48 : dl;
         for (size_t i = 0; i < show; i++)
             out_fmt("%02x", d[i]);
@@ -427,7 +432,9 @@ static void bad_line(const char *why)
     n.bad_lines++;
     if (o.strict)
         die(ORA_EX_DATAERR, "unable to pack line %" PRIu64 ": %s", n.lines, why);
-    log_warn("skipped line %" PRIu64 ": %s", n.lines, why);
+    int w = ora_warn_next(&n.warned);
+    if (w)
+        log_warn("skipped line %" PRIu64 ": %s%s", n.lines, why, w == 2 ? ORA_WARN_MORE : "");
 }
 
 static int get_i64(const cJSON *j, const char *name, int64_t *v)
@@ -556,7 +563,7 @@ static int pack_meta_line(const char *line, size_t len, const cJSON *j, ora_rec 
     const cJSON *key64 = cJSON_GetObjectItemCaseSensitive(j, "key_base64");
     if (r->type == ORA_T_OUT && cJSON_IsString(key64)) {
         size_t bl = strlen(key64->valuestring), got;
-        if (ora_buf_reserve(&scratch, bl) < 0 ||
+        if (bl == 0 || ora_buf_reserve(&scratch, bl) < 0 ||
             sodium_base642bin(scratch.p, bl, key64->valuestring, bl, NULL, &got, NULL,
                               sodium_base64_VARIANT_ORIGINAL) != 0 || got == 0 || got > UINT16_MAX)
             return *why = "\"key_base64\" is not base64 of 1 to 65535 bytes", -1;
@@ -571,11 +578,11 @@ static int pack_meta_line(const char *line, size_t len, const cJSON *j, ora_rec 
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "data");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(j, "data_base64");
     if (cJSON_IsString(b)) {
-        size_t bl = strlen(b->valuestring), got;
+        size_t bl = strlen(b->valuestring), got = 0;
         if (ora_buf_reserve(&scratch, bl) < 0)
             return *why = "out of memory", -1;
-        if (sodium_base642bin(scratch.p + scratch.len, bl, b->valuestring, bl, NULL, &got, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0)
+        if (bl && sodium_base642bin(scratch.p + scratch.len, bl, b->valuestring, bl, NULL, &got, NULL,
+                                    sodium_base64_VARIANT_ORIGINAL) != 0)
             return *why = "\"data_base64\" is not base64", -1;
         scratch.len += got;
     } else if (d && v[5].p) {
@@ -784,6 +791,20 @@ static void wire_member(void)
     wire_emit(0);
 }
 
+/* --inflated: each message one WIRE record flagged INFLATED, as
+ * ora-connect hands frames on by default. */
+static void wire_line_inflated(char *line, size_t len)
+{
+    ora_rec r;
+    ora_rec_init(&r, ORA_T_WIRE);
+    r.flags = ORA_RF_INFLATED;
+    r.conn = o.conn;
+    r.recv_ns = ws.t += 1000;
+    r.payload = (const uint8_t *)line;
+    r.len = (uint32_t)len;
+    put_record(&r);
+}
+
 static void wire_line(char *line, size_t len)
 {
     if (ws.count == ws.ends_cap) {
@@ -810,6 +831,11 @@ static void run_wire(void)
         die(ORA_EX_SOFTWARE, "unable to start compression: %s", strerror(errno));
     ws.want = (size_t)rnd_in(o.member_lo, o.member_hi);
     ws.t = cli_wall_ns();
+    if (o.inflated) {
+        each_line(wire_line_inflated);
+        ora_wire_enc_free(ws.enc);
+        return;
+    }
     each_line(wire_line);
     wire_member();
     wire_emit(1);
@@ -827,7 +853,7 @@ static const struct { const char *name; enum cmd cmd; } cmds[] = {
 };
 
 enum { O_TYPE = 256, O_KEY, O_META, O_ROUTE, O_STRICT, O_MAX, O_MEMBER, O_CHUNK, O_SEED,
-       O_RAW, O_FLOW, O_CONN, O_VERSION };
+       O_RAW, O_INFLATED, O_FLOW, O_CONN, O_VERSION };
 
 static const struct option longopts[] = {
     {"type", required_argument, 0, O_TYPE},     {"key-field", required_argument, 0, O_KEY},
@@ -836,6 +862,7 @@ static const struct option longopts[] = {
     {"per-member", required_argument, 0, O_MEMBER}, {"chunk", required_argument, 0, O_CHUNK},
     {"seed", required_argument, 0, O_SEED},     {"raw", no_argument, 0, O_RAW},
     {"flow", required_argument, 0, O_FLOW},     {"conn", required_argument, 0, O_CONN},
+    {"inflated", no_argument, 0, O_INFLATED},
     {"input", required_argument, 0, 'i'},       {"output", required_argument, 0, 'o'},
     {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, O_VERSION},
     {0, 0, 0, 0}};
@@ -854,7 +881,7 @@ static int allowed(int opt)
         return o.cmd != C_WIRE && o.cmd != C_VERIFY;
     case O_MAX:
         return o.cmd != C_WIRE;
-    case O_MEMBER: case O_CHUNK: case O_SEED: case O_RAW:
+    case O_MEMBER: case O_CHUNK: case O_SEED: case O_RAW: case O_INFLATED:
         return o.cmd == C_WIRE;
     case 'o':
         return o.cmd != C_VERIFY;
@@ -908,6 +935,7 @@ static void parse_args(int argc, char **argv)
         case O_ROUTE: o.route = 1; break;
         case O_STRICT: o.strict = 1; break;
         case O_RAW: o.raw = 1; break;
+        case O_INFLATED: o.inflated = 1; break;
         case O_FLOW:
             if (!(o.flow = ora_flow_parse(optarg)))
                 usage_error("unable to parse --flow '%s': use snapshot, replay or realtime", optarg);
@@ -944,6 +972,8 @@ static void parse_args(int argc, char **argv)
         usage_error("unable to use --key-field: it goes with --type out%s", NULL);
     if (o.route && o.type != ORA_T_MSG)
         usage_error("unable to use --route: it goes with --type msg%s", NULL);
+    if (o.inflated && o.raw)
+        usage_error("unable to use --inflated with --raw: inflated frames travel only in records%s", NULL);
 }
 
 int main(int argc, char **argv)

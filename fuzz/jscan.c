@@ -1,5 +1,7 @@
 /* fuzz/jscan.c: the top-level key scanner on arbitrary bytes, checked
- * against cJSON: whenever cJSON parses the input as an object, jscan must
+ * against cJSON. The validating scan (ora_jscan_valid) must never accept a
+ * text that cJSON refuses, and its members must be the spans of the plain
+ * scanner. And the plain scanner: whenever cJSON parses the input as an object, jscan must
  * accept it and find the same first "type" string and "offset" integer.
  * (jscan is allowed to accept more: it does not validate nested values.)
  * Inputs with control bytes other than JSON whitespace, or with \u0000 or a
@@ -26,6 +28,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         (void)ora_jscan_i64(v[1], &off);
         (void)ora_jscan_str(v[0], &s, &n);
+    }
+    /* the validating scan: what it accepts, cJSON parses as an object */
+    if (ora_jscan_valid(data, size, NULL, NULL) == 0) {
+        if (rc != 0)
+            abort();
+        cJSON *cj = cJSON_ParseWithLength((const char *)data, size);
+        if (!cJSON_IsObject(cj))
+            abort();
+        cJSON_Delete(cj);
+        ora_jspan obj = {data, size}, fv;
+        if (ora_jscan_find(obj, "offset", &fv) < 0)
+            abort();
+        uint64_t u;
+        if (fv.p && fv.p[0] != '{' && fv.p[0] != '[' && ora_jscan_uint(fv, 1000, &u) == 0 && u > 1000)
+            abort();
     }
     for (size_t i = 0; i < size; i++)
         if ((data[i] < 0x20 && data[i] != ' ' && data[i] != '\t' && data[i] != '\n' && data[i] != '\r') ||

@@ -107,11 +107,28 @@ int ora_auth_fetch(const ora_auth_cfg *cfg, ora_jwt *jwt, char *err, size_t errl
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "ora-connect");
-    curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->cert);
+    if (cfg->cert_pem) {
+        struct curl_blob b = {cfg->cert_pem->p, cfg->cert_pem->len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &b);
+    } else {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->cert);
+    }
     curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-    curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->key);
+    if (cfg->key_pem) {
+        /* not copied: libcurl reads the key from our locked memory */
+        struct curl_blob b = {cfg->key_pem->p, cfg->key_pem->len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &b);
+    } else {
+        curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->key);
+    }
     curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
-    curl_easy_setopt(c, CURLOPT_CAINFO, cfg->cacert);
+    if (cfg->ca_pem) {
+        struct curl_blob b = {cfg->ca_pem->p, cfg->ca_pem->len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
+        curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+    } else {
+        curl_easy_setopt(c, CURLOPT_CAINFO, cfg->cacert);
+    }
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);

@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "tls.h"
+
 #define ORA_JWT_MAX 16384   /* longest token accepted, bytes */
 
 typedef struct ora_auth_cfg {
@@ -22,6 +24,10 @@ typedef struct ora_auth_cfg {
     double connect_timeout;  /* seconds */
     double timeout;          /* seconds for the whole request */
     const volatile sig_atomic_t *cancel;  /* abort when it becomes nonzero (or NULL) */
+    /* The same files as read once by ora_cred_read() (tls.h): when set,
+     * libcurl gets them from memory (CURLOPT_*_BLOB, not copied) and never
+     * opens the paths, which then only name them in errors. */
+    const ora_cred *cert_pem, *key_pem, *ca_pem;
 } ora_auth_cfg;
 
 /* The token: NUL-terminated printable ASCII, len bytes; p NULL when none. */

@@ -217,6 +217,8 @@ static int release(ora_batcher *b, bactor *a, uint64_t *counter, ora_batch_emit 
             sorted = 0;
     if (!sorted) {
         b->st.reordered++;
+        /* messages that one of later arrival overtook (counted on the
+         * sorted batch below) */
         if (n <= 32) {
             for (uint32_t i = 1; i < n; i++) {
                 bmsg *x = m[i];
@@ -231,7 +233,14 @@ static int release(ora_batcher *b, bactor *a, uint64_t *counter, ora_batch_emit 
     }
 
     int rc = 0;
+    uint64_t seq_max = 0;
     for (uint32_t i = 0; i < n; i++) {
+        if (!sorted) {
+            if (i && m[i]->seq < seq_max)
+                b->st.reordered_msgs++;
+            if (m[i]->seq > seq_max)
+                seq_max = m[i]->seq;
+        }
         if (rc == 0 && emit(ctx, &m[i]->rec) != 0)
             rc = -1;
         b->st.pending_bytes -= m[i]->rec.len;

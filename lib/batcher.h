@@ -48,6 +48,7 @@ typedef struct ora_batcher_stats {
     uint64_t batches_time;     /* ... because their timeout passed */
     uint64_t batches_flush;    /* ... by ora_batcher_flush() */
     uint64_t reordered;        /* batches whose arrival order was not offset order */
+    uint64_t reordered_msgs;   /* messages released after one that arrived later */
 } ora_batcher_stats;
 
 /* A batcher releasing at batch_size (>= 1) messages or timeout_ns after an

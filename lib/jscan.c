@@ -1,6 +1,8 @@
 /* jscan.c: see jscan.h. Byte-class tables drive the skipping loops. */
 #include "jscan.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -16,9 +18,10 @@ static const uint8_t scalar_ok[256] = {
     ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1,
     ['t'] = 1, ['r'] = 1, ['u'] = 1, ['f'] = 1, ['a'] = 1, ['l'] = 1, ['s'] = 1, ['n'] = 1};
 
-static const uint8_t *ws(const uint8_t *p, const uint8_t *e)
+/* Compact JSON has no whitespace: one test for the common case. */
+static inline const uint8_t *ws(const uint8_t *p, const uint8_t *e)
 {
-    while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    while (p < e && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     return p;
 }
@@ -326,4 +329,371 @@ int ora_jscan_str(ora_jspan v, const uint8_t **s, size_t *n)
     *s = v.p + 1;
     *n = v.n - 2;
     return 1;
+}
+
+/* ---- the validating scan ------------------------------------------------ */
+
+/* The whole text is checked as JSON while the top-level members are handed
+ * over. The grammar is RFC 8259's; strings are checked as cJSON checks them
+ * (escapes, \u digits and surrogate pairs; other bytes as they come), so
+ * that a text accepted here is one that cJSON, and so ora-actors, parses. */
+
+static int hex4(const uint8_t *p, const uint8_t *e, unsigned *v)
+{
+    if (e - p < 4)
+        return -1;
+    unsigned x = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        x = x << 4 | (unsigned)h;
+    }
+    *v = x;
+    return 0;
+}
+
+/* p just after the opening quote: returns just after the closing one, or
+ * NULL. *esc is set when the string holds an escape. */
+static inline const uint8_t *v_string(const uint8_t *p, const uint8_t *e, int *esc)
+{
+    for (;;) {
+#ifdef __SSE2__
+        /* most strings are names and short values: one block finds the end */
+        const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\');
+        while (e - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb)));
+            if (m) {
+                p += __builtin_ctz(m);
+                goto hit;
+            }
+            p += 16;
+        }
+#endif
+        while (p < e && !str_cls[*p])
+            p++;
+        if (p >= e)
+            return NULL;
+#ifdef __SSE2__
+    hit:
+#endif
+        if (*p == '"')
+            return p + 1;
+        *esc = 1;
+        if (++p >= e)
+            return NULL;
+        switch (*p++) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            break;
+        case 'u': {
+            unsigned u, lo;
+            if (hex4(p, e, &u) < 0)
+                return NULL;
+            p += 4;
+            if (u >= 0xDC00 && u <= 0xDFFF)
+                return NULL;            /* a low surrogate alone */
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, e, &lo) < 0 ||
+                    lo < 0xDC00 || lo > 0xDFFF)
+                    return NULL;        /* a high surrogate without its low half */
+                p += 6;
+            }
+            break;
+        }
+        default:
+            return NULL;
+        }
+    }
+}
+
+static int digit(uint8_t c) { return c >= '0' && c <= '9'; }
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?: just after it, or NULL.
+ * At most 63 characters: cJSON reads no more of a number. */
+static const uint8_t *v_number(const uint8_t *p, const uint8_t *e)
+{
+    const uint8_t *start = p;
+    if (e - p > 64)
+        e = p + 64;   /* the 64th character, if a digit, makes it too long */
+    if (p < e && *p == '-')
+        p++;
+    if (p >= e || !digit(*p))
+        return NULL;
+    if (*p++ != '0')
+        while (p < e && digit(*p))
+            p++;
+    if (p < e && *p == '.') {
+        if (++p >= e || !digit(*p))
+            return NULL;
+        while (p < e && digit(*p))
+            p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        if (++p < e && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= e || !digit(*p))
+            return NULL;
+        while (p < e && digit(*p))
+            p++;
+    }
+    return p - start < 64 ? p : NULL;
+}
+
+static const uint8_t *v_literal(const uint8_t *p, const uint8_t *e, const char *lit, size_t n)
+{
+    return (size_t)(e - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
+}
+
+/* p at '{' or '[', nested depth levels deep already: returns just after
+ * its matching bracket, or NULL. One loop and a stack of bracket kinds, no
+ * recursion: each token costs a few tests. */
+static const uint8_t *v_nested(const uint8_t *p, const uint8_t *e, int depth)
+{
+    uint8_t obj[ORA_JSCAN_MAX_DEPTH];   /* 1: object, 0: array */
+    int d = 0, esc = 0;
+open:
+    if (depth + d >= ORA_JSCAN_MAX_DEPTH)
+        return NULL;
+    obj[d++] = *p == '{';
+    p = ws(p + 1, e);
+    if (p >= e)
+        return NULL;
+    if (*p == (obj[d - 1] ? '}' : ']')) {
+        p++;
+        goto close;
+    }
+    if (!obj[d - 1])
+        goto value;
+key:
+    if (p >= e || *p != '"' || !(p = v_string(p + 1, e, &esc)))
+        return NULL;
+    if (p < e && *p == ':') {   /* compact JSON: no whitespace around ':' */
+        p++;
+    } else {
+        p = ws(p, e);
+        if (p >= e || *p != ':')
+            return NULL;
+        p++;
+    }
+    if (p < e && *p <= ' ')
+        p = ws(p, e);
+value:
+    if (p >= e)
+        return NULL;
+    switch (*p) {
+    case '"': p = v_string(p + 1, e, &esc); break;
+    case '{':
+    case '[': goto open;
+    case 't': p = v_literal(p, e, "true", 4); break;
+    case 'f': p = v_literal(p, e, "false", 5); break;
+    case 'n': p = v_literal(p, e, "null", 4); break;
+    default: p = v_number(p, e);
+    }
+    if (!p)
+        return NULL;
+after:
+    if (p < e && *p <= ' ')
+        p = ws(p, e);
+    if (p >= e)
+        return NULL;
+    if (*p == ',') {
+        p++;
+        if (p < e && *p <= ' ')
+            p = ws(p, e);
+        if (obj[d - 1])
+            goto key;
+        goto value;
+    }
+    if (*p != (obj[d - 1] ? '}' : ']'))
+        return NULL;
+    p++;
+close:
+    if (--d == 0)
+        return p;
+    goto after;
+}
+
+static const uint8_t *v_value(const uint8_t *p, const uint8_t *e, int depth)
+{
+    int esc = 0;
+    if (p >= e)
+        return NULL;
+    switch (*p) {
+    case '"': return v_string(p + 1, e, &esc);
+    case '{':
+    case '[': return v_nested(p, e, depth);
+    case 't': return v_literal(p, e, "true", 4);
+    case 'f': return v_literal(p, e, "false", 5);
+    case 'n': return v_literal(p, e, "null", 4);
+    default: return v_number(p, e);
+    }
+}
+
+/* A member name as cJSON sees it: escapes decoded, cut at the first NUL.
+ * Returns the length, or -1 when it does not fit in cap bytes. */
+static int member_name(const uint8_t *s, size_t n, int esc, uint8_t *dec, size_t cap, const uint8_t **name)
+{
+    if (esc) {
+        int dn = unescape(s, n, dec, cap);
+        if (dn < 0)
+            return -1;
+        s = dec;
+        n = (size_t)dn;
+    }
+    const uint8_t *z = memchr(s, 0, n);
+    *name = s;
+    return (int)(z ? (size_t)(z - s) : n);
+}
+
+int ora_jscan_valid(const uint8_t *p, size_t n, ora_jscan_fn fn, void *ctx)
+{
+    const uint8_t *e = p + n;
+    p = ws(p, e);
+    if (p >= e || *p != '{')
+        return -1;
+    p = ws(p + 1, e);
+    if (p < e && *p == '}') {
+        p++;
+        goto end;
+    }
+    for (;;) {
+        int esc = 0;
+        if (p >= e || *p != '"')
+            return -1;
+        const uint8_t *ks = p + 1;
+        if (!(p = v_string(ks, e, &esc)))
+            return -1;
+        size_t kn = (size_t)(p - 1 - ks);
+        p = ws(p, e);
+        if (p >= e || *p != ':')
+            return -1;
+        p = ws(p + 1, e);
+        const uint8_t *vs = p;
+        if (!(p = v_value(p, e, 1)))
+            return -1;
+        if (fn) {
+            uint8_t dec[64];
+            const uint8_t *name;
+            int nl = member_name(ks, kn, esc, dec, sizeof dec, &name);
+            ora_jspan v = {vs, (size_t)(p - vs)};
+            int rc = fn(ctx, nl < 0 ? NULL : name, nl < 0 ? 0 : (size_t)nl, v);
+            if (rc)
+                return rc;
+        }
+        p = ws(p, e);
+        if (p >= e)
+            return -1;
+        if (*p == '}') {
+            p++;
+            break;
+        }
+        if (*p != ',')
+            return -1;
+        p = ws(p + 1, e);
+    }
+end:
+    return ws(p, e) == e ? 0 : -1;
+}
+
+int ora_jscan_find(ora_jspan obj, const char *key, ora_jspan *val)
+{
+    const uint8_t *p = obj.p, *e = obj.p + obj.n;
+    size_t kl = strlen(key);
+    val->p = NULL;
+    val->n = 0;
+    if (!p)
+        return -1;
+    p = ws(p, e);
+    if (p >= e || *p != '{')
+        return -1;
+    p = ws(p + 1, e);
+    if (p < e && *p == '}')
+        return 0;
+    for (;;) {
+        if (p >= e || *p != '"')
+            return -1;
+        const uint8_t *ks = p + 1;
+        int esc = 0;
+        if (!(p = skip_str(ks, e, &esc)))
+            return -1;
+        size_t kn = (size_t)(p - 1 - ks);
+        uint8_t dec[64];
+        const uint8_t *name;
+        int nl = kn >= kl ? member_name(ks, kn, esc, dec, sizeof dec, &name) : -1;
+        int hit = nl >= 0 && (size_t)nl == kl && memcmp(name, key, kl) == 0;
+        p = ws(p, e);
+        if (p >= e || *p != ':')
+            return -1;
+        p = ws(p + 1, e);
+        if (p >= e)
+            return -1;
+        const uint8_t *vs = p;
+        if (hit && (*p == '{' || *p == '[')) {
+            /* the text is valid: the value's end need not be looked for */
+            val->p = vs;
+            val->n = (size_t)(e - vs);
+            return 1;
+        }
+        switch (*p) {
+        case '"':
+            esc = 0;
+            p = skip_str(p + 1, e, &esc);
+            break;
+        case '{':
+        case '[':
+            p = skip_nested(p, e);
+            break;
+        default:
+            while (p < e && scalar_ok[*p])
+                p++;
+            if (p == vs)
+                return -1;
+        }
+        if (!p)
+            return -1;
+        if (hit) {
+            val->p = vs;
+            val->n = (size_t)(p - vs);
+            return 1;
+        }
+        p = ws(p, e);
+        if (p >= e)
+            return -1;
+        if (*p == '}')
+            return 0;
+        if (*p != ',')
+            return -1;
+        p = ws(p + 1, e);
+    }
+}
+
+int ora_jscan_uint(ora_jspan v, uint64_t max, uint64_t *out)
+{
+    if (!v.p || v.n == 0)
+        return -1;
+    const uint8_t *p = v.p, *e = v.p + v.n;
+    if (v_number(p, e) != e)
+        return -1;
+    /* the common case: digits only */
+    uint64_t u = 0;
+    const uint8_t *q = p;
+    for (; q < e && digit(*q) && u <= UINT64_MAX / 10 - 1; q++)
+        u = u * 10 + (unsigned)(*q - '0');
+    if (q == e) {
+        if (u > max)
+            return 1;
+        *out = u;
+        return 0;
+    }
+    /* a sign, a fraction, an exponent or many digits: as cJSON reads it,
+     * a double that must be whole and in range ("1.0", "1e3", "-0") */
+    char buf[64];   /* v_number() allows 63 characters */
+    memcpy(buf, p, v.n);
+    buf[v.n] = 0;
+    double d = strtod(buf, NULL);
+    if (!(d >= 0) || d > (double)max || d != floor(d))
+        return 1;
+    *out = (uint64_t)d;
+    return 0;
 }

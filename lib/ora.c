@@ -6,26 +6,31 @@
 
 #include "record.h"
 
-static const ora_kind_info kinds[ORA_K_COUNT] = {
-    [ORA_K_EVENT_ADDED] = {"eventAdded", ORA_ACTOR_EVENT, ORA_ID_NESTED, "event"},
-    [ORA_K_EVENT_UPDATED] = {"eventUpdated", ORA_ACTOR_EVENT, ORA_ID_NESTED, "event"},
-    [ORA_K_EVENT_DELETED] = {"eventDeleted", ORA_ACTOR_EVENT, ORA_ID_ID, NULL},
-    [ORA_K_EVENT_STATUS_UPDATED] = {"eventStatusUpdated", ORA_ACTOR_EVENT, ORA_ID_ID, NULL},
-    [ORA_K_EVENT_CASHOUT_STATUS_UPDATED] = {"eventCashOutStatusUpdated", ORA_ACTOR_EVENT, ORA_ID_ID, NULL},
-    [ORA_K_EVENT_TAGS_UPDATED] = {"eventTagsUpdated", ORA_ACTOR_EVENT, ORA_ID_ID, NULL},
-    [ORA_K_EVENT_PARTICIPANTS_UPDATED] = {"eventParticipantsUpdated", ORA_ACTOR_EVENT, ORA_ID_EVENT_ID, NULL},
-    [ORA_K_EVENT_SCORE_UPDATED] = {"eventScoreUpdated", ORA_ACTOR_EVENT, ORA_ID_EVENT_ID, NULL},
-    [ORA_K_MATCH_CLOCK_UPDATED] = {"matchClockUpdated", ORA_ACTOR_EVENT, ORA_ID_EVENT_ID, NULL},
-    [ORA_K_BETOFFER_ADDED] = {"betOfferAdded", ORA_ACTOR_BETOFFER, ORA_ID_NESTED, "betOffer"},
-    [ORA_K_BETOFFER_UPDATED] = {"betOfferUpdated", ORA_ACTOR_BETOFFER, ORA_ID_NESTED, "betOffer"},
-    [ORA_K_BETOFFER_STATUS_UPDATED] = {"betOfferStatusUpdated", ORA_ACTOR_BETOFFER, ORA_ID_ID, NULL},
-    [ORA_K_BETOFFER_LINETYPES_UPDATED] = {"betOfferLineTypesUpdated", ORA_ACTOR_BETOFFER, ORA_ID_ID, NULL},
-    [ORA_K_BETOFFER_CASHOUT_STATUS_UPDATED] = {"betOfferCashOutStatusUpdated", ORA_ACTOR_BETOFFER, ORA_ID_ID, NULL},
-    [ORA_K_BETOFFER_DELETED] = {"betOfferDeleted", ORA_ACTOR_BETOFFER, ORA_ID_BETOFFER_ID, NULL},
-    [ORA_K_OUTCOME_ODDS_UPDATED] = {"outcomeOddsUpdated", ORA_ACTOR_BETOFFER, ORA_ID_BETOFFER_ID, NULL},
-    [ORA_K_OUTCOME_STATUS_UPDATED] = {"outcomeStatusUpdated", ORA_ACTOR_BETOFFER, ORA_ID_BETOFFER_ID, NULL},
-    [ORA_K_OUTCOME_CASHOUT_STATUS_UPDATED] = {"outcomeCashoutStatusUpdated", ORA_ACTOR_BETOFFER, ORA_ID_BETOFFER_ID, NULL},
-};
+/* kind, payload key, actor, where the id is, the nested object holding it */
+#define KINDS(X) \
+    X(ORA_K_EVENT_ADDED, "eventAdded", ORA_ACTOR_EVENT, ORA_ID_NESTED, "event") \
+    X(ORA_K_EVENT_UPDATED, "eventUpdated", ORA_ACTOR_EVENT, ORA_ID_NESTED, "event") \
+    X(ORA_K_EVENT_DELETED, "eventDeleted", ORA_ACTOR_EVENT, ORA_ID_ID, NULL) \
+    X(ORA_K_EVENT_STATUS_UPDATED, "eventStatusUpdated", ORA_ACTOR_EVENT, ORA_ID_ID, NULL) \
+    X(ORA_K_EVENT_CASHOUT_STATUS_UPDATED, "eventCashOutStatusUpdated", ORA_ACTOR_EVENT, ORA_ID_ID, NULL) \
+    X(ORA_K_EVENT_TAGS_UPDATED, "eventTagsUpdated", ORA_ACTOR_EVENT, ORA_ID_ID, NULL) \
+    X(ORA_K_EVENT_PARTICIPANTS_UPDATED, "eventParticipantsUpdated", ORA_ACTOR_EVENT, ORA_ID_EVENT_ID, NULL) \
+    X(ORA_K_EVENT_SCORE_UPDATED, "eventScoreUpdated", ORA_ACTOR_EVENT, ORA_ID_EVENT_ID, NULL) \
+    X(ORA_K_MATCH_CLOCK_UPDATED, "matchClockUpdated", ORA_ACTOR_EVENT, ORA_ID_EVENT_ID, NULL) \
+    X(ORA_K_BETOFFER_ADDED, "betOfferAdded", ORA_ACTOR_BETOFFER, ORA_ID_NESTED, "betOffer") \
+    X(ORA_K_BETOFFER_UPDATED, "betOfferUpdated", ORA_ACTOR_BETOFFER, ORA_ID_NESTED, "betOffer") \
+    X(ORA_K_BETOFFER_STATUS_UPDATED, "betOfferStatusUpdated", ORA_ACTOR_BETOFFER, ORA_ID_ID, NULL) \
+    X(ORA_K_BETOFFER_LINETYPES_UPDATED, "betOfferLineTypesUpdated", ORA_ACTOR_BETOFFER, ORA_ID_ID, NULL) \
+    X(ORA_K_BETOFFER_CASHOUT_STATUS_UPDATED, "betOfferCashOutStatusUpdated", ORA_ACTOR_BETOFFER, ORA_ID_ID, NULL) \
+    X(ORA_K_BETOFFER_DELETED, "betOfferDeleted", ORA_ACTOR_BETOFFER, ORA_ID_BETOFFER_ID, NULL) \
+    X(ORA_K_OUTCOME_ODDS_UPDATED, "outcomeOddsUpdated", ORA_ACTOR_BETOFFER, ORA_ID_BETOFFER_ID, NULL) \
+    X(ORA_K_OUTCOME_STATUS_UPDATED, "outcomeStatusUpdated", ORA_ACTOR_BETOFFER, ORA_ID_BETOFFER_ID, NULL) \
+    X(ORA_K_OUTCOME_CASHOUT_STATUS_UPDATED, "outcomeCashoutStatusUpdated", ORA_ACTOR_BETOFFER, ORA_ID_BETOFFER_ID, NULL)
+
+#define KIND_INFO(k, key, actor, path, nested) [k] = {key, actor, path, nested},
+#define KIND_LEN(k, key, actor, path, nested) [k] = sizeof key - 1,
+static const ora_kind_info kinds[ORA_K_COUNT] = {KINDS(KIND_INFO)};
+static const uint8_t kind_len[ORA_K_COUNT] = {KINDS(KIND_LEN)};
 
 const ora_kind_info *ora_kind_get(int k)
 {
@@ -34,10 +39,11 @@ const ora_kind_info *ora_kind_get(int k)
     return &kinds[k];
 }
 
+/* Called for every message ora-order routes: lengths first, no strlen. */
 int ora_kind_lookup(const char *key, size_t n)
 {
     for (int k = 1; k < ORA_K_COUNT; k++)
-        if (strlen(kinds[k].key) == n && memcmp(kinds[k].key, key, n) == 0)
+        if (kind_len[k] == n && memcmp(kinds[k].key, key, n) == 0)
             return k;
     return ORA_K_UNKNOWN;
 }
@@ -67,6 +73,16 @@ static const char *const session_names[ORA_S_COUNT] = {
     [ORA_S_REPLAY_COMPLETED] = "SESSION_REPLAY_COMPLETED", [ORA_S_PING] = "SESSION_PING",
     [ORA_S_PONG] = "SESSION_PONG", [ORA_S_ERROR] = "SESSION_ERROR",
 };
+
+int ora_warn_next(uint64_t *n)
+{
+    if (*n >= ORA_WARN_LIMIT) {
+        if (*n < UINT64_MAX)
+            ++*n;
+        return 0;
+    }
+    return ++*n == ORA_WARN_LIMIT ? 2 : 1;
+}
 
 static const char *const session_bodies[ORA_S_COUNT] = {
     [ORA_S_WELCOME] = "sessionWelcome", [ORA_S_INITIALIZE] = "sessionInitialize",

@@ -70,4 +70,14 @@ const char *ora_session_name(int s);       /* "SESSION_WELCOME", ...; NULL if ba
 const char *ora_session_body(int s);       /* its body's key: "sessionWelcome", ...; NULL if bad */
 int ora_session_lookup(const char *s, size_t n);   /* ORA_S_NONE when unknown */
 
+/* Repeated warnings of one kind (damaged records, bad lines, bad
+ * messages) are capped the same way in every tool: the first
+ * ORA_WARN_LIMIT are printed, the last of them followed by ORA_WARN_MORE;
+ * the rest are only counted (the summary has the counts). */
+#define ORA_WARN_LIMIT 20
+#define ORA_WARN_MORE " (further ones are only counted: see the summary)"
+/* Counts one more warning in *n: 1 print it, 2 print it with
+ * ORA_WARN_MORE (the last one printed), 0 stay quiet. */
+int ora_warn_next(uint64_t *n);
+
 #endif

@@ -7,18 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static const uint8_t magic[4] = {0x93, 'O', 'R', 'A'};
 /* A fixed key: the sums detect damage, they do not authenticate. */
 static const uint8_t sum_key[crypto_shorthash_KEYBYTES] = "ora-records-v1!";
 
+/* Little-endian fields; a plain copy where the host is little-endian. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+#else
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+#endif
 
 uint64_t ora_rec_sum(const void *data, size_t len)
 {
@@ -140,7 +151,7 @@ int ora_rec_decode_hdr(const uint8_t *s, uint32_t max_len, ora_rec *r, uint64_t 
     r->actor_type = s[42];
     r->key_len = key_len;
     r->payload = NULL;
-    *psum = get64(s + 48);
+    *psum = r->sum = get64(s + 48);
     return ORA_HDR_OK;
 }
 
@@ -159,6 +170,7 @@ struct ora_reader {
     uint64_t bad_at, bad_len;
     const char *bad_reason;
     uint64_t skipped;
+    int checked;             /* the start of the stream was looked at */
     ora_rd_problem problem;
     void (*on_read)(void *);
     void *on_read_arg;
@@ -202,6 +214,10 @@ size_t ora_reader_buffered(const ora_reader *r) { return r->end - r->start; }
 /* Makes room for need unread bytes and reads more. 1 read, 0 EOF, -1 error. */
 static int fill(ora_reader *r, size_t need)
 {
+    /* before the returned bytes move: a writer holding them by reference
+     * flushes in the hook */
+    if (r->on_read)
+        r->on_read(r->on_read_arg);
     if (r->start > 0 && (r->cap - r->end < RD_BLOCK / 4 || r->cap - r->start < need)) {
         memmove(r->buf, r->buf + r->start, r->end - r->start);
         r->base += r->start;
@@ -218,8 +234,8 @@ static int fill(ora_reader *r, size_t need)
         r->buf = b;
         r->cap = cap;
     }
-    for (;;) {
-        if (r->on_read)
+    for (int again = 0;; again = 1) {
+        if (again && r->on_read)
             r->on_read(r->on_read_arg);
         ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
         if (n > 0) {
@@ -275,8 +291,49 @@ static int report_bad(ora_reader *r, int rc)
     return rc;
 }
 
+/* What a stream that does not start with the magic looks like. */
+static const char *not_records_hint(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+        return "not records (the input does not start with the record magic): "
+               "it looks like a raw ORA wire stream: use ora-deframe --raw";
+    if (i < n && (p[i] == '{' || p[i] == '['))
+        return "not records (the input does not start with the record magic): "
+               "it looks like JSON lines: use ora-rec pack";
+    return "not records (the input does not start with the record magic; see ora-records(5))";
+}
+
+/* The first call: is this records at all? 1 yes (or empty), 0 not records
+ * (problem set), -1 read error. */
+static int check_start(ora_reader *r)
+{
+    while (r->end - r->start < 4 && !r->eof)
+        if (fill(r, 4) < 0)
+            return -1;
+    r->checked = 1;
+    size_t avail = r->end - r->start;
+    if (avail == 0 || memcmp(r->buf + r->start, magic, avail < 4 ? avail : 4) == 0)
+        return 1;
+    r->problem.at = r->base + r->start;
+    r->problem.skipped = 0;
+    r->problem.reason = not_records_hint(r->buf + r->start, avail);
+    r->problem.not_records = 1;
+    return 0;
+}
+
 int ora_reader_next(ora_reader *r, ora_rec *out)
 {
+    r->problem.not_records = 0;
+    if (!r->checked) {
+        int c = check_start(r);
+        if (c < 0)
+            return ORA_RD_ERROR;
+        if (c == 0)
+            return ORA_RD_CORRUPT;
+    }
     for (;;) {
         size_t avail = r->end - r->start;
         if (avail < ORA_REC_HDR) {
@@ -360,13 +417,22 @@ int ora_reader_next(ora_reader *r, ora_rec *out)
 /* ---- writer ------------------------------------------------------------ */
 
 #define WR_BLOCK (256u << 10)
+#define WR_SEGS 512        /* iovecs per writev(2), well under IOV_MAX */
 
+/* Output is the buffer buf[0..used), except that payloads queued by
+ * reference (ora_writer_put_ref) sit between parts of it: then seg[] lists
+ * everything in order up to buf + own_from, and the bytes from there to
+ * buf + used follow. */
 struct ora_writer {
     int fd;
     int err;           /* first write error (sticky), 0 when none */
     uint8_t *buf;
     size_t cap, used;
     size_t pending;    /* payload length of an open reserve(), or 0 */
+    struct iovec seg[WR_SEGS];
+    int nseg;
+    size_t own_from;
+    size_t ref_bytes;  /* bytes queued by reference */
     uint64_t records, bytes;
 };
 
@@ -393,11 +459,52 @@ void ora_writer_free(ora_writer *w)
     free(w);
 }
 
+static void drop_queued(ora_writer *w)
+{
+    w->used = w->own_from = w->ref_bytes = 0;
+    w->nseg = 0;
+}
+
+/* writev(2) of seg[0..n), however the kernel cuts it. 0 or -1 (errno). */
+static int write_segs(int fd, struct iovec *seg, int n)
+{
+    while (n > 0) {
+        ssize_t k = writev(fd, seg, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        size_t done = (size_t)k;
+        while (n > 0 && done >= seg->iov_len) {
+            done -= seg->iov_len;
+            seg++;
+            n--;
+        }
+        if (n > 0) {
+            seg->iov_base = (uint8_t *)seg->iov_base + done;
+            seg->iov_len -= done;
+        }
+    }
+    return 0;
+}
+
 int ora_writer_flush(ora_writer *w)
 {
     if (w->err) {
         errno = w->err;
         return -1;
+    }
+    if (w->nseg) {
+        if (w->used > w->own_from)
+            w->seg[w->nseg++] = (struct iovec){w->buf + w->own_from, w->used - w->own_from};
+        if (write_segs(w->fd, w->seg, w->nseg) < 0) {
+            w->err = errno;
+            drop_queued(w);   /* references are never looked at again */
+            return -1;
+        }
+        drop_queued(w);
+        return 0;
     }
     size_t off = 0;
     while (off < w->used) {
@@ -406,11 +513,35 @@ int ora_writer_flush(ora_writer *w)
             if (errno == EINTR)
                 continue;
             w->err = errno;
+            drop_queued(w);
             return -1;
         }
         off += (size_t)n;
     }
-    w->used = 0;
+    drop_queued(w);
+    return 0;
+}
+
+int ora_writer_put_ref(ora_writer *w, const ora_rec *r)
+{
+    if (w->err) {
+        errno = w->err;
+        return -1;
+    }
+    if ((w->cap - w->used < ORA_REC_HDR || w->nseg + 3 > WR_SEGS) && ora_writer_flush(w) < 0)
+        return -1;
+    encode_hdr(w->buf + w->used, r, r->sum);
+    w->used += ORA_REC_HDR;
+    if (r->len) {
+        w->seg[w->nseg++] = (struct iovec){w->buf + w->own_from, w->used - w->own_from};
+        w->own_from = w->used;
+        w->seg[w->nseg++] = (struct iovec){(void *)(uintptr_t)r->payload, r->len};
+        w->ref_bytes += r->len;
+    }
+    w->records++;
+    w->bytes += ORA_REC_HDR + (uint64_t)r->len;
+    if ((w->used >= WR_BLOCK || w->ref_bytes >= WR_BLOCK) && ora_writer_flush(w) < 0)
+        return -1;
     return 0;
 }
 
@@ -436,6 +567,18 @@ uint8_t *ora_writer_reserve(ora_writer *w, uint32_t len)
     return w->buf + w->used + ORA_REC_HDR;
 }
 
+/* Takes the record encoded at the end of the buffer. */
+static int commit_encoded(ora_writer *w, uint32_t len)
+{
+    w->used += ORA_REC_HDR + (size_t)len;
+    w->pending = 0;
+    w->records++;
+    w->bytes += ORA_REC_HDR + (uint64_t)len;
+    if (w->used + w->ref_bytes >= WR_BLOCK && ora_writer_flush(w) < 0)
+        return -1;
+    return 0;
+}
+
 int ora_writer_commit(ora_writer *w, const ora_rec *r)
 {
     if (r->len != w->pending) {
@@ -444,13 +587,19 @@ int ora_writer_commit(ora_writer *w, const ora_rec *r)
     }
     uint8_t *d = w->buf + w->used;
     encode_hdr(d, r, ora_rec_sum(d + ORA_REC_HDR, r->len));
-    w->used += ORA_REC_HDR + (size_t)r->len;
-    w->pending = 0;
-    w->records++;
-    w->bytes += ORA_REC_HDR + (uint64_t)r->len;
-    if (w->used >= WR_BLOCK && ora_writer_flush(w) < 0)
+    return commit_encoded(w, r->len);
+}
+
+int ora_writer_put_same(ora_writer *w, const ora_rec *r)
+{
+    uint8_t *p = ora_writer_reserve(w, r->len);
+    if (!p)
         return -1;
-    return 0;
+    if (r->len)
+        memcpy(p, r->payload, r->len);
+    uint8_t *d = w->buf + w->used;
+    encode_hdr(d, r, r->sum);
+    return commit_encoded(w, r->len);
 }
 
 int ora_writer_put(ora_writer *w, const ora_rec *r)
@@ -466,4 +615,4 @@ int ora_writer_put(ora_writer *w, const ora_rec *r)
 uint64_t ora_writer_records(const ora_writer *w) { return w->records; }
 uint64_t ora_writer_bytes(const ora_writer *w) { return w->bytes; }
 int ora_writer_error(const ora_writer *w) { return w->err; }
-size_t ora_writer_buffered(const ora_writer *w) { return w->used; }
+size_t ora_writer_buffered(const ora_writer *w) { return w->used + w->ref_bytes; }

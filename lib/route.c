@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "jscan.h"
 #include "ora.h"
 #include "record.h"
 
@@ -37,9 +38,10 @@ int ora_route_json(const cJSON *root, ora_route *out)
         return ORA_ROUTE_BAD_JSON;
     const cJSON *off = cJSON_GetObjectItemCaseSensitive(root, "offset");
     uint64_t o;
-    int have_offset = off && ora_json_u64(off, &o) == 0 && o <= INT64_MAX;
+    int have_offset = off && ora_json_u64(off, &o) == 0 && o <= ORA_OFFSET_MAX;
     if (have_offset)
         out->offset = (int64_t)o;
+    int off_range = !have_offset && cJSON_IsNumber(off);
     for (const cJSON *c = root->child; c; c = c->next) {
         if (!c->string)
             continue;
@@ -52,9 +54,83 @@ int ora_route_json(const cJSON *root, ora_route *out)
         if (!cJSON_IsObject(c) || find_id(c, ki, &out->actor_id) < 0)
             return ORA_ROUTE_NO_ID;
         out->actor_type = ki->actor;
-        return have_offset ? ORA_ROUTE_OK : ORA_ROUTE_NO_OFFSET;
+        return have_offset ? ORA_ROUTE_OK : off_range ? ORA_ROUTE_OFFSET_RANGE : ORA_ROUTE_NO_OFFSET;
     }
-    return have_offset ? ORA_ROUTE_UNKNOWN : ORA_ROUTE_NO_OFFSET;
+    return have_offset ? ORA_ROUTE_UNKNOWN : off_range ? ORA_ROUTE_OFFSET_RANGE : ORA_ROUTE_NO_OFFSET;
+}
+
+/* ---- the same from the bytes, without a tree ----------------------------- */
+
+typedef struct scan_ctx {
+    ora_jspan offset, payload;
+    int kind;
+    const char *key;
+} scan_ctx;
+
+static int on_member(void *ctx, const uint8_t *name, size_t n, ora_jspan val)
+{
+    scan_ctx *c = ctx;
+    if (!name)
+        return 0;
+    if (!c->offset.p && n == 6 && memcmp(name, "offset", 6) == 0) {
+        c->offset = val;
+    } else if (!c->kind) {
+        int k = ora_kind_lookup((const char *)name, n);
+        if (k != ORA_K_UNKNOWN) {
+            c->kind = k;
+            c->payload = val;
+        }
+    }
+    return 0;
+}
+
+/* The actor id of a payload object (already checked as JSON). */
+static int scan_id(ora_jspan payload, const ora_kind_info *ki, uint64_t *id)
+{
+    ora_jspan holder = payload, v;
+    const char *name = "id";
+    switch (ki->id_path) {
+    case ORA_ID_NESTED:
+        if (ora_jscan_find(payload, ki->nested, &holder) != 1)
+            return -1;
+        break;
+    case ORA_ID_ID:
+        break;
+    case ORA_ID_EVENT_ID:
+        name = "eventId";
+        break;
+    case ORA_ID_BETOFFER_ID:
+        name = "betOfferId";
+        break;
+    }
+    if (ora_jscan_find(holder, name, &v) != 1)
+        return -1;
+    return ora_jscan_uint(v, ORA_ID_MAX, id) == 0 ? 0 : -1;
+}
+
+int ora_route_scan(const uint8_t *json, size_t n, ora_route *out)
+{
+    scan_ctx c = {{NULL, 0}, {NULL, 0}, ORA_K_UNKNOWN, NULL};
+    memset(out, 0, sizeof *out);
+    out->offset = -1;
+    if (ora_jscan_valid(json, n, on_member, &c) != 0)
+        return ORA_ROUTE_BAD_JSON;
+    uint64_t o;
+    int orc = c.offset.p ? ora_jscan_uint(c.offset, ORA_OFFSET_MAX, &o) : -1;
+    if (orc == 0)
+        out->offset = (int64_t)o;
+    int miss = orc == 1 ? ORA_ROUTE_OFFSET_RANGE : ORA_ROUTE_NO_OFFSET;
+    if (c.kind == ORA_K_UNKNOWN)
+        return orc == 0 ? ORA_ROUTE_UNKNOWN : miss;
+    const ora_kind_info *ki = ora_kind_get(c.kind);
+    out->kind = c.kind;
+    out->key = ki->key;
+    if (scan_id(c.payload, ki, &out->actor_id) < 0) {
+        out->actor_id = 0;
+        return ORA_ROUTE_NO_ID;
+    }
+    out->actor_type = ki->actor;
+    return orc == 0 ? ORA_ROUTE_OK : miss;
 }
 
 int ora_route_parse(const char *json, size_t n, ora_route *out, cJSON **tree)
@@ -85,6 +161,7 @@ const char *ora_route_strerror(int rc)
     case ORA_ROUTE_BAD_JSON: return "malformed JSON";
     case ORA_ROUTE_NO_ID: return "payload without a valid actor id";
     case ORA_ROUTE_NO_OFFSET: return "no valid \"offset\"";
+    case ORA_ROUTE_OFFSET_RANGE: return "\"offset\" outside 0..2^53-1";
     }
     return "unknown route error";
 }

@@ -10,12 +10,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <openssl/pem.h>
 #include <poll.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -242,6 +245,156 @@ static int verify_cb(int ok, X509_STORE_CTX *st)
     return 1;
 }
 
+/* ---- credentials from memory --------------------------------------------- */
+
+int ora_cred_read(const char *what, const char *path, unsigned flags, ora_cred *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int key = (flags & ORA_CRED_KEY) != 0;
+    if (!path || !*path) {
+        snprintf(err, errlen, "unable to use %s: none given", what);
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (key ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        if (key && errno == ELOOP)
+            snprintf(err, errlen, "unable to use %s %s: it is a symbolic link (name the file itself)", what, path);
+        else
+            snprintf(err, errlen, "unable to use %s %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    int rc = -1;
+    if (fstat(fd, &sb) < 0) {
+        snprintf(err, errlen, "unable to use %s %s: %s", what, path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "unable to use %s %s: not a regular file", what, path);
+        goto out;
+    }
+    if (sb.st_size > (off_t)ORA_CRED_MAX) {
+        snprintf(err, errlen, "unable to use %s %s: larger than %u bytes", what, path, ORA_CRED_MAX);
+        goto out;
+    }
+    if (key && sb.st_uid != geteuid() && sb.st_uid != 0) {
+        snprintf(err, errlen, "unable to use %s %s: it belongs to uid %lu, neither to us (uid %lu) nor to root",
+                 what, path, (unsigned long)sb.st_uid, (unsigned long)geteuid());
+        goto out;
+    }
+    if (key && (sb.st_mode & 077) && !(flags & ORA_CRED_ANY_MODE)) {
+        snprintf(err, errlen, "unable to use %s %s: it is accessible by group or others (mode %04o)", what, path,
+                 (unsigned)(sb.st_mode & 07777));
+        rc = ORA_CRED_E_MODE;
+        goto out;
+    }
+    size_t cap = (size_t)sb.st_size + 1;
+    char *p = key ? sodium_malloc(cap) : malloc(cap);
+    if (!p) {
+        snprintf(err, errlen, "unable to read %s %s: out of memory", what, path);
+        goto out;
+    }
+    size_t len = 0;
+    while (len < cap - 1) {
+        ssize_t k = read(fd, p + len, cap - 1 - len);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            snprintf(err, errlen, "unable to read %s %s: %s", what, path, strerror(errno));
+            if (key)
+                sodium_free(p);
+            else
+                free(p);
+            goto out;
+        }
+        if (k == 0)
+            break;
+        len += (size_t)k;
+    }
+    p[len] = 0;
+    out->p = p;
+    out->len = len;
+    out->secret = key;
+    rc = 0;
+out:
+    close(fd);
+    return rc;
+}
+
+void ora_cred_free(ora_cred *c)
+{
+    if (c->p) {
+        if (c->secret)
+            sodium_free(c->p);   /* zeroes it */
+        else
+            free(c->p);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+static BIO *cred_bio(const ora_cred *c)
+{
+    return BIO_new_mem_buf(c->p, (int)c->len);
+}
+
+/* The CA certificates of a PEM in memory into the context's store;
+ * 1 ok, 0 none or bad. */
+static int load_ca(SSL_CTX *ssl, const ora_cred *c)
+{
+    BIO *b = cred_bio(c);
+    if (!b)
+        return 0;
+    X509_STORE *st = SSL_CTX_get_cert_store(ssl);
+    int n = 0, ok = 1;
+    X509 *x;
+    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+        if (X509_STORE_add_cert(st, x) != 1)
+            ok = 0;
+        X509_free(x);
+        n++;
+    }
+    BIO_free(b);
+    if (n && ok)
+        ERR_clear_error();   /* the end of the PEM */
+    return n && ok;
+}
+
+/* The client certificate and the chain after it; 1 ok, 0 not. */
+static int load_cert(SSL_CTX *ssl, const ora_cred *c)
+{
+    BIO *b = cred_bio(c);
+    if (!b)
+        return 0;
+    X509 *x = PEM_read_bio_X509_AUX(b, NULL, NULL, NULL);
+    int ok = x && SSL_CTX_use_certificate(ssl, x) == 1;
+    X509_free(x);
+    if (ok) {
+        SSL_CTX_clear_chain_certs(ssl);
+        X509 *ca;
+        while (ok && (ca = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+            if (SSL_CTX_add0_chain_cert(ssl, ca) != 1) {
+                X509_free(ca);
+                ok = 0;
+            }
+        if (ok)
+            ERR_clear_error();
+    }
+    BIO_free(b);
+    return ok;
+}
+
+static int load_key(SSL_CTX *ssl, const ora_cred *c)
+{
+    BIO *b = cred_bio(c);
+    if (!b)
+        return 0;
+    EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, no_password, NULL);
+    BIO_free(b);
+    int ok = k && SSL_CTX_use_PrivateKey(ssl, k) == 1;
+    EVP_PKEY_free(k);
+    return ok;
+}
+
 ora_tls_ctx *ora_tls_ctx_new(const ora_tls_cfg *cfg, int *kind, char *err, size_t errlen)
 {
     char detail[200];
@@ -263,19 +416,22 @@ ora_tls_ctx *ora_tls_ctx_new(const ora_tls_cfg *cfg, int *kind, char *err, size_
     SSL_CTX_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_default_passwd_cb(t->ssl, no_password);
     SSL_CTX_set_verify(t->ssl, SSL_VERIFY_PEER, verify_cb);
-    if (!cfg->cacert || SSL_CTX_load_verify_locations(t->ssl, cfg->cacert, NULL) != 1) {
+    if (cfg->ca_pem ? !load_ca(t->ssl, cfg->ca_pem)
+                    : (!cfg->cacert || SSL_CTX_load_verify_locations(t->ssl, cfg->cacert, NULL) != 1)) {
         ssl_err(detail, sizeof detail);
         snprintf(err, errlen, "unable to load CA file %s: %s", cfg->cacert ? cfg->cacert : "(none)",
                  detail[0] ? detail : "missing");
         goto fail;
     }
-    if (!cfg->cert || SSL_CTX_use_certificate_chain_file(t->ssl, cfg->cert) != 1) {
+    if (cfg->cert_pem ? !load_cert(t->ssl, cfg->cert_pem)
+                      : (!cfg->cert || SSL_CTX_use_certificate_chain_file(t->ssl, cfg->cert) != 1)) {
         ssl_err(detail, sizeof detail);
         snprintf(err, errlen, "unable to load client certificate %s: %s", cfg->cert ? cfg->cert : "(none)",
                  detail[0] ? detail : "missing");
         goto fail;
     }
-    if (!cfg->key || SSL_CTX_use_PrivateKey_file(t->ssl, cfg->key, SSL_FILETYPE_PEM) != 1) {
+    if (cfg->key_pem ? !load_key(t->ssl, cfg->key_pem)
+                     : (!cfg->key || SSL_CTX_use_PrivateKey_file(t->ssl, cfg->key, SSL_FILETYPE_PEM) != 1)) {
         unsigned long e = ssl_err(detail, sizeof detail);
         if (e && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH)
             snprintf(err, errlen, "private key %s does not belong to certificate %s", cfg->key, cfg->cert);

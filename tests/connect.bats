@@ -51,6 +51,31 @@ sim_fixed() {
   assert_output "1 true"
 }
 
+@test "frames go on inflated, one WIRE record flagged INFLATED each; --compressed gives the bytes as read" {
+  sim_fixed
+  echo 0 >ckpt
+  ora-connect "${CONN[@]}" --checkpoint ckpt --once -o inf.rec 2>/dev/null
+  ora-connect "${CONN[@]}" --checkpoint ckpt --once --compressed -o gz.rec 2>/dev/null
+  # every WIRE record of the default form is one session or data message,
+  # exactly the JSON the server framed (the independent decoder reads both)
+  run bash -c "ora-rec unpack --meta -i inf.rec 2>/dev/null | jq -r 'select(.type==\"WIRE\") | .flags' | sort -u"
+  assert_output 2
+  ora-rec unpack --meta -i inf.rec 2>/dev/null | jq -r 'select(.type=="WIRE") | .data_base64' |
+    while read -r b; do base64 -d <<<"$b" | jq -e 'type == "object"' >/dev/null || exit 1; done
+  wire_decode inf.rec >inf.jsonl
+  run exactly "$SIM_LOG" inf.jsonl
+  assert_success
+  # --compressed: WIRE records without flags, gzip members as read
+  run bash -c "ora-rec unpack --meta -i gz.rec 2>/dev/null | jq -r 'select(.type==\"WIRE\") | (.flags // 0)' | sort -u"
+  assert_output 0
+  wire_decode gz.rec >gz.jsonl
+  run exactly "$SIM_LOG" gz.jsonl
+  assert_success
+  # ora-deframe makes the same messages, flows and control records of both
+  cmp <(ora-deframe <inf.rec 2>/dev/null | ora-rec unpack --meta | jq -c 'del(.recv_ns, .time)') \
+      <(ora-deframe <gz.rec 2>/dev/null | ora-rec unpack --meta | jq -c 'del(.recv_ns, .time)')
+}
+
 @test "realtime session: messages flow until SIGTERM, which drains and exits 0" {
   sim_start --rate 2000 --max-messages 1500 --events 20 --ping-interval 0.2
   conn_init
@@ -63,7 +88,8 @@ sim_fixed() {
   n0=$(sed -n 's/.*head offset \([0-9]*\).*/\1/p' "$SIM_ERR" | head -1)
   wait_lines "$SIM_LOG" $((n0 + 1500))
   wait_grep err 20 "realtime"
-  sleep 0.5
+  # what the sim sent has arrived (no fixed delay: the machine may be busy)
+  wait_covered "$SIM_LOG" 60 messages out.rec
   kill -TERM "$pid"
   local rc=0
   wait "$pid" || rc=$?
@@ -75,6 +101,39 @@ sim_fixed() {
   assert_line --index -1 '{"ctrl":"disconnected","conn":1,"reason":"shutdown"}'
   grep -q "summary: 1 connections, 0 reconnects" err
   grep -Eq "[1-9][0-9]* pongs" err
+}
+
+@test "--metrics FILE: bytes, reconnects by cause, connection, ping age and flow; valid for promtool" {
+  EVENTS=2 sim_start --rate 200 --ping-interval 0.2 --drop-after-msgs 300 --fault-once
+  conn_init
+  echo 0 >ckpt
+  ora-connect "${CONN[@]}" --checkpoint ckpt --metrics m.prom --metrics-interval 0.2 -o out.rec 2>err &
+  local pid=$!
+  BG+=($pid)
+  wait_grep err 60 "connection 2: connected"
+  wait_grep err 60 "caught up"
+  local i
+  for ((i = 0; i < 200; i++)); do
+    grep -qx 'ora_connect_connected{stage="connect"} 1' m.prom 2>/dev/null &&
+      grep -qx 'ora_connect_flow{stage="connect",flow="realtime"} 1' m.prom &&
+      grep -q '^ora_connect_last_ping_age_seconds{' m.prom && break
+    sleep 0.1
+  done
+  cp m.prom live.prom
+  promtool check metrics < live.prom
+  grep -qx 'ora_connect_connected{stage="connect"} 1' live.prom
+  grep -qx 'ora_connect_flow{stage="connect",flow="realtime"} 1' live.prom
+  grep -qx 'ora_connect_flow{stage="connect",flow="snapshot"} 0' live.prom
+  grep -Eqx 'ora_connect_last_ping_age_seconds\{stage="connect"\} [0-9.e+-]+' live.prom
+  grep -Eqx 'ora_connect_received_bytes_total\{stage="connect"\} [1-9][0-9]*' live.prom
+  # the one dropped connection, under its cause; no other cause
+  [ "$(awk '/^ora_connect_reconnects_total/ { n += $2 } END { print n }' live.prom)" -eq 1 ]
+  grep -Eqx 'ora_connect_reconnects_total\{stage="connect",cause="(eof|network|tls)"\} 1' live.prom
+  kill -TERM "$pid"
+  wait "$pid"
+  promtool check metrics < m.prom
+  grep -qx 'ora_connect_connected{stage="connect"} 0' m.prom
+  [ "$(awk '/^ora_connect_received_bytes_total/ { print $2 }' m.prom)" -ge "$(awk '/^ora_connect_received_bytes_total/ { print $2 }' live.prom)" ]
 }
 
 @test "replay from a checkpoint W: every message after W, none at or before W" {
@@ -266,18 +325,18 @@ sim_fixed() {
 }
 
 @test "pings are answered while downstream is stopped (within the buffer)" {
-  sim_start --rate 500 --events 20 --ping-interval 0.2 --pong-timeout 1
+  sim_start --rate 500 --events 20 --ping-interval 0.2 --pong-timeout 2
   conn_init
   mkfifo pipe
   cat pipe >out.rec &
   local reader=$!
   BG+=($reader)
-  ora-connect "${CONN[@]}" --ping-timeout 2 >pipe 2>err &
+  ora-connect "${CONN[@]}" --ping-timeout 3 >pipe 2>err &
   local pid=$!
   BG+=($pid)
   wait_grep err 20 "realtime"
   kill -STOP "$reader"
-  sleep 4                       # 20 pings, 4 pong timeouts, 2 ping timeouts long
+  sleep 5                       # 25 pings, 2 pong timeouts, 1.6 ping timeouts long
   kill -CONT "$reader"
   sleep 0.5
   kill -TERM "$pid"
@@ -429,6 +488,48 @@ PY
   assert_success
 }
 
+@test "key files: refused when others may read them (0604), when owned by another user, when a symlink" {
+  sim_fixed
+  cp "$PKI_DIR/client.key" k.pem
+  chmod 604 k.pem
+  run_split ora-connect "${CONN[@]}" --key k.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to use private key k.pem: it is accessible by group or others (mode 0604)"* ]]
+  chmod 600 k.pem
+  ln -s k.pem link.pem
+  run_split ora-connect "${CONN[@]}" --key link.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to use private key link.pem: it is a symbolic link"* ]] || fail "$stderr"
+  if [ "$(id -u)" -eq 0 ]; then
+    # owned by another user: refused, even with --insecure-key-perms
+    chown 65534 k.pem
+    run_split ora-connect "${CONN[@]}" --key k.pem --once --insecure-key-perms
+    assert_failure 78
+    [[ $stderr == *"unable to use private key k.pem: it belongs to uid 65534, neither to us (uid 0) nor to root"* ]] ||
+      fail "$stderr"
+  fi
+}
+
+@test "the key is read once, at start: swapped for a symlink later, it is never read again" {
+  EVENTS=2 sim_start --rate 200 --ping-interval 0.2 --drop-after-msgs 400 --fault-once
+  conn_init
+  cp "$PKI_DIR/client.key" k.pem
+  chmod 600 k.pem
+  strace -f -qq -e trace=open,openat -o trace ora-connect "${CONN[@]}" --key "$PWD/k.pem" >out.rec 2>err &
+  local spid=$!
+  BG+=($spid)
+  wait_grep err 30 "connection 1: connected"
+  # another valid key (of another certificate): a re-read would break the token request
+  mv k.pem k.orig
+  ln -s "$PKI_DIR/untrusted-client.key" k.pem
+  wait_grep err 60 "connection 2: connected"
+  kill -TERM "$(pgrep -P "$spid")"   # ora-connect, strace's child
+  wait "$spid" || true
+  [[ $(cat err) != *"unable to fetch a token"* ]] || fail "$(cat err)"
+  [ "$(grep -c "open.*\"$PWD/k.pem\"" trace)" -eq 1 ] || fail "the key was opened more than once: $(grep k.pem trace)"
+  grep -q "O_NOFOLLOW" <(grep "$PWD/k.pem" trace)
+}
+
 @test "unusable certificate, key or CA files exit 78 naming the file" {
   sim_fixed
   echo junk >bad.pem
@@ -448,6 +549,17 @@ PY
   run_split ora-connect "${CONN[@]}" --key nonexistent.key --once
   assert_failure 78
   [[ $stderr == *"unable to use private key nonexistent.key: No such file"* ]]
+  # every file error names the OS's reason (issue 14: not "system lib")
+  run_split ora-connect "${CONN[@]}" --cert nonexistent.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to use client certificate nonexistent.pem: No such file or directory"* ]] || fail "$stderr"
+  run_split ora-connect "${CONN[@]}" --cacert nonexistent.pem --once
+  assert_failure 78
+  [[ $stderr == *"unable to use CA file nonexistent.pem: No such file or directory"* ]] || fail "$stderr"
+  run_split ora-connect "${CONN[@]}" --cacert . --once
+  assert_failure 78
+  [[ $stderr == *"unable to use CA file .: not a regular file"* ]] || fail "$stderr"
+  [[ $stderr != *"system lib"* ]]
 }
 
 @test "INVALID_OFFERING and INVALID_PROTOCOL_VERSION... : exit 78 naming the code" {
@@ -468,6 +580,13 @@ PY
   : >ckpt
   run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once
   assert_failure 78
+  # one offset range in every stage: 0..2^53-1
+  for w in 9007199254740992 9223372036854775807 -1; do
+    echo "$w" >ckpt
+    run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once
+    assert_failure 78
+    [[ $stderr == *"not one decimal offset in 0..2^53-1"* ]] || fail "$w: $stderr"
+  done
 }
 
 @test "usage errors exit 64 with one line; --help and --version exit 0" {
@@ -507,6 +626,32 @@ PY
                sed -n 's/.*Fl Fl \([a-z-]*\).*/\1/p' | sort -u); do
     [[ $output == *"--$opt"* ]] || { echo "--$opt missing from --help"; return 1; }
   done
+}
+
+@test "--state-dir DIR (and ORA_STATE_DIR): the checkpoint is DIR/checkpoint unless one is named" {
+  sim_fixed
+  mkdir -p st other
+  echo 5 >st/checkpoint
+  echo 7 >other/checkpoint
+  echo 9 >ckpt
+  # from the flag, from the environment; --checkpoint and ORA_CHECKPOINT name another file
+  for c in "--state-dir st:5" "--state-dir st/:5" "ORA_STATE_DIR=st:5" "--state-dir st --checkpoint ckpt:9" \
+           "ORA_STATE_DIR=st ORA_CHECKPOINT=ckpt:9" "ORA_CHECKPOINT=ckpt --state-dir other:7" \
+           "ORA_STATE_DIR=st --state-dir other:7"; do
+    local args=${c%:*} want=${c##*:} envs=() flags=() a
+    for a in $args; do [[ $a == ORA_* ]] && envs+=("$a") || flags+=("$a"); done
+    run_split env "${envs[@]}" ora-connect "${CONN[@]}" "${flags[@]}" --once -o out.rec
+    assert_success
+    [[ $stderr == *"replay requested after offset $want"* ]] || fail "$c: $stderr"
+    run ctrls out.rec
+    assert_line "{\"ctrl\":\"flow\",\"flow\":\"replay\",\"offset\":$want}"
+  done
+  # a directory without a checkpoint yet: a snapshot
+  run_split ora-connect "${CONN[@]}" --state-dir empty --once -o out.rec
+  assert_success
+  [[ $stderr == *"no checkpoint in empty/checkpoint yet"* ]] || fail "$stderr"
+  run_split ora-connect "${CONN[@]}" --state-dir "" --once
+  assert_failure 64
 }
 
 @test "options come from ORA_* environment variables; flags win" {

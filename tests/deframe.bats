@@ -346,12 +346,23 @@ PY
   assert_regex "$stderr" "unable to use message 2 of connection 1: not a JSON object"
 }
 
-@test "offsets: the first top-level one, -1 when missing or not a whole number >= 0" {
+@test "offsets: the first top-level one, -1 when missing or not a number; 0..2^53-1 or the message is skipped" {
   printf '%s\n' '{"eventDeleted":{"id":1,"offset":5}}' '{"a":{"offset":9},"offset":12,"offset":13}' \
-    '{"offset":"7"}' '{"offset":1.5}' '{"offset":-3}' > "$T/o.jsonl"
-  python3 "$DF_PY" gz < "$T/o.jsonl" | ora-deframe --raw 2>/dev/null | df_meta > "$T/got"
-  printf '%s\n' "MSG - - -1 1" "MSG - - 12 1" "MSG - - -1 1" "MSG - - -1 1" "MSG - - -1 1" > "$T/want"
+    '{"offset":"7"}' '{"offset":1.5}' '{"offset":-3}' '{"offset":9007199254740991}' '{"offset":9007199254740992}' \
+    '{"offset":9223372036854775807}' '{"offset":1e3}' '{"offset":0}' > "$T/o.jsonl"
+  python3 "$DF_PY" gz < "$T/o.jsonl" > "$T/o.raw"
+  run_split ora-deframe --raw -i "$T/o.raw" -o "$T/o.rec"
+  assert_success
+  df_meta < "$T/o.rec" > "$T/got"
+  printf '%s\n' "MSG - - -1 1" "MSG - - 12 1" "MSG - - -1 1" "MSG - - 9007199254740991 1" "MSG - - 1000 1" \
+    "MSG - - 0 1" > "$T/want"
   diff "$T/want" "$T/got"
+  # the four out of range are reported and counted, never passed on
+  [ "$(grep -c 'warning: dropped message [0-9]* of connection 1: "offset" outside 0..2^53-1' <<<"$stderr")" -eq 4 ]
+  assert_regex "$stderr" "4 bad messages \(4 with an offset out of range\)"
+  run_split ora-deframe --raw --strict -i "$T/o.raw" -o /dev/null
+  assert_equal "$status" 65
+  assert_regex "$stderr" 'error: unable to use message 4 of connection 1: "offset" outside'
 }
 
 @test "other record types pass through in place" {
@@ -381,14 +392,14 @@ PY
   exec 5> "$T/in"
   cat "$T/c.raw" >&5
   # every message is out while the input is still open
-  for i in $(seq 100); do
+  for i in $(seq 300); do
     n=$(ora-rec unpack < "$T/out.rec" 2>/dev/null | wc -l)
     [ "$n" = 18 ] && break
     sleep 0.1
   done
   assert_equal "$n" 18
   kill -USR1 $pid
-  for i in $(seq 50); do grep -q summary "$T/err" && break; sleep 0.1; done
+  for i in $(seq 300); do grep -q summary "$T/err" && break; sleep 0.1; done
   grep -q "summary: 18 messages" "$T/err"
   exec 5>&-
   wait $pid
@@ -404,4 +415,83 @@ PY
   assert_success
   assert_equal "$(grep -c '"type":"MSG"' <<<"$output")" 18
   assert_output --partial '"flow":"snapshot"'
+}
+
+@test "WIRE records flagged INFLATED (one frame each, as ora-connect hands them on): the same messages, sums carried" {
+  python3 "$DF_PY" inflated --conn 4 < "$T/all.jsonl" | df_pack > "$T/in.rec"
+  df_with_sessions "$T/data.jsonl" "$T/sess.jsonl"
+  for t in 1 2; do
+    run_split ora-deframe --threads $t -i "$T/in.rec" -o "$T/out.rec"
+    assert_success
+    assert_regex "$stderr" "[1-9][0-9]* frames inflated by the sender"
+    ora-rec verify -i "$T/out.rec" > /dev/null
+    ora-rec unpack < "$T/out.rec" 2>/dev/null | grep -v '"ctrl"' > "$T/got"
+    cmp "$T/got" "$T/data.jsonl"
+    # the same stream compressed gives the same records (bar receive times)
+    python3 "$DF_PY" gz --per-member 1..3 < "$T/all.jsonl" | python3 "$DF_PY" wire --conn 4 --chunk 1..40 |
+      df_pack | ora-deframe --threads $t 2>/dev/null | df_meta > "$T/want.meta"
+    df_meta < "$T/out.rec" | diff - "$T/want.meta"
+    # session messages among them still make flow records at their place
+    python3 "$DF_PY" inflated < "$T/sess.jsonl" | df_pack | ora-deframe --threads $t 2>/dev/null > "$T/s.rec"
+    run df_flows < "$T/s.rec"
+    assert_output "$(ora-rec wire --per-member 1..4 < "$T/sess.jsonl" 2>/dev/null | ora-deframe 2>/dev/null | df_flows)"
+  done
+}
+
+@test "INFLATED frames that cannot be messages, or inside a compressed member, drop the rest of their connection" {
+  one=$(sed -n 1p "$T/data.jsonl")
+  big="{\"offset\":1,\"x\":\"$(head -c 20000 /dev/zero | tr '\0' a)\"}"
+  # a frame of 1 byte; a frame over --max-message; unknown flags
+  for bad in "x:2" "$big:2" "$one:6"; do
+    frame=${bad%:*} flags=${bad##*:}
+    {
+      python3 "$DF_PY" ctrl '{"ctrl":"connected","conn":1}'
+      sed -n 1,3p "$T/data.jsonl" | python3 "$DF_PY" inflated --conn 1
+      printf '%s\n' "$frame" | python3 "$DF_PY" inflated --conn 1 --flags "$flags"
+      sed -n 4,6p "$T/data.jsonl" | python3 "$DF_PY" inflated --conn 1
+      python3 "$DF_PY" ctrl '{"ctrl":"connected","conn":2}'
+      python3 "$DF_PY" inflated --conn 2 < "$T/data.jsonl"
+    } | df_pack > "$T/in.rec"
+    run_split ora-deframe --max-message 10K -i "$T/in.rec" -o "$T/out.rec"
+    assert_success
+    assert_regex "$stderr" "corrupt stream on connection 1 .*(cannot hold a message|over the limit [0-9]+|unknown flags 0x6); dropping the rest"
+    run grep -c '^MSG - - [0-9]* 1$' <(df_meta < "$T/out.rec")
+    assert_output 3
+    run grep -c '^MSG - - [0-9]* 2$' <(df_meta < "$T/out.rec")
+    assert_output 18
+    run_split ora-deframe --strict --max-message 10K -i "$T/in.rec" -o /dev/null
+    assert_equal "$status" 65
+  done
+  # an inflated frame while a compressed member is half read
+  sed -n 1,2p "$T/data.jsonl" | python3 "$DF_PY" gz --per-member 2 > "$T/m.raw"
+  {
+    head -c 20 "$T/m.raw" | python3 "$DF_PY" wire --conn 3 --chunk 20
+    sed -n 3p "$T/data.jsonl" | python3 "$DF_PY" inflated --conn 3
+  } | df_pack > "$T/mix.rec"
+  run_split ora-deframe -i "$T/mix.rec" -o "$T/out.rec"
+  assert_success
+  assert_regex "$stderr" "corrupt stream on connection 3 .*an inflated frame inside a compressed member or frame"
+  run ora-rec stats -i "$T/out.rec"
+  assert_line "MSG   0"
+}
+
+@test "--metrics FILE: ora_deframe_messages_total, valid for promtool, written while idle and at exit" {
+  mkfifo "$T/in"
+  python3 "$DF_PY" gz --per-member 1 < "$T/data.jsonl" > "$T/c.raw"
+  ora-deframe --raw --metrics "$T/m.prom" --metrics-interval 0.2 -i "$T/in" -o /dev/null 2> "$T/err" &
+  pid=$!
+  exec 5> "$T/in"
+  cat "$T/c.raw" >&5
+  for i in $(seq 300); do
+    grep -qx 'ora_deframe_messages_total{stage="deframe"} 18' "$T/m.prom" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -qx 'ora_deframe_messages_total{stage="deframe"} 18' "$T/m.prom"
+  promtool check metrics < "$T/m.prom"
+  cat "$T/c.raw" >&5
+  exec 5>&-
+  wait $pid
+  promtool check metrics < "$T/m.prom"
+  grep -qx 'ora_deframe_messages_total{stage="deframe"} 36' "$T/m.prom"
+  grep -q '^ora_start_time_seconds{stage="deframe"} [0-9]' "$T/m.prom"
 }

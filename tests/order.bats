@@ -273,12 +273,12 @@ EOF
   [[ $stderr == *warning*"input byte"* ]]
 }
 
-@test "more than 100 bad messages: the warnings stop, the count goes on" {
+@test "more than 20 bad messages: the warnings stop (as in every tool), the count goes on" {
   for i in $(seq 1 150); do echo '{"offset":'$i',"eventAdded":{}}'; done | pack > in.rec
   run_split ora-order -i in.rec -o out.rec
   assert_success
-  [ "$(grep -c 'warning: skipping' <<<"$stderr")" -eq 100 ]
-  [[ $stderr == *"further warnings"*"150 bad"* ]]
+  [ "$(grep -c 'warning: skipping' <<<"$stderr")" -eq 20 ]
+  [[ $stderr == *"at offset 20: "*"further ones are only counted: see the summary"*"150 bad"* ]]
 }
 
 # ---- I/O and signals ------------------------------------------------------------
@@ -317,7 +317,7 @@ EOF
   msg 1 eventStatusUpdated 1 | pack >&8
   wait_records out.rec 1
   kill -USR1 "$ORDER_PID"
-  for i in $(seq 100); do grep -q "summary:" err.txt && break; sleep 0.05; done
+  for i in $(seq 400); do grep -q "summary:" err.txt && break; sleep 0.05; done
   grep -q "ora-order: summary: 1 msgs in" err.txt
   exec 8>&-
   st=0; wait "$ORDER_PID" || st=$?
@@ -367,4 +367,59 @@ EOF
   run_split ora-order -t 0 -i in.rec -o out.rec
   assert_success
   assert_equal "$(tsv out.rec | cut -f2,3 | tr '\n\t' ' :')" "3:eventStatusUpdated 2:eventStatusUpdated 1:eventStatusUpdated "
+}
+
+@test "offsets outside 0..2^53-1 are reported and skipped, for every kind; never passed on with that offset" {
+  {
+    msg 9007199254740991 eventStatusUpdated 1
+    msg 9007199254740992 eventStatusUpdated 1
+    msg 9223372036854775807 betOfferStatusUpdated 2
+    msg -1 betOfferStatusUpdated 2
+    echo '{"offset":9223372036854775807,"eventLiveStatsUpdated":{"eventId":1}}'
+    echo '{"offset":1e300,"somethingNew":{}}'
+    echo '{"offset":5,"somethingNew":{}}'
+  } | pack > a.rec
+  # a message without an offset of its own keeps the header's only when sound
+  printf '%s\n' '{"type":"MSG","offset":9223372036854775807,"data":{"somethingNew":{}}}' \
+    '{"type":"MSG","offset":-7,"data":{"somethingNew":{}}}' \
+    '{"type":"MSG","offset":77,"data":{"somethingNew":{}}}' | python3 "$RECPY" encode > b.rec
+  cat a.rec b.rec > in.rec
+  for t in 0 20; do
+    run_split ora-order -t $t -i in.rec -o out.rec
+    assert_success
+    assert_equal "$(tsv out.rec | cut -f2 | sort -n | tr '\n' ' ')" "5 77 9007199254740991 "
+    [ "$(grep -c 'warning: skipping message at .*"offset" outside 0..2^53-1' <<<"$stderr")" -eq 7 ] || fail "$stderr"
+    [[ $stderr == *"7 bad (7 with an offset out of range)"* ]] || fail "$stderr"
+  done
+  run_split ora-order --strict -i in.rec -o out.rec
+  assert_failure 65
+}
+
+@test "--metrics FILE: the README's families, valid for promtool, written at the interval (idle too) and at exit" {
+  { msg 3 eventStatusUpdated 1; msg 1 eventStatusUpdated 1; msg 5 betOfferStatusUpdated 2
+    echo '{"offset":4,"somethingNew":{}}'; } | pack > in.rec
+  bg_order -t 3600000 --metrics m.prom --metrics-interval 0.2
+  cat in.rec >&8
+  # while the input is open and idle: three messages held, the file rewritten
+  local i
+  for ((i = 0; i < 200; i++)); do
+    grep -qx 'ora_order_pending{stage="order"} 3' m.prom 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -qx 'ora_order_pending{stage="order"} 3' m.prom || fail "$(cat m.prom)"
+  promtool check metrics < m.prom
+  exec 8>&-
+  wait "$ORDER_PID"
+  promtool check metrics < m.prom
+  grep -qx 'ora_order_messages_total{stage="order",kind="eventStatusUpdated"} 2' m.prom
+  grep -qx 'ora_order_messages_total{stage="order",kind="betOfferStatusUpdated"} 1' m.prom
+  grep -qx 'ora_order_messages_total{stage="order",kind="unknown"} 1' m.prom
+  grep -qx 'ora_order_messages_total{stage="order",kind="outcomeOddsUpdated"} 0' m.prom
+  # 1 came out before 3, which arrived first: 3 was released out of arrival order
+  grep -qx 'ora_order_reordered_total{stage="order"} 1' m.prom
+  grep -qx 'ora_order_pending{stage="order"} 0' m.prom
+  grep -q '^ora_build_info{stage="order",version="' m.prom
+  grep -q '^ora_process_id{stage="order"} [0-9]' m.prom
+  run_split ora-order --metrics-interval 0 < /dev/null
+  assert_failure 64
 }

@@ -40,7 +40,7 @@ setup() {
 
 @test "golden: every header is version 1 with sound sums and zero reserved bytes" {
   recpy parse "$RFIX/golden.rec" >"$T/p.jsonl"
-  [ "$(wc -l <"$T/p.jsonl")" -eq 18 ]
+  [ "$(wc -l <"$T/p.jsonl")" -eq 19 ]
   run jq -s -e 'all(.[]; .magic_ok and .version == 1 and .hsum_ok and .psum_ok and .reserved == [0,0])' "$T/p.jsonl"
   assert_success
   # The header fields as parsed independently agree with the meta lines.
@@ -56,7 +56,18 @@ setup() {
   diff -u "$RFIX/golden.stats" "$T/s"
   run_split ora-rec verify <"$RFIX/golden.rec"
   assert_success
-  assert_output --regexp '^18 records, 2392 bytes'
+  assert_output --regexp '^19 records, 2505 bytes'
+}
+
+@test "golden: the 19th record, WIRE flagged INFLATED (version 1 extended): one frame's JSON as it is" {
+  # the first 18 records are the bytes of version 1 before the flag existed
+  run bash -c "ora-rec unpack --meta -i '$RFIX/golden.rec' 2>/dev/null | tail -1 | jq -c '[.type, .flags, .conn]'"
+  assert_output '["WIRE",2,5]'
+  ora-rec unpack --meta -i "$RFIX/golden.rec" | tail -1 | jq -r .data_base64 | base64 -d >"$T/frame"
+  jq -e '.type == "SESSION_PING"' "$T/frame"
+  # ora-deframe takes it as a frame (a session message: dropped and counted)
+  run_split ora-deframe -i "$RFIX/golden.rec" -o /dev/null
+  assert_regex "$stderr" " 1 frames inflated by the sender"
 }
 
 @test "golden: the \"time\" of unpack --meta is recv_ns in ISO 8601 UTC (checked by python)" {
@@ -83,7 +94,7 @@ PY
   # cases/version-2 has record 1 at version 2 with a recomputed header sum.
   run_split ora-rec verify -i "$RFIX/cases/version-2.rec"
   assert_failure 65
-  assert_output --regexp '^17 records'
+  assert_output --regexp '^18 records'
 }
 
 # ---- damaged inputs: data-driven over tests/fixtures/records/cases ---------
@@ -92,8 +103,15 @@ PY
   local n=0 c
   for c in "$RFIX"/cases/*.rec; do
     c=${c%.rec}
-    ora-rec unpack <"$c.rec" >"$T/out" 2>/dev/null || fail "unpack failed on $(basename "$c")"
-    cmp -s "$c.out" "$T/out" || fail "$(basename "$c"): unpack output differs: $(diff "$c.out" "$T/out" | head -5)"
+    if grep -q '^not_records 1' "$c.expect"; then
+      run_to_files ora-rec unpack -i "$c.rec"
+      [ "$status" -eq 65 ] || fail "$(basename "$c"): not records, exit $status"
+      [ ! -s "$T/out" ] || fail "$(basename "$c"): not records, yet output"
+      grep -q "^ora-rec: error: unable to read input: not records" <<<"$stderr" || fail "$(basename "$c"): $stderr"
+    else
+      ora-rec unpack <"$c.rec" >"$T/out" 2>/dev/null || fail "unpack failed on $(basename "$c")"
+      cmp -s "$c.out" "$T/out" || fail "$(basename "$c"): unpack output differs: $(diff "$c.out" "$T/out" | head -5)"
+    fi
     n=$((n + 1))
   done
   [ "$n" -ge 40 ]
@@ -103,6 +121,7 @@ PY
   local c want got
   for c in "$RFIX"/cases/*.rec; do
     c=${c%.rec}
+    grep -q '^not_records 1' "$c.expect" && continue
     run_to_files ora-rec unpack -i "$c.rec"
     assert_success
     want=$(grep '^warn ' "$c.expect" | cut -d' ' -f2,3 | merge_ranges)
@@ -115,6 +134,7 @@ PY
   local c lo hi n
   for c in "$RFIX"/cases/*.rec; do
     c=${c%.rec}
+    grep -q '^not_records 1' "$c.expect" && continue
     ora-rec stats <"$c.rec" 2>/dev/null >"$T/s"
     diff <(grep -E '^(records|bytes|skipped_bytes|truncated) ' "$c.expect") \
       <(grep -E '^(records|bytes|skipped_bytes|truncated) ' "$T/s") || fail "$(basename "$c"): stats differ"
@@ -133,7 +153,10 @@ PY
     run_to_files ora-rec verify -i "$c.rec"
     output=$(cat "$T/out")
     first=$(grep -m1 '^warn ' "$c.expect" | cut -d' ' -f2)
-    if [ -z "$first" ]; then
+    if grep -q '^not_records 1' "$c.expect"; then
+      [ "$status" -eq 65 ] || fail "$(basename "$c"): verify exit $status, want 65"
+      grep -q "error: unable to read input: not records" <<<"$stderr" || fail "$(basename "$c"): $stderr"
+    elif [ -z "$first" ]; then
       [ "$status" -eq 0 ] || fail "$(basename "$c"): verify exit $status on a sound input"
       assert_output --regexp 'records, [0-9]+ bytes: all sound'
     else
@@ -288,8 +311,12 @@ flip_big() { # flip_big RECORD-INDEX BYTE-WITHIN-RECORD: the damaged copy in $T/
 }
 
 @test "50k stream: damage in the first and in the last record" {
-  flip_big 0 0
+  flip_big 0 10
   ora-rec unpack -i "$T/flip.rec" 2>/dev/null | cmp - <(without_line "$BIG" 1)
+  # its magic: then the stream does not start as records at all
+  flip_big 0 0
+  run_to_files ora-rec unpack -i "$T/flip.rec"
+  [ "$status" -eq 65 ] || fail "exit $status: $stderr"
   flip_big 49999 70
   run_to_files ora-rec unpack -i "$T/flip.rec"
   assert_warned "$AT" "$SIZE"
@@ -617,4 +644,76 @@ PY
   assert_failure 65
   run_split ora-rec pack --type out --key-field k --strict <<<'{"k":""}'
   assert_failure 65
+}
+
+# ---- input that is not records (issue 14 item 6) -----------------------------
+
+@test "not records: every stage exits 65 at once with a hint; empty input stays a clean exit 0" {
+  head -3 "$FIXTURES/ora-messages.jsonl" >"$T/j.jsonl"
+  printf '  \n[1,2]\n' >"$T/arr.json"
+  # a gzip stream, made by the gzip command
+  head -3 "$FIXTURES/ora-messages.jsonl" | gzip -c >"$T/w.gz"
+  printf 'hello\n' >"$T/t.txt"
+  head -c 40 "$RFIX/golden.rec" | tail -c 39 >"$T/shifted.rec"
+  : >"$T/empty"
+  local tools=("ora-deframe" "ora-order" "ora-actors --state-dir $T/st" "kinesis-put --stdout"
+               "ora-rec unpack" "ora-rec cat" "ora-rec verify" "ora-rec stats")
+  local t f hint
+  for t in "${tools[@]}"; do
+    for f in j.jsonl:'it looks like JSON lines: use ora-rec pack' arr.json:'it looks like JSON lines: use ora-rec pack' \
+             w.gz:'it looks like a raw ORA wire stream: use ora-deframe --raw' t.txt:'see ora-records(5)' \
+             shifted.rec:'see ora-records(5)'; do
+      hint=${f#*:} f=${f%%:*}
+      rm -rf "$T/st" && mkdir "$T/st"
+      run_to_files timeout 20 $t -i "$T/$f"
+      [ "$status" -eq 65 ] || fail "$t < $f: exit $status: $stderr"
+      [ ! -s "$T/out" ] || fail "$t < $f: output"
+      grep -qF "error: unable to read input: not records (the input does not start with the record magic" \
+        <<<"$stderr" || fail "$t < $f: $stderr"
+      grep -qF "$hint" <<<"$stderr" || fail "$t < $f: no hint '$hint': $stderr"
+      [ "$(grep -c 'warning' <<<"$stderr")" -eq 0 ] || fail "$t < $f: warnings before the error: $stderr"
+    done
+    rm -rf "$T/st" && mkdir "$T/st"
+    run_to_files $t -i "$T/empty"
+    [ "$status" -eq 0 ] || fail "$t on empty input: exit $status: $stderr"
+  done
+}
+
+@test "warnings are capped alike in every tool: 20, the last saying the rest are only counted" {
+  # 50 damaged records among sound ones: 50 separate damaged ranges
+  python3 - "$RFIX/golden.rec" "$T/d.rec" "$TOP/tests/lib" <<'PY'
+import struct, sys
+sys.path.insert(0, sys.argv[3])
+from records import HDR, KEY, MAGIC, siphash24
+def rec(typ, payload):
+    h = HDR.pack(MAGIC, 1, typ, 0, len(payload), 0, 0, -1, 0, 0, 3 if typ == 3 else 0, 0, 0, 0, 0,
+                 siphash24(KEY, payload), 0)[:56]
+    return h + struct.pack("<Q", siphash24(KEY, h)) + payload
+out = bytearray()
+for i in range(50):
+    good = rec(3, b'{"ctrl":"flow","flow":"replay"}')
+    bad = bytearray(rec(3, b'{"ctrl":"flow","flow":"snapshot"}'))
+    bad[70] ^= 1                     # its payload: costs exactly that record
+    out += good + bad
+out += rec(3, b'{"ctrl":"flow","flow":"replay"}')
+open(sys.argv[2], "wb").write(out)
+PY
+  local tools=("ora-deframe" "ora-order" "ora-actors --state-dir $T/st" "kinesis-put --stdout"
+               "ora-rec unpack" "ora-rec cat" "ora-rec stats")
+  local t
+  for t in "${tools[@]}"; do
+    rm -rf "$T/st" && mkdir "$T/st"
+    run_to_files $t -i "$T/d.rec"
+    [ "$status" -eq 0 ] || fail "$t: exit $status: $stderr"
+    [ "$(grep -c 'warning: .*payload checksum mismatch' <<<"$stderr")" -eq 20 ] || fail "$t: $stderr"
+    [ "$(grep -c 'further ones are only counted: see the summary' <<<"$stderr")" -eq 1 ] || fail "$t: $stderr"
+    grep 'payload checksum mismatch' <<<"$stderr" | tail -1 | grep -q 'further ones are only counted' ||
+      fail "$t: the 20th warning does not say that the rest are only counted: $stderr"
+  done
+  # ora-rec pack on a binary file: 20 warnings, not one per line
+  head -c 200000 /dev/urandom | tr '\0' 'x' >"$T/bin"
+  run_to_files ora-rec pack -i "$T/bin"
+  assert_success
+  [ "$(grep -c 'warning: skipped line' <<<"$stderr")" -eq 20 ] || fail "$stderr"
+  grep -q "further ones are only counted" <<<"$stderr"
 }

@@ -8,7 +8,8 @@
 #                       per line: ora-deframe | ora-rec unpack when ora-deframe is
 #                       built, else the independent decoder below.
 # wire_decode REC       an independent decoder (python, zlib): WIRE records -> the
-#                       frames as JSON lines; the stream restarts at every CTRL
+#                       frames as JSON lines (a record flagged INFLATED holds one
+#                       frame as it is); the stream restarts at every CTRL
 #                       connected; a connection that ends inside a member or frame
 #                       (a dropped link) loses only that tail.
 # ctrls REC             the CTRL records of REC as JSON lines (their payloads).
@@ -18,6 +19,11 @@
 # exactly LOG MSGS [W]  the same, and MSGS holds nothing else (each data message
 #                       once, none with offset <= W).
 # wait_lines FILE N     waits (up to 20 s) until FILE has at least N lines.
+# wait_covered LOG SECS CMD...
+#                       waits (up to SECS) until the messages that CMD prints
+#                       (JSON lines; a line still being written is left out)
+#                       cover LOG: what has been sent has arrived, however
+#                       slow a busy machine is. 1 when they never do.
 
 conn_init() {
   CONN=(--auth-url "$SIM_AUTH_URL" --host 127.0.0.1 --port "$SIM_PORT"
@@ -55,6 +61,9 @@ for line in sys.stdin:
     if r["type"] != "WIRE":
         continue
     raw = base64.b64decode(r["data_base64"])
+    if r.get("flags", 0) & 2:   # INFLATED: one whole frame, already inflated
+        out.write(raw.decode() + "\n")
+        continue
     while raw:
         try:
             buf += d.decompress(raw)
@@ -114,6 +123,20 @@ PY
 }
 
 covers() { _compare covers "$@"; }
+
+wait_covered() {
+  local log=$1 t=$2 i n
+  shift 2
+  for ((i = 0; i < t * 2; i++)); do
+    "$@" >wait_covered.all 2>/dev/null || true
+    n=$(wc -l <wait_covered.all)
+    head -n "$n" wait_covered.all >wait_covered.jsonl
+    covers "$log" wait_covered.jsonl >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  echo "the messages of $log did not all arrive within ${t}s" >&2
+  return 1
+}
 exactly() { _compare exactly "$@"; }
 
 wait_lines() {

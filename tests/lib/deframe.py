@@ -10,6 +10,9 @@
   deframe.py wire [--conn N] [--chunk A..B] [--seed S] [--flip AT] < raw > meta
       raw bytes -> `ora-rec pack --meta` lines of WIRE records, cut A..B
       bytes each; --flip AT xors the byte at AT with 0x55.
+  deframe.py inflated [--conn N] [--flags F]                < jsonl > meta
+      one WIRE record flagged INFLATED (2, or F) per line, the line as its
+      payload: what ora-connect hands on by default.
   deframe.py ctrl JSON                                       > meta
       one CTRL record's meta line from its JSON payload.
 """
@@ -76,6 +79,13 @@ def main():
                    'data_base64': base64.b64encode(bytes(d[i:i + k])).decode()}
             out.write((json.dumps(rec) + '\n').encode())
             i += k
+    elif cmd == 'inflated':
+        conn = int(o.get('conn', 1))
+        flags = int(o.get('flags', 2))
+        for line in sys.stdin.buffer:
+            rec = {'type': 'WIRE', 'flags': flags, 'conn': conn,
+                   'data_base64': base64.b64encode(line.rstrip(b'\n')).decode()}
+            out.write((json.dumps(rec) + '\n').encode())
     elif cmd == 'ctrl':
         p = json.loads(sys.argv[2])
         rec = {'type': 'CTRL', 'kind': p['ctrl'], 'data': p}

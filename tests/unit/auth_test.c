@@ -40,8 +40,9 @@ int main(void)
     CHECK(jwt.p == NULL && jwt.len == 0);
 
     char err[512];
-    ora_auth_cfg cfg = {"http://u:secret@127.0.0.1:1/auth?token=secret", "/nonexistent.pem", "/nonexistent.key", "/nonexistent-ca.pem",
-                        1, 2, NULL};
+    ora_auth_cfg cfg = {.url = "http://u:secret@127.0.0.1:1/auth?token=secret", .cert = "/nonexistent.pem",
+                        .key = "/nonexistent.key", .cacert = "/nonexistent-ca.pem", .connect_timeout = 1,
+                        .timeout = 2};
     /* Only https. */
     CHECK(ora_auth_fetch(&cfg, &jwt, err, sizeof err) == ORA_AUTH_E_CONFIG);
     CHECK(strstr(err, "http://127.0.0.1:1/auth") != NULL);

@@ -81,6 +81,9 @@ static void test_size_and_order(void)
     CHECK(c.count == 4);                       /* full batch, sorted (emit checks) */
     CHECK(ora_batcher_stats_get(b)->batches_size == 1);
     CHECK(ora_batcher_stats_get(b)->reordered == 1);
+    /* released 10 11 12 13; 10 arrived last, so 11, 12 and 13 come out
+     * after a message of later arrival */
+    CHECK(ora_batcher_stats_get(b)->reordered_msgs == 3);
     uint64_t d;
     CHECK(ora_batcher_next_deadline(b, &d) == 1 && d == 1000);
     CHECK(ora_batcher_expire(b, 999, emit, &c) == 0 && c.count == 4);

@@ -1,6 +1,8 @@
 /* jscan_test: the top-level key scanner against hand-made cases and, for
  * every line of the message fixtures, against cJSON. */
 #include "jscan.h"
+#include "ora.h"
+#include "route.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -72,6 +74,232 @@ static void fixtures(void)
     fclose(f);
     CHECK(n >= 20);
     printf("ok %d fixture messages agree with cJSON\n", n);
+}
+
+/* ora_jscan_valid: want 0 (valid object) or -1 */
+static void v(const char *json, int want)
+{
+    int rc = ora_jscan_valid((const uint8_t *)json, strlen(json), NULL, NULL);
+    if (rc != want) {
+        fprintf(stderr, "jscan_valid case failed: %s (rc %d, want %d)\n", json, rc, want);
+        failures++;
+    }
+    /* every text it accepts, cJSON accepts */
+    if (rc == 0) {
+        cJSON *j = cJSON_ParseWithLength(json, strlen(json));
+        CHECK(cJSON_IsObject(j));
+        cJSON_Delete(j);
+    }
+}
+
+typedef struct seen {
+    char names[8][70];
+    char vals[8][70];
+    int n;
+} seen;
+
+static int collect(void *ctx, const uint8_t *name, size_t nl, ora_jspan val)
+{
+    seen *s = ctx;
+    if (s->n < 8) {
+        snprintf(s->names[s->n], sizeof s->names[0], "%.*s", name ? (int)nl : 2, name ? (const char *)name : "<>");
+        snprintf(s->vals[s->n], sizeof s->vals[0], "%.*s", (int)val.n, (const char *)val.p);
+        s->n++;
+    }
+    return 0;
+}
+
+static int stop_at_b(void *ctx, const uint8_t *name, size_t nl, ora_jspan val)
+{
+    (void)val;
+    ++*(int *)ctx;
+    return nl == 1 && name[0] == 'b' ? 7 : 0;
+}
+
+static void valid_cases(void)
+{
+    v("{}", 0);
+    v(" {\n} \t", 0);
+    v("{\"a\":[1,-0,0.5,2.5e-3,1E+9,-12e0,true,false,null,\"x\",{},[]]}", 0);
+    v("{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}", 0);
+    v("{\"a\":\"raw \x01 control and \xc3\xa9 bytes pass, as in cJSON\"}", 0);
+    v("{ \"a\" : [ 1 , { \"b\" : null } ] , \"c\" : 2 }", 0);
+    /* numbers by the grammar */
+    v("{\"a\":01}", -1);
+    v("{\"a\":1.}", -1);
+    v("{\"a\":.5}", -1);
+    v("{\"a\":+1}", -1);
+    v("{\"a\":-}", -1);
+    v("{\"a\":1e}", -1);
+    v("{\"a\":1e+}", -1);
+    v("{\"a\":0x10}", -1);
+    v("{\"a\":1.5.2}", -1);
+    /* cJSON reads 63 characters of a number, no more */
+    v("{\"a\":1.0000000000000000000000000000000000000000000000000000000000000}", 0);
+    v("{\"a\":1.00000000000000000000000000000000000000000000000000000000000000}", -1);
+    /* literals exactly */
+    v("{\"a\":tru}", -1);
+    v("{\"a\":nul}", -1);
+    v("{\"a\":falsey}", -1);
+    v("{\"a\":True}", -1);
+    /* escapes */
+    v("{\"a\":\"\\x\"}", -1);
+    v("{\"a\":\"\\u12g4\"}", -1);
+    v("{\"a\":\"\\u12\"}", -1);
+    v("{\"a\":\"\\udc00\"}", -1);
+    v("{\"a\":\"\\ud800x\"}", -1);
+    v("{\"a\":\"\\ud800\\u0041\"}", -1);
+    v("{\"\\q\":1}", -1);
+    /* structure */
+    v("", -1);
+    v("[]", -1);
+    v("\"x\"", -1);
+    v("{\"a\":1,}", -1);
+    v("{\"a\":[1,]}", -1);
+    v("{\"a\":[1 2]}", -1);
+    v("{\"a\":{\"b\"}}", -1);
+    v("{\"a\":{\"b\":1]}", -1);
+    v("{\"a\":[}", -1);
+    v("{\"a\":1}x", -1);
+    v("{\"a\":1}}", -1);
+    v("{\"a\":\"unterminated}", -1);
+    v("{\"a\" 1}", -1);
+    v("{a:1}", -1);
+    v("{\"a\":1,\"b\"", -1);
+    /* brackets and quotes at every place of the 16-byte blocks */
+    for (int pad = 0; pad < 40; pad++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "{\"a\":{\"%.*s\":[\"%.*s\\\\\",\"\\\"]}{[\",{\"q\":\"\\\\\"}],\"z\":{}},\"offset\":%d}",
+                 pad, "0123456789012345678901234567890123456789", 40 - pad,
+                 "abcdefghijabcdefghijabcdefghijabcdefghij", pad);
+        v(buf, 0);
+        buf[strlen(buf) - 1] = 0;   /* cut the closing brace */
+        v(buf, -1);
+    }
+    /* depth: 1000 levels with the top object, as cJSON; not 1001 */
+    {
+        static char deep[4096];
+        for (int d = 999; d <= 1000; d++) {
+            int k = sprintf(deep, "{\"a\":");
+            for (int i = 0; i < d; i++) deep[k++] = '[';
+            for (int i = 0; i < d; i++) deep[k++] = ']';
+            strcpy(deep + k, "}");
+            v(deep, d <= 999 ? 0 : -1);
+        }
+    }
+    /* members: in order, names decoded and cut at a NUL as cJSON cuts them,
+     * raw value text; long names come as NULL */
+    {
+        seen s = {.n = 0};
+        const char *j = "{\"off\\u0073et\":7,\"type\\u0000x\":\"T\",\"p\":{\"q\":[1]},"
+                        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\n\":1}";
+        CHECK(ora_jscan_valid((const uint8_t *)j, strlen(j), collect, &s) == 0);
+        CHECK(s.n == 4);
+        CHECK(strcmp(s.names[0], "offset") == 0 && strcmp(s.vals[0], "7") == 0);
+        CHECK(strcmp(s.names[1], "type") == 0 && strcmp(s.vals[1], "\"T\"") == 0);
+        CHECK(strcmp(s.names[2], "p") == 0 && strcmp(s.vals[2], "{\"q\":[1]}") == 0);
+        CHECK(strcmp(s.names[3], "<>") == 0);
+        int calls = 0;
+        const char *k = "{\"a\":1,\"b\":2,\"c\":3}";
+        CHECK(ora_jscan_valid((const uint8_t *)k, strlen(k), stop_at_b, &calls) == 7 && calls == 2);
+    }
+    /* find: first member, exact scalar spans, nested spans run on */
+    {
+        const char *j = "{\"x\":{\"id\":1},\"id\":42,\"id\":43,\"o\":{\"id\":5,\"z\":[]}}";
+        ora_jspan obj = {(const uint8_t *)j, strlen(j)}, val, in;
+        CHECK(ora_jscan_find(obj, "id", &val) == 1 && val.n == 2 && memcmp(val.p, "42", 2) == 0);
+        CHECK(ora_jscan_find(obj, "o", &val) == 1 && val.p[0] == '{');
+        CHECK(ora_jscan_find(val, "id", &in) == 1 && in.n == 1 && in.p[0] == '5');
+        CHECK(ora_jscan_find(val, "nope", &in) == 0);
+        CHECK(ora_jscan_find(obj, "missing", &val) == 0 && val.p == NULL);
+        ora_jspan num = {(const uint8_t *)"12", 2};
+        CHECK(ora_jscan_find(num, "id", &val) == -1);
+    }
+    /* numbers as whole values in a range */
+    {
+        struct { const char *s; uint64_t max; int rc; uint64_t v; } c[] = {
+            {"0", 10, 0, 0}, {"7", 10, 0, 7}, {"7.0", 10, 0, 7}, {"7e0", 10, 0, 7}, {"70E-1", 10, 0, 7},
+            {"-0", 10, 0, 0}, {"10", 10, 0, 10}, {"11", 10, 1, 0}, {"-1", 10, 1, 0}, {"1.5", 10, 1, 0},
+            {"9007199254740991", ORA_OFFSET_MAX, 0, ORA_OFFSET_MAX},
+            {"9007199254740992", ORA_OFFSET_MAX, 1, 0},
+            {"9223372036854775807", ORA_OFFSET_MAX, 1, 0},
+            {"18446744073709551616", ORA_OFFSET_MAX, 1, 0},
+            {"1e400", ORA_OFFSET_MAX, 1, 0},
+            {"1.0000000000000000000000000000000000000000000000000000000000000", 10, 0, 1},
+            {"1.00000000000000000000000000000000000000000000000000000000000000", 10, -1, 0},
+            {"\"7\"", 10, -1, 0}, {"true", 10, -1, 0}, {"07", 10, -1, 0}, {"", 10, -1, 0}, {"7 ", 10, -1, 0}};
+        for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+            uint64_t got = 12345;
+            ora_jspan sp = {(const uint8_t *)c[i].s, strlen(c[i].s)};
+            int rc = ora_jscan_uint(sp, c[i].max, &got);
+            if (rc != c[i].rc || (rc == 0 && got != c[i].v)) {
+                fprintf(stderr, "jscan_uint failed on %s (rc %d)\n", c[i].s, rc);
+                failures++;
+            }
+        }
+    }
+    printf("ok validating scan\n");
+}
+
+/* ora_route_scan agrees with the cJSON router on every fixture message and
+ * on hand-made edge cases */
+static void route_agrees(const char *json, size_t n)
+{
+    ora_route a, b;
+    int ra = ora_route_scan((const uint8_t *)json, n, &a);
+    int rb = ora_route_parse(json, n, &b, NULL);
+    if (ra != rb || a.kind != b.kind || a.actor_type != b.actor_type || a.actor_id != b.actor_id ||
+        a.offset != b.offset) {
+        fprintf(stderr, "route_scan disagrees with cJSON on %.*s: %d/%d\n", (int)n, json, ra, rb);
+        failures++;
+    }
+}
+
+static void routes(void)
+{
+    const char *cases[] = {
+        "{\"offset\":1,\"eventAdded\":{\"event\":{\"id\":5}}}",
+        "{\"offset\":1.0,\"eventAdded\":{\"event\":{\"id\":5e0}}}",
+        "{\"offset\":9007199254740991,\"betOfferDeleted\":{\"betOfferId\":9007199254740992}}",
+        "{\"offset\":9007199254740992,\"betOfferDeleted\":{\"betOfferId\":1}}",
+        "{\"offset\":9223372036854775807,\"betOfferDeleted\":{\"betOfferId\":1}}",
+        "{\"offset\":9223372036854775807,\"somethingNew\":{}}",
+        "{\"offset\":-1,\"somethingNew\":{}}",
+        "{\"offset\":1.5,\"eventDeleted\":{\"id\":2}}",
+        "{\"offset\":\"7\",\"eventDeleted\":{\"id\":2}}",
+        "{\"eventDeleted\":{\"id\":2}}",
+        "{\"offset\":3,\"eventDeleted\":{\"id\":2},\"betOfferDeleted\":{\"betOfferId\":9}}",
+        "{\"offset\":3,\"offset\":4,\"eventDeleted\":{\"id\":2,\"id\":3}}",
+        "{\"off\\u0073et\":3,\"eventDeleted\\u0000zz\":{\"id\":2}}",
+        "{\"offset\":3,\"eventAdded\":{\"event\":7}}",
+        "{\"offset\":3,\"eventAdded\":[1]}",
+        "{\"offset\":3,\"outcomeOddsUpdated\":{\"betOfferId\":-5}}",
+        "{\"offset\":3,\"outcomeOddsUpdated\":{\"eventId\":5}}",
+        "{\"offset\":3,\"betOfferAdded\":{\"x\":{\"id\":1},\"betOffer\":{\"outcomes\":[{\"id\":1}],\"id\":77}}}",
+        "{\"offset\":3,\"betOfferAdded\":{\"betOffer\":{\"outcomes\":[{\"id\":1}]}}}",
+        "{\"type\":\"SESSION_PING\",\"sessionPing\":{\"id\":\"17\"}}",
+        "{}",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        route_agrees(cases[i], strlen(cases[i]));
+    const char *dir = getenv("ORA_TOP");
+    const char *files[] = {"tests/fixtures/ora-messages.jsonl", "tests/fixtures/order/bad.jsonl",
+                           "tests/fixtures/order/unknown.jsonl", "tests/fixtures/order/distinct.jsonl"};
+    int n = 0;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[4096], line[65536];
+        snprintf(path, sizeof path, "%s/%s", dir ? dir : ".", files[f]);
+        FILE *fp = fopen(path, "r");
+        CHECK(fp != NULL);
+        while (fp && fgets(line, sizeof line, fp)) {
+            route_agrees(line, strcspn(line, "\n"));
+            n++;
+        }
+        if (fp)
+            fclose(fp);
+    }
+    CHECK(n >= 40);
+    printf("ok %d messages routed alike by the scanner and by cJSON\n", n);
 }
 
 int main(void)
@@ -170,6 +398,8 @@ int main(void)
     }
     printf("ok hand-made cases\n");
     fixtures();
+    valid_cases();
+    routes();
     if (failures) {
         fprintf(stderr, "jscan_test: %d failures\n", failures);
         return 1;

@@ -284,6 +284,15 @@ static void read_all(int fd, uint32_t max_len, const stream *s, run *out, const 
             out->bad = 1;
             break;
         }
+        if (rc == ORA_RD_CORRUPT && ora_reader_problem(rd)->not_records) {
+            /* a stream that does not start with the magic: said once, at
+             * the start, before anything is skipped; going on resyncs */
+            const ora_rd_problem *p = ora_reader_problem(rd);
+            CHECKF(before == 0 && after == 0 && p->at == 0 && p->skipped == 0 && strstr(p->reason, "not records"),
+                   "%s: not records reported at %" PRIu64, what, before);
+            CHECKF(out->n == 0, "%s: not records reported after events", what);
+            continue;
+        }
         if (rc == ORA_RD_CORRUPT || rc == ORA_RD_TRUNCATED) {
             const ora_rd_problem *p = ora_reader_problem(rd);
             CHECKF(p->at == before, "%s: problem at %" PRIu64 ", reader was at %" PRIu64, what, p->at, before);
@@ -999,8 +1008,122 @@ static void test_writer(void)
     s_free(&s);
 }
 
+/* Input that does not start with the record magic (issue 14). */
+static void test_not_records(void)
+{
+    struct { const char *in; size_t n; const char *hint; } c[] = {
+        {"{\"offset\":1}\n", 13, "it looks like JSON lines: use ora-rec pack"},
+        {"  \n[1,2]\n", 9, "it looks like JSON lines: use ora-rec pack"},
+        {"\x1f\x8b\x08\x00\x00\x00\x00\x00", 8, "it looks like a raw ORA wire stream: use ora-deframe --raw"},
+        {"hello", 5, "see ora-records(5)"},
+        {"\x93ORX and more", 14, "see ora-records(5)"},
+        {"x", 1, "see ora-records(5)"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        int fd = mem_fd((const uint8_t *)c[i].in, c[i].n);
+        ora_reader *rd = ora_reader_new(fd, ORA_REC_MAX_DEFAULT);
+        ora_rec r;
+        int rc = ora_reader_next(rd, &r);
+        const ora_rd_problem *p = ora_reader_problem(rd);
+        CHECKF(rc == ORA_RD_CORRUPT && p->not_records && p->at == 0 && p->skipped == 0 &&
+               strstr(p->reason, "not records") && strstr(p->reason, c[i].hint) && ora_reader_pos(rd) == 0,
+               "not records %zu: rc %d, %s", i, rc, p->reason ? p->reason : "(none)");
+        /* going on anyway: the old resync, which skips it all */
+        rc = ora_reader_next(rd, &r);
+        CHECKF(rc == ORA_RD_CORRUPT && !ora_reader_problem(rd)->not_records, "not records %zu: then rc %d", i, rc);
+        ora_reader_free(rd);
+        close(fd);
+    }
+    /* empty: a clean end; the start of a magic and the end: truncated */
+    int fd = mem_fd((const uint8_t *)"", 0);
+    ora_reader *rd = ora_reader_new(fd, ORA_REC_MAX_DEFAULT);
+    ora_rec r;
+    CHECK(ora_reader_next(rd, &r) == ORA_RD_EOF);
+    ora_reader_free(rd);
+    close(fd);
+    fd = mem_fd((const uint8_t *)"\x93OR", 3);
+    rd = ora_reader_new(fd, ORA_REC_MAX_DEFAULT);
+    CHECK(ora_reader_next(rd, &r) == ORA_RD_TRUNCATED && !ora_reader_problem(rd)->not_records);
+    ora_reader_free(rd);
+    close(fd);
+}
+
+/* put_same() and put_ref() (writev from the caller's memory) make the bytes
+ * put() makes; the sum put_same() writes is the one given, not computed. */
+static void test_writer_same_ref(void)
+{
+    stream s = {0};
+    for (size_t i = 0; i < 3000; i++)
+        s_add_gen(&s, i, i == 1500 ? (300u << 10) : (uint32_t)(rnd() % 700));
+    for (size_t i = 0; i < s.n; i++)
+        s.recs[i].r.sum = ora_rec_sum(s.recs[i].r.payload, s.recs[i].r.len);
+    int p[2];
+    if (pipe(p) < 0)
+        exit(2);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        ora_writer *w = ora_writer_new(p[1]);
+        for (size_t i = 0; i < s.n; i++) {
+            int rc;
+            switch (i % 4) {
+            case 0: rc = ora_writer_put(w, &s.recs[i].r); break;
+            case 1: rc = ora_writer_put_same(w, &s.recs[i].r); break;
+            default: rc = ora_writer_put_ref(w, &s.recs[i].r); break;
+            }
+            if (rc < 0)
+                _exit(3);
+        }
+        if (ora_writer_records(w) != s.n || ora_writer_bytes(w) != s.len)
+            _exit(6);
+        if (ora_writer_flush(w) < 0 || ora_writer_buffered(w) != 0)
+            _exit(7);
+        ora_writer_free(w);
+        _exit(0);
+    }
+    close(p[1]);
+    run g;
+    read_all(p[0], ORA_REC_MAX_DEFAULT, &s, &g, "writer same/ref");
+    expect_lost(&g, &s, SIZE_MAX, 0, s.len, "writer same/ref");
+    run_free(&g);
+    pipe_done(p[0], pid);
+
+    /* byte for byte the stream, through a file */
+    int fd = memfd_create("w", MFD_CLOEXEC);
+    ora_writer *w = ora_writer_new(fd);
+    for (size_t i = 0; i < s.n; i++)
+        CHECK((i % 2 ? ora_writer_put_ref(w, &s.recs[i].r) : ora_writer_put_same(w, &s.recs[i].r)) == 0);
+    CHECK(ora_writer_buffered(w) < 2 * (256u << 10) + (300u << 10));
+    CHECK(ora_writer_flush(w) == 0);
+    uint8_t *back = xmalloc(s.len);
+    CHECK(pread(fd, back, s.len, 0) == (ssize_t)s.len);
+    CHECK(memcmp(back, s.d, s.len) == 0);
+    free(back);
+    ora_writer_free(w);
+    close(fd);
+
+    /* a wrong sum given to put_same() is written as given: the reader sees damage */
+    fd = memfd_create("w", MFD_CLOEXEC);
+    w = ora_writer_new(fd);
+    ora_rec bad = s.recs[1].r;
+    bad.sum ^= 1;
+    CHECK(ora_writer_put_same(w, &bad) == 0 && ora_writer_put(w, &s.recs[2].r) == 0 && ora_writer_flush(w) == 0);
+    ora_writer_free(w);
+    lseek(fd, 0, SEEK_SET);
+    ora_reader *rd = ora_reader_new(fd, ORA_REC_MAX_DEFAULT);
+    ora_rec r;
+    CHECK(ora_reader_next(rd, &r) == ORA_RD_CORRUPT &&
+          strcmp(ora_reader_problem(rd)->reason, "payload checksum mismatch") == 0);
+    CHECK(ora_reader_next(rd, &r) == ORA_RD_RECORD && same_rec(&r, &s.recs[2].r) && r.sum == s.recs[2].r.sum);
+    ora_reader_free(rd);
+    close(fd);
+    s_free(&s);
+}
+
 int main(void)
 {
+    test_not_records();
+    test_writer_same_ref();
     test_header();
     test_sound();
     test_flips();
