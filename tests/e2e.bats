@@ -2,8 +2,9 @@
 # End to end: scripts/ora-supervise runs the five real stages against ora-sim
 # (TLS, client certificates) and kinesalite; what lands in Kinesis is read
 # back with the AWS CLI and compared with the outputs the rules require,
-# computed offline by
-#   ora-sim --dump | ora-rec wire | ora-deframe | ora-order | ora-actors | kinesis-put --stdout
+# computed by the oracle written from design.md (tests/lib/supervise.bash
+# sv_expected: ora-sim --dump | tests/tools/actors-expect.py), never by the
+# binaries under test.
 
 load helper
 load lib/sim
@@ -90,15 +91,14 @@ teardown() {
   assert_success
   # --print with the configuration file
   assert_line --partial "connect: $ORA_BIN/ora-connect --host ora.example.com --port 443 --offering kambi"
-  # --from: the replayed file gave the outputs the offline pipeline gives
-  "$ORA_BIN/ora-sim" --dump --seed 2 --count 300 2>/dev/null | ora-rec wire 2>/dev/null | ora-deframe 2>/dev/null |
-    ora-order -t 0 2>/dev/null | ora-actors 2>/dev/null | kinesis-put --stdout 2>/dev/null >expected.jsonl
+  # --from: the replayed file gave the outputs the oracle requires
+  "$ORA_BIN/ora-sim" --dump --seed 2 --count 300 2>/dev/null | sv_oracle >expected.jsonl
   [ -s out.jsonl ]
   run sv_compare expected.jsonl out.jsonl --any-flow
   assert_success
   # the demo ran, drained, and read records back from its stream
   run cat "$BATS_TEST_TMPDIR/demo.out"
-  assert_line --regexp '^ora-supervise demo: [0-9]+ s, exit 0; committed checkpoint: offset [0-9]+$'
+  assert_line --regexp '^ora-demo: [0-9]+ s, exit 0; committed checkpoint: offset [0-9]+$'
   assert_line --regexp '^Kinesis stream ora-demo holds [1-9][0-9]* records'
   assert_output --partial '"type":"bet_offer_opened"'
   # the progress line (printed every 10 s when not on a terminal)

@@ -6,7 +6,32 @@
 #   sv_stage_pid NAME    pid of the latest start of a stage
 #   sv_wait_exit [S]     waits up to S s (default 60) for it to end; sets sv_status
 #   sv_stop              teardown: TERM, then KILL, the supervisor and its stages
+#   sv_gone PID          true when PID has ended (no such process, or a zombie)
+#   sv_wait_gone S PID.. waits up to S s until every PID has ended; prints the
+#                        time it took (s, 2 decimals), or returns 1
 SV_PID=""
+sv_gone() {
+  local st
+  { read -r st <"/proc/$1/stat"; } 2>/dev/null || return 0
+  st=${st##*) }
+  [[ $st == [ZX]* ]]
+}
+sv_wait_gone() {
+  local t=$1 p t0=${EPOCHREALTIME/./} left
+  shift
+  while :; do
+    left=""
+    for p in "$@"; do sv_gone "$p" || left+=" $p"; done
+    [[ -z $left ]] && break
+    if (( ${EPOCHREALTIME/./} - t0 > t * 1000000 )); then
+      echo "still running after ${t}s:$left" >&2
+      ps -o pid,ppid,pgid,stat,args -p "${left# }" >&2 || true
+      return 1
+    fi
+    sleep 0.05
+  done
+  printf '%d.%02d\n' $(( (${EPOCHREALTIME/./} - t0) / 1000000 )) $(( (${EPOCHREALTIME/./} - t0) % 1000000 / 10000 ))
+}
 sv_start() {
   SV_LOG=${SV_LOG:-$BATS_TEST_TMPDIR/sv.log}
   SV_OUT=${SV_OUT:-$BATS_TEST_TMPDIR/sv.out}
@@ -105,26 +130,40 @@ sv_wait_checkpoint() {
 
 # sv_expected SEED SNAPSHOT_AT COUNT [SIM_OPTS...] > expected.jsonl: the
 # outputs the rules require for a session whose snapshot was taken at
-# SNAPSHOT_AT followed by COUNT realtime messages, computed offline:
-# ora-sim --dump | ora-rec wire | ora-deframe | ora-order | ora-actors | kinesis-put --stdout
+# SNAPSHOT_AT followed by COUNT realtime messages. The messages come from
+# ora-sim --dump (the input, as the server sends it); the outputs from the
+# oracle written from design.md, tests/tools/actors-expect.py (sv_oracle),
+# never from the binaries under test. {"PartitionKey","Data"} lines.
 sv_expected() (
   seed=$1 at=$2 count=$3 bin=$ORA_BIN
   shift 3
-  # the stages read ORA_* settings from the environment: none of the live
-  # run's (ORA_BIN too may be exported, by make: hence $bin)
+  # ora-sim reads ORA_* settings from the environment: none of the live run's
   for v in $(compgen -e ORA_); do [[ $v == ORA_LOG ]] || unset "$v"; done
-  "$bin/ora-sim" --dump --seed "$seed" --snapshot-at "$at" --count "$count" "$@" 2>/dev/null |
-    "$bin/ora-rec" wire 2>/dev/null | "$bin/ora-deframe" 2>/dev/null |
-    "$bin/ora-order" ${SV_ORDER_ARGS-} 2>/dev/null | "$bin/ora-actors" 2>/dev/null |
-    "$bin/kinesis-put" --stdout 2>/dev/null
+  set -o pipefail
+  "$bin/ora-sim" --dump --seed "$seed" --snapshot-at "$at" --count "$count" "$@" 2>/dev/null | sv_oracle
 )
+
+# sv_oracle < scenario.jsonl > expected.jsonl: ORA data messages (JSON lines,
+# in arrival order) to the outputs the oracle requires, as Kinesis records
+# ({"PartitionKey","Data"}). The one place that knows the oracle's CLI.
+sv_oracle() {
+  python3 "$TOP/tests/tools/actors-expect.py" expect /dev/stdin |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    if line.strip():
+        r = json.loads(line)
+        print(json.dumps({"PartitionKey": str(r["key"]), "Data": r["data"]}, separators=(",", ":")))
+'
+}
 
 # sv_compare EXPECTED GOT [--any-flow]: compares {"PartitionKey","Data"} lines as
 # multisets, ignoring msg_datetime (receive time) and msg_flow (the live
 # session's flow differs from the offline one) and number spelling (4.0 vs 4).
-# Prints one line: expected, received, missing, duplicates and their ratio;
-# checks msg_flow of every received record (unless --any-flow); returns 1 when anything expected
-# is missing or a flow is bad.
+# Prints one line: expected, received, missing, duplicates and their ratio,
+# unexpected; checks msg_flow of every received record (unless --any-flow).
+# Returns 1 when anything expected is missing, when a record is neither
+# expected nor a duplicate of an expected one, or when a flow is bad.
 sv_compare() {
   python3 - "$@" <<'PY'
 import collections, json, sys
@@ -142,13 +181,17 @@ exp = collections.Counter(norm(l) for l in open(sys.argv[1]) if l.strip())
 got = collections.Counter(norm(l, True) for l in open(sys.argv[2]) if l.strip())
 missing = exp - got
 extra = got - exp
-ne, ng, nm, nx = sum(exp.values()), sum(got.values()), sum(missing.values()), sum(extra.values())
-print("outputs: %d expected, %d received, %d missing, %d duplicates or extra (ratio %.4f)"
-      % (ne, ng, nm, nx, nx / ne if ne else 0))
+dups = collections.Counter({k: v for k, v in extra.items() if k in exp})
+unexpected = collections.Counter({k: v for k, v in extra.items() if k not in exp})
+ne, ng, nm, nd, nu = (sum(c.values()) for c in (exp, got, missing, dups, unexpected))
+print("outputs: %d expected, %d received, %d missing, %d duplicates (ratio %.4f), %d unexpected"
+      % (ne, ng, nm, nd, nd / ne if ne else 0, nu))
 for m in list(missing)[:3]:
     print("missing: " + m[:300])
+for u in list(unexpected)[:3]:
+    print("unexpected: " + u[:300])
 if badflow:
     print("bad msg_flow in %d records, e.g. %r" % (len(badflow), badflow[0]))
-sys.exit(1 if nm or badflow or ne == 0 else 0)
+sys.exit(1 if nm or nu or badflow or ne == 0 else 0)
 PY
 }
