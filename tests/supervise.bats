@@ -313,13 +313,14 @@ stage_pids() { local s; for s in connect deframe order actors put; do cat "$SV_C
 
 @test "kill -9 of the supervisor: no stage outlives it by 2 s, the lock is free, the next run resumes" {
   export SV_SLEEP=0.02
+  touch "$SV_CTL/orphan.actors"   # a forked child: the guardian's to kill
   sv_start
   sv_wait_log 'start connect'
   until [ -s "$SV_CTL/out" ] && [ "$(wc -l <"$SV_CTL/out")" -ge 30 ]; do sleep 0.1; done
-  pids=$(stage_pids)
+  pids="$(stage_pids) $(cat "$SV_CTL/orphan.actors.pid")"
   kill -KILL "$SV_PID"
   t=$(sv_wait_gone 2 $pids)
-  echo "# stages gone $t s after kill -9 of the supervisor" >&3
+  echo "# stages and a stage's child gone $t s after kill -9 of the supervisor" >&3
   # the lock is released once the last holder (stages, guardian) is gone
   for ((i = 0; i < 30; i++)); do flock -n "$ORA_STATE_DIR/ora-supervise.lock" true && break; sleep 0.1; done
   run flock -n "$ORA_STATE_DIR/ora-supervise.lock" true
@@ -537,4 +538,23 @@ stage_pids() { local s; for s in connect deframe order actors put; do cat "$SV_C
   assert_line --partial "--offering \\* --offering a\\* --checkpoint"
   ORA_ACTORS_ARGS='--rules *' run ora-supervise --print
   assert_line --partial "--rules \\*"
+}
+
+@test "sv_compare: duplicates of expected records pass; a missing or an unexpected record fails" {
+  a='{"PartitionKey":"1","Data":{"type":"t","v":1,"msg_flow":"realtime","msg_datetime":"x"}}'
+  b='{"PartitionKey":"2","Data":{"type":"t","v":2.0,"msg_flow":"replay","msg_datetime":"y"}}'
+  c='{"PartitionKey":"2","Data":{"type":"t","v":3,"msg_flow":"realtime","msg_datetime":"z"}}'
+  printf '%s\n' "$a" "$b" >exp
+  printf '%s\n' "$b" "$a" "$a" >got
+  run sv_compare exp got
+  assert_success
+  assert_line --index 0 "outputs: 2 expected, 3 received, 0 missing, 1 duplicates (ratio 0.5000), 0 unexpected"
+  printf '%s\n' "$a" "$b" "$c" >got
+  run sv_compare exp got
+  assert_failure
+  assert_line --index 0 --partial "1 unexpected"
+  printf '%s\n' "$a" >got
+  run sv_compare exp got
+  assert_failure
+  assert_line --index 0 --partial "1 missing"
 }

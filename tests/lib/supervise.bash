@@ -108,6 +108,25 @@ sv_real_env() {
   unset ORA_CHECKPOINT ORA_LOG_DIR ORA_STDOUT ORA_VERIFY_NAME
 }
 
+# sv_kinesalite_start PORT DIR: kinesalite on 127.0.0.1:PORT keeping its data
+# in DIR (so that it can be stopped and started again with what it held);
+# sets KINESALITE_PID and KINESIS_ENDPOINT (lib/kinesis.bash for the rest).
+sv_kinesalite_start() {
+  local port=$1 dir=$2
+  kinesis_fake_aws_env
+  mkdir -p "$dir"
+  node -e '
+    var dir = require("path").dirname(require("fs").realpathSync(process.argv[1]));
+    var s = require(dir + "/index.js")({path: process.argv[3], createStreamMs: 0, deleteStreamMs: 0,
+      updateStreamMs: 0, shardLimit: 100});
+    s.listen(+process.argv[2], "127.0.0.1");
+    process.on("SIGTERM", function () { process.exit(0); });' \
+    "$KINESALITE" "$port" "$dir" >>"$BATS_TEST_TMPDIR/kinesalite.log" 2>&1 &
+  KINESALITE_PID=$!
+  export KINESIS_ENDPOINT=http://127.0.0.1:$port KINESALITE_PID
+  wait_port "$port" 15
+}
+
 # The offset of the initial head and of the last snapshot ora-sim served.
 sv_sim_head0() { sed -nE 's/.*head offset ([0-9]+).*/\1/p' "$SIM_ERR" | head -1; }
 sv_sim_snapshot() { sed -nE 's/.*snapshot of [0-9]+ messages at offset ([0-9]+).*/\1/p' "$SIM_ERR" | tail -1; }
