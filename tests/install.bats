@@ -7,6 +7,7 @@ load helper
 load lib/supervise
 
 setup() {
+  cd "$BATS_TEST_TMPDIR"
   D=$BATS_TEST_TMPDIR/root
   P=$D/usr/local
 }
