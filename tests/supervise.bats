@@ -507,6 +507,8 @@ stage_pids() { local s; for s in connect deframe order actors put; do cat "$SV_C
   export SV_END=5 ORA_AUTH_URL='https://user:pa55word@auth.example/auth?api_key=K3YK3Y'
   export AWS_SECRET_ACCESS_KEY=S3CR3TS3CR3T AWS_SESSION_TOKEN=T0K3NT0K3N ORA_PING_TIMEOUT=7 UNRELATED_SECRET=xyzzy
   export ORA_CONNECT_ARGS='--auth-url=https://u2:pw2pw2@h/x?k=v2v2v2'
+  xfun() { echo xyzzy; }
+  export -f xfun
   run ora-supervise --once
   assert_success
   for s in connect deframe order actors put; do
