@@ -161,3 +161,25 @@ PY
   grep -q 'drained cleanly' "$dir/ora-supervise.log"
   rm -rf "$dir"
 }
+
+@test "e2e: the EXAMPLES of ora-demo(1) run; its options are checked" {
+  load lib/man
+  kinesalite_stop
+  run ora-demo --duration x
+  assert_failure 64
+  assert_output "ora-demo: error: --duration needs whole seconds, got x; try 'ora-demo --help'"
+  run ora-demo --bogus
+  assert_failure 64
+  man_examples "$TOP/man/ora-demo.1" >examples.sh
+  [ "$(grep -c . examples.sh)" -ge 1 ]
+  run bash -e examples.sh
+  assert_success
+  assert_line --regexp '^ora-demo: [0-9]+ s, exit 0; committed checkpoint: offset [0-9]+$'
+  assert_line --regexp '^  ora-deframe: summary: [0-9]+ messages'
+  assert_line --regexp '^  kinesis-put: summary: [0-9]+ records in, [0-9]+ acknowledged'
+  dir=$(sed -nE 's/^logs, state and PKI: ([^ ]+) .*/\1/p' <<<"$output")
+  [ -d "$dir" ]
+  run pgrep -f "$dir/pki"
+  assert_failure
+  rm -rf "$dir"
+}
