@@ -176,13 +176,16 @@ for line in sys.stdin:
 '
 }
 
-# sv_compare EXPECTED GOT [--any-flow]: compares {"PartitionKey","Data"} lines as
-# multisets, ignoring msg_datetime (receive time) and msg_flow (the live
-# session's flow differs from the offline one) and number spelling (4.0 vs 4).
-# Prints one line: expected, received, missing, duplicates and their ratio,
-# unexpected; checks msg_flow of every received record (unless --any-flow).
-# Returns 1 when anything expected is missing, when a record is neither
-# expected nor a duplicate of an expected one, or when a flow is bad.
+# sv_compare EXPECTED GOT [--any-flow] [--also FILE]...: compares
+# {"PartitionKey","Data"} lines as multisets, ignoring msg_datetime (receive
+# time) and msg_flow (the live session's flow differs from the offline one)
+# and number spelling (4.0 vs 4). Records of an --also file are tolerated,
+# neither required nor unexpected (the outputs of an earlier snapshot that a
+# restart without a checkpoint abandoned). Prints one line: expected,
+# received, missing, duplicates and their ratio, unexpected; checks msg_flow
+# of every received record (unless --any-flow). Returns 1 when anything
+# expected is missing, when a record is neither expected (nor tolerated) nor
+# a duplicate of an expected one, or when a flow is bad.
 sv_compare() {
   python3 - "$@" <<'PY'
 import collections, json, sys
@@ -196,15 +199,22 @@ def norm(l, check=False):
     if check and f not in flows and "--any-flow" not in sys.argv[3:]:
         badflow.append(f)
     return json.dumps([r["PartitionKey"], d], sort_keys=True)
+opts = sys.argv[3:]
+also = set()
+for i, a in enumerate(opts):
+    if a == "--also":
+        also.update(norm(l) for l in open(opts[i + 1]) if l.strip())
 exp = collections.Counter(norm(l) for l in open(sys.argv[1]) if l.strip())
 got = collections.Counter(norm(l, True) for l in open(sys.argv[2]) if l.strip())
 missing = exp - got
 extra = got - exp
 dups = collections.Counter({k: v for k, v in extra.items() if k in exp})
-unexpected = collections.Counter({k: v for k, v in extra.items() if k not in exp})
+unexpected = collections.Counter({k: v for k, v in extra.items() if k not in exp and k not in also})
+tolerated = sum(v for k, v in extra.items() if k not in exp and k in also)
 ne, ng, nm, nd, nu = (sum(c.values()) for c in (exp, got, missing, dups, unexpected))
-print("outputs: %d expected, %d received, %d missing, %d duplicates (ratio %.4f), %d unexpected"
-      % (ne, ng, nm, nd, nd / ne if ne else 0, nu))
+print("outputs: %d expected, %d received, %d missing, %d duplicates (ratio %.4f), %d unexpected%s"
+      % (ne, ng, nm, nd, nd / ne if ne else 0, nu,
+         ", %d of an abandoned snapshot" % tolerated if tolerated else ""))
 for m in list(missing)[:3]:
     print("missing: " + m[:300])
 for u in list(unexpected)[:3]:
