@@ -215,7 +215,7 @@ wait_running() {
   kill -TERM "$SV_PID"
   sv_wait_exit 90
   [ "$sv_status" -eq 0 ]
-  [ "$(sv_count 'died')" -eq 0 ] || fail "a stage died during the outage"
+  [ "$(sv_count 'died')" -eq 0 ] || fail "a stage died during the outage: $(grep -E 'died|error' "$SV_LOG" | head -5)"
   snap=$(sv_sim_snapshot)
   sv_expected 37 "$snap" $((final - snap)) --reorder 0 >expected.jsonl
   kinesis_read_all outage >got.jsonl

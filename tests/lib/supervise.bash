@@ -124,7 +124,11 @@ sv_kinesalite_start() {
     "$KINESALITE" "$port" "$dir" >>"$BATS_TEST_TMPDIR/kinesalite.log" 2>&1 &
   KINESALITE_PID=$!
   export KINESIS_ENDPOINT=http://127.0.0.1:$port KINESALITE_PID
-  wait_port "$port" 15
+  wait_port "$port" 15 || return 1
+  # the port may have been taken by another program meanwhile: then it exits
+  sleep 0.3
+  kill -0 "$KINESALITE_PID" 2>/dev/null ||
+    { echo "kinesalite exited (port $port taken?): $(tail -3 "$BATS_TEST_TMPDIR/kinesalite.log")" >&2; return 1; }
 }
 
 # The offset of the initial head and of the last snapshot ora-sim served.
