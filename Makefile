@@ -53,6 +53,9 @@ MANS     := $(wildcard man/*.[0-9])
 SCRIPTS  := $(filter-out scripts/deps,$(wildcard scripts/*))
 EXAMPLES := $(wildcard examples/*)
 
+# The shared test data (the official SigV4 vectors) beside the checkout.
+ORA_SHARED ?= $(firstword $(wildcard $(CURDIR)/../shared $(CURDIR)/../../shared) $(CURDIR)/../shared)
+
 ASAN_OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 .PHONY: all deps test check-man check-bats unit bats asan asan-test fuzz fuzz-smoke bench demo \
@@ -96,9 +99,10 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libora.a $(HDRS)
 
 # LD_PRELOAD shims that inject faults the real system will not produce on
 # demand (a failing fsync, a crash inside a write); used by the bats suites.
+# Never built with a sanitizer: they are preloaded into any process.
 $(BUILD)/shim/%.so: tests/shim/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 $(OPT) -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
+	$(CC) -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libora.a $(HDRS)
 	@mkdir -p $(dir $@)
@@ -117,10 +121,10 @@ check-bats:
 	@tests/tools/check-bats tests/*.bats tests/lib/*.bash
 
 unit: $(UNITS)
-	@for u in $(UNITS); do echo "unit: $$u"; ORA_SHARED=$(CURDIR)/../shared $$u || exit 1; done
+	@for u in $(UNITS); do echo "unit: $$u"; ORA_SHARED=$(ORA_SHARED) $$u || exit 1; done
 
 bats: $(TOOLS) $(SHIMS)
-	ORA_BIN=$(CURDIR)/$(BIN) ORA_BUILD=$(CURDIR)/$(BUILD) bats $(BATS_FLAGS) tests/
+	ORA_BIN=$(CURDIR)/$(BIN) ORA_BUILD=$(CURDIR)/$(BUILD) ORA_SHARED=$(ORA_SHARED) bats $(BATS_FLAGS) tests/
 
 # deps first, then a new make: the link flags are only known after deps.
 test: deps

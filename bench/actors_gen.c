@@ -3,6 +3,8 @@
  *
  * usage: actors_gen EVENTS OFFERS_PER_EVENT UPDATES [SEED]
  *
+ * Payloads are in the ORA entity model (design.md §2): translated texts
+ * as {"defaultTranslation": ...}, integer milli-odds in odds[].odds.decimal.
  * A snapshot of EVENTS events with OFFERS_PER_EVENT bet offers each (3
  * outcomes, 2 odds entries per outcome, as design.md's memory goal states),
  * completed at its highest offset, then UPDATES realtime messages: 70%
@@ -35,8 +37,8 @@ static char buf[8192];
 static const uint64_t crit[] = {1001159512, 1001159732, 1001159509, 1001159926, 1001160038};
 static const char *const clabel[] = {"Handicap", "Full Time incl. Overtime", "Total Points", "Both Teams To Score",
                                      "First Goal"};
-static const char *const offs[] = {"[\"offering-se\",\"offering-dk\"]", "[\"offering-gb\"]",
-                                   "[\"offering-us\",\"offering-se\"]"};
+static const char *const offs[] = {"[\"jurisdiction1\",\"jurisdiction2\"]", "[\"jurisdiction3\"]",
+                                   "[\"jurisdiction4\",\"jurisdiction1\"]"};
 
 static void put(uint8_t type, int kind, uint8_t actor, uint64_t id, int64_t off, uint8_t flow, int n)
 {
@@ -60,21 +62,22 @@ static void put(uint8_t type, int kind, uint8_t actor, uint64_t id, int64_t off,
 
 static int odds_json(char *p, size_t n)
 {
-    unsigned a = 101 + (unsigned)(rnd() % 1100), b = a + (unsigned)(rnd() % 30);
+    unsigned a = 1010 + (unsigned)(rnd() % 11000), b = a + (unsigned)(rnd() % 300);
     int k = (int)(rnd() % 3);
-    return snprintf(p, n, "[{\"offerings\":%s,\"decimal\":%u.%02u},{\"offerings\":%s,\"decimal\":%u.%02u}]", offs[k],
-                    a / 100, a % 100, offs[(k + 1) % 3], b / 100, b % 100);
+    return snprintf(p, n, "[{\"offerings\":%s,\"odds\":{\"decimal\":%u}},{\"offerings\":%s,\"odds\":{\"decimal\":%u}}]",
+                    offs[k], a, offs[(k + 1) % 3], b);
 }
 
 static int event_json(uint64_t off, const char *key, uint64_t id, const char *status)
 {
     return snprintf(buf, sizeof buf,
                     "{\"offset\":%" PRIu64 ",\"%s\":{\"event\":{\"id\":%" PRIu64
-                    ",\"name\":\"Team %" PRIu64 " - Team %" PRIu64 "\",\"group\":{\"id\":%" PRIu64
-                    ",\"name\":\"League %" PRIu64 "\"},\"sport\":\"FOOTBALL\",\"startsAt\":\"2026-12-%02dT%02d:00:00Z\","
-                    "\"status\":\"%s\",\"tags\":[\"MATCH\"],\"participants\":[{\"id\":%" PRIu64
-                    ",\"name\":\"Team %" PRIu64 "\",\"type\":\"TEAM\",\"home\":true},{\"id\":%" PRIu64
-                    ",\"name\":\"Team %" PRIu64 "\",\"type\":\"TEAM\",\"home\":false}]}}}",
+                    ",\"name\":{\"defaultTranslation\":\"Team %" PRIu64 " - Team %" PRIu64 "\"},\"group\":{\"id\":%" PRIu64
+                    "},\"competitionName\":{\"defaultTranslation\":\"League %" PRIu64 "\"},\"sport\":\"FOOTBALL\","
+                    "\"startsAt\":\"2026-12-%02dT%02d:00:00Z\",\"status\":\"%s\",\"tags\":[\"MATCH\"],"
+                    "\"participants\":[{\"id\":%" PRIu64 ",\"name\":{\"defaultTranslation\":\"Team %" PRIu64
+                    "\"},\"type\":\"TEAM\",\"homeParticipant\":true},{\"id\":%" PRIu64
+                    ",\"name\":{\"defaultTranslation\":\"Team %" PRIu64 "\"},\"type\":\"TEAM\",\"homeParticipant\":false}]}}}",
                     off, key, id, id % 500, (id + 7) % 500, 2000 + id % 300, id % 300, (int)(id % 28) + 1,
                     (int)(id % 24), status, 3000000 + id % 500, id % 500, 3000000 + (id + 7) % 500, (id + 7) % 500);
 }
@@ -84,15 +87,16 @@ static int offer_json(uint64_t off, const char *key, uint64_t id, uint64_t eid)
     int c = (int)(rnd() % 5);
     int n = snprintf(buf, sizeof buf,
                      "{\"offset\":%" PRIu64 ",\"%s\":{\"betOffer\":{\"id\":%" PRIu64 ",\"eventId\":%" PRIu64
-                     ",\"criterion\":{\"id\":%" PRIu64 ",\"label\":\"%s\"},\"lineType\":[\"%s\"],"
+                     ",\"criterion\":{\"id\":%" PRIu64 ",\"label\":{\"defaultTranslation\":\"%s\"}},\"lineType\":[\"%s\"],"
                      "\"tags\":[\"OFFERED_PREMATCH\",\"OFFERED_LIVE\"],\"status\":\"%s\",\"outcomes\":[",
                      off, key, id, eid, crit[c], clabel[c], rnd() % 4 ? "MAIN_LINE" : "ALTERNATE_LINE",
                      rnd() % 5 ? "OPEN" : "SUSPENDED");
     static const char *const lab[] = {"1", "X", "2"};
     for (int k = 0; k < 3; k++) {
         n += snprintf(buf + n, sizeof buf - (size_t)n,
-                      "%s{\"id\":%" PRIu64 ",\"label\":\"%s\",\"status\":\"OPEN\",\"odds\":", k ? "," : "",
-                      id * 4 + (uint64_t)k, lab[k]);
+                      "%s{\"id\":%" PRIu64 ",\"betOfferId\":%" PRIu64
+                      ",\"label\":{\"defaultTranslation\":\"%s\"},\"status\":\"OPEN\",\"odds\":",
+                      k ? "," : "", id * 4 + (uint64_t)k, id, lab[k]);
         n += odds_json(buf + n, sizeof buf - (size_t)n);
         n += snprintf(buf + n, sizeof buf - (size_t)n, "}");
     }
@@ -154,8 +158,8 @@ int main(int argc, char **argv)
             kind = ORA_K_OUTCOME_ODDS_UPDATED;
             n = snprintf(buf, sizeof buf,
                          "{\"offset\":%" PRIu64 ",\"outcomeOddsUpdated\":{\"betOfferId\":%" PRIu64
-                         ",\"eventId\":%" PRIu64 ",\"outcomeId\":%" PRIu64 ",\"odds\":",
-                         off, bid, eid, bid * 4 + rnd() % 3);
+                         ",\"outcomeId\":%" PRIu64 ",\"odds\":",
+                         off, bid, bid * 4 + rnd() % 3);
             n += odds_json(buf + n, sizeof buf - (size_t)n);
             n += snprintf(buf + n, sizeof buf - (size_t)n, "}}");
         } else if (r < 80) {
@@ -172,7 +176,7 @@ int main(int argc, char **argv)
         } else if (r < 88) {
             kind = ORA_K_BETOFFER_LINETYPES_UPDATED;
             n = snprintf(buf, sizeof buf, "{\"offset\":%" PRIu64 ",\"betOfferLineTypesUpdated\":{\"id\":%" PRIu64
-                         ",\"lineType\":[\"%s\"]}}", off, bid, rnd() % 2 ? "MAIN_LINE" : "ALTERNATE_LINE");
+                         ",\"lineTypes\":[\"%s\"]}}", off, bid, rnd() % 2 ? "MAIN_LINE" : "ALTERNATE_LINE");
         } else if (r < 90) {
             actor = ORA_ACTOR_EVENT;
             id = first_event + rnd() % n_events;
@@ -181,8 +185,8 @@ int main(int argc, char **argv)
                          ",\"score\":{\"home\":\"1\",\"away\":\"0\"}}}", off, id);
         } else if (r < 92) {
             kind = ORA_K_BETOFFER_DELETED;
-            n = snprintf(buf, sizeof buf, "{\"offset\":%" PRIu64 ",\"betOfferDeleted\":{\"betOfferId\":%" PRIu64
-                         ",\"eventId\":%" PRIu64 "}}", off, bid, eid);
+            n = snprintf(buf, sizeof buf, "{\"offset\":%" PRIu64 ",\"betOfferDeleted\":{\"betOfferId\":%" PRIu64 "}}",
+                         off, bid);
             put(ORA_T_MSG, kind, actor, id, (int64_t)off, ORA_FLOW_REALTIME, n);
             off++;
             kind = ORA_K_BETOFFER_ADDED;

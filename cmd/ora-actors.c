@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,32 +19,38 @@
 #include <cjson/cJSON.h>
 
 #include "actors.h"
+#include "checkpoint.h"
 #include "cli.h"
 #include "jarena.h"
+#include "metrics.h"
 #include "ora.h"
 #include "record.h"
 #include "route.h"
 #include "rules.h"
-#include "state.h"
+#include "persist.h"
+#include "statefile.h"
+#include "wm.h"
 
 static const char usage_text[] =
     "usage: ora-actors [--rules FILE] [--criteria LIST] [--jurisdiction NAME=BIT]...\n"
     "                  [--pending-ttl SECONDS] [--state-dir DIR] [--checkpoint FILE]\n"
     "                  [--checkpoint-interval SECONDS] [--keep N] [--gap-limit N]\n"
-    "                  [--watermark N] [--max-record BYTES] [--strict] [-i FILE] [-o FILE]\n"
+    "                  [--max-jump N] [--watermark N] [--max-record BYTES] [--strict]\n"
+    "                  [--metrics FILE] [--metrics-interval SECONDS] [-i FILE] [-o FILE]\n"
     "       ora-actors --dump-state --state-dir DIR [--checkpoint FILE] [-o FILE]\n"
     "       ora-actors -h | --help | --version\n";
 
 static struct {
-    const char *in, *out, *rules_file, *criteria, *state_dir, *checkpoint;
+    const char *in, *out, *rules_file, *criteria, *state_dir, *checkpoint, *metrics;
     const char *jur[ORA_RULES_MAX_JUR];
     int n_jur;
-    double pending_ttl, interval;
+    double pending_ttl, interval, metrics_interval;
     int ttl_set;
-    uint64_t keep, gap_limit, max_record;
+    uint64_t keep, gap_limit, max_record, max_jump;
     int64_t watermark;
     int strict, dump;
-} o = {.pending_ttl = 300, .interval = 60, .keep = 3, .gap_limit = 100000, .max_record = ORA_REC_MAX_DEFAULT,
+} o = {.pending_ttl = 300, .interval = 5, .metrics_interval = 10, .keep = 3, .gap_limit = 100000, .max_record = ORA_REC_MAX_DEFAULT,
+       .max_jump = 10000000,
        .watermark = -1};
 
 static ora_rules rules;
@@ -56,11 +63,14 @@ static int emit_failed;
 static int in_snapshot;
 
 static struct {
-    uint64_t recs, msgs, ctrl, dups, bad_json, unrouted, other, corrupt, out;
+    uint64_t recs, msgs, ctrl, dups, bad_json, bad_offsets, unrouted, other, corrupt, out;
     uint64_t checkpoints, ckpt_failed, ckpt_bytes;
     double ckpt_last_ms, fork_max_ms, ckpt_gap_max_ms;
     int64_t last_emitted, last_written;
 } S = {.last_emitted = -1, .last_written = -1};
+
+static ora_metrics *M;
+static ora_hist H_ckpt, H_fork;
 
 static pid_t child;
 static int64_t child_w;
@@ -104,16 +114,17 @@ static void summary(char *buf, size_t n, double el)
     const ora_actors_stats *t = &A->st;
     snprintf(buf, n,
              "%" PRIu64 " msgs (%s/s), %" PRIu64 " applied, %" PRIu64 " queued, %" PRIu64 " duplicates, %" PRIu64
-             " bad, %" PRIu64 " ignored, %" PRIu64 " unknown deletes; out %" PRIu64 " (event_data %" PRIu64
+             " bad, %" PRIu64 " ignored, %" PRIu64 " unknown deletes, %" PRIu64 " offsets refused; out %" PRIu64
+             " (event_data %" PRIu64
              ", opened %" PRIu64 ", closed %" PRIu64 ", odds %" PRIu64 "); %" PRIu64 " events, %" PRIu64
-             " offers, %" PRIu64 " queued now (%" PRIu64 " pruned, %" PRIu64 " stale); W %" PRId64 ", %" PRIu64
+             " offers, %" PRIu64 " queued now (%" PRIu64 " pruned); W %" PRId64 ", %" PRIu64
              " gaps; %" PRIu64 " checkpoints (last %.1f ms, %.1f MiB, fork max %.1f ms, stall max %.1f ms); %" PRIu64
-             " unknown offerings; rss %ld KiB",
+             " unknown offerings, %" PRIu64 " missing fields, %" PRIu64 " unknown statuses; rss %ld KiB",
              S.msgs, cli_human(el > 0 ? (double)S.msgs / el : 0, r1, sizeof r1), t->applied + t->pending_applied,
-             t->queued, S.dups, t->bad + S.bad_json, t->ignored, t->unknown_deletes, S.out, t->out_event_data,
+             t->queued, S.dups, t->bad + S.bad_json, t->ignored, t->unknown_deletes, S.bad_offsets, S.out, t->out_event_data,
              t->out_opened, t->out_closed, t->out_odds, A->n_events, A->n_offers, A->n_pend, t->pending_pruned,
-             t->pending_stale, WM.w, WM.gaps, S.checkpoints, S.ckpt_last_ms, (double)S.ckpt_bytes / 1048576.0,
-             S.fork_max_ms, S.ckpt_gap_max_ms, t->unknown_offerings, rss_kib());
+             WM.w, WM.gaps, S.checkpoints, S.ckpt_last_ms, (double)S.ckpt_bytes / 1048576.0, S.fork_max_ms,
+             S.ckpt_gap_max_ms, t->unknown_offerings, t->missing_fields, t->unknown_status, rss_kib());
 }
 
 static int emit(void *ctx, const ora_msg *m, const char *key, size_t klen, const char *json, size_t jlen)
@@ -167,6 +178,8 @@ static int64_t committed(void)
 
 static void checkpoint_done(int64_t w, double ms)
 {
+    if (M)
+        ora_hist_observe(&H_ckpt, ms / 1000);
     S.checkpoints++;
     S.ckpt_last_ms = ms;
     S.last_written = w;
@@ -233,6 +246,8 @@ static void start_checkpoint(void)
         _exit(0);
     }
     double fms = (cli_now() - t0) * 1000;
+    if (M)
+        ora_hist_observe(&H_fork, fms / 1000);
     if (fms > S.fork_max_ms)
         S.fork_max_ms = fms;
     child = p;
@@ -298,7 +313,10 @@ static void on_ctrl(const ora_rec *r)
         int has_off = ora_json_u64(cJSON_GetObjectItemCaseSensitive(j, "offset"), &off) == 0;
         if (flow == ORA_FLOW_SNAPSHOT)
             enter_snapshot("flow record");
-        else if (flow == ORA_FLOW_REPLAY && has_off && (in_snapshot || WM.w < 0)) {
+        else if (flow == ORA_FLOW_REPLAY && has_off && off > (uint64_t)ORA_OFFSET_MAX) {
+            S.bad_offsets++;
+            log_warn("unable to use flow record offset %" PRIu64 ": outside the offset range 0..2^53-1: ignored", off);
+        } else if (flow == ORA_FLOW_REPLAY && has_off && (in_snapshot || WM.w < 0)) {
             ora_wm_set(&WM, (int64_t)off);
             in_snapshot = 0;
             dirty = 1;
@@ -310,6 +328,19 @@ static void on_ctrl(const ora_rec *r)
     cJSON_Delete(j);
     if (ora_writer_put(W, r) < 0)
         write_failed();
+}
+
+/* A message whose offset cannot be applied: reported (the first few),
+ * counted, skipped; fatal with --strict. */
+static void refuse_offset(const ora_msg *m, const char *why)
+{
+    S.bad_offsets++;
+    if (S.bad_offsets <= 10)
+        log_warn("unable to apply message at offset %" PRId64 " (W %" PRId64 "): %s: skipped", m->offset, WM.w, why);
+    if (o.strict) {
+        log_error("unable to continue: message at offset %" PRId64 " %s (--strict)", m->offset, why);
+        exit(ORA_EX_DATAERR);
+    }
 }
 
 static void on_msg(const ora_rec *r)
@@ -342,9 +373,22 @@ static void on_msg(const ora_rec *r)
                 m.offset = rt.offset;
         }
     }
+    if (m.offset < 0 || m.offset > ORA_OFFSET_MAX) {
+        /* not an ORA offset: the message cannot be tracked, and must never
+         * move W (a checkpoint past every real offset would be committed) */
+        refuse_offset(&m, "outside the offset range 0..2^53-1");
+        cJSON_Delete(root);
+        return;
+    }
+    if (m.flow != ORA_FLOW_SNAPSHOT && WM.w >= 0 && m.offset > WM.w &&
+        (uint64_t)(m.offset - WM.w) > o.max_jump) {
+        refuse_offset(&m, "too far above the watermark (--max-jump)");
+        cJSON_Delete(root);
+        return;
+    }
     if (m.flow == ORA_FLOW_SNAPSHOT && !in_snapshot)
         enter_snapshot("snapshot message");
-    int tracked = m.flow != ORA_FLOW_SNAPSHOT && m.offset >= 0 && WM.w >= 0;
+    int tracked = m.flow != ORA_FLOW_SNAPSHOT && WM.w >= 0;
     if (tracked && ora_wm_dup(&WM, m.offset)) {
         S.dups++;
         cJSON_Delete(root);
@@ -384,72 +428,216 @@ static int dump_put(void *ctx, const char *s, size_t n)
     return cli_write_all(out_fd, s, n);
 }
 
+/* Creates the state directory 0700, or tightens one that others can read:
+ * the states hold the whole offering. */
+static void state_dir_ready(void)
+{
+    struct stat st;
+    if (mkdir(o.state_dir, 0700) < 0 && errno != EEXIST) {
+        log_error("unable to create state directory %s: %s", o.state_dir, strerror(errno));
+        exit(ORA_EX_CONFIG);
+    }
+    if (stat(o.state_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        log_error("unable to use state directory %s: %s", o.state_dir, errno ? strerror(errno) : "not a directory");
+        exit(ORA_EX_CONFIG);
+    }
+    if ((st.st_mode & 077) && !o.dump) {
+        if (chmod(o.state_dir, st.st_mode & 0700) == 0)
+            log_info("state directory %s: access for others removed (mode %04o)", o.state_dir,
+                     (unsigned)(st.st_mode & 0700));
+        else
+            log_warn("state directory %s is open to others (mode %04o) and cannot be changed: %s", o.state_dir,
+                     (unsigned)(st.st_mode & 07777), strerror(errno));
+    }
+}
+
+/* Loads the newest sound state at or below limit (-1: any), trying older
+ * ones when a file is refused. Returns its W, or -1 when none loaded;
+ * *refused counts the files refused. */
+static int64_t load_newest(int64_t limit, int *refused)
+{
+    int64_t *list = NULL;
+    long n = ora_state_list(o.state_dir, &list);
+    char err[512];
+    *refused = 0;
+    if (n < 0) {
+        log_error("unable to list %s: %s", o.state_dir, strerror(errno));
+        exit(ORA_EX_CONFIG);
+    }
+    int64_t got = -1;
+    for (long i = n - 1; i >= 0 && got < 0; i--) {
+        if (limit >= 0 && list[i] > limit) {
+            log_info("state %" PRId64 " is newer than the committed checkpoint %" PRId64 ": not loaded", list[i],
+                     limit);
+            continue;
+        }
+        double t0 = cli_now();
+        if (ora_state_load(o.state_dir, list[i], limit, A, &WM, NULL, err, sizeof err) < 0) {
+            log_error("unable to load state: %s: refused", err);
+            (*refused)++;
+            continue;
+        }
+        got = list[i];
+        log_info("loaded state %" PRId64 ": %" PRIu64 " events, %" PRIu64 " offers, %" PRIu64 " queued in %.0f ms",
+                 WM.w, A->n_events, A->n_offers, A->n_pend, (cli_now() - t0) * 1000);
+    }
+    free(list);
+    return got;
+}
+
+/* At start: the state for the committed checkpoint W. A state newer than W
+ * is never loaded (its outputs may not have reached Kinesis). When the state
+ * for W is missing or refused, the newest sound one below it, W', is the
+ * fallback: the messages between W' and W must then be replayed, so the
+ * checkpoint is lowered to W' and the stage exits 75 (the supervisor
+ * rewinds the pipeline, which now replays from W'). */
 static void load_state(void)
 {
     if (!o.state_dir)
         return;
-    if (mkdir(o.state_dir, 0755) < 0 && errno != EEXIST) {
-        log_error("unable to create state directory %s: %s", o.state_dir, strerror(errno));
-        exit(ORA_EX_CONFIG);
-    }
+    state_dir_ready();
     char err[512];
-    int64_t w = -1, *list = NULL;
-    int have = 0;
+    int64_t w = -1;
+    int have = 0, refused;
     if (o.checkpoint) {
         have = ora_checkpoint_read(o.checkpoint, &w, err, sizeof err);
         if (have < 0) {
             log_error("unable to read checkpoint: %s", err);
             exit(ORA_EX_CONFIG);
         }
+        if (have == 2) {
+            /* a checkpoint no sound state can be at: the newest sound state
+             * is the fallback */
+            log_error("unable to use checkpoint: %s", err);
+            w = ORA_OFFSET_MAX;
+        }
     }
-    long n = ora_state_list(o.state_dir, &list);
-    if (n < 0) {
-        log_error("unable to list %s: %s", o.state_dir, strerror(errno));
-        exit(ORA_EX_CONFIG);
-    }
-    if (!o.checkpoint && n > 0) {
-        w = list[n - 1];
-        have = 1;
-    }
-    if (!have) {
-        if (n > 0)
-            log_info("no committed checkpoint in %s: starting empty, ignoring %ld state files", o.checkpoint, n);
-        free(list);
+    if (o.dump || !o.checkpoint) {
+        /* a look, not a start: the state a start would load, or without a
+         * checkpoint the newest one; nothing is changed. Without a
+         * checkpoint file (batch use) a start loads the newest too. */
+        if (load_newest(have ? w : -1, &refused) >= 0)
+            S.last_written = S.last_emitted = WM.w;
         return;
     }
-    int found = 0;
-    int64_t older = -1;
-    for (long i = 0; i < n; i++) {
-        if (list[i] == w)
-            found = 1;
-        if (list[i] < w)
-            older = list[i];
+    if (!have) {
+        int64_t *list = NULL;
+        long n = ora_state_list(o.state_dir, &list);
+        free(list);
+        if (n > 0)
+            log_info("no committed checkpoint in %s: starting empty, ignoring %ld state files", o.checkpoint, n);
+        return;
     }
-    free(list);
-    if (!found) {
-        if (older >= 0)
-            log_error("unable to load state: no state for committed checkpoint %" PRId64 " in %s (newest older: %" PRId64
-                      "; loading it would lose the messages in between: remove %s to start from a new snapshot)",
-                      w, o.state_dir, older, o.checkpoint ? o.checkpoint : "the checkpoint");
+    int64_t got = load_newest(w, &refused);
+    if (got == w && have == 1) {
+        S.last_written = S.last_emitted = WM.w;
+        return;
+    }
+    if (got >= 0) {
+        if (checkpoint_commit(o.checkpoint, got) < 0) {
+            log_error("unable to lower checkpoint %s to %" PRId64 ": %s", o.checkpoint, got, strerror(errno));
+            exit(ORA_EX_IOERR);
+        }
+        if (have == 1)
+            log_error("unable to start from the committed checkpoint %" PRId64 ": no sound state for it; the newest "
+                      "sound state below it is %" PRId64 ": checkpoint lowered to %" PRId64
+                      " so that the messages after it are replayed: restart the pipeline",
+                      w, got, got);
         else
-            log_error("unable to load state: no state for committed checkpoint %" PRId64 " in %s (remove %s to start "
-                      "from a new snapshot)",
-                      w, o.state_dir, o.checkpoint ? o.checkpoint : "the checkpoint");
-        exit(ORA_EX_CONFIG);
+            log_error("unable to start from a checkpoint outside the offset range; the newest sound state is %" PRId64
+                      ": checkpoint lowered to %" PRId64 " so that the messages after it are replayed: restart the "
+                      "pipeline",
+                      got, got);
+        exit(ORA_EX_TEMPFAIL);
     }
-    char *path = ora_state_path(o.state_dir, w);
-    double t0 = cli_now();
-    if (!path || ora_state_load(path, A, &WM, NULL, err, sizeof err) < 0) {
-        log_error("unable to load state: %s", path ? err : "out of memory");
+    if (refused) {
+        log_error("unable to load state: no sound state at or below the committed checkpoint in %s (%d refused): "
+                  "remove %s to start from a new snapshot",
+                  o.state_dir, refused, o.checkpoint);
         exit(ORA_EX_DATAERR);
     }
-    free(path);
-    S.last_written = S.last_emitted = WM.w;
-    log_info("loaded state %" PRId64 ": %" PRIu64 " events, %" PRIu64 " offers, %" PRIu64 " queued in %.0f ms", WM.w,
-             A->n_events, A->n_offers, A->n_pend, (cli_now() - t0) * 1000);
+    log_error("unable to load state: no state for the committed checkpoint %" PRId64 " in %s: remove %s to start "
+              "from a new snapshot",
+              w, o.state_dir, o.checkpoint);
+    exit(ORA_EX_CONFIG);
 }
 
-enum { O_RULES = 256, O_CRIT, O_JUR, O_TTL, O_SDIR, O_CKPT, O_INT, O_KEEP, O_GAP, O_WM, O_MAXREC, O_STRICT, O_DUMP, O_VER };
+/* ---- metrics (README, "Monitoring") ------------------------------------------ */
+
+static double m_applied(void *c)
+{
+    (void)c;
+    return (double)(A->st.applied + A->st.pending_applied);
+}
+static double m_ignored(void *c)
+{
+    (void)c;
+    return (double)(A->st.ignored + A->st.unknown_deletes); /* a delete of nothing */
+}
+static double m_bad(void *c)
+{
+    (void)c;
+    return (double)(A->st.bad + S.bad_json + S.bad_offsets);
+}
+static double m_watermark(void *c)
+{
+    (void)c;
+    return WM.w >= 0 ? (double)WM.w : NAN;
+}
+static double m_bytes_per_actor(void *c)
+{
+    (void)c;
+    uint64_t n = A->n_events + A->n_offers;
+    return n ? (double)ora_actors_bytes(A) / (double)n : NAN;
+}
+
+/* The series of README's Monitoring table for ora-actors; they read the
+ * counters the stage keeps anyway. NULL when out of memory. */
+static ora_metrics *metrics_new(void)
+{
+    ora_metrics *m = ora_metrics_new("actors");
+    if (!m || ora_hist_init(&H_ckpt, ora_hist_seconds, ora_hist_seconds_n) < 0 ||
+        ora_hist_init(&H_fork, ora_hist_seconds, ora_hist_seconds_n) < 0)
+        return NULL;
+    static const char msgs[] = "ora_actors_messages_total", msgs_h[] = "Messages by what became of them.";
+    static const char outs[] = "ora_actors_outputs_total", outs_h[] = "Output records by type.";
+    static const char live[] = "ora_actors_live", live_h[] = "Live actors.";
+    int r = 0;
+    r |= ora_metrics_fn(m, msgs, ORA_COUNTER, msgs_h, "result=\"applied\"", m_applied, NULL);
+    r |= ora_metrics_fn(m, msgs, ORA_COUNTER, msgs_h, "result=\"ignored\"", m_ignored, NULL);
+    r |= ora_metrics_u64(m, msgs, ORA_COUNTER, msgs_h, "result=\"queued\"", &A->st.queued);
+    r |= ora_metrics_u64(m, msgs, ORA_COUNTER, msgs_h, "result=\"duplicate\"", &S.dups);
+    r |= ora_metrics_fn(m, msgs, ORA_COUNTER, msgs_h, "result=\"bad\"", m_bad, NULL);
+    r |= ora_metrics_u64(m, outs, ORA_COUNTER, outs_h, "type=\"event_data\"", &A->st.out_event_data);
+    r |= ora_metrics_u64(m, outs, ORA_COUNTER, outs_h, "type=\"bet_offer_opened\"", &A->st.out_opened);
+    r |= ora_metrics_u64(m, outs, ORA_COUNTER, outs_h, "type=\"bet_offer_closed\"", &A->st.out_closed);
+    r |= ora_metrics_u64(m, outs, ORA_COUNTER, outs_h, "type=\"in_game_odds_update\"", &A->st.out_odds);
+    r |= ora_metrics_fn(m, "ora_actors_watermark", ORA_GAUGE,
+                        "The low watermark W: every offset up to it applied.", NULL, m_watermark, NULL);
+    r |= ora_metrics_u64(m, live, ORA_GAUGE, live_h, "actor=\"event\"", &A->n_events);
+    r |= ora_metrics_u64(m, live, ORA_GAUGE, live_h, "actor=\"bet_offer\"", &A->n_offers);
+    r |= ora_metrics_fn(m, "ora_actors_bytes_per_actor", ORA_GAUGE, "Table bytes per live actor.", NULL,
+                        m_bytes_per_actor, NULL);
+    r |= ora_metrics_hist(m, "ora_actors_checkpoint_duration_seconds",
+                          "Time to write a state file (fork to the writer's exit, or the final write).", NULL,
+                          &H_ckpt);
+    r |= ora_metrics_hist(m, "ora_actors_fork_stall_seconds", "How long the stream stopped to fork a state writer.",
+                          NULL, &H_fork);
+    if (r) {
+        ora_metrics_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void metrics_tick(double now)
+{
+    static int warned;
+    if (M && ora_metrics_tick(M, now) < 0 && !warned++)
+        log_warn("unable to write metrics to %s: %s", o.metrics, strerror(errno));
+}
+
+enum { O_RULES = 256, O_CRIT, O_JUR, O_TTL, O_SDIR, O_CKPT, O_INT, O_KEEP, O_GAP, O_WM, O_JUMP, O_MAXREC, O_STRICT, O_DUMP, O_METRICS, O_METRICS_INT, O_VER };
 
 int main(int argc, char **argv)
 {
@@ -463,6 +651,8 @@ int main(int argc, char **argv)
         {"state-dir", required_argument, 0, O_SDIR}, {"checkpoint", required_argument, 0, O_CKPT},
         {"checkpoint-interval", required_argument, 0, O_INT}, {"keep", required_argument, 0, O_KEEP},
         {"gap-limit", required_argument, 0, O_GAP}, {"watermark", required_argument, 0, O_WM},
+        {"max-jump", required_argument, 0, O_JUMP},
+        {"metrics", required_argument, 0, O_METRICS}, {"metrics-interval", required_argument, 0, O_METRICS_INT},
         {"max-record", required_argument, 0, O_MAXREC}, {"strict", no_argument, 0, O_STRICT},
         {"dump-state", no_argument, 0, O_DUMP},   {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},       {0, 0, 0, 0}};
@@ -512,8 +702,17 @@ int main(int argc, char **argv)
                 usage_error("unable to use --gap-limit '%s': want 1..2^30", optarg);
             break;
         case O_WM:
-            if (cli_parse_i64(optarg, 0, INT64_MAX, &o.watermark) < 0)
-                usage_error("unable to use --watermark '%s': want an offset >= 0", optarg);
+            if (cli_parse_i64(optarg, 0, ORA_OFFSET_MAX, &o.watermark) < 0)
+                usage_error("unable to use --watermark '%s': want an offset 0..2^53-1", optarg);
+            break;
+        case O_METRICS: o.metrics = optarg; break;
+        case O_METRICS_INT:
+            if (cli_parse_double(optarg, 0.001, 1e9, &o.metrics_interval) < 0)
+                usage_error("unable to use --metrics-interval '%s': want seconds > 0", optarg);
+            break;
+        case O_JUMP:
+            if (cli_parse_u64(optarg, 1, ORA_OFFSET_MAX, &o.max_jump) < 0)
+                usage_error("unable to use --max-jump '%s': want 1..2^53-1", optarg);
             break;
         case O_MAXREC:
             if (cli_parse_size(optarg, 1024, ORA_REC_MAX_LIMIT, &o.max_record) < 0)
@@ -528,6 +727,16 @@ int main(int argc, char **argv)
         usage_error("unable to use argument '%s': no operands expected", argv[optind]);
     if (o.dump && !o.state_dir)
         usage_error("unable to dump state%s: --dump-state needs --state-dir", "");
+    /* the pipeline's stages share one state directory: the checkpoint that
+     * kinesis-put commits is in it unless named elsewhere */
+    static char *ckpt_default;
+    if (o.state_dir && !o.checkpoint) {
+        if (asprintf(&ckpt_default, "%s/checkpoint", o.state_dir) < 0) {
+            log_error("unable to start: out of memory");
+            return ORA_EX_SOFTWARE;
+        }
+        o.checkpoint = ckpt_default;
+    }
 
     char err[512];
     if (ora_rules_init(&rules) < 0) {
@@ -570,7 +779,7 @@ int main(int argc, char **argv)
             ora_buf_printf(&b, "%s%" PRId64, k ? "," : "", bey[k]);
         ora_buf_printf(&b, "],\"stream_ns\":%" PRIu64 "}\n", A->now_ns);
         free(bey);
-        if (cli_write_all(out_fd, b.p, b.len) < 0 || ora_actors_dump(A, dump_put, NULL) < 0 ||
+        if (cli_write_all(out_fd, b.p, b.len) < 0 || ora_persist_dump(A, dump_put, NULL) < 0 ||
             (o.out ? close(out_fd) : cli_close_stdout()) < 0) {
             log_error("unable to write the state dump: %s", strerror(errno));
             return ORA_EX_IOERR;
@@ -609,6 +818,13 @@ int main(int argc, char **argv)
     /* cJSON trees live for one record (queued messages are kept raw) */
     jarena_install();
 
+    if (o.metrics) {
+        if (!(M = metrics_new())) {
+            log_error("unable to start: out of memory");
+            return ORA_EX_SOFTWARE;
+        }
+        ora_metrics_schedule(M, o.metrics, o.metrics_interval);
+    }
     double next_ckpt = o.interval > 0 ? cli_now() + o.interval : 0;
     int rc_exit = ORA_EX_OK;
     /* stall max: the longest time between two records handled back to back
@@ -635,6 +851,8 @@ int main(int argc, char **argv)
                 timeout = (int)((next_ckpt - cli_now()) * 1000) + 1;
             if (child && (timeout < 0 || timeout > 100))
                 timeout = 100;
+            if (M && (timeout < 0 || timeout > (int)(o.metrics_interval * 1000) + 1))
+                timeout = (int)(o.metrics_interval * 1000) + 1;
             if (timeout < 0 && next_ckpt)
                 timeout = 0;
             struct pollfd pf = {in_fd, POLLIN, 0};
@@ -646,6 +864,7 @@ int main(int argc, char **argv)
             }
             if (pr <= 0) {
                 cli_poll(); /* SIGUSR1 while idle */
+                metrics_tick(cli_now());
                 continue;
             }
         }
@@ -686,6 +905,7 @@ int main(int argc, char **argv)
         if (ckpt_busy && t_last && (t_now - t_last) * 1000 > S.ckpt_gap_max_ms)
             S.ckpt_gap_max_ms = (t_now - t_last) * 1000;
         t_last = t_now;
+        metrics_tick(t_now);
         cli_poll();
     }
     if (got_term)
@@ -698,6 +918,11 @@ int main(int argc, char **argv)
         return ORA_EX_IOERR;
     }
     cli_summary();
+    if (M && ora_metrics_flush(M) < 0)
+        log_warn("unable to write metrics to %s: %s", o.metrics, strerror(errno));
+    ora_metrics_free(M);
+    ora_hist_free(&H_ckpt);
+    ora_hist_free(&H_fork);
     ora_reader_free(R);
     ora_writer_free(W);
     ora_actors_free(A);

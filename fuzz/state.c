@@ -1,5 +1,5 @@
-/* fuzz/state.c: the ora-actors state file loader (lib/state.c,
- * ora_actors_load in lib/actors.c) on arbitrary bytes. The trailing sum is
+/* fuzz/state.c: the ora-actors state file loader (lib/statefile.c,
+ * ora_persist_load in lib/persist.c) on arbitrary bytes. The trailing sum is
  * not checked (verify = 0) so that the fuzzer reaches the parser; a loaded
  * state is then exercised: dumped, saved again and reloaded, and a few
  * messages applied to it. */
@@ -13,7 +13,8 @@
 #include "ora.h"
 #include "record.h"
 #include "rules.h"
-#include "state.h"
+#include "persist.h"
+#include "statefile.h"
 
 static int null_emit(void *ctx, const ora_msg *m, const char *k, size_t kl, const char *j, size_t jl)
 {
@@ -30,8 +31,10 @@ static int null_put(void *ctx, const char *s, size_t n)
 static const char *const msgs[] = {
     "{\"offset\":1,\"eventStatusUpdated\":{\"id\":1000001,\"status\":\"STARTED\"}}",
     "{\"offset\":2,\"outcomeOddsUpdated\":{\"betOfferId\":5000001,\"outcomeId\":6000001,\"odds\":[{\"offerings\":"
-    "[\"offering-se\"],\"decimal\":2.5}]}}",
-    "{\"offset\":3,\"betOfferAdded\":{\"betOffer\":{\"id\":5000001,\"eventId\":1000001,\"status\":\"OPEN\"}}}",
+    "[\"jurisdiction1\"],\"odds\":{\"decimal\":2.50}}]}}",
+    "{\"offset\":3,\"betOfferAdded\":{\"betOffer\":{\"id\":5000001,\"eventId\":1000001,\"status\":\"OPEN\","
+    "\"outcomes\":[{\"id\":6000002,\"label\":{\"defaultTranslation\":\"X\"},\"odds\":[{\"offerings\":[],"
+    "\"odds\":{\"decimal\":1900}}]}]}}}",
     "{\"offset\":4,\"eventDeleted\":{\"id\":1000001}}",
 };
 static const uint8_t kinds[] = {ORA_K_EVENT_STATUS_UPDATED, ORA_K_OUTCOME_ODDS_UPDATED, ORA_K_BETOFFER_ADDED,
@@ -54,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     uint64_t now;
     if (ora_state_parse(data, size, 0, a, &wm, &now, err, sizeof err) == 0) {
-        ora_actors_dump(a, null_put, NULL);
+        ora_persist_dump(a, null_put, NULL);
         for (int i = 0; i < 4; i++) {
             cJSON *root = cJSON_Parse(msgs[i]);
             const ora_kind_info *ki = ora_kind_get(kinds[i]);
@@ -68,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int fd = open("/dev/null", O_WRONLY);
         ora_sw w;
         if (fd >= 0 && ora_sw_open(&w, fd) == 0) {
-            ora_actors_save(a, &w);
+            ora_persist_save(a, &w);
             ora_sw_finish(&w);
         }
         if (fd >= 0)

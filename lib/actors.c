@@ -1,23 +1,35 @@
-/* actors.c: the Event/BetOffer actor network and its rules (actors.h). */
+/* actors.c: the actor tables, pending queues and dispatch (actors.h): how
+ * each message changes the Event and BetOffer state, read through the
+ * entity model's field table (entity.h). The rules that surface outputs
+ * are in outputs.c. */
 #include "actors.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "entity.h"
+#include "json.h"
 #include "ora.h"
-#include "record.h"
-#include "route.h"
-#include "state.h"
-
-#define SEP '\x1f'
+#include "outputs.h"
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static const cJSON *item(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+static void set_id(ora_intern *t, uint32_t *field, uint32_t nid)
+{
+    ora_intern_put(t, *field);
+    *field = nid;
+}
+
+/* Counts a field that is not there as the entity model wants it. */
+static int seen(ora_actors *a, int fv)
+{
+    if (fv != ORA_FV_OK)
+        a->st.missing_fields++;
+    return fv;
+}
 
 /* The interned id of a JSON string (taking a reference), 0 for anything else. */
 static uint32_t istr(ora_intern *t, const cJSON *it, int *oom)
@@ -30,24 +42,86 @@ static uint32_t istr(ora_intern *t, const cJSON *it, int *oom)
     return id;
 }
 
-static void set_id(ora_intern *t, uint32_t *field, uint32_t nid)
+/* Sets a text field from field f of obj: absent keeps the stored value,
+ * missing or wrong-typed sets null. *changed (if not NULL) is set when the
+ * value changed. */
+static void read_str(ora_actors *a, const cJSON *obj, int f, uint32_t *field, int *changed, int *oom)
 {
-    ora_intern_put(t, *field);
-    *field = nid;
+    const cJSON *v;
+    int r = seen(a, ora_field(obj, f, &v));
+    if (r == ORA_FV_ABSENT)
+        return;
+    uint32_t nid = r == ORA_FV_OK ? istr(a->strs, v, oom) : 0;
+    if (nid != *field && changed)
+        *changed = 1;
+    set_id(a->strs, field, nid);
 }
 
-/* A list of strings, each element prefixed by SEP ("" is the empty list);
- * 0 when it is not an array. */
+/* Sets an id field (with its presence flag bit in *flags) from field f of
+ * obj, as read_str does. */
+static void read_id(ora_actors *a, const cJSON *obj, int f, uint64_t *field, uint8_t *flags, uint8_t bit,
+                    int *changed)
+{
+    uint64_t id = 0;
+    int r = seen(a, ora_field_id(obj, f, &id));
+    if (r == ORA_FV_ABSENT)
+        return;
+    int has = r == ORA_FV_OK;
+    if (changed && (has != !!(*flags & bit) || (has && id != *field)))
+        *changed = 1;
+    *field = has ? id : 0;
+    *flags = has ? (uint8_t)(*flags | bit) : (uint8_t)(*flags & ~bit);
+}
+
+/* The aux of a list of table t held as s[0..n) (ORA_LIST_SEP-prefixed
+ * elements): for offering lists the jurisdiction mask (the sum of the
+ * names' bits: a name listed twice counts twice) and the count of unknown
+ * names; for line types and tags the ORA_LIST_* bits. */
+static uint64_t list_aux_of(const ora_actors *a, const ora_intern *t, const char *s, size_t n)
+{
+    uint64_t aux = 0, sum = 0, unknown = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i + 1;
+        while (j < n && s[j] != ORA_LIST_SEP)
+            j++;
+        const char *el = s + i + 1;
+        size_t el_n = j - i - 1;
+        if (t == a->offl) {
+            int known;
+            sum += ora_rules_bit(a->rules, el, el_n, &known);
+            unknown += !known;
+        } else {
+            if (el_n == 9 && memcmp(el, "MAIN_LINE", 9) == 0)
+                aux |= ORA_LIST_MAIN_LINE;
+            if (el_n == 12 && memcmp(el, "OFFERED_LIVE", 12) == 0)
+                aux |= ORA_LIST_OFFERED_LIVE;
+        }
+        i = j;
+    }
+    if (t == a->offl) {
+        if (sum > ORA_OFFL_MASK)
+            sum = ORA_OFFL_MASK;
+        if (unknown > (UINT64_MAX >> ORA_OFFL_UNKNOWN_SHIFT))
+            unknown = UINT64_MAX >> ORA_OFFL_UNKNOWN_SHIFT;
+        aux = sum | unknown << ORA_OFFL_UNKNOWN_SHIFT;
+    }
+    return aux;
+}
+
+/* A list of strings from a JSON array, interned in t (taking a
+ * reference); elements that are not strings are left out and counted. */
 static uint32_t ilist(ora_actors *a, ora_intern *t, const cJSON *arr, int *oom)
 {
-    if (!cJSON_IsArray(arr))
-        return 0;
     ora_buf b = ORA_BUF_INIT;
     const cJSON *e;
     cJSON_ArrayForEach(e, arr)
     {
-        const char *s = cJSON_IsString(e) && e->valuestring ? e->valuestring : "";
-        if (ora_buf_append(&b, "\x1f", 1) < 0 || ora_buf_append(&b, s, strlen(s)) < 0) {
+        if (!cJSON_IsString(e) || !e->valuestring) {
+            a->st.missing_fields++;
+            continue;
+        }
+        if (ora_buf_append(&b, "\x1f", 1) < 0 || ora_buf_append(&b, e->valuestring, strlen(e->valuestring)) < 0) {
             ora_buf_free(&b);
             *oom = 1;
             return 0;
@@ -55,38 +129,23 @@ static uint32_t ilist(ora_actors *a, ora_intern *t, const cJSON *arr, int *oom)
     }
     int isnew = 0;
     uint32_t id = ora_intern_get(t, b.len ? (const char *)b.p : "", b.len, &isnew);
-    if (!id) {
-        ora_buf_free(&b);
+    if (!id)
         *oom = 1;
-        return 0;
-    }
-    if (isnew) {
-        uint64_t aux = 0;
-        if (t == a->offl) {
-            uint32_t mask = 0, unknown = 0;
-            cJSON_ArrayForEach(e, arr)
-            {
-                const char *s = cJSON_IsString(e) && e->valuestring ? e->valuestring : "";
-                int known;
-                mask |= ora_rules_bit(a->rules, s, strlen(s), &known);
-                unknown += !known;
-            }
-            aux = mask | (uint64_t)unknown << 32;
-        } else {
-            cJSON_ArrayForEach(e, arr)
-            {
-                if (!cJSON_IsString(e) || !e->valuestring)
-                    continue;
-                if (strcmp(e->valuestring, "MAIN_LINE") == 0)
-                    aux |= 1;
-                if (strcmp(e->valuestring, "OFFERED_LIVE") == 0)
-                    aux |= 2;
-            }
-        }
-        ora_intern_set_aux(t, id, aux);
-    }
+    else if (isnew)
+        ora_intern_set_aux(t, id, list_aux_of(a, t, (const char *)b.p, b.len));
     ora_buf_free(&b);
     return id;
+}
+
+/* Sets a list field from field f of obj: absent keeps it, missing or not
+ * an array sets null (an empty list to the rules). */
+static void read_list(ora_actors *a, ora_intern *t, const cJSON *obj, int f, uint32_t *field, int *oom)
+{
+    const cJSON *v;
+    int r = seen(a, ora_field(obj, f, &v));
+    if (r == ORA_FV_ABSENT)
+        return;
+    set_id(t, field, r == ORA_FV_OK ? ilist(a, t, v, oom) : 0);
 }
 
 /* Recomputes the aux of every entry of a list table (after a load, under
@@ -97,63 +156,23 @@ static void list_aux(ora_actors *a, ora_intern *t)
     for (uint32_t id = 1; id < lim; id++) {
         size_t n;
         const char *s = ora_intern_str(t, id, &n);
-        if (!s)
-            continue;
-        uint64_t aux = 0;
-        uint32_t mask = 0, unknown = 0;
-        size_t i = 0;
-        while (i < n) {
-            size_t j = i + 1;
-            while (j < n && s[j] != SEP)
-                j++;
-            const char *el = s + i + 1;
-            size_t el_n = j - i - 1;
-            if (t == a->offl) {
-                int known;
-                mask |= ora_rules_bit(a->rules, el, el_n, &known);
-                unknown += !known;
-            } else {
-                if (el_n == 9 && memcmp(el, "MAIN_LINE", 9) == 0)
-                    aux |= 1;
-                if (el_n == 12 && memcmp(el, "OFFERED_LIVE", 12) == 0)
-                    aux |= 2;
-            }
-            i = j;
-        }
-        if (t == a->offl)
-            aux = mask | (uint64_t)unknown << 32;
-        ora_intern_set_aux(t, id, aux);
+        if (s)
+            ora_intern_set_aux(t, id, list_aux_of(a, t, s, n));
     }
 }
 
-static int json_list(ora_buf *b, const ora_intern *t, uint32_t id)
+/* Takes the ids of the strings the rules compare with. 0, or -1 (ENOMEM). */
+static int take_held(ora_actors *a)
 {
-    size_t n;
-    const char *s = ora_intern_str(t, id, &n);
-    if (!s)
-        return ora_buf_append(b, "null", 4);
-    if (ora_buf_append(b, "[", 1) < 0)
-        return -1;
-    size_t i = 0;
-    int first = 1;
-    while (i < n) {
-        size_t j = i + 1;
-        while (j < n && s[j] != SEP)
-            j++;
-        if ((!first && ora_buf_append(b, ",", 1) < 0) || ora_json_str(b, s + i + 1, j - i - 1) < 0)
-            return -1;
-        first = 0;
-        i = j;
-    }
-    return ora_buf_append(b, "]", 1);
+    a->s_open = ora_intern_get(a->strs, "OPEN", 4, NULL);
+    a->s_suspended = ora_intern_get(a->strs, "SUSPENDED", 9, NULL);
+    a->s_closed = ora_intern_get(a->strs, "CLOSED", 6, NULL);
+    a->s_started = ora_intern_get(a->strs, "STARTED", 7, NULL);
+    return a->s_open && a->s_suspended && a->s_closed && a->s_started ? 0 : -1;
 }
 
-static int json_s(ora_buf *b, const ora_intern *t, uint32_t id)
-{
-    size_t n;
-    const char *s = ora_intern_str(t, id, &n);
-    return ora_json_str(b, s, n);
-}
+static void parts_free(ora_actors *a, ora_event *e);
+static void release_odds(ora_actors *a, const ora_odds *d, size_t n);
 
 /* ---- tables ----------------------------------------------------------------- */
 
@@ -170,10 +189,7 @@ ora_actors *ora_actors_new(const ora_rules *rules, ora_emit_fn emit, void *ctx)
     a->lists = ora_intern_new();
     if (!a->strs || !a->offl || !a->lists)
         goto fail;
-    a->s_open = ora_intern_get(a->strs, "OPEN", 4, NULL);
-    a->s_closed = ora_intern_get(a->strs, "CLOSED", 6, NULL);
-    a->s_started = ora_intern_get(a->strs, "STARTED", 7, NULL);
-    if (!a->s_open || !a->s_closed || !a->s_started)
+    if (take_held(a) < 0)
         goto fail;
     return a;
 fail:
@@ -232,10 +248,7 @@ int ora_actors_clear(ora_actors *a)
     a->lists = ora_intern_new();
     if (!a->strs || !a->offl || !a->lists)
         return -1;
-    a->s_open = ora_intern_get(a->strs, "OPEN", 4, NULL);
-    a->s_closed = ora_intern_get(a->strs, "CLOSED", 6, NULL);
-    a->s_started = ora_intern_get(a->strs, "STARTED", 7, NULL);
-    return (a->s_open && a->s_closed && a->s_started) ? 0 : -1;
+    return take_held(a);
 }
 
 static uint32_t ev_find(const ora_actors *a, uint64_t id)
@@ -294,19 +307,12 @@ static uint32_t ev_slot(ora_actors *a, uint64_t id)
 
 static void ev_clear_fields(ora_actors *a, ora_event *e)
 {
-    set_id(a->strs, &e->name, 0);
-    set_id(a->strs, &e->group_name, 0);
+    set_id(a->strs, &e->competition, 0);
     set_id(a->strs, &e->sport, 0);
     set_id(a->strs, &e->starts_at, 0);
     set_id(a->strs, &e->status, 0);
-    set_id(a->lists, &e->tags, 0);
-    for (uint16_t k = 0; k < e->n_parts; k++) {
-        ora_intern_put(a->strs, e->parts[k].name);
-        ora_intern_put(a->strs, e->parts[k].type);
-    }
-    free(e->parts);
-    e->parts = NULL;
-    e->n_parts = 0;
+    set_id(a->strs, &e->parts_json, 0);
+    parts_free(a, e);
     e->flags = 0;
     e->group_id = 0;
 }
@@ -398,14 +404,14 @@ static int bo_link(ora_actors *a, uint32_t bi, uint64_t eid)
 
 static void bo_release_blob(ora_actors *a, ora_betoffer *b)
 {
-    ora_outcome *o = ora_bo_outcomes(b);
-    ora_odds *d = ora_bo_odds(b);
+    /* outcomes and odds counted apart: a load that failed half way leaves
+     * fewer odds than the outcomes name */
+    const ora_outcome *o = ora_bo_outcomes(b);
     for (uint16_t k = 0; k < b->n_out; k++) {
         ora_intern_put(a->strs, o[k].label);
         ora_intern_put(a->strs, o[k].status);
     }
-    for (uint16_t k = 0; k < b->n_odds; k++)
-        ora_intern_put(a->offl, d[k].offerings);
+    release_odds(a, ora_bo_odds(b), b->n_odds);
     free(b->blob);
     b->blob = NULL;
     b->n_out = b->n_odds = 0;
@@ -536,170 +542,47 @@ uint64_t ora_actors_prune(ora_actors *a, uint64_t now_ns)
     return n;
 }
 
-/* ---- output --------------------------------------------------------------------- */
-
-/* Fast appends for the hot output path (printf costs a fifth of the time). */
-#define LIT(b, s) ora_buf_append((b), (s), sizeof(s) - 1)
-
-static int app_u64(ora_buf *b, uint64_t v)
-{
-    char t[24];
-    int i = sizeof t;
-    do {
-        t[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return ora_buf_append(b, t + i, sizeof t - (size_t)i);
-}
-
-static int emit_id(ora_actors *a, const ora_msg *m, uint64_t id)
-{
-    char key[24];
-    int i = sizeof key;
-    do {
-        key[--i] = (char)('0' + id % 10);
-        id /= 10;
-    } while (id);
-    if (a->emit(a->emit_ctx, m, key + i, sizeof key - (size_t)i, (const char *)a->out.p, a->out.len) < 0)
-        return -1;
-    return 0;
-}
-
-static int tail_meta(ora_buf *b, const ora_msg *m)
-{
-    int r = 0;
-    switch (m->flow) {
-    case ORA_FLOW_SNAPSHOT: r = LIT(b, ",\"msg_flow\":\"snapshot\""); break;
-    case ORA_FLOW_REPLAY: r = LIT(b, ",\"msg_flow\":\"replay\""); break;
-    case ORA_FLOW_REALTIME: r = LIT(b, ",\"msg_flow\":\"realtime\""); break;
-    default: r = LIT(b, ",\"msg_flow\":null"); break;
-    }
-    if (r < 0 || LIT(b, ",\"msg_datetime\":") < 0 || ora_json_time(b, m->recv_ns) < 0)
-        return -1;
-    return ora_buf_append(b, "}", 1);
-}
-
-static int out_event(ora_actors *a, const ora_msg *m, const ora_event *e)
-{
-    ora_buf *b = &a->out;
-    b->len = 0;
-    int r = ora_buf_printf(b, "{\"type\":\"event_data\",\"event_id\":%" PRIu64 ",\"competition_name\":", e->id);
-    r |= json_s(b, a->strs, e->group_name);
-    r |= ora_buf_printf(b, ",\"starts_at\":");
-    r |= json_s(b, a->strs, e->starts_at);
-    if (e->flags & ORA_EVF_GROUP)
-        r |= ora_buf_printf(b, ",\"group_id\":%" PRIu64, e->group_id);
-    else
-        r |= ora_buf_printf(b, ",\"group_id\":null");
-    r |= ora_buf_printf(b, ",\"sport\":");
-    r |= json_s(b, a->strs, e->sport);
-    r |= ora_buf_printf(b, ",\"participants\":[");
-    for (uint16_t k = 0; k < e->n_parts; k++) {
-        const ora_part *p = &e->parts[k];
-        if (k)
-            r |= ora_buf_append(b, ",", 1);
-        if (p->has_id)
-            r |= ora_buf_printf(b, "{\"participant_id\":%" PRIu64, p->id);
-        else
-            r |= ora_buf_printf(b, "{\"participant_id\":null");
-        r |= ora_buf_printf(b, ",\"participant_name\":");
-        r |= json_s(b, a->strs, p->name);
-        r |= ora_buf_printf(b, ",\"participant_type\":");
-        r |= json_s(b, a->strs, p->type);
-        r |= ora_buf_printf(b, ",\"is_home_participant\":%s}",
-                            p->home == 1 ? "true" : p->home == 0 ? "false" : "null");
-    }
-    r |= ora_buf_append(b, "]", 1);
-    r |= tail_meta(b, m);
-    if (r)
-        return -1;
-    a->st.out_event_data++;
-    return emit_id(a, m, e->id);
-}
-
-static int out_offer(ora_actors *a, const ora_msg *m, const char *type, const ora_betoffer *bo, int only)
-{
-    ora_buf *b = &a->out;
-    b->len = 0;
-    int r = LIT(b, "{\"type\":\"");
-    r |= ora_buf_append(b, type, strlen(type));
-    r |= LIT(b, "\",\"event_id\":");
-    r |= (bo->flags & ORA_BOF_EVENT) ? app_u64(b, bo->event_id) : LIT(b, "null");
-    r |= LIT(b, ",\"bet_offer_id\":");
-    r |= app_u64(b, bo->id);
-    r |= LIT(b, ",\"criterion_id\":");
-    r |= (bo->flags & ORA_BOF_CRITERION) ? app_u64(b, bo->criterion_id) : LIT(b, "null");
-    r |= LIT(b, ",\"criterion_label\":");
-    r |= json_s(b, a->strs, bo->criterion_label);
-    r |= (ora_intern_aux(a->lists, bo->line_types) & 1) ? LIT(b, ",\"is_mainline\":true,\"outcomes\":[")
-                                                        : LIT(b, ",\"is_mainline\":false,\"outcomes\":[");
-    const ora_outcome *o = ora_bo_outcomes(bo);
-    const ora_odds *d = ora_bo_odds(bo);
-    int first = 1;
-    for (uint16_t k = 0; k < bo->n_out; k++) {
-        if (only >= 0 && k != only)
-            continue;
-        r |= first ? LIT(b, "{\"outcome_id\":") : LIT(b, ",{\"outcome_id\":");
-        first = 0;
-        r |= app_u64(b, o[k].id);
-        r |= LIT(b, ",\"outcome_label\":");
-        r |= json_s(b, a->strs, o[k].label);
-        r |= LIT(b, ",\"odds\":[");
-        for (uint16_t j = 0; j < o[k].n; j++) {
-            const ora_odds *x = &d[o[k].first + j];
-            uint64_t aux = ora_intern_aux(a->offl, x->offerings);
-            r |= j ? LIT(b, ",{\"offerings\":") : LIT(b, "{\"offerings\":");
-            r |= json_list(b, a->offl, x->offerings);
-            r |= LIT(b, ",\"decimal\":");
-            r |= ora_json_milli(b, x->milli);
-            r |= LIT(b, ",\"jurisdiction_mask\":");
-            r |= app_u64(b, (uint32_t)aux);
-            r |= LIT(b, "}");
-            a->st.unknown_offerings += aux >> 32;
-        }
-        r |= LIT(b, "]}");
-    }
-    r |= LIT(b, "]");
-    r |= tail_meta(b, m);
-    if (r)
-        return -1;
-    return emit_id(a, m, bo->id);
-}
-
 /* ---- events ---------------------------------------------------------------------- */
 
-static int parts_equal(const ora_part *x, uint16_t nx, const ora_part *y, uint16_t ny)
+static void parts_free(ora_actors *a, ora_event *e)
 {
-    if (nx != ny)
-        return 0;
-    for (uint16_t k = 0; k < nx; k++)
-        if (x[k].id != y[k].id || x[k].has_id != y[k].has_id || x[k].name != y[k].name ||
-            x[k].type != y[k].type || x[k].home != y[k].home)
-            return 0;
-    return 1;
+    for (uint16_t k = 0; k < e->n_parts; k++) {
+        ora_intern_put(a->strs, e->parts[k].name);
+        ora_intern_put(a->strs, e->parts[k].type);
+    }
+    free(e->parts);
+    e->parts = NULL;
+    e->n_parts = 0;
 }
 
-/* Replaces e's participants from a JSON array. Sets *changed when they
- * differ. 0, -1 out of memory, 1 malformed (not an array). */
-static int set_parts(ora_actors *a, ora_event *e, const cJSON *arr, int *changed)
+/* Sets e's participants from field participants of the event object o.
+ * *changed is set when the whole array differs (any field of any
+ * participant, in order). A value that is not an array is an empty list.
+ * 0, or -1 when out of memory. */
+static int read_parts(ora_actors *a, ora_event *e, const cJSON *o, int *changed)
 {
-    if (cJSON_IsNull(arr)) {
-        if (e->n_parts)
-            *changed = 1;
-        for (uint16_t k = 0; k < e->n_parts; k++) {
-            ora_intern_put(a->strs, e->parts[k].name);
-            ora_intern_put(a->strs, e->parts[k].type);
-        }
-        free(e->parts);
-        e->parts = NULL;
-        e->n_parts = 0;
+    const cJSON *arr;
+    int r = seen(a, ora_field(o, ORA_F_EV_PARTICIPANTS, &arr));
+    if (r == ORA_FV_ABSENT)
+        return 0;
+    ora_buf b = ORA_BUF_INIT;
+    if ((arr ? ora_json_canonical(&b, arr) : ora_buf_append(&b, "[]", 2)) < 0) {
+        ora_buf_free(&b);
+        return -1;
+    }
+    uint32_t canon = ora_intern_get(a->strs, (const char *)b.p, b.len, NULL);
+    ora_buf_free(&b);
+    if (!canon)
+        return -1;
+    if (canon == e->parts_json) {
+        ora_intern_put(a->strs, canon);
         return 0;
     }
-    if (!cJSON_IsArray(arr))
-        return 1;
-    int n = cJSON_GetArraySize(arr);
+    *changed = 1;
+    set_id(a->strs, &e->parts_json, canon);
+    int n = arr ? cJSON_GetArraySize(arr) : 0;
     if (n > UINT16_MAX)
-        return 1;
+        n = UINT16_MAX; /* the rest is not output; the change is seen whole */
     ora_part *np = n ? calloc((size_t)n, sizeof *np) : NULL;
     if (n && !np)
         return -1;
@@ -707,109 +590,72 @@ static int set_parts(ora_actors *a, ora_event *e, const cJSON *arr, int *changed
     const cJSON *p;
     cJSON_ArrayForEach(p, arr)
     {
+        if (k == n)
+            break;
         ora_part *q = &np[k++];
-        uint64_t id;
-        if (ora_json_u64(item(p, "id"), &id) == 0) {
-            q->id = id;
+        const cJSON *v;
+        if (seen(a, ora_field_id(p, ORA_F_PA_ID, &q->id)) == ORA_FV_OK)
             q->has_id = 1;
-        }
-        q->name = istr(a->strs, item(p, "name"), &oom);
-        q->type = istr(a->strs, item(p, "type"), &oom);
-        const cJSON *h = item(p, "home");
-        q->home = cJSON_IsBool(h) ? (cJSON_IsTrue(h) ? 1 : 0) : 2;
+        else
+            q->id = 0;
+        if (seen(a, ora_field(p, ORA_F_PA_NAME, &v)) == ORA_FV_OK)
+            q->name = istr(a->strs, v, &oom);
+        if (seen(a, ora_field(p, ORA_F_PA_TYPE, &v)) == ORA_FV_OK)
+            q->type = istr(a->strs, v, &oom);
+        q->home = seen(a, ora_field(p, ORA_F_PA_HOME, &v)) == ORA_FV_OK ? (cJSON_IsTrue(v) ? 1 : 0) : 2;
     }
-    if (!parts_equal(e->parts, e->n_parts, np, (uint16_t)n))
-        *changed = 1;
-    for (uint16_t j = 0; j < e->n_parts; j++) {
-        ora_intern_put(a->strs, e->parts[j].name);
-        ora_intern_put(a->strs, e->parts[j].type);
-    }
-    free(e->parts);
+    parts_free(a, e);
     e->parts = np;
     e->n_parts = (uint16_t)n;
     return oom ? -1 : 0;
 }
 
-/* Sets a string field from a key of o when present. */
-static void fill_str(ora_actors *a, const cJSON *o, const char *key, uint32_t *field, int *changed, int *oom)
-{
-    const cJSON *it = item(o, key);
-    if (!it)
-        return;
-    uint32_t nid = istr(a->strs, it, oom);
-    if (nid != *field && changed)
-        *changed = 1;
-    set_id(a->strs, field, nid);
-}
-
-/* Applies the fields present in an event object. *changed: a field of the
- * event_data rule changed. 0, -1 out of memory, 1 malformed. */
+/* Applies an Event object: every field of the table it carries replaces the
+ * stored one (fields it does not carry are kept). *changed: a field of the
+ * event_data rule changed. 0, or -1 when out of memory. */
 static int event_fill(ora_actors *a, ora_event *e, const cJSON *o, int *changed)
 {
     int oom = 0;
-    fill_str(a, o, "name", &e->name, NULL, &oom);
-    fill_str(a, o, "sport", &e->sport, changed, &oom);
-    fill_str(a, o, "startsAt", &e->starts_at, changed, &oom);
-    fill_str(a, o, "status", &e->status, NULL, &oom);
-    const cJSON *g = item(o, "group");
-    if (g) {
-        uint64_t gid;
-        int has = cJSON_IsObject(g) && ora_json_u64(item(g, "id"), &gid) == 0;
-        if (has != !!(e->flags & ORA_EVF_GROUP) || (has && gid != e->group_id))
-            *changed = 1;
-        if (has) {
-            e->flags |= ORA_EVF_GROUP;
-            e->group_id = gid;
-        } else {
-            e->flags &= (uint8_t)~ORA_EVF_GROUP;
-            e->group_id = 0;
-        }
-        if (cJSON_IsObject(g))
-            fill_str(a, g, "name", &e->group_name, NULL, &oom);
-        else
-            set_id(a->strs, &e->group_name, 0);
-    }
-    const cJSON *t = item(o, "tags");
-    if (t)
-        set_id(a->lists, &e->tags, ilist(a, a->lists, t, &oom));
-    const cJSON *p = item(o, "participants");
-    if (p) {
-        int r = set_parts(a, e, p, changed);
-        if (r)
-            return r;
-    }
+    read_str(a, o, ORA_F_EV_STARTS_AT, &e->starts_at, changed, &oom);
+    read_str(a, o, ORA_F_EV_SPORT, &e->sport, changed, &oom);
+    read_str(a, o, ORA_F_EV_STATUS, &e->status, NULL, &oom);
+    read_str(a, o, ORA_F_EV_COMPETITION_NAME, &e->competition, NULL, &oom);
+    read_id(a, o, ORA_F_EV_GROUP_ID, &e->group_id, &e->flags, ORA_EVF_GROUP, changed);
+    if (read_parts(a, e, o, changed) < 0)
+        oom = 1;
     return oom ? -1 : 0;
 }
 
+/* Publishes the event's group and status to the offers that follow it. */
 static void propagate(ora_actors *a, const ora_event *e)
 {
     for (uint32_t bi = e->bo_head; bi != ORA_NOIDX; bi = a->bo[bi].ev_next)
         bo_take_event(a, &a->bo[bi], e);
 }
 
-static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, int from_queue);
+static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, ora_src *src, int from_queue);
 
-/* Applies the queued messages of an actor just created by message m. */
+/* Applies, in arrival order, the queued messages of an actor just created
+ * by message m. */
 static int apply_queue(ora_actors *a, const ora_msg *m)
 {
     int rc = 0;
     for (ora_pend *p = pend_take(a, m->actor_type, m->actor_id), *nx; p; p = nx) {
         nx = p->next;
         if (rc >= 0) {
-            if (p->m.offset >= 0 && m->offset >= 0 && p->m.offset < m->offset)
-                a->st.pending_stale++;
+            cJSON *root = cJSON_ParseWithLength(p->json, p->len);
+            if (!root)
+                a->st.bad++;
             else {
-                cJSON *root = cJSON_ParseWithLength(p->json, p->len);
-                if (!root)
+                ora_src src = {p->json, p->len, 0};
+                int r = apply_existing(a, &p->m, root, &src, 1);
+                cJSON_Delete(root);
+                if (r < 0)
+                    rc = -1;
+                else if (r == ORA_AP_BAD)
                     a->st.bad++;
-                else {
-                    int r = apply_existing(a, &p->m, root, 1);
-                    cJSON_Delete(root);
-                    if (r < 0)
-                        rc = -1;
-                    else
-                        a->st.pending_applied++;
-                }
+                else
+                    a->st.pending_applied++;
             }
         }
         free(p);
@@ -829,15 +675,14 @@ static int event_upsert(ora_actors *a, const ora_msg *m, const cJSON *o)
         a->n_events++;
         a->st.created_events++;
     }
-    int r = event_fill(a, e, o, &changed);
-    if (r < 0)
+    if (event_fill(a, e, o, &changed) < 0)
         return ORA_AP_ERROR;
     propagate(a, e);
-    if ((created || changed) && out_event(a, m, e) < 0)
+    if (ora_rule_event(a, m, e, created, changed) < 0)
         return ORA_AP_ERROR;
     if (created && apply_queue(a, m) < 0)
         return ORA_AP_ERROR;
-    return r ? ORA_AP_BAD : ORA_AP_APPLIED;
+    return ORA_AP_APPLIED;
 }
 
 static int event_delete(ora_actors *a, uint32_t ei)
@@ -853,15 +698,95 @@ static int event_delete(ora_actors *a, uint32_t ei)
 
 /* ---- bet offers --------------------------------------------------------------------- */
 
+/* An outcome being built. Untouched ones borrow the offer's strings and
+ * odds; a replaced or added one holds new references (its odds in own),
+ * and a replaced one keeps what it replaced in old until the offer is
+ * rebuilt. */
 typedef struct wout {
     ora_outcome o;
-    const ora_odds *odds; /* refs owned by the working set */
-    ora_odds *own;        /* freed after the rebuild */
+    const ora_odds *odds;
+    ora_odds *own;
+    ora_outcome old;
+    const ora_odds *old_odds;
+    uint8_t state; /* W_KEPT, W_REPLACED, W_ADDED */
 } wout;
 
-/* Builds the offer's blob from a working set (refs move into the blob). */
-static int bo_rebuild(ora_betoffer *b, wout *w, size_t n)
+enum { W_KEPT, W_REPLACED, W_ADDED };
+
+static void release_odds(ora_actors *a, const ora_odds *d, size_t n)
 {
+    for (size_t k = 0; k < n; k++) {
+        ora_intern_put(a->offl, d[k].offerings);
+        if (d[k].decimal != ORA_DEC_NULL && (d[k].decimal & ORA_DEC_TEXT))
+            ora_intern_put(a->strs, d[k].decimal & ~ORA_DEC_TEXT);
+    }
+}
+
+/* Drops the references of outcome o with odds d. */
+static void release_outcome(ora_actors *a, const ora_outcome *o, const ora_odds *d)
+{
+    ora_intern_put(a->strs, o->label);
+    ora_intern_put(a->strs, o->status);
+    release_odds(a, d, o->n);
+}
+
+/* A working copy of b's outcomes with room for extra more. NULL when out of
+ * memory. */
+static wout *working_set(const ora_betoffer *b, size_t extra)
+{
+    wout *w = calloc((size_t)b->n_out + extra + 1, sizeof *w);
+    if (!w)
+        return NULL;
+    const ora_outcome *o = ora_bo_outcomes(b);
+    const ora_odds *d = ora_bo_odds(b);
+    for (size_t k = 0; k < b->n_out; k++) {
+        w[k].o = o[k];
+        w[k].odds = d + o[k].first;
+    }
+    return w;
+}
+
+/* Outcome k of the working set is about to get new content: keeps what it
+ * held (to drop once the offer is rebuilt), or drops it now when it was
+ * new content of this same update. */
+static void wout_take(ora_actors *a, wout *w)
+{
+    if (w->state == W_KEPT) {
+        w->old = w->o;
+        w->old_odds = w->odds;
+        w->state = W_REPLACED;
+    } else {
+        release_outcome(a, &w->o, w->odds);
+        free(w->own);
+        w->own = NULL;
+    }
+}
+
+/* Makes the working set the offer's outcomes (r == 0: the blob was rebuilt,
+ * the replaced content is dropped) or drops the new content (r != 0: the
+ * offer is unchanged). Frees w. */
+static void working_done(ora_actors *a, wout *w, size_t n, int r)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (w[k].state == W_KEPT)
+            continue;
+        if (r == 0) {
+            if (w[k].state == W_REPLACED)
+                release_outcome(a, &w[k].old, w[k].old_odds);
+        } else
+            release_outcome(a, &w[k].o, w[k].odds);
+        free(w[k].own);
+    }
+    free(w);
+}
+
+/* Builds the offer's blob from a working set (refs move into the blob).
+ * 0, -1 out of memory, 1 too many outcomes or odds (the offer unchanged).
+ * The old blob is handed back in *old (the replaced odds still point into
+ * it until working_done() has released them): the caller frees it. */
+static int bo_rebuild(ora_betoffer *b, wout *w, size_t n, void **old)
+{
+    *old = NULL;
     size_t nodds = 0;
     for (size_t k = 0; k < n; k++)
         nodds += w[k].o.n;
@@ -881,23 +806,49 @@ static int bo_rebuild(ora_betoffer *b, wout *w, size_t n)
             memcpy(d + at, w[k].odds, w[k].o.n * sizeof *d);
         at += w[k].o.n;
     }
-    free(b->blob);
+    *old = b->blob;
     b->blob = blob;
     b->n_out = (uint16_t)n;
     b->n_odds = (uint16_t)nodds;
     return 0;
 }
 
-/* Parses an odds array into a new allocation (taking refs). */
-static int parse_odds(ora_actors *a, const cJSON *arr, ora_odds **out, uint16_t *n)
+/* The decimal of an odds entry, as written (model.h), taking a reference
+ * when it is kept as text. */
+static uint32_t read_decimal(ora_actors *a, const cJSON *x, ora_src *src, int *oom)
+{
+    const cJSON *v;
+    if (seen(a, ora_field(x, ORA_F_OD_DECIMAL, &v)) != ORA_FV_OK)
+        return ORA_DEC_NULL;
+    char t[64];
+    size_t n = ora_decimal_text(src, v, t, sizeof t);
+    uint64_t plain = 0;
+    size_t i = 0;
+    while (i < n && i < 10 && t[i] >= '0' && t[i] <= '9' && (i || t[0] != '0' || n == 1))
+        plain = plain * 10 + (uint64_t)(t[i++] - '0');
+    if (i == n && plain < ORA_DEC_TEXT)
+        return (uint32_t)plain;
+    uint32_t id = ora_intern_get(a->strs, t, n, NULL);
+    if (!id) {
+        *oom = 1;
+        return ORA_DEC_NULL;
+    }
+    if (id >= ORA_DEC_TEXT) { /* two billion distinct texts: cannot happen */
+        ora_intern_put(a->strs, id);
+        return ORA_DEC_NULL;
+    }
+    return id | ORA_DEC_TEXT;
+}
+
+/* Odds entries from a JSON array (anything else: none) into a new
+ * allocation (taking refs). 0, or -1 when out of memory. */
+static int parse_odds(ora_actors *a, const cJSON *arr, ora_src *src, ora_odds **out, uint16_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (!cJSON_IsArray(arr))
-        return cJSON_IsNull(arr) ? 0 : 1;
-    int cnt = cJSON_GetArraySize(arr);
+    int cnt = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
     if (cnt > UINT16_MAX)
-        return 1;
+        cnt = UINT16_MAX;
     if (!cnt)
         return 0;
     ora_odds *d = calloc((size_t)cnt, sizeof *d);
@@ -907,223 +858,200 @@ static int parse_odds(ora_actors *a, const cJSON *arr, ora_odds **out, uint16_t 
     const cJSON *x;
     cJSON_ArrayForEach(x, arr)
     {
-        const cJSON *offs = item(x, "offerings");
-        d[k].offerings = ilist(a, a->offl, offs, &oom);
-        const cJSON *dec = item(x, "decimal");
-        d[k].milli = ORA_ODDS_NULL;
-        if (cJSON_IsNumber(dec) && dec->valuedouble >= 0 && dec->valuedouble * 1000.0 < 4294967294.5) {
-            double v = dec->valuedouble * 1000.0;
-            double r = nearbyint(v);
-            if (fabs(v - r) > 1e-6 * (r > 1 ? r : 1))
-                a->st.odds_rounded++;
-            d[k].milli = (uint32_t)r;
-        }
+        if (k == cnt)
+            break;
+        read_list(a, a->offl, x, ORA_F_OD_OFFERINGS, &d[k].offerings, &oom);
+        d[k].decimal = read_decimal(a, x, src, &oom);
         k++;
     }
     *out = d;
     *n = (uint16_t)cnt;
-    return oom ? -1 : 0;
-}
-
-static void release_odds(ora_actors *a, const ora_odds *d, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        ora_intern_put(a->offl, d[k].offerings);
-}
-
-/* Merges outcomes (JSON array) into offer b: replace=1 drops the old ones
- * first (betOfferAdded). Returns 0, -1 oom, 1 malformed. */
-static int merge_outcomes(ora_actors *a, ora_betoffer *b, const cJSON *arr, int replace)
-{
-    if (!cJSON_IsArray(arr))
-        return 1;
-    if (replace)
-        bo_release_blob(a, b);
-    size_t cap = (size_t)b->n_out + (size_t)cJSON_GetArraySize(arr);
-    wout *w = calloc(cap ? cap : 1, sizeof *w);
-    if (!w)
+    if (oom) {
+        release_odds(a, d, (size_t)cnt);
+        free(d);
+        *out = NULL;
+        *n = 0;
         return -1;
-    size_t n = b->n_out;
-    ora_outcome *o = ora_bo_outcomes(b);
-    ora_odds *d = ora_bo_odds(b);
-    for (size_t k = 0; k < n; k++) {
-        w[k].o = o[k];
-        w[k].odds = d + o[k].first;
-    }
-    int rc = 0, oom = 0;
-    const cJSON *x;
-    cJSON_ArrayForEach(x, arr)
-    {
-        uint64_t id;
-        if (ora_json_u64(item(x, "id"), &id) < 0) {
-            rc = 1;
-            continue;
-        }
-        size_t k = 0;
-        while (k < n && w[k].o.id != id)
-            k++;
-        if (k == n) {
-            memset(&w[n], 0, sizeof w[n]);
-            w[n].o.id = id;
-            n++;
-        }
-        fill_str(a, x, "label", &w[k].o.label, NULL, &oom);
-        fill_str(a, x, "status", &w[k].o.status, NULL, &oom);
-        const cJSON *odds = item(x, "odds");
-        if (odds) {
-            ora_odds *nd;
-            uint16_t nn;
-            int r = parse_odds(a, odds, &nd, &nn);
-            if (r < 0)
-                oom = 1;
-            if (r > 0)
-                rc = 1;
-            if (r == 0) {
-                release_odds(a, w[k].odds, w[k].o.n);
-                free(w[k].own);
-                w[k].own = nd;
-                w[k].odds = nd;
-                w[k].o.n = nn;
-            } else {
-                release_odds(a, nd, nn);
-                free(nd);
-            }
-        }
-    }
-    int r = oom ? -1 : bo_rebuild(b, w, n);
-    for (size_t k = 0; k < n; k++)
-        free(w[k].own);
-    free(w);
-    return r ? r : rc;
-}
-
-/* Sets the odds (or status) of one outcome, adding it when unknown.
- * Returns the outcome index, or -1 oom, -2 malformed. */
-static int set_outcome(ora_actors *a, ora_betoffer *b, uint64_t oid, const cJSON *odds, const cJSON *status)
-{
-    ora_outcome *o = ora_bo_outcomes(b);
-    int k = 0;
-    while (k < b->n_out && o[k].id != oid)
-        k++;
-    int oom = 0;
-    if (status && k < b->n_out) {
-        set_id(a->strs, &o[k].status, istr(a->strs, status, &oom));
-        return oom ? -1 : k;
-    }
-    if (b->n_out == UINT16_MAX && k == b->n_out)
-        return -2;
-    wout *w = calloc((size_t)b->n_out + 1, sizeof *w);
-    if (!w)
-        return -1;
-    size_t n = b->n_out;
-    ora_odds *d = ora_bo_odds(b);
-    for (size_t j = 0; j < n; j++) {
-        w[j].o = o[j];
-        w[j].odds = d + o[j].first;
-    }
-    if ((size_t)k == n) {
-        w[n].o.id = oid;
-        n++;
-    }
-    int rc = 0;
-    if (status)
-        set_id(a->strs, &w[k].o.status, istr(a->strs, status, &oom));
-    if (odds) {
-        ora_odds *nd;
-        uint16_t nn;
-        int r = parse_odds(a, odds, &nd, &nn);
-        if (r == 0) {
-            release_odds(a, w[k].odds, w[k].o.n);
-            w[k].own = nd;
-            w[k].odds = nd;
-            w[k].o.n = nn;
-        } else {
-            release_odds(a, nd, nn);
-            free(nd);
-            if (r < 0)
-                oom = 1;
-            else
-                rc = -2;
-        }
-    }
-    int r = oom ? -1 : bo_rebuild(b, w, n);
-    free(w[k].own);
-    free(w);
-    if (r)
-        return r < 0 ? -1 : -2;
-    return rc ? rc : k;
-}
-
-/* The status rule: bet_offer_opened / bet_offer_closed on a change. */
-static int status_rule(ora_actors *a, const ora_msg *m, ora_betoffer *b, uint32_t old, int created)
-{
-    if (!created && b->status == old)
-        return 0;
-    if (b->status == a->s_open) {
-        a->st.out_opened++;
-        return out_offer(a, m, "bet_offer_opened", b, -1);
-    }
-    if (b->status == a->s_closed && !created) {
-        a->st.out_closed++;
-        return out_offer(a, m, "bet_offer_closed", b, -1);
     }
     return 0;
 }
 
-/* Applies the fields present in a betOffer object. replace: outcomes are
- * the whole set (add). 0, -1 oom, 1 malformed. */
-static int offer_fill(ora_actors *a, uint32_t bi, const cJSON *o, int replace)
+/* Merges outcomes (a JSON array of Outcome objects) into b: each outcome
+ * the array names replaces the stored one of that id whole, or is added
+ * after the others; outcomes it does not name are kept. 0, or -1 when out
+ * of memory. */
+static int merge_outcomes(ora_actors *a, ora_betoffer *b, const cJSON *arr, ora_src *src)
 {
-    int oom = 0, rc = 0;
-    ora_betoffer *b = &a->bo[bi];
-    uint64_t eid;
-    const cJSON *ej = item(o, "eventId");
-    if (ej) {
-        if (ora_json_u64(ej, &eid) == 0) {
-            if (!(b->flags & ORA_BOF_EVENT) || b->event_id != eid) {
-                bo_unlink(a, bi);
-                if (bo_link(a, bi, eid) < 0)
-                    return -1;
-                b = &a->bo[bi];
-            }
+    wout *w = working_set(b, (size_t)cJSON_GetArraySize(arr));
+    if (!w)
+        return -1;
+    size_t n = b->n_out;
+    int oom = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, arr)
+    {
+        uint64_t id;
+        if (seen(a, ora_field_id(x, ORA_F_OC_ID, &id)) != ORA_FV_OK)
+            continue; /* an outcome without an id cannot be merged */
+        size_t k = 0;
+        while (k < n && w[k].o.id != id)
+            k++;
+        if (k == n) {
+            w[n].state = W_ADDED;
+            n++;
         } else
-            rc = 1;
-    }
-    const cJSON *c = item(o, "criterion");
-    if (c) {
-        uint64_t cid;
-        if (cJSON_IsObject(c) && ora_json_u64(item(c, "id"), &cid) == 0) {
-            b->criterion_id = cid;
-            b->flags |= ORA_BOF_CRITERION;
-        } else {
-            b->criterion_id = 0;
-            b->flags &= (uint8_t)~ORA_BOF_CRITERION;
-        }
-        if (cJSON_IsObject(c))
-            fill_str(a, c, "label", &b->criterion_label, NULL, &oom);
+            wout_take(a, &w[k]);
+        ora_outcome *o = &w[k].o;
+        memset(o, 0, sizeof *o);
+        o->id = id;
+        const cJSON *v;
+        if (seen(a, ora_field(x, ORA_F_OC_LABEL, &v)) == ORA_FV_OK)
+            o->label = istr(a->strs, v, &oom);
+        if (seen(a, ora_field(x, ORA_F_OC_STATUS, &v)) == ORA_FV_OK)
+            o->status = istr(a->strs, v, &oom);
+        if (seen(a, ora_field_id(x, ORA_F_OC_BETOFFER_ID, &o->betoffer_id)) == ORA_FV_OK)
+            o->flags |= ORA_OCF_BETOFFER;
         else
-            set_id(a->strs, &b->criterion_label, 0);
-    }
-    const cJSON *lt = item(o, "lineType");
-    if (lt)
-        set_id(a->lists, &b->line_types, ilist(a, a->lists, lt, &oom));
-    const cJSON *tg = item(o, "tags");
-    if (tg)
-        set_id(a->lists, &b->tags, ilist(a, a->lists, tg, &oom));
-    fill_str(a, o, "status", &b->status, NULL, &oom);
-    const cJSON *outs = item(o, "outcomes");
-    if (outs) {
-        int r = merge_outcomes(a, b, outs, replace);
-        if (r < 0)
+            o->betoffer_id = 0;
+        seen(a, ora_field(x, ORA_F_OC_ODDS, &v));
+        uint16_t nn;
+        if (parse_odds(a, v, src, &w[k].own, &nn) < 0)
             oom = 1;
-        else if (r)
-            rc = 1;
-    } else if (replace)
-        bo_release_blob(a, b);
-    return oom ? -1 : rc;
+        w[k].odds = w[k].own;
+        o->n = nn;
+    }
+    void *old = NULL;
+    int r = oom ? -1 : bo_rebuild(b, w, n, &old);
+    working_done(a, w, n, r);
+    free(old);
+    if (r > 0)
+        a->st.missing_fields++; /* more than 65535 outcomes or odds: the update is dropped */
+    return r < 0 ? -1 : 0;
 }
 
-static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, int is_add)
+/* Applies an outcomeOddsUpdated (odds) or outcomeStatusUpdated (status) to
+ * outcome oid of b, adding the outcome with what the message carries when
+ * it is unknown. Returns the outcome's index, or -1 when out of memory, -2
+ * when the offer cannot take one more outcome. */
+static int set_outcome(ora_actors *a, ora_betoffer *b, const cJSON *p, uint64_t oid, int odds, ora_src *src)
+{
+    wout *w = working_set(b, 1);
+    if (!w)
+        return -1;
+    size_t n = b->n_out, k = 0;
+    while (k < n && w[k].o.id != oid)
+        k++;
+    ora_outcome *o = &w[k].o;
+    if (k == n) {
+        w[n].state = W_ADDED;
+        o->id = oid;
+        if (seen(a, ora_field_id(p, ORA_F_OUTCOME_BETOFFER_ID, &o->betoffer_id)) == ORA_FV_OK)
+            o->flags |= ORA_OCF_BETOFFER;
+        else
+            o->betoffer_id = 0;
+        n++;
+    }
+    int oom = 0;
+    const cJSON *v;
+    if (odds) {
+        /* the odds are replaced, the rest of the outcome is kept */
+        seen(a, ora_field(p, ORA_F_ODDS, &v));
+        ora_odds *nd;
+        uint16_t nn;
+        if (parse_odds(a, v, src, &nd, &nn) < 0)
+            oom = 1;
+        else {
+            if (w[k].state == W_KEPT) {
+                /* the label and status stay: one more reference each, which
+                 * the release of the old content gives back */
+                w[k].old = *o;
+                w[k].old_odds = w[k].odds;
+                w[k].state = W_REPLACED;
+                ora_intern_ref(a->strs, o->label);
+                ora_intern_ref(a->strs, o->status);
+            }
+            w[k].own = nd;
+            w[k].odds = nd;
+            o->n = nn;
+        }
+    } else {
+        int r = seen(a, ora_field(p, ORA_F_STATUS, &v));
+        if (r != ORA_FV_ABSENT) {
+            uint32_t st = r == ORA_FV_OK ? istr(a->strs, v, &oom) : 0;
+            if (w[k].state == W_KEPT) {
+                /* keep the odds: a copy with references of its own */
+                ora_odds *cp = o->n ? malloc(o->n * sizeof *cp) : NULL;
+                if (o->n && !cp) {
+                    ora_intern_put(a->strs, st);
+                    free(w);
+                    return -1;
+                }
+                if (o->n)
+                    memcpy(cp, w[k].odds, o->n * sizeof *cp);
+                w[k].old = *o;
+                w[k].old_odds = w[k].odds;
+                w[k].state = W_REPLACED;
+                for (uint16_t j = 0; j < o->n; j++) {
+                    ora_intern_ref(a->offl, cp[j].offerings);
+                    if (cp[j].decimal != ORA_DEC_NULL && (cp[j].decimal & ORA_DEC_TEXT))
+                        ora_intern_ref(a->strs, cp[j].decimal & ~ORA_DEC_TEXT);
+                }
+                w[k].own = cp;
+                w[k].odds = cp;
+                ora_intern_ref(a->strs, o->label);
+                o->status = st;
+            } else
+                set_id(a->strs, &o->status, st);
+        }
+    }
+    void *old = NULL;
+    int r = oom ? -1 : bo_rebuild(b, w, n, &old);
+    working_done(a, w, n, r);
+    free(old);
+    if (r)
+        return r < 0 ? -1 : -2;
+    return (int)k;
+}
+
+/* Sets the offer's status from field f of obj; counts a status the rules do
+ * not know. Returns 1 when the status changed. */
+static int read_status(ora_actors *a, ora_betoffer *b, const cJSON *obj, int f, int *oom)
+{
+    int changed = 0;
+    read_str(a, obj, f, &b->status, &changed, oom);
+    if (changed && b->status && b->status != a->s_open && b->status != a->s_suspended && b->status != a->s_closed)
+        a->st.unknown_status++;
+    return changed;
+}
+
+/* Applies a BetOffer object to offer bi: every field of the table it
+ * carries replaces the stored one, outcomes are merged by id. The event
+ * is read only on creation: an offer follows the event named at its
+ * creation for its lifetime. 0, or -1 when out of memory. */
+static int offer_fill(ora_actors *a, uint32_t bi, const cJSON *o, int created, ora_src *src)
+{
+    int oom = 0;
+    ora_betoffer *b = &a->bo[bi];
+    if (created) {
+        uint64_t eid;
+        if (seen(a, ora_field_id(o, ORA_F_BO_EVENT_ID, &eid)) == ORA_FV_OK) {
+            if (bo_link(a, bi, eid) < 0)
+                return -1;
+            b = &a->bo[bi];
+        }
+    }
+    read_id(a, o, ORA_F_BO_CRITERION_ID, &b->criterion_id, &b->flags, ORA_BOF_CRITERION, NULL);
+    read_str(a, o, ORA_F_BO_CRITERION_LABEL, &b->criterion_label, NULL, &oom);
+    read_list(a, a->lists, o, ORA_F_BO_LINE_TYPE, &b->line_types, &oom);
+    read_list(a, a->lists, o, ORA_F_BO_TAGS, &b->tags, &oom);
+    read_status(a, b, o, ORA_F_BO_STATUS, &oom);
+    const cJSON *outs;
+    if (seen(a, ora_field(o, ORA_F_BO_OUTCOMES, &outs)) == ORA_FV_OK && merge_outcomes(a, b, outs, src) < 0)
+        oom = 1;
+    return oom ? -1 : 0;
+}
+
+static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, ora_src *src)
 {
     uint32_t bi = bo_find(a, m->actor_id);
     int created = bi == ORA_NOIDX;
@@ -1134,59 +1062,40 @@ static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, int is_
         a->n_offers++;
         a->st.created_offers++;
     }
-    uint32_t old = a->bo[bi].status;
-    ora_intern_ref(a->strs, old);
-    int r = offer_fill(a, bi, o, created || is_add);
-    if (r < 0) {
-        ora_intern_put(a->strs, old);
+    if (offer_fill(a, bi, o, created, src) < 0)
         return ORA_AP_ERROR;
-    }
-    int e = status_rule(a, m, &a->bo[bi], old, created);
-    ora_intern_put(a->strs, old);
-    if (e < 0)
+    /* an add or update of a known offer changes its status silently */
+    if (created && ora_rule_offer_created(a, m, &a->bo[bi]) < 0)
         return ORA_AP_ERROR;
     if (created && apply_queue(a, m) < 0)
         return ORA_AP_ERROR;
-    return r ? ORA_AP_BAD : ORA_AP_APPLIED;
-}
-
-static int odds_rule(ora_actors *a, const ora_msg *m, const ora_betoffer *b, int k)
-{
-    if (b->ev_status != a->s_started)
-        return 0;
-    if (!(ora_intern_aux(a->lists, b->line_types) & 1))
-        return 0;
-    if (!(ora_intern_aux(a->lists, b->tags) & 2))
-        return 0;
-    if (!(b->flags & ORA_BOF_CRITERION) || !ora_rules_has_criterion(a->rules, b->criterion_id))
-        return 0;
-    a->st.out_odds++;
-    return out_offer(a, m, "in_game_odds_update", b, k);
+    return ORA_AP_APPLIED;
 }
 
 /* ---- dispatch --------------------------------------------------------------------------- */
 
-/* Does kind k change state of an existing actor (else it is ignored)? */
+/* Does kind k change the state of an existing actor (else it is ignored)?
+ * The entity model reads no field of the others (design.md §2). */
 static int kind_has_state(int k)
 {
     switch (k) {
-    case ORA_K_EVENT_CASHOUT_STATUS_UPDATED:
-    case ORA_K_EVENT_SCORE_UPDATED:
-    case ORA_K_MATCH_CLOCK_UPDATED:
-    case ORA_K_BETOFFER_CASHOUT_STATUS_UPDATED:
-    case ORA_K_OUTCOME_CASHOUT_STATUS_UPDATED:
-        return 0;
-    default:
+    case ORA_K_EVENT_STATUS_UPDATED:
+    case ORA_K_BETOFFER_STATUS_UPDATED:
+    case ORA_K_BETOFFER_LINETYPES_UPDATED:
+    case ORA_K_OUTCOME_ODDS_UPDATED:
+    case ORA_K_OUTCOME_STATUS_UPDATED:
         return 1;
+    default:
+        return 0;
     }
 }
 
 /* Applies a message to an actor that exists (or queues it when it does
  * not). Creation and deletion kinds are handled by the caller. */
-static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, int from_queue)
+static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, ora_src *src, int from_queue)
 {
     const ora_kind_info *ki = ora_kind_get(m->kind);
-    const cJSON *p = ki ? item(root, ki->key) : NULL;
+    const cJSON *p = ki ? cJSON_GetObjectItemCaseSensitive(root, ki->key) : NULL;
     if (!cJSON_IsObject(p))
         return ORA_AP_BAD;
     int oom = 0;
@@ -1195,31 +1104,10 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, in
         if (ei == ORA_NOIDX || !a->ev[ei].exists)
             return from_queue ? ORA_AP_BAD : ORA_AP_QUEUED;
         ora_event *e = &a->ev[ei];
-        int changed = 0;
-        switch (m->kind) {
-        case ORA_K_EVENT_STATUS_UPDATED:
-            fill_str(a, p, "status", &e->status, NULL, &oom);
-            propagate(a, e);
-            break;
-        case ORA_K_EVENT_TAGS_UPDATED: {
-            const cJSON *t = item(p, "tags");
-            if (t)
-                set_id(a->lists, &e->tags, ilist(a, a->lists, t, &oom));
-            break;
-        }
-        case ORA_K_EVENT_PARTICIPANTS_UPDATED: {
-            int r = set_parts(a, e, item(p, "participants"), &changed);
-            if (r < 0)
-                return ORA_AP_ERROR;
-            if (r)
-                return ORA_AP_BAD;
-            if (changed && out_event(a, m, e) < 0)
-                return ORA_AP_ERROR;
-            break;
-        }
-        default:
+        if (m->kind != ORA_K_EVENT_STATUS_UPDATED)
             return ORA_AP_IGNORED;
-        }
+        read_str(a, p, ORA_F_STATUS, &e->status, NULL, &oom);
+        propagate(a, e);
         return oom ? ORA_AP_ERROR : ORA_AP_APPLIED;
     }
     uint32_t bi = bo_find(a, m->actor_id);
@@ -1230,34 +1118,28 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, in
     case ORA_K_BETOFFER_STATUS_UPDATED: {
         uint32_t old = b->status;
         ora_intern_ref(a->strs, old);
-        fill_str(a, p, "status", &b->status, NULL, &oom);
-        int e = oom ? 0 : status_rule(a, m, b, old, 0);
+        read_status(a, b, p, ORA_F_STATUS, &oom);
+        int e = oom ? 0 : ora_rule_offer_status(a, m, b, old);
         ora_intern_put(a->strs, old);
         if (oom || e < 0)
             return ORA_AP_ERROR;
         break;
     }
-    case ORA_K_BETOFFER_LINETYPES_UPDATED: {
-        const cJSON *lt = item(p, "lineType");
-        if (lt)
-            set_id(a->lists, &b->line_types, ilist(a, a->lists, lt, &oom));
+    case ORA_K_BETOFFER_LINETYPES_UPDATED:
+        read_list(a, a->lists, p, ORA_F_LINE_TYPES, &b->line_types, &oom);
         break;
-    }
     case ORA_K_OUTCOME_ODDS_UPDATED:
     case ORA_K_OUTCOME_STATUS_UPDATED: {
         uint64_t oid;
-        if (ora_json_u64(item(p, "outcomeId"), &oid) < 0)
+        if (seen(a, ora_field_id(p, ORA_F_OUTCOME_ID, &oid)) != ORA_FV_OK)
             return ORA_AP_BAD;
         int odds = m->kind == ORA_K_OUTCOME_ODDS_UPDATED;
-        const cJSON *v = item(p, odds ? "odds" : "status");
-        if (!v)
-            return ORA_AP_BAD;
-        int k = set_outcome(a, b, oid, odds ? v : NULL, odds ? NULL : v);
+        int k = set_outcome(a, b, p, oid, odds, src);
         if (k == -1)
             return ORA_AP_ERROR;
         if (k == -2)
             return ORA_AP_BAD;
-        if (odds && odds_rule(a, m, &a->bo[bi], k) < 0)
+        if (odds && ora_rule_odds(a, m, &a->bo[bi], k) < 0)
             return ORA_AP_ERROR;
         break;
     }
@@ -1279,19 +1161,19 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
         a->st.ignored++;
         return ORA_AP_IGNORED;
     }
-    const cJSON *p = item(root, ki->key);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, ki->key);
     if (!cJSON_IsObject(p)) {
         a->st.bad++;
         return ORA_AP_BAD;
     }
+    ora_src src = {raw, n, 0};
+    const cJSON *o;
     int rc;
     switch (m->kind) {
     case ORA_K_EVENT_ADDED:
-    case ORA_K_EVENT_UPDATED: {
-        const cJSON *o = item(p, "event");
-        rc = cJSON_IsObject(o) ? event_upsert(a, m, o) : ORA_AP_BAD;
+    case ORA_K_EVENT_UPDATED:
+        rc = seen(a, ora_field(p, ORA_F_EVENT, &o)) == ORA_FV_OK ? event_upsert(a, m, o) : ORA_AP_BAD;
         break;
-    }
     case ORA_K_EVENT_DELETED: {
         uint32_t ei = ev_find(a, m->actor_id);
         if (ei != ORA_NOIDX && a->ev[ei].exists)
@@ -1303,11 +1185,9 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
         break;
     }
     case ORA_K_BETOFFER_ADDED:
-    case ORA_K_BETOFFER_UPDATED: {
-        const cJSON *o = item(p, "betOffer");
-        rc = cJSON_IsObject(o) ? offer_upsert(a, m, o, m->kind == ORA_K_BETOFFER_ADDED) : ORA_AP_BAD;
+    case ORA_K_BETOFFER_UPDATED:
+        rc = seen(a, ora_field(p, ORA_F_BETOFFER, &o)) == ORA_FV_OK ? offer_upsert(a, m, o, &src) : ORA_AP_BAD;
         break;
-    }
     case ORA_K_BETOFFER_DELETED: {
         uint32_t bi = bo_find(a, m->actor_id);
         if (bi != ORA_NOIDX) {
@@ -1325,7 +1205,7 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
             rc = ORA_AP_IGNORED;
             break;
         }
-        rc = apply_existing(a, m, root, 0);
+        rc = apply_existing(a, m, root, &src, 0);
         if (rc == ORA_AP_QUEUED && pend_push(a, m, raw, n, a->now_ns) < 0)
             rc = ORA_AP_ERROR;
         break;
@@ -1354,487 +1234,69 @@ size_t ora_actors_bytes(const ora_actors *a)
     return n + a->pend_bytes;
 }
 
-/* ---- state body ---------------------------------------------------------------------- */
 
-/* Writes a table with dense ids 1..count (in id order) and fills map
- * (old id -> new id) so references can be written renumbered. */
-static void save_table(const ora_intern *t, ora_sw *w, uint32_t *map)
+/* ---- restoring a saved state ------------------------------------------------------ */
+
+int ora_actors_restore_begin(ora_actors *a)
 {
-    uint32_t lim = ora_intern_limit(t), next = 1;
-    ora_sw_u32(w, (uint32_t)ora_intern_count(t));
-    for (uint32_t id = 1; id < lim; id++) {
-        size_t n;
-        const char *s = ora_intern_str(t, id, &n);
-        map[id] = 0;
-        if (!s)
-            continue;
-        map[id] = next++;
-        ora_sw_u32(w, (uint32_t)n);
-        ora_sw_bytes(w, s, n);
-    }
-    map[0] = 0;
+    free_tables(a);
+    ora_intern_free(a->strs);
+    ora_intern_free(a->offl);
+    ora_intern_free(a->lists);
+    a->s_open = a->s_suspended = a->s_closed = a->s_started = 0;
+    a->strs = ora_intern_new();
+    a->offl = ora_intern_new();
+    a->lists = ora_intern_new();
+    return a->strs && a->offl && a->lists ? 0 : -1;
 }
 
-void ora_actors_save(const ora_actors *a, ora_sw *w)
+uint32_t ora_actors_restore_event(ora_actors *a, uint64_t id)
 {
-    uint32_t *ms = malloc((size_t)ora_intern_limit(a->strs) * sizeof *ms);
-    uint32_t *mo = malloc((size_t)ora_intern_limit(a->offl) * sizeof *mo);
-    uint32_t *ml = malloc((size_t)ora_intern_limit(a->lists) * sizeof *ml);
-    if (!ms || !mo || !ml) {
-        free(ms);
-        free(mo);
-        free(ml);
-        if (!w->err)
-            w->err = ENOMEM;
-        return;
-    }
-    save_table(a->strs, w, ms);
-    save_table(a->offl, w, mo);
-    save_table(a->lists, w, ml);
-    ora_sw_u32(w, (uint32_t)a->n_events);
-    for (uint32_t i = 0; i < a->n_ev; i++) {
-        const ora_event *e = &a->ev[i];
-        if (!e->exists)
-            continue;
-        ora_sw_u64(w, e->id);
-        ora_sw_u64(w, e->group_id);
-        ora_sw_u32(w, ms[e->name]);
-        ora_sw_u32(w, ms[e->group_name]);
-        ora_sw_u32(w, ms[e->sport]);
-        ora_sw_u32(w, ms[e->starts_at]);
-        ora_sw_u32(w, ms[e->status]);
-        ora_sw_u32(w, ml[e->tags]);
-        ora_sw_u8(w, e->flags);
-        ora_sw_u16(w, e->n_parts);
-        for (uint16_t k = 0; k < e->n_parts; k++) {
-            ora_sw_u64(w, e->parts[k].id);
-            ora_sw_u32(w, ms[e->parts[k].name]);
-            ora_sw_u32(w, ms[e->parts[k].type]);
-            ora_sw_u8(w, e->parts[k].home);
-            ora_sw_u8(w, e->parts[k].has_id);
-        }
-    }
-    ora_sw_u32(w, (uint32_t)a->n_offers);
-    for (uint32_t i = 0; i < a->n_bo; i++) {
-        const ora_betoffer *b = &a->bo[i];
-        if (!(b->flags & ORA_BOF_LIVE))
-            continue;
-        ora_sw_u64(w, b->id);
-        ora_sw_u64(w, b->event_id);
-        ora_sw_u64(w, b->criterion_id);
-        ora_sw_u64(w, b->group_id);
-        ora_sw_u32(w, ms[b->criterion_label]);
-        ora_sw_u32(w, ms[b->status]);
-        ora_sw_u32(w, ms[b->ev_status]);
-        ora_sw_u32(w, ml[b->line_types]);
-        ora_sw_u32(w, ml[b->tags]);
-        ora_sw_u8(w, b->flags);
-        ora_sw_u16(w, b->n_out);
-        ora_sw_u16(w, b->n_odds);
-        const ora_outcome *o = ora_bo_outcomes(b);
-        const ora_odds *d = ora_bo_odds(b);
-        for (uint16_t k = 0; k < b->n_out; k++) {
-            ora_sw_u64(w, o[k].id);
-            ora_sw_u32(w, ms[o[k].label]);
-            ora_sw_u32(w, ms[o[k].status]);
-            ora_sw_u16(w, o[k].n);
-        }
-        for (uint16_t k = 0; k < b->n_odds; k++) {
-            ora_sw_u32(w, mo[d[k].offerings]);
-            ora_sw_u32(w, d[k].milli);
-        }
-    }
-    free(ms);
-    free(mo);
-    free(ml);
-    ora_sw_u64(w, a->n_pend);
-    for (const ora_pend *p = a->pend_head; p; p = p->gnext) {
-        ora_sw_u64(w, (uint64_t)p->m.offset);
-        ora_sw_u64(w, p->m.recv_ns);
-        ora_sw_u64(w, p->m.actor_id);
-        ora_sw_u8(w, p->m.flow);
-        ora_sw_u8(w, p->m.kind);
-        ora_sw_u8(w, p->m.actor_type);
-        ora_sw_u64(w, p->t_ns);
-        ora_sw_u32(w, p->len);
-        ora_sw_bytes(w, p->json, p->len);
-    }
+    uint32_t ei = ev_slot(a, id);
+    if (ei == ORA_NOIDX)
+        return ORA_NOIDX;
+    a->ev[ei].exists = 1;
+    a->n_events++;
+    return ei;
 }
 
-static int load_table(ora_intern *t, ora_sr *r, char *err, size_t errn, const char *what)
+uint32_t ora_actors_restore_offer(ora_actors *a, uint64_t id)
 {
-    uint32_t n = ora_sr_u32(r);
-    for (uint32_t k = 0; k < n && !r->bad; k++) {
-        uint32_t id = k + 1;
-        uint32_t len = ora_sr_u32(r);
-        const uint8_t *s = ora_sr_bytes(r, len);
-        if (r->bad)
-            break;
-        if (ora_intern_set(t, id, (const char *)s, len) < 0) {
-            snprintf(err, errn, "bad %s string table entry %u", what, id);
-            return -1;
-        }
-    }
-    if (r->bad) {
-        snprintf(err, errn, "truncated %s string table", what);
+    uint32_t bi = bo_slot(a, id);
+    if (bi != ORA_NOIDX)
+        a->n_offers++;
+    return bi;
+}
+
+int ora_actors_restore_link(ora_actors *a, uint32_t bi, uint64_t eid)
+{
+    uint32_t ei = ev_slot(a, eid);
+    if (ei == ORA_NOIDX)
         return -1;
-    }
+    ora_event *e = &a->ev[ei];
+    ora_betoffer *b = &a->bo[bi];
+    b->event_id = eid;
+    b->flags |= ORA_BOF_EVENT;
+    b->ev_prev = ORA_NOIDX;
+    b->ev_next = e->bo_head;
+    if (e->bo_head != ORA_NOIDX)
+        a->bo[e->bo_head].ev_prev = bi;
+    e->bo_head = bi;
+    e->n_bo++;
     return 0;
 }
 
-/* Takes a reference on id of table t if it is live (0 allowed). */
-static int ref_ok(ora_intern *t, uint32_t id)
+int ora_actors_restore_pending(ora_actors *a, const ora_msg *m, const char *raw, size_t n, uint64_t t_ns)
 {
-    if (!id)
-        return 1;
-    if (!ora_intern_str(t, id, NULL))
-        return 0;
-    ora_intern_ref(t, id);
-    return 1;
+    return pend_push(a, m, raw, n, t_ns);
 }
 
-static int load_body(ora_actors *a, ora_sr *r, char *err, size_t errn)
+int ora_actors_restore_done(ora_actors *a)
 {
-    if (load_table(a->strs, r, err, errn, "text") < 0 || load_table(a->offl, r, err, errn, "offering") < 0 ||
-        load_table(a->lists, r, err, errn, "list") < 0)
-        return -1;
-    uint32_t n = ora_sr_u32(r);
-    for (uint32_t k = 0; k < n; k++) {
-        uint64_t id = ora_sr_u64(r);
-        if (r->bad)
-            goto trunc;
-        if (ev_find(a, id) != ORA_NOIDX) {
-            snprintf(err, errn, "event %" PRIu64 " twice", id);
-            return -1;
-        }
-        uint32_t ei = ev_slot(a, id);
-        if (ei == ORA_NOIDX)
-            goto oom;
-        ora_event *e = &a->ev[ei];
-        e->exists = 1;
-        a->n_events++;
-        e->group_id = ora_sr_u64(r);
-        uint32_t f[6];
-        for (int j = 0; j < 6; j++)
-            f[j] = ora_sr_u32(r);
-        e->flags = ora_sr_u8(r) & ORA_EVF_GROUP;
-        uint16_t np = ora_sr_u16(r);
-        if (r->bad)
-            goto trunc;
-        for (int j = 0; j < 5; j++)
-            if (!ref_ok(a->strs, f[j]))
-                goto badref;
-        if (!ref_ok(a->lists, f[5]))
-            goto badref;
-        e->name = f[0];
-        e->group_name = f[1];
-        e->sport = f[2];
-        e->starts_at = f[3];
-        e->status = f[4];
-        e->tags = f[5];
-        if (np) {
-            if (ora_sr_left(r) < (size_t)np * 18)
-                goto trunc;
-            e->parts = calloc(np, sizeof *e->parts);
-            if (!e->parts)
-                goto oom;
-            for (uint16_t j = 0; j < np; j++) {
-                ora_part *p = &e->parts[j];
-                p->id = ora_sr_u64(r);
-                uint32_t nm = ora_sr_u32(r), ty = ora_sr_u32(r);
-                p->home = ora_sr_u8(r);
-                p->has_id = ora_sr_u8(r) ? 1 : 0;
-                if (p->home > 2 || !ref_ok(a->strs, nm))
-                    goto badref;
-                p->name = nm;
-                if (!ref_ok(a->strs, ty))
-                    goto badref;
-                p->type = ty;
-                e->n_parts = j + 1;
-            }
-        }
-    }
-    n = ora_sr_u32(r);
-    for (uint32_t k = 0; k < n; k++) {
-        uint64_t id = ora_sr_u64(r);
-        if (r->bad)
-            goto trunc;
-        if (bo_find(a, id) != ORA_NOIDX) {
-            snprintf(err, errn, "bet offer %" PRIu64 " twice", id);
-            return -1;
-        }
-        uint32_t bi = bo_slot(a, id);
-        if (bi == ORA_NOIDX)
-            goto oom;
-        a->n_offers++;
-        ora_betoffer *b = &a->bo[bi];
-        uint64_t eid = ora_sr_u64(r);
-        b->criterion_id = ora_sr_u64(r);
-        b->group_id = ora_sr_u64(r);
-        uint32_t f[5];
-        for (int j = 0; j < 5; j++)
-            f[j] = ora_sr_u32(r);
-        uint8_t flags = ora_sr_u8(r);
-        uint16_t no = ora_sr_u16(r), nd = ora_sr_u16(r);
-        if (r->bad)
-            goto trunc;
-        for (int j = 0; j < 3; j++)
-            if (!ref_ok(a->strs, f[j]))
-                goto badref;
-        b->criterion_label = f[0];
-        b->status = f[1];
-        b->ev_status = f[2];
-        if (!ref_ok(a->lists, f[3]))
-            goto badref;
-        b->line_types = f[3];
-        if (!ref_ok(a->lists, f[4]))
-            goto badref;
-        b->tags = f[4];
-        b->flags = (uint8_t)((flags & (ORA_BOF_CRITERION | ORA_BOF_GROUP)) | ORA_BOF_LIVE);
-        if (flags & ORA_BOF_EVENT) {
-            /* link without taking the event's fields: the saved copies stand */
-            uint32_t ei = ev_slot(a, eid);
-            if (ei == ORA_NOIDX)
-                goto oom;
-            ora_event *e = &a->ev[ei];
-            b = &a->bo[bi];
-            b->event_id = eid;
-            b->flags |= ORA_BOF_EVENT;
-            b->ev_next = e->bo_head;
-            if (e->bo_head != ORA_NOIDX)
-                a->bo[e->bo_head].ev_prev = bi;
-            e->bo_head = bi;
-            e->n_bo++;
-        }
-        if (no || nd) {
-            if (ora_sr_left(r) < (size_t)no * 18 + (size_t)nd * 8)
-                goto trunc;
-            b->blob = malloc((size_t)no * sizeof(ora_outcome) + (size_t)nd * sizeof(ora_odds));
-            if (!b->blob)
-                goto oom;
-            ora_outcome *o = b->blob;
-            size_t at = 0;
-            for (uint16_t j = 0; j < no; j++) {
-                o[j].id = ora_sr_u64(r);
-                uint32_t lb = ora_sr_u32(r), st = ora_sr_u32(r);
-                o[j].n = ora_sr_u16(r);
-                o[j].first = (uint16_t)at;
-                o[j].label = o[j].status = 0;
-                at += o[j].n;
-                b->n_out = j + 1;
-                if (!ref_ok(a->strs, lb))
-                    goto badref;
-                o[j].label = lb;
-                if (!ref_ok(a->strs, st))
-                    goto badref;
-                o[j].status = st;
-            }
-            if (at != nd) {
-                snprintf(err, errn, "bet offer %" PRIu64 ": odds count mismatch", id);
-                return -1;
-            }
-            ora_odds *d = ora_bo_odds(b);
-            for (uint16_t j = 0; j < nd; j++) {
-                uint32_t off = ora_sr_u32(r);
-                d[j].milli = ora_sr_u32(r);
-                d[j].offerings = 0;
-                if (!ref_ok(a->offl, off))
-                    goto badref;
-                d[j].offerings = off;
-                b->n_odds = j + 1;
-            }
-        }
-    }
-    uint64_t np = ora_sr_u64(r);
-    for (uint64_t k = 0; k < np; k++) {
-        ora_msg m;
-        m.offset = (int64_t)ora_sr_u64(r);
-        m.recv_ns = ora_sr_u64(r);
-        m.actor_id = ora_sr_u64(r);
-        m.flow = ora_sr_u8(r);
-        m.kind = ora_sr_u8(r);
-        m.actor_type = ora_sr_u8(r);
-        uint64_t t = ora_sr_u64(r);
-        uint32_t len = ora_sr_u32(r);
-        const uint8_t *s = ora_sr_bytes(r, len);
-        if (r->bad)
-            goto trunc;
-        const ora_kind_info *ki = ora_kind_get(m.kind);
-        if (!ki || ki->actor != m.actor_type) {
-            snprintf(err, errn, "queued message of unknown kind %u", m.kind);
-            return -1;
-        }
-        if (pend_push(a, &m, (const char *)s, len, t) < 0)
-            goto oom;
-    }
-    if (ora_sr_left(r)) {
-        snprintf(err, errn, "%zu stray bytes after the state", ora_sr_left(r));
-        return -1;
-    }
     ora_intern_sweep(a->strs);
     ora_intern_sweep(a->offl);
     ora_intern_sweep(a->lists);
     list_aux(a, a->offl);
     list_aux(a, a->lists);
-    a->s_open = ora_intern_get(a->strs, "OPEN", 4, NULL);
-    a->s_closed = ora_intern_get(a->strs, "CLOSED", 6, NULL);
-    a->s_started = ora_intern_get(a->strs, "STARTED", 7, NULL);
-    if (!a->s_open || !a->s_closed || !a->s_started)
-        goto oom;
-    return 0;
-trunc:
-    snprintf(err, errn, "truncated state");
-    return -1;
-badref:
-    snprintf(err, errn, "bad string reference");
-    return -1;
-oom:
-    snprintf(err, errn, "out of memory");
-    return -1;
-}
-
-int ora_actors_load(ora_actors *a, ora_sr *r, char *err, size_t errn)
-{
-    /* start from empty tables: the saved ids are restored as they were */
-    free_tables(a);
-    ora_intern_free(a->strs);
-    ora_intern_free(a->offl);
-    ora_intern_free(a->lists);
-    a->s_open = a->s_closed = a->s_started = 0;
-    a->strs = ora_intern_new();
-    a->offl = ora_intern_new();
-    a->lists = ora_intern_new();
-    if (!a->strs || !a->offl || !a->lists) {
-        snprintf(err, errn, "out of memory");
-        ora_actors_clear(a);
-        return -1;
-    }
-    if (load_body(a, r, err, errn) < 0) {
-        ora_actors_clear(a);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- dump ------------------------------------------------------------------------------ */
-
-typedef struct idx_sort {
-    uint64_t id;
-    uint32_t i;
-} idx_sort;
-
-static int cmp_idx(const void *x, const void *y)
-{
-    const idx_sort *p = x, *q = y;
-    return p->id < q->id ? -1 : p->id > q->id;
-}
-
-int ora_actors_dump(const ora_actors *a, int (*put)(void *ctx, const char *s, size_t n), void *ctx)
-{
-    ora_buf b = ORA_BUF_INIT;
-    size_t cap = (a->n_ev > a->n_bo ? a->n_ev : a->n_bo) + 1;
-    idx_sort *v = malloc(cap * sizeof *v);
-    int r = 0;
-    if (!v)
-        return -1;
-    size_t n = 0;
-    for (uint32_t i = 0; i < a->n_ev; i++)
-        if (a->ev[i].exists)
-            v[n++] = (idx_sort){a->ev[i].id, i};
-    qsort(v, n, sizeof *v, cmp_idx);
-    for (size_t k = 0; k < n && !r; k++) {
-        const ora_event *e = &a->ev[v[k].i];
-        b.len = 0;
-        r |= ora_buf_printf(&b, "{\"type\":\"event\",\"id\":%" PRIu64 ",\"name\":", e->id);
-        r |= json_s(&b, a->strs, e->name);
-        if (e->flags & ORA_EVF_GROUP)
-            r |= ora_buf_printf(&b, ",\"group_id\":%" PRIu64, e->group_id);
-        else
-            r |= ora_buf_printf(&b, ",\"group_id\":null");
-        r |= ora_buf_printf(&b, ",\"group_name\":");
-        r |= json_s(&b, a->strs, e->group_name);
-        r |= ora_buf_printf(&b, ",\"sport\":");
-        r |= json_s(&b, a->strs, e->sport);
-        r |= ora_buf_printf(&b, ",\"starts_at\":");
-        r |= json_s(&b, a->strs, e->starts_at);
-        r |= ora_buf_printf(&b, ",\"status\":");
-        r |= json_s(&b, a->strs, e->status);
-        r |= ora_buf_printf(&b, ",\"tags\":");
-        r |= json_list(&b, a->lists, e->tags);
-        r |= ora_buf_printf(&b, ",\"participants\":[");
-        for (uint16_t j = 0; j < e->n_parts; j++) {
-            const ora_part *p = &e->parts[j];
-            r |= ora_buf_printf(&b, "%s{\"id\":", j ? "," : "");
-            r |= p->has_id ? ora_buf_printf(&b, "%" PRIu64, p->id) : ora_buf_printf(&b, "null");
-            r |= ora_buf_printf(&b, ",\"name\":");
-            r |= json_s(&b, a->strs, p->name);
-            r |= ora_buf_printf(&b, ",\"type\":");
-            r |= json_s(&b, a->strs, p->type);
-            r |= ora_buf_printf(&b, ",\"home\":%s}", p->home == 1 ? "true" : p->home == 0 ? "false" : "null");
-        }
-        r |= ora_buf_printf(&b, "],\"bet_offers\":%u}\n", e->n_bo);
-        if (!r && put(ctx, (const char *)b.p, b.len) < 0)
-            r = -1;
-    }
-    n = 0;
-    for (uint32_t i = 0; i < a->n_bo; i++)
-        if (a->bo[i].flags & ORA_BOF_LIVE)
-            v[n++] = (idx_sort){a->bo[i].id, i};
-    qsort(v, n, sizeof *v, cmp_idx);
-    for (size_t k = 0; k < n && !r; k++) {
-        const ora_betoffer *bo = &a->bo[v[k].i];
-        b.len = 0;
-        r |= ora_buf_printf(&b, "{\"type\":\"bet_offer\",\"id\":%" PRIu64 ",\"event_id\":", bo->id);
-        r |= (bo->flags & ORA_BOF_EVENT) ? ora_buf_printf(&b, "%" PRIu64, bo->event_id) : ora_buf_printf(&b, "null");
-        r |= ora_buf_printf(&b, ",\"criterion_id\":");
-        r |= (bo->flags & ORA_BOF_CRITERION) ? ora_buf_printf(&b, "%" PRIu64, bo->criterion_id)
-                                             : ora_buf_printf(&b, "null");
-        r |= ora_buf_printf(&b, ",\"criterion_label\":");
-        r |= json_s(&b, a->strs, bo->criterion_label);
-        r |= ora_buf_printf(&b, ",\"line_types\":");
-        r |= json_list(&b, a->lists, bo->line_types);
-        r |= ora_buf_printf(&b, ",\"tags\":");
-        r |= json_list(&b, a->lists, bo->tags);
-        r |= ora_buf_printf(&b, ",\"status\":");
-        r |= json_s(&b, a->strs, bo->status);
-        r |= ora_buf_printf(&b, ",\"event_status\":");
-        r |= json_s(&b, a->strs, bo->ev_status);
-        r |= ora_buf_printf(&b, ",\"group_id\":");
-        r |= (bo->flags & ORA_BOF_GROUP) ? ora_buf_printf(&b, "%" PRIu64, bo->group_id) : ora_buf_printf(&b, "null");
-        r |= ora_buf_printf(&b, ",\"outcomes\":[");
-        const ora_outcome *o = ora_bo_outcomes(bo);
-        const ora_odds *d = ora_bo_odds(bo);
-        for (uint16_t j = 0; j < bo->n_out; j++) {
-            r |= ora_buf_printf(&b, "%s{\"id\":%" PRIu64 ",\"label\":", j ? "," : "", o[j].id);
-            r |= json_s(&b, a->strs, o[j].label);
-            r |= ora_buf_printf(&b, ",\"status\":");
-            r |= json_s(&b, a->strs, o[j].status);
-            r |= ora_buf_printf(&b, ",\"odds\":[");
-            for (uint16_t x = 0; x < o[j].n; x++) {
-                r |= ora_buf_printf(&b, "%s{\"offerings\":", x ? "," : "");
-                r |= json_list(&b, a->offl, d[o[j].first + x].offerings);
-                r |= ora_buf_printf(&b, ",\"decimal\":");
-                r |= ora_json_milli(&b, d[o[j].first + x].milli);
-                r |= ora_buf_append(&b, "}", 1);
-            }
-            r |= ora_buf_append(&b, "]}", 2);
-        }
-        r |= ora_buf_printf(&b, "]}\n");
-        if (!r && put(ctx, (const char *)b.p, b.len) < 0)
-            r = -1;
-    }
-    for (const ora_pend *p = a->pend_head; p && !r; p = p->gnext) {
-        b.len = 0;
-        const ora_kind_info *ki = ora_kind_get(p->m.kind);
-        r |= ora_buf_printf(&b,
-                            "{\"type\":\"pending\",\"actor\":\"%s\",\"id\":%" PRIu64 ",\"offset\":%" PRId64
-                            ",\"kind\":\"%s\",\"queued_ns\":%" PRIu64 "}\n",
-                            p->m.actor_type == ORA_ACTOR_EVENT ? "event" : "bet_offer", p->m.actor_id, p->m.offset,
-                            ki ? ki->key : "?", p->t_ns);
-        if (!r && put(ctx, (const char *)b.p, b.len) < 0)
-            r = -1;
-    }
-    free(v);
-    ora_buf_free(&b);
-    return r ? -1 : 0;
+    return take_held(a);
 }

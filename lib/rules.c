@@ -12,7 +12,7 @@
 
 static const uint64_t default_criteria[] = {1001159509, 1001159512, 1001159732};
 static const struct { const char *name; uint32_t bit; } default_jur[] = {
-    {"offering-se", 1}, {"offering-dk", 2}, {"offering-gb", 4}, {"offering-us", 8}};
+    {"jurisdiction1", 1}, {"jurisdiction2", 2}, {"jurisdiction3", 4}, {"jurisdiction4", 8}, {"jurisdiction5", 16}};
 
 static void clear_jur(ora_rules *r)
 {
@@ -237,23 +237,3 @@ uint32_t ora_rules_bit(const ora_rules *r, const char *name, size_t n, int *know
     return 0;
 }
 
-int ora_json_milli(ora_buf *b, uint32_t milli)
-{
-    if (milli == UINT32_MAX)
-        return ora_buf_append(b, "null", 4);
-    char t[24];
-    int i = 16;
-    uint32_t ip = milli / 1000, fp = milli % 1000;
-    /* fraction: at least one digit, no trailing zeros */
-    char f[3] = {(char)('0' + fp / 100), (char)('0' + fp / 10 % 10), (char)('0' + fp % 10)};
-    int nf = fp % 100 == 0 ? 1 : fp % 10 == 0 ? 2 : 3;
-    do {
-        t[--i] = (char)('0' + ip % 10);
-        ip /= 10;
-    } while (ip);
-    int n = 16 - i;
-    memmove(t, t + i, (size_t)n);
-    t[n++] = '.';
-    memcpy(t + n, f, (size_t)nf);
-    return ora_buf_append(b, t, (size_t)(n + nf));
-}

@@ -1,8 +1,9 @@
 /* rules.h: the configuration of ora-actors' business rules (criteria and
- * jurisdiction bits; design.md §3) and the JSON of its output records.
+ * jurisdiction bits; design.md §3).
  *
  * Defaults are the seed's: criteria 1001159512, 1001159732, 1001159509;
- * jurisdictions offering-se=1, offering-dk=2, offering-gb=4, offering-us=8.
+ * jurisdictions jurisdiction1=1, jurisdiction2=2, jurisdiction3=4,
+ * jurisdiction4=8, jurisdiction5=16 (design.md §2).
  */
 #ifndef ORA_RULES_H
 #define ORA_RULES_H
@@ -51,11 +52,5 @@ int ora_rules_has_criterion(const ora_rules *r, uint64_t id);
 /* The bit of an offering name (n bytes); *known (if not NULL) is 0 when
  * the name is not configured (the bit is then 0). */
 uint32_t ora_rules_bit(const ora_rules *r, const char *name, size_t n, int *known);
-
-/* ---- JSON helpers for output records ------------------------------------ */
-
-/* Appends an odds value kept in thousandths: "2.1", "2.05", "3.0"; the
- * value UINT32_MAX (unknown) appends null. */
-int ora_json_milli(ora_buf *b, uint32_t milli);
 
 #endif

@@ -1,83 +1,205 @@
 #!/usr/bin/env python3
-"""actors-expect.py: an independent model of ora-actors' business rules
-(design.md section 3), written from the design text, sharing no code with
-the C implementation. Used by tests/actors.bats to compute expected outputs.
+"""actors-expect.py: an oracle for ora-actors, written from design.md alone.
+
+What it is: a second implementation of the actor network's observable
+behaviour, written from the text of design.md section 2 ("The ORA entity
+model: the fields the seed reads") and section 3 ("The actor network",
+"Details of the seed's semantics"), and from nothing else: not from
+lib/actors.c, lib/outputs.c or cmd/ora-actors.c. It shares no code with
+them. Tests run a scenario through both and compare every output record,
+so that a rule the C code gets wrong fails a test instead of agreeing with
+itself. Where design.md says nothing, the choice made here is stated in a
+comment marked "design.md is silent"; ora-actors(1) documents the same
+choices.
+
+It also models what ora-actors adds around the rules (design.md section 4):
+the low watermark W that skips replayed duplicates, a snapshot that starts
+over, the offset range 0..2^53-1 (an offset outside it is skipped), and the
+pruning of queues after --pending-ttl seconds of stream time.
 
 Scenario files are JSON lines:
-  - an ORA data message, optionally with "_flow" (snapshot|replay|realtime,
-    default realtime) and "_t" (receive time in seconds after the base time;
-    default: 1 ms after the previous line);
+  - an ORA data message (the envelope {"offset":N, "<payloadKey>":{...}}),
+    optionally with "_flow" (snapshot|replay|realtime, default realtime)
+    and "_t" (receive time in seconds after the base time; default: 1 ms
+    after the previous line);
   - a control record: {"ctrl": "flow", "flow": "replay", "offset": N}, ...
+  - blank lines and lines starting with '#' are skipped.
 
-Commands:
+Commands (the command line is a stable interface: tests/lib/actors.bash and
+tests/conformance.bats call it, and end-to-end suites may: run a stream
+through ora-order, turn it into a scenario with from-records, and compare
+what kinesis-put delivered with expect-put):
   records SCEN [--unrouted]
                           ora-rec pack --meta lines for the scenario (routed
                           MSG records unless --unrouted)
   expect SCEN [opts]      expected OUT records: {"key","offset","data"} lines
+  expect-put SCEN [opts]  the same as kinesis-put --stdout prints them:
+                          {"PartitionKey","Data"} lines
   compare EXP ACT [--dups-ok]
                           EXP: expect output; ACT: ora-rec unpack --meta output.
                           Exact (same records, same order) unless --dups-ok:
                           then every expected record must be present, in
                           order, and every extra one must duplicate one.
+                          Numbers are compared as written (1.90 is not 1.9).
   from-records UNPACKED    ora-rec unpack --meta lines back into a scenario
   gen [--events N] [--offers N] [--updates N] [--seed N] [--holdback P]
-                          a realistic mixed scenario (snapshot, then updates)
+                          a realistic mixed scenario in the entity model
+                          (snapshot, then updates)
 options of expect: --criteria LIST, --jurisdiction NAME=BIT (repeatable),
   --pending-ttl SECONDS (default 300)
 """
 import json
+import re
 import sys
 
 # ora-rec pack --meta reads numbers as JSON doubles (exact up to 2^53 ns, i.e.
 # early 1970), so scenario times start there.
 BASE_NS = 8000000000000000  # 1970-04-03T14:13:20Z
 STEP_NS = 1000000
+OFFSET_MAX = 2 ** 53 - 1
 
+# design.md section 3: the seed's criteria; section 2: the seed's jurisdiction table
 DEFAULT_CRITERIA = {1001159512, 1001159732, 1001159509}
-DEFAULT_JUR = {"offering-se": 1, "offering-dk": 2, "offering-gb": 4, "offering-us": 8}
+DEFAULT_JUR = {"jurisdiction1": 1, "jurisdiction2": 2, "jurisdiction3": 4, "jurisdiction4": 8,
+               "jurisdiction5": 16}
 
-EVENT_KEYS = {
-    "eventAdded": ("event", "id"), "eventUpdated": ("event", "id"),
-    "eventDeleted": (None, "id"), "eventStatusUpdated": (None, "id"),
-    "eventCashOutStatusUpdated": (None, "id"), "eventTagsUpdated": (None, "id"),
-    "eventParticipantsUpdated": (None, "eventId"), "eventScoreUpdated": (None, "eventId"),
-    "matchClockUpdated": (None, "eventId"),
+# design.md section 2: payload key -> (actor, where its id is)
+ROUTES = {
+    "eventAdded": ("event", ("event", "id")), "eventUpdated": ("event", ("event", "id")),
+    "eventDeleted": ("event", ("id",)), "eventStatusUpdated": ("event", ("id",)),
+    "eventCashOutStatusUpdated": ("event", ("id",)), "eventTagsUpdated": ("event", ("id",)),
+    "eventParticipantsUpdated": ("event", ("eventId",)), "eventScoreUpdated": ("event", ("eventId",)),
+    "matchClockUpdated": ("event", ("eventId",)),
+    "betOfferAdded": ("offer", ("betOffer", "id")), "betOfferUpdated": ("offer", ("betOffer", "id")),
+    "betOfferStatusUpdated": ("offer", ("id",)), "betOfferLineTypesUpdated": ("offer", ("id",)),
+    "betOfferCashOutStatusUpdated": ("offer", ("id",)), "betOfferDeleted": ("offer", ("betOfferId",)),
+    "outcomeOddsUpdated": ("offer", ("betOfferId",)), "outcomeStatusUpdated": ("offer", ("betOfferId",)),
+    "outcomeCashoutStatusUpdated": ("offer", ("betOfferId",)),
 }
-OFFER_KEYS = {
-    "betOfferAdded": ("betOffer", "id"), "betOfferUpdated": ("betOffer", "id"),
-    "betOfferStatusUpdated": (None, "id"), "betOfferLineTypesUpdated": (None, "id"),
-    "betOfferCashOutStatusUpdated": (None, "id"), "betOfferDeleted": (None, "betOfferId"),
-    "outcomeOddsUpdated": (None, "betOfferId"), "outcomeStatusUpdated": (None, "betOfferId"),
-    "outcomeCashoutStatusUpdated": (None, "betOfferId"),
-}
-NO_STATE = {"eventCashOutStatusUpdated", "eventScoreUpdated", "matchClockUpdated",
-            "betOfferCashOutStatusUpdated", "outcomeCashoutStatusUpdated"}
+# design.md section 3: the Event actor is updated by eventUpdated and
+# eventStatusUpdated; the entity model's table lists no field the seed reads
+# of the other update kinds, so they change nothing.
+UPDATES = {"eventStatusUpdated", "betOfferStatusUpdated", "betOfferLineTypesUpdated",
+           "outcomeOddsUpdated", "outcomeStatusUpdated"}
+
+ABSENT = object()  # a field the message does not carry
 
 
-def scenario(path):
-    """Yields ('msg', msg, flow, recv_ns) or ('ctrl', obj)."""
-    t = BASE_NS
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            o = json.loads(line)
-            if "ctrl" in o:
-                yield ("ctrl", o)
-                continue
-            flow = o.pop("_flow", "realtime")
-            if "_t" in o:
-                t = BASE_NS + int(round(o.pop("_t") * 1e9))
-            else:
-                t += STEP_NS
-            yield ("msg", o, flow, t)
+# ---- numbers as written ---------------------------------------------------
+class Num(float):
+    """A JSON number that remembers how it was written."""
+
+    def __new__(cls, text):
+        o = float.__new__(cls, text)
+        o.text = text
+        return o
 
 
-def cmd_records(path, routed):
+def loads(s):
+    return json.loads(s, parse_float=Num, parse_int=Num)
+
+
+def is_id(v):
+    """design.md: ids are whole numbers (JSON doubles hold them up to 2^53)."""
+    return isinstance(v, float) and not isinstance(v, bool) and v >= 0 and v == int(v) and v <= 2 ** 53
+
+
+def plain(v):
+    """A parsed value back to plain Python (ids as int) for output."""
+    if isinstance(v, Num):
+        return int(v) if v == int(v) and abs(v) <= 2 ** 53 and re.fullmatch(r"-?\d+", v.text) else float(v)
+    if isinstance(v, list):
+        return [plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    return v
+
+
+RAW = "\u0000NUM:"
+
+
+def dumps(o):
+    """JSON with decimals written as they were read (see Decimal below)."""
+    s = json.dumps(o, separators=(",", ":"), ensure_ascii=False)
+    return re.sub(r'"\\u0000NUM:([^"]*)"', r"\1", s)
+
+
+def canon(v):
+    """A value with every number as its text, for comparing as written."""
+    if isinstance(v, Num):
+        return {"#": v.text}
+    if isinstance(v, list):
+        return [canon(x) for x in v]
+    if isinstance(v, dict):
+        return {k: canon(x) for k, x in v.items()}
+    return v
+
+
+# ---- reading the entity model (design.md section 2) -------------------------
+def path(obj, *keys):
+    """The value at obj.keys..., ABSENT when the first key is missing, None
+    when a later one is missing. design.md is silent on partial updates:
+    a field an update does not carry keeps its stored value (as a map merge
+    does), one it carries as null or wrongly typed becomes null."""
+    if not isinstance(obj, dict) or keys[0] not in obj:
+        return ABSENT
+    v = obj[keys[0]]
+    for k in keys[1:]:
+        v = v.get(k) if isinstance(v, dict) else None
+    return v
+
+
+def text(v):
+    return v if isinstance(v, str) else None
+
+
+def ident(v):
+    return int(v) if is_id(v) else None
+
+
+def strings(v):
+    """An array of strings (elements that are not strings are left out), or
+    None when it is not an array."""
+    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else None
+
+
+class Scenario:
+    def __init__(self, path_):
+        self.path = path_
+
+    def items(self):
+        """Yields ('msg', msg, flow, recv_ns) or ('ctrl', obj)."""
+        t = BASE_NS
+        with open(self.path) as f:
+            for line in f:
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                o = loads(line)
+                if "ctrl" in o:
+                    yield ("ctrl", plain(o))
+                    continue
+                flow = o.pop("_flow", "realtime")
+                if "_t" in o:
+                    t = BASE_NS + int(round(float(o.pop("_t")) * 1e9))
+                else:
+                    t += STEP_NS
+                yield ("msg", o, flow, t)
+
+
+def route(m):
+    for k, (actor, where) in ROUTES.items():
+        if k in m:
+            v = m[k]
+            for key in where:
+                v = v.get(key) if isinstance(v, dict) else None
+            return k, actor, ident(v)
+    return None, None, None
+
+
+def cmd_records(path_, routed):
     out = []
-    probe = Model(set(), {}, 0)
-    for item in scenario(path):
+    for item in Scenario(path_).items():
         if item[0] == "ctrl":
             o = item[1]
             rec = {"type": "CTRL", "kind": o["ctrl"], "data": o}
@@ -85,14 +207,25 @@ def cmd_records(path, routed):
                 rec["offset"] = o["offset"]
         else:
             _, m, flow, t = item
-            rec = {"type": "MSG", "recv_ns": t, "flow": flow, "data": m}
-            k, actor, aid = probe.route(m)
-            if routed and k is not None:
+            rec = {"type": "MSG", "recv_ns": t, "flow": flow, "data": canon_out(m)}
+            k, actor, aid = route(m)
+            if routed and k is not None and aid is not None:
                 rec.update(kind=k, actor_type="event" if actor == "event" else "betOffer", actor_id=aid)
-            if "offset" in m:
-                rec["offset"] = m["offset"]
-        out.append(json.dumps(rec, separators=(",", ":")))
+            if isinstance(m.get("offset"), float):
+                rec["offset"] = plain(m["offset"])
+        out.append(dumps(rec))
     print("\n".join(out))
+
+
+def canon_out(v):
+    """A parsed message back to JSON values, numbers as written."""
+    if isinstance(v, Num):
+        return RAW + v.text
+    if isinstance(v, list):
+        return [canon_out(x) for x in v]
+    if isinstance(v, dict):
+        return {k: canon_out(x) for k, x in v.items()}
+    return v
 
 
 def iso(ns):
@@ -102,277 +235,298 @@ def iso(ns):
     return d.strftime("%Y-%m-%dT%H:%M:%S") + ".%03dZ" % (rem // 1000000)
 
 
+# ---- the actor network (design.md section 3) ----------------------------------
+class Event:
+    def __init__(self, eid):
+        self.id = eid
+        self.starts_at = self.sport = self.status = self.group_id = self.competition = None
+        self.participants = ABSENT  # the whole array, as the message had it
+
+    def apply(self, ev):
+        """An Event object; returns True when a field of the event_data rule changed."""
+        before = (self.starts_at, self.sport, self.group_id, canon(self.participants))
+        for attr, keys, conv in (("starts_at", ("startsAt",), text), ("sport", ("sport",), text),
+                                 ("status", ("status",), text), ("group_id", ("group", "id"), ident),
+                                 ("competition", ("competitionName", "defaultTranslation"), text)):
+            v = path(ev, *keys)
+            if v is not ABSENT:
+                setattr(self, attr, conv(v))
+        v = path(ev, "participants")
+        if v is not ABSENT:
+            # design.md: "participants change" is any change to the whole
+            # array, every field, in order. A value that is not an array
+            # is treated as an empty array.
+            self.participants = v if isinstance(v, list) else []
+        return before != (self.starts_at, self.sport, self.group_id, canon(self.participants))
+
+    def output_participants(self):
+        parts = self.participants if isinstance(self.participants, list) else []
+        out = []
+        for p in parts:
+            home = path(p, "homeParticipant")
+            out.append({"participant_id": ident(path(p, "id")),
+                        "participant_name": text(path(p, "name", "defaultTranslation")),
+                        "participant_type": text(path(p, "type")),
+                        "is_home_participant": home if isinstance(home, bool) else None})
+        return out
+
+
+class Offer:
+    def __init__(self, bid):
+        self.id = bid
+        self.event_id = None
+        self.status = self.criterion_id = self.criterion_label = None
+        self.line_type = self.tags = None
+        self.outcomes = []  # in order of first appearance
+        self.ev_group = self.ev_status = None  # the event's, as last published
+
+    def outcome(self, oid):
+        for o in self.outcomes:
+            if o["id"] == oid:
+                return o
+        return None
+
+    def apply(self, bo):
+        """A BetOffer object (an add or update): fields carried replace the
+        stored ones; outcomes merge by id, each named one replaced whole."""
+        v = path(bo, "criterion", "id")
+        if v is not ABSENT:
+            self.criterion_id = ident(v)
+        v = path(bo, "criterion", "label", "defaultTranslation")
+        if v is not ABSENT:
+            self.criterion_label = text(v)
+        v = path(bo, "lineType")
+        if v is not ABSENT:
+            self.line_type = strings(v)
+        v = path(bo, "tags")
+        if v is not ABSENT:
+            self.tags = strings(v)
+        v = path(bo, "status")
+        if v is not ABSENT:
+            self.status = text(v)
+        v = path(bo, "outcomes")
+        # design.md: outcomes missing or null are treated as empty
+        for x in v if isinstance(v, list) else []:
+            oid = ident(path(x, "id"))
+            if oid is None:
+                continue  # design.md is silent: an outcome without an id cannot be merged
+            new = {"id": oid, "label": text(path(x, "label", "defaultTranslation")),
+                   "status": text(path(x, "status")), "betOfferId": ident(path(x, "betOfferId")),
+                   "odds": odds_of(path(x, "odds"))}
+            old = self.outcome(oid)
+            if old is None:
+                self.outcomes.append(new)
+            else:
+                old.clear()
+                old.update(new)
+
+
+def odds_of(v):
+    """Odds entries: offerings and odds.decimal, the decimal as written."""
+    res = []
+    for x in v if isinstance(v, list) else []:
+        offerings = path(x, "offerings")
+        dec = path(x, "odds", "decimal")
+        res.append({"offerings": strings(offerings) if offerings is not ABSENT else None,
+                    "decimal": dec if isinstance(dec, Num) else None})
+    return res
+
+
 class Model:
     def __init__(self, criteria, jur, ttl):
         self.criteria = criteria
         self.jur = jur
         self.ttl_ns = int(ttl * 1e9)
         self.out = []
-        self.reset()
         self.in_snapshot = False
+        self.reset()
 
     def reset(self):
         self.events = {}
         self.offers = {}
-        self.pending = []  # [kind_actor, id, msg, meta, t]
+        self.pending = []  # [actor, id, kind, payload, meta, queued_at]
         self.w = None
         self.applied = set()
         self.now = 0
 
-    # ---- output
+    # ---- outputs (design.md section 3, "Output rules")
     def emit(self, key, meta, data):
+        # not in design.md: ora-actors adds the offset of the message that
+        # produced an output, which identifies it with its type and key
+        # (README, "Durability, precisely")
+        data["msg_offset"] = meta["offset"]
         data["msg_flow"] = meta["flow"]
         data["msg_datetime"] = iso(meta["t"])
         self.out.append({"key": str(key), "offset": meta["offset"], "data": data})
 
     def event_data(self, ev, meta):
-        self.emit(ev["id"], meta, {
-            "type": "event_data", "event_id": ev["id"], "competition_name": ev["group_name"],
-            "starts_at": ev["starts_at"], "group_id": ev["group_id"], "sport": ev["sport"],
-            "participants": [{"participant_id": p[0], "participant_name": p[1],
-                              "participant_type": p[2], "is_home_participant": p[3]}
-                             for p in ev["participants"]]})
+        self.emit(ev.id, meta, {
+            "type": "event_data", "event_id": ev.id, "competition_name": ev.competition,
+            "starts_at": ev.starts_at, "group_id": ev.group_id, "sport": ev.sport,
+            "participants": ev.output_participants()})
+
+    def mask(self, offerings):
+        # design.md: the sum of the bits of the names (a name listed twice
+        # counts twice); an unknown name counts 0
+        return sum(self.jur.get(n, 0) for n in offerings or [])
 
     def offer_out(self, kind, bo, meta, only=None):
         outs = []
-        for o in bo["outcomes"]:
+        for o in bo.outcomes:
             if only is not None and o["id"] != only:
                 continue
-            odds = []
-            for offerings, dec in o["odds"]:
-                mask = 0
-                for name in offerings:
-                    mask |= self.jur.get(name, 0)
-                odds.append({"offerings": offerings, "decimal": dec, "jurisdiction_mask": mask})
-            outs.append({"outcome_id": o["id"], "outcome_label": o["label"], "odds": odds})
-        self.emit(bo["id"], meta, {
-            "type": kind, "event_id": bo["event_id"], "bet_offer_id": bo["id"],
-            "criterion_id": bo["criterion_id"], "criterion_label": bo["criterion_label"],
-            "is_mainline": "MAIN_LINE" in (bo["line_types"] or []), "outcomes": outs})
+            outs.append({"outcome_id": o["id"], "outcome_label": o["label"],
+                         "odds": [{"offerings": x["offerings"],
+                                   "decimal": RAW + x["decimal"].text if x["decimal"] is not None else None,
+                                   "jurisdiction_mask": self.mask(x["offerings"])} for x in o["odds"]]})
+        self.emit(bo.id, meta, {
+            "type": kind, "event_id": bo.event_id, "bet_offer_id": bo.id,
+            "criterion_id": bo.criterion_id, "criterion_label": bo.criterion_label,
+            "is_mainline": "MAIN_LINE" in (bo.line_type or []), "outcomes": outs})
 
-    # ---- events
-    @staticmethod
-    def parts(arr):
-        res = []
-        for p in arr or []:
-            home = p.get("home")
-            res.append((p.get("id"), p.get("name"), p.get("type"),
-                        home if isinstance(home, bool) else None))
-        return res
+    # ---- the actors
+    def publish(self, ev):
+        """design.md: every update of an event is published to its offers."""
+        for bo in self.offers.values():
+            if bo.event_id == ev.id:
+                bo.ev_group, bo.ev_status = ev.group_id, ev.status
 
-    def offers_of(self, eid):
-        return [b for b in self.offers.values() if b["event_id"] == eid]
-
-    def propagate(self, ev):
-        for b in self.offers_of(ev["id"]):
-            b["group_id"] = ev["group_id"]
-            b["ev_status"] = ev["status"]
-
-    def event_set(self, ev, obj):
-        before = (ev["starts_at"], ev["sport"], ev["group_id"], ev["participants"])
-        for src, dst in (("startsAt", "starts_at"), ("sport", "sport"), ("status", "status"),
-                         ("name", "name")):
-            if src in obj:
-                v = obj[src]
-                ev[dst] = v if isinstance(v, str) else None
-        if "group" in obj:
-            g = obj["group"]
-            if isinstance(g, dict):
-                gid = g.get("id")
-                ev["group_id"] = gid if isinstance(gid, int) and not isinstance(gid, bool) else None
-                if "name" in g:
-                    ev["group_name"] = g["name"] if isinstance(g["name"], str) else None
-            else:
-                ev["group_id"] = None
-                ev["group_name"] = None
-        if "participants" in obj:
-            ev["participants"] = self.parts(obj["participants"])
-        after = (ev["starts_at"], ev["sport"], ev["group_id"], ev["participants"])
-        return before != after
-
-    def new_event(self, eid):
-        return {"id": eid, "name": None, "group_id": None, "group_name": None, "sport": None,
-                "starts_at": None, "status": None, "participants": []}
-
-    # ---- bet offers
-    def new_offer(self, bid):
-        return {"id": bid, "event_id": None, "criterion_id": None, "criterion_label": None,
-                "line_types": None, "tags": None, "status": None, "ev_status": None,
-                "group_id": None, "outcomes": []}
-
-    @staticmethod
-    def odds(arr):
-        def dec(v):
-            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 else None
-        return [(list(x.get("offerings") or []), dec(x.get("decimal"))) for x in arr]
-
-    def outcome(self, bo, oid):
-        for o in bo["outcomes"]:
-            if o["id"] == oid:
-                return o
-        o = {"id": oid, "label": None, "status": None, "odds": []}
-        bo["outcomes"].append(o)
-        return o
-
-    def offer_set(self, bo, obj, whole):
-        if "eventId" in obj and obj["eventId"] != bo["event_id"]:
-            bo["event_id"] = obj["eventId"]
-            ev = self.events.get(bo["event_id"])
-            if ev:
-                bo["group_id"] = ev["group_id"]
-                bo["ev_status"] = ev["status"]
-        if "criterion" in obj:
-            c = obj["criterion"]
-            bo["criterion_id"] = c.get("id") if isinstance(c, dict) else None
-            if isinstance(c, dict):
-                if "label" in c:
-                    bo["criterion_label"] = c["label"]
-            else:
-                bo["criterion_label"] = None
-        if "lineType" in obj:
-            bo["line_types"] = obj["lineType"]
-        if "tags" in obj:
-            bo["tags"] = obj["tags"]
-        if "status" in obj:
-            bo["status"] = obj["status"]
-        if whole:
-            bo["outcomes"] = []
-        for x in obj.get("outcomes") or []:
-            o = self.outcome(bo, x["id"])
-            if "label" in x:
-                o["label"] = x["label"]
-            if "status" in x:
-                o["status"] = x["status"]
-            if "odds" in x:
-                o["odds"] = self.odds(x["odds"])
-
-    def status_change(self, bo, old, meta, created):
-        new = bo["status"]
+    def create_event(self, k, aid, body, meta):
+        ev = self.events.get(aid)
+        created = ev is None
         if created:
-            if new == "OPEN":
-                self.offer_out("bet_offer_opened", bo, meta)
+            ev = self.events[aid] = Event(aid)
+        changed = ev.apply(body)
+        self.publish(ev)
+        if created or changed:
+            self.event_data(ev, meta)
+        if created:
+            self.apply_queue("event", aid)
+
+    def create_offer(self, k, aid, body, meta):
+        bo = self.offers.get(aid)
+        if bo is not None:
+            # design.md: an add of an existing actor is a plain update; an
+            # update that changes the status surfaces nothing
+            bo.apply(body)
             return
-        if new == old:
-            return
-        if new == "OPEN":
+        bo = self.offers[aid] = Offer(aid)
+        # design.md: an offer follows the event named by eventId at its creation
+        bo.event_id = ident(path(body, "eventId"))
+        # "On creation, the actor applies its payload first. Then (BetOffer)
+        # it surfaces opened if OPEN and reads the event's group and status.
+        # Only then does it apply its queued updates, in arrival order."
+        bo.apply(body)
+        if bo.status == "OPEN":
             self.offer_out("bet_offer_opened", bo, meta)
-        elif new == "CLOSED":
-            self.offer_out("bet_offer_closed", bo, meta)
+        ev = self.events.get(bo.event_id)
+        if ev is not None:
+            bo.ev_group, bo.ev_status = ev.group_id, ev.status
+        self.apply_queue("offer", aid)
 
-    # ---- dispatch
-    def route(self, m):
-        for k, (nest, idk) in EVENT_KEYS.items():
-            if k in m:
-                body = m[k][nest] if nest else m[k]
-                return k, "event", body[idk]
-        for k, (nest, idk) in OFFER_KEYS.items():
-            if k in m:
-                body = m[k][nest] if nest else m[k]
-                return k, "offer", body[idk]
-        return None, None, None
-
-    def apply_queue(self, actor, aid, meta):
-        mine = [p for p in self.pending if p[0] == actor and p[1] == aid]
-        self.pending = [p for p in self.pending if not (p[0] == actor and p[1] == aid)]
-        for _, _, k, body, pmeta, _ in mine:
-            if pmeta["offset"] >= 0 and meta["offset"] >= 0 and pmeta["offset"] < meta["offset"]:
-                continue  # stale: the creating message is newer
-            self.existing(k, actor, aid, body, pmeta)
-
-    def existing(self, k, actor, aid, body, meta):
-        """Returns False when the actor does not exist (queue it)."""
+    def update(self, k, actor, aid, body, meta):
+        """An update of an existing actor; False when the actor does not exist."""
         if actor == "event":
             ev = self.events.get(aid)
-            if not ev:
+            if ev is None:
                 return False
             if k == "eventStatusUpdated":
-                if "status" in body:
-                    ev["status"] = body["status"] if isinstance(body["status"], str) else None
-                self.propagate(ev)
-            elif k == "eventParticipantsUpdated":
-                new = self.parts(body.get("participants"))
-                if new != ev["participants"]:
-                    ev["participants"] = new
-                    self.event_data(ev, meta)
+                v = path(body, "status")
+                if v is not ABSENT:
+                    ev.status = text(v)
+                self.publish(ev)
             return True
         bo = self.offers.get(aid)
-        if not bo:
+        if bo is None:
             return False
         if k == "betOfferStatusUpdated":
-            old = bo["status"]
-            if "status" in body:
-                bo["status"] = body["status"]
-            self.status_change(bo, old, meta, False)
+            old = bo.status
+            v = path(body, "status")
+            if v is not ABSENT:
+                bo.status = text(v)
+            if bo.status != old:
+                # SUSPENDED, and a status outside OPEN/SUSPENDED/CLOSED, surface nothing
+                if bo.status == "OPEN":
+                    self.offer_out("bet_offer_opened", bo, meta)
+                elif bo.status == "CLOSED":
+                    self.offer_out("bet_offer_closed", bo, meta)
         elif k == "betOfferLineTypesUpdated":
-            if "lineType" in body:
-                bo["line_types"] = body["lineType"]
-        elif k == "outcomeOddsUpdated":
-            o = self.outcome(bo, body["outcomeId"])
-            o["odds"] = self.odds(body["odds"])
-            if (bo["ev_status"] == "STARTED" and "MAIN_LINE" in (bo["line_types"] or [])
-                    and "OFFERED_LIVE" in (bo["tags"] or []) and bo["criterion_id"] in self.criteria):
-                self.offer_out("in_game_odds_update", bo, meta, only=o["id"])
-        elif k == "outcomeStatusUpdated":
-            self.outcome(bo, body["outcomeId"])["status"] = body["status"]
+            v = path(body, "lineTypes")
+            if v is not ABSENT:
+                bo.line_type = strings(v)
+        elif k in ("outcomeOddsUpdated", "outcomeStatusUpdated"):
+            oid = ident(path(body, "outcomeId"))
+            if oid is None:
+                return True  # design.md is silent: without an outcome id nothing can be updated
+            o = bo.outcome(oid)
+            if o is None:
+                # "an update for an unknown outcome adds what is known"
+                o = {"id": oid, "label": None, "status": None, "betOfferId": ident(path(body, "betOfferId")),
+                     "odds": []}
+                bo.outcomes.append(o)
+            if k == "outcomeStatusUpdated":
+                v = path(body, "status")
+                if v is not ABSENT:
+                    o["status"] = text(v)
+                return True
+            o["odds"] = odds_of(path(body, "odds"))
+            if (bo.ev_status == "STARTED" and "MAIN_LINE" in (bo.line_type or [])
+                    and "OFFERED_LIVE" in (bo.tags or []) and bo.criterion_id in self.criteria):
+                self.offer_out("in_game_odds_update", bo, meta, only=oid)
         return True
 
+    def apply_queue(self, actor, aid):
+        mine = [p for p in self.pending if p[0] == actor and p[1] == aid]
+        self.pending = [p for p in self.pending if not (p[0] == actor and p[1] == aid)]
+        for _, _, k, body, meta, _ in mine:
+            self.update(k, actor, aid, body, meta)
+
+    def delete(self, actor, aid):
+        table = self.events if actor == "event" else self.offers
+        if aid in table:
+            # design.md: an offer's cached group and status are not cleared
+            # when its event is deleted
+            del table[aid]
+        else:
+            # "A delete for an actor that does not exist discards that id's
+            # queued updates."
+            self.pending = [p for p in self.pending if not (p[0] == actor and p[1] == aid)]
+
     def message(self, m, flow, t):
-        off = m.get("offset", -1)
-        meta = {"offset": off, "flow": flow, "t": t}
+        off = m.get("offset")
+        off = int(off) if is_id(off) else None
+        meta = {"offset": off if off is not None else -1, "flow": flow, "t": t}
+        if off is None or off > OFFSET_MAX:
+            return  # outside the offset range: skipped, never applied
         if flow == "snapshot" and not self.in_snapshot:
             self.snapshot()
-        tracked = flow != "snapshot" and off >= 0 and self.w is not None
+        tracked = flow != "snapshot" and self.w is not None
         if tracked and (off <= self.w or off in self.applied):
-            return
+            return  # a duplicate (a replay)
         if tracked:
             self.applied.add(off)
+            while self.w + 1 in self.applied:
+                self.w += 1
+                self.applied.discard(self.w)
         self.now = max(self.now, t)
         if self.ttl_ns:
             self.pending = [p for p in self.pending if p[5] + self.ttl_ns >= self.now]
-        k, actor, aid = self.route(m)
-        if k is None or k in NO_STATE:
+        k, actor, aid = route(m)
+        if k is None or aid is None:
             return
         body = m[k]
+        if not isinstance(body, dict):
+            return
         if k in ("eventAdded", "eventUpdated"):
-            ev = self.events.get(aid)
-            created = ev is None
-            if created:
-                ev = self.events[aid] = self.new_event(aid)
-            changed = self.event_set(ev, body["event"])
-            self.propagate(ev)
-            if created or changed:
-                self.event_data(ev, meta)
-            if created:
-                self.apply_queue("event", aid, meta)
-        elif k == "eventDeleted":
-            if aid in self.events:
-                del self.events[aid]
-            else:
-                self.pending = [p for p in self.pending if not (p[0] == "event" and p[1] == aid)]
+            if isinstance(body.get("event"), dict):
+                self.create_event(k, aid, body["event"], meta)
         elif k in ("betOfferAdded", "betOfferUpdated"):
-            bo = self.offers.get(aid)
-            created = bo is None
-            if created:
-                bo = self.offers[aid] = self.new_offer(aid)
-            old = bo["status"]
-            obj = body["betOffer"]
-            if created and "eventId" in obj:
-                bo["event_id"] = obj["eventId"]
-                ev = self.events.get(bo["event_id"])
-                if ev:
-                    bo["group_id"] = ev["group_id"]
-                    bo["ev_status"] = ev["status"]
-            self.offer_set(bo, obj, created or k == "betOfferAdded")
-            self.status_change(bo, old, meta, created)
-            if created:
-                self.apply_queue("offer", aid, meta)
-        elif k == "betOfferDeleted":
-            if aid in self.offers:
-                del self.offers[aid]
-            else:
-                self.pending = [p for p in self.pending if not (p[0] == "offer" and p[1] == aid)]
-        else:
-            if not self.existing(k, actor, aid, body, meta):
+            if isinstance(body.get("betOffer"), dict):
+                self.create_offer(k, aid, body["betOffer"], meta)
+        elif k in ("eventDeleted", "betOfferDeleted"):
+            self.delete(actor, aid)
+        elif k in UPDATES:
+            if not self.update(k, actor, aid, body, meta):
                 self.pending.append([actor, aid, k, body, meta, self.now])
 
     def snapshot(self):
@@ -384,6 +538,7 @@ class Model:
             if o.get("flow") == "snapshot":
                 self.snapshot()
             elif o.get("flow") == "replay" and "offset" in o and (self.in_snapshot or self.w is None):
+                # the snapshot completes at a known offset: W
                 if self.w is None or o["offset"] > self.w:
                     self.w = o["offset"]
                 self.applied = {x for x in self.applied if x > self.w}
@@ -397,7 +552,7 @@ class Model:
             self.in_snapshot = False
 
 
-def cmd_expect(path, args):
+def cmd_expect(path_, args, put):
     criteria, jur, ttl = set(DEFAULT_CRITERIA), dict(DEFAULT_JUR), 300.0
     i = 0
     while i < len(args):
@@ -412,91 +567,98 @@ def cmd_expect(path, args):
             sys.exit("actors-expect: unknown option " + args[i])
         i += 2
     m = Model(criteria, jur, ttl)
-    for item in scenario(path):
+    for item in Scenario(path_).items():
         if item[0] == "ctrl":
             m.ctrl(item[1])
         else:
             m.message(item[1], item[2], item[3])
     for o in m.out:
-        print(json.dumps(o, separators=(",", ":")))
+        print(dumps({"PartitionKey": o["key"], "Data": o["data"]} if put else o))
 
 
-def load_lines(path):
-    with open(path) as f:
-        return [json.loads(x) for x in f if x.strip()]
+def load_lines(path_):
+    with open(path_) as f:
+        return [loads(x) for x in f if x.strip()]
 
 
 def cmd_compare(exp_path, act_path, dups_ok):
     exp = load_lines(exp_path)
     act = [{"key": r["key"], "offset": r.get("offset", -1), "data": r["data"]}
            for r in load_lines(act_path) if r.get("type") == "OUT"]
-    canon = lambda r: json.dumps(r, sort_keys=True)
+    norm = lambda r: json.dumps(canon(r), sort_keys=True, ensure_ascii=False)
     if not dups_ok:
         for i, (e, a) in enumerate(zip(exp, act)):
-            if canon(e) != canon(a):
-                print("record %d differs:\n expected %s\n actual   %s" % (i, canon(e), canon(a)))
+            if norm(e) != norm(a):
+                print("record %d differs:\n expected %s\n actual   %s" % (i, norm(e), norm(a)))
                 return 1
         if len(exp) != len(act):
             print("expected %d records, got %d" % (len(exp), len(act)))
             return 1
         return 0
-    expset = {canon(e) for e in exp}
+    expset = {norm(e) for e in exp}
     for a in act:
-        if canon(a) not in expset:
-            print("unexpected record: %s" % canon(a))
+        if norm(a) not in expset:
+            print("unexpected record: %s" % norm(a))
             return 1
     j = 0
     for a in act:
-        if j < len(exp) and canon(a) == canon(exp[j]):
+        if j < len(exp) and norm(a) == norm(exp[j]):
             j += 1
     if j != len(exp):
-        print("missing expected record %d: %s" % (j, canon(exp[j])))
+        print("missing expected record %d: %s" % (j, norm(exp[j])))
         return 1
     return 0
 
 
 def cmd_gen(args):
-    """A realistic mixed stream: a snapshot, then replay/realtime updates
-    (odds moves mostly, statuses, line types, deletes and re-adds, new
-    events), with adds/updates held back behind finer updates that carry
-    higher offsets, as the ORA server does."""
+    """A realistic mixed stream in the entity model: a snapshot, then
+    replay/realtime updates (odds moves mostly, statuses, line types on and
+    off the main line, deletes and re-adds, new events and offers, outcome
+    updates for outcomes the offer never listed), with adds/updates held
+    back behind finer updates that carry higher offsets, as the ORA server
+    does."""
     import random
     opt = {"--events": 20, "--offers": 5, "--updates": 2000, "--seed": 1, "--holdback": 0.05}
     for i in range(0, len(args), 2):
         opt[args[i]] = type(opt[args[i]])(args[i + 1])
     rnd = random.Random(opt["--seed"])
     crit = [1001159512, 1001159732, 1001159509, 1001159999, 1001160000]
-    offs = [["offering-se", "offering-dk"], ["offering-gb"], ["offering-us", "offering-se"], ["offering-zz"]]
+    offs = [["jurisdiction1", "jurisdiction2"], ["jurisdiction3"], ["jurisdiction4", "jurisdiction1"],
+            ["jurisdiction5", "jurisdiction5"], ["offering-zz"]]
+    tr = lambda s: {"defaultTranslation": s}
     lines = []
     state = {"events": {}, "offers": {}}
     next_id = [1000]
 
     def ev_obj(eid, status):
-        return {"id": eid, "name": "E%d" % eid, "group": {"id": 2000 + eid % 7, "name": "G%d" % (eid % 7)},
-                "sport": rnd.choice(["FOOTBALL", "TENNIS"]), "startsAt": "2026-11-%02dT18:00:00Z" % (eid % 28 + 1),
-                "status": status, "participants": [{"id": eid * 10 + 1, "name": "H%d" % eid, "type": "TEAM", "home": True},
-                                                   {"id": eid * 10 + 2, "name": "A%d" % eid, "type": "TEAM", "home": False}]}
+        return {"id": eid, "startsAt": "2026-11-%02dT18:00:00Z" % (eid % 28 + 1),
+                "sport": rnd.choice(["FOOTBALL", "TENNIS"]), "status": status,
+                "group": {"id": 2000 + eid % 7}, "competitionName": tr("League %d" % (eid % 7)),
+                "participants": [{"id": eid * 10 + 1, "name": tr("H%d" % eid), "type": "TEAM", "homeParticipant": True},
+                                 {"id": eid * 10 + 2, "name": tr("A%d" % eid), "type": "TEAM", "homeParticipant": False}]}
 
     def odds():
-        return [{"offerings": o, "decimal": round(rnd.uniform(1.01, 12), rnd.choice([1, 2, 3]))}
-                for o in rnd.sample(offs, 2)]
+        return [{"offerings": o, "odds": {"decimal": rnd.randrange(1010, 12000)}} for o in rnd.sample(offs, 2)]
 
     def bo_obj(bid, eid):
-        return {"id": bid, "eventId": eid, "criterion": {"id": rnd.choice(crit), "label": "C"},
+        return {"id": bid, "eventId": eid, "criterion": {"id": rnd.choice(crit), "label": tr("C")},
                 "lineType": [rnd.choice(["MAIN_LINE", "MAIN_LINE", "ALTERNATE_LINE"])],
                 "tags": rnd.choice([["OFFERED_LIVE"], ["OFFERED_PREMATCH", "OFFERED_LIVE"], ["OFFERED_PREMATCH"]]),
                 "status": rnd.choice(["OPEN", "OPEN", "SUSPENDED"]),
-                "outcomes": [{"id": bid * 10 + k, "label": str(k), "status": "OPEN", "odds": odds()} for k in range(3)]}
+                "outcomes": [{"id": bid * 10 + k, "betOfferId": bid, "label": tr(str(k)), "status": "OPEN",
+                              "odds": odds()} for k in range(3)]}
 
     off = 0
     snap = []
     for _ in range(opt["--events"]):
-        eid = next_id[0]; next_id[0] += 1
+        eid = next_id[0]
+        next_id[0] += 1
         off += 1
         state["events"][eid] = 1
         snap.append({"offset": off, "eventAdded": {"event": ev_obj(eid, rnd.choice(["NOT_STARTED", "STARTED"]))}})
         for _ in range(opt["--offers"]):
-            bid = next_id[0]; next_id[0] += 1
+            bid = next_id[0]
+            next_id[0] += 1
             off += 1
             state["offers"][bid] = eid
             snap.append({"offset": off, "betOfferAdded": {"betOffer": bo_obj(bid, eid)}})
@@ -515,18 +677,23 @@ def cmd_gen(args):
         offers = list(state["offers"].items())
         events = list(state["events"])
         if r < 0.70 and offers:
-            bid, eid = rnd.choice(offers)
-            m = {"offset": off, "outcomeOddsUpdated": {"betOfferId": bid, "eventId": eid,
-                                                        "outcomeId": bid * 10 + rnd.randrange(4), "odds": odds()}}
+            bid, _ = rnd.choice(offers)
+            # outcome 3 is never listed by the offer: an unknown outcome
+            m = {"offset": off, "outcomeOddsUpdated": {"betOfferId": bid, "outcomeId": bid * 10 + rnd.randrange(4),
+                                                        "odds": odds()}}
         elif r < 0.80 and offers:
             bid, _ = rnd.choice(offers)
             m = {"offset": off, "betOfferStatusUpdated": {"id": bid, "status": rnd.choice(["OPEN", "SUSPENDED", "CLOSED"])}}
-        elif r < 0.85 and events:
+        elif r < 0.84 and events:
             m = {"offset": off, "eventStatusUpdated": {"id": rnd.choice(events),
                                                         "status": rnd.choice(["STARTED", "STARTED", "FINISHED"])}}
+        elif r < 0.87 and offers:
+            bid, _ = rnd.choice(offers)
+            m = {"offset": off, "betOfferLineTypesUpdated": {"id": bid, "lineTypes": [rnd.choice(["MAIN_LINE", "ALTERNATE_LINE"])]}}
         elif r < 0.88 and offers:
             bid, _ = rnd.choice(offers)
-            m = {"offset": off, "betOfferLineTypesUpdated": {"id": bid, "lineType": [rnd.choice(["MAIN_LINE", "ALTERNATE_LINE"])]}}
+            m = {"offset": off, "outcomeStatusUpdated": {"betOfferId": bid, "outcomeId": bid * 10 + rnd.randrange(4),
+                                                          "status": rnd.choice(["OPEN", "SUSPENDED"])}}
         elif r < 0.90 and events:
             eid = rnd.choice(events)
             m = {"offset": off, rnd.choice(["eventScoreUpdated", "matchClockUpdated"]): {"eventId": eid, "x": i}}
@@ -540,11 +707,13 @@ def cmd_gen(args):
             bid, eid = rnd.choice(offers)
             m = {"offset": off, "betOfferUpdated": {"betOffer": bo_obj(bid, eid)}}
         elif r < 0.97:
-            eid = next_id[0]; next_id[0] += 1
+            eid = next_id[0]
+            next_id[0] += 1
             state["events"][eid] = 1
             m = {"offset": off, "eventAdded": {"event": ev_obj(eid, "NOT_STARTED")}}
         else:
-            bid = next_id[0]; next_id[0] += 1
+            bid = next_id[0]
+            next_id[0] += 1
             eid = rnd.choice(events)
             state["offers"][bid] = eid
             m = {"offset": off, "betOfferAdded": {"betOffer": bo_obj(bid, eid)}}
@@ -562,21 +731,21 @@ def cmd_gen(args):
     for m in out:
         m["_flow"] = "realtime"
         lines.append(m)
-    for l in lines:
-        print(json.dumps(l, separators=(",", ":")))
+    for line in lines:
+        print(json.dumps(line, separators=(",", ":")))
 
 
-def cmd_from_records(path):
+def cmd_from_records(path_):
     """ora-rec unpack --meta lines back into a scenario (for streams that
     went through another stage, e.g. ora-order)."""
-    for r in load_lines(path):
+    for r in load_lines(path_):
         if r.get("type") == "CTRL":
-            print(json.dumps(r["data"], separators=(",", ":")))
+            print(dumps(canon_out(r["data"])))
         elif r.get("type") == "MSG":
-            m = dict(r["data"])
+            m = canon_out(dict(r["data"]))
             m["_flow"] = r.get("flow", "realtime")
-            m["_t"] = (r.get("recv_ns", BASE_NS) - BASE_NS) / 1e9
-            print(json.dumps(m, separators=(",", ":")))
+            m["_t"] = (int(r.get("recv_ns", BASE_NS)) - BASE_NS) / 1e9
+            print(dumps(m))
 
 
 def main():
@@ -586,7 +755,9 @@ def main():
     if a[0] == "records":
         cmd_records(a[1], "--unrouted" not in a[2:])
     elif a[0] == "expect":
-        cmd_expect(a[1], a[2:])
+        cmd_expect(a[1], a[2:], False)
+    elif a[0] == "expect-put":
+        cmd_expect(a[1], a[2:], True)
     elif a[0] == "from-records":
         cmd_from_records(a[1])
     elif a[0] == "gen":

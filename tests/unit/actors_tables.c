@@ -8,7 +8,7 @@
 
 #include "idmap.h"
 #include "intern.h"
-#include "state.h"
+#include "wm.h"
 
 static int fails;
 #define CHECK(c, ...)                                                                                  \
@@ -156,10 +156,53 @@ static void test_wm(void)
     ora_wm_free(&m);
 }
 
+/* ora_wm_load: a saved list comes back as it was, in any window position;
+ * lists that no tracker could have written are refused. */
+static void test_wm_load(void)
+{
+    ora_wm m, r;
+    const char *why;
+    CHECK(ora_wm_init(&m, 1000) == 0 && ora_wm_init(&r, 1000) == 0, "init");
+    for (int round = 0; round < 200; round++) {
+        int64_t w = (int64_t)(rnd() % 1000000);
+        ora_wm_reset(&m);
+        ora_wm_set(&m, w);
+        for (int k = 0; k < 300; k++) {
+            int64_t o = w + 2 + (int64_t)(rnd() % 900), lo, hi;
+            if (!ora_wm_dup(&m, o))
+                ora_wm_mark(&m, o, &lo, &hi);
+        }
+        static int64_t a[2048], b[2048];
+        size_t na = ora_wm_beyond(&m, a, 2048);
+        CHECK(ora_wm_load(&r, m.w, a, na, &why) == 0, "load: %s", why);
+        size_t nb = ora_wm_beyond(&r, b, 2048);
+        CHECK(r.w == m.w && na == nb && memcmp(a, b, na * sizeof *a) == 0, "round %d: w %lld/%lld, %zu/%zu", round,
+              (long long)r.w, (long long)m.w, na, nb);
+        for (int k = 0; k < 50; k++) {
+            int64_t o = m.w - 10 + (int64_t)(rnd() % 1100);
+            CHECK(ora_wm_dup(&r, o) == ora_wm_dup(&m, o), "dup %lld differs", (long long)o);
+        }
+    }
+    int64_t bad1[] = {5, 4}, bad2[] = {3}, bad3[] = {11, (int64_t)1 << 62}, bad4[] = {11, 10 + 1024 + 1};
+    CHECK(ora_wm_load(&r, 10, bad1, 2, &why) < 0, "not ascending");
+    CHECK(ora_wm_load(&r, 10, bad2, 1, &why) < 0, "below W");
+    CHECK(ora_wm_load(&r, 10, bad3, 2, &why) < 0, "outside the range");
+    CHECK(ora_wm_load(&r, 10, bad4, 2, &why) < 0, "outside the window (cap 1024)");
+    CHECK(ora_wm_load(&r, ORA_OFFSET_MAX + 1, NULL, 0, &why) < 0, "W outside the range");
+    CHECK(r.w == -1, "a refused load leaves the tracker reset");
+    int64_t ok[] = {11, 12, 14};
+    CHECK(ora_wm_load(&r, 10, ok, 3, &why) == 0 && r.w == 12 && r.n_beyond == 1 && ora_wm_dup(&r, 14) &&
+              !ora_wm_dup(&r, 13),
+          "contiguous offsets move W");
+    ora_wm_free(&m);
+    ora_wm_free(&r);
+}
+
 int main(void)
 {
     test_idmap();
     test_intern();
+    test_wm_load();
     test_wm();
     if (fails)
         return 1;

@@ -1,0 +1,169 @@
+/* statefault.so: an LD_PRELOAD shim that injects file-system faults into
+ * the files a process opens under a given name, for the ora-actors tests
+ * (state files). The real system does not fail on demand: this does.
+ *
+ * STATEFAULT_MATCH  substring of the path of the files to watch
+ *                   (default "/.actors-": ora-actors' temporary state files)
+ * STATEFAULT        what to do to a watched file:
+ *   crash-write     the first write() writes half its bytes (at least one),
+ *                   then the process exits at once with STATEFAULT_STATUS
+ *                   (default 99): a crash in the middle of the file
+ *   fail-write      every write() fails with ENOSPC
+ *   fail-fsync      every fsync() fails with EIO
+ *
+ * Files are recognised by the path given to open()/openat() (and their
+ * 64-bit variants); their descriptors are remembered until close().
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define MAXFD 4096
+
+static unsigned char watched[MAXFD];
+
+static const char *mode(void)
+{
+    const char *m = getenv("STATEFAULT");
+    return m ? m : "";
+}
+
+static int matches(const char *path)
+{
+    const char *pat = getenv("STATEFAULT_MATCH");
+    if (!pat || !*pat)
+        pat = "/.actors-";
+    return path && strstr(path, pat) != NULL;
+}
+
+static void note(int fd, const char *path)
+{
+    if (fd >= 0 && fd < MAXFD)
+        watched[fd] = (unsigned char)matches(path);
+}
+
+static int is_watched(int fd) { return fd >= 0 && fd < MAXFD && watched[fd]; }
+
+typedef int (*open_fn)(const char *, int, ...);
+typedef int (*openat_fn)(int, const char *, int, ...);
+typedef int (*fd_fn)(int);
+typedef ssize_t (*write_fn)(int, const void *, size_t);
+
+/* The next definition of name (the C library's), looked up once. */
+#define REAL(name, type)                                                                               \
+    static type real_##name;                                                                           \
+    if (!real_##name)                                                                                  \
+    real_##name = (type)dlsym(RTLD_NEXT, #name)
+
+int open(const char *path, int flags, ...)
+{
+    REAL(open, open_fn);
+    mode_t m = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        m = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    int fd = real_open(path, flags, m);
+    note(fd, path);
+    return fd;
+}
+
+int open64(const char *path, int flags, ...)
+{
+    REAL(open64, open_fn);
+    mode_t m = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        m = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    int fd = real_open64(path, flags, m);
+    note(fd, path);
+    return fd;
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+    REAL(openat, openat_fn);
+    mode_t m = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        m = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    int fd = real_openat(dirfd, path, flags, m);
+    note(fd, path);
+    return fd;
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+    REAL(openat64, openat_fn);
+    mode_t m = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        m = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    int fd = real_openat64(dirfd, path, flags, m);
+    note(fd, path);
+    return fd;
+}
+
+int close(int fd)
+{
+    REAL(close, fd_fn);
+    if (fd >= 0 && fd < MAXFD)
+        watched[fd] = 0;
+    return real_close(fd);
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    REAL(write, write_fn);
+    if (is_watched(fd)) {
+        if (strcmp(mode(), "fail-write") == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
+        if (strcmp(mode(), "crash-write") == 0) {
+            const char *s = getenv("STATEFAULT_STATUS");
+            size_t half = n > 1 ? n / 2 : n;
+            if (real_write(fd, buf, half) < 0) {
+                /* the crash comes anyway */
+            }
+            _exit(s ? atoi(s) : 99);
+        }
+    }
+    return real_write(fd, buf, n);
+}
+
+int fsync(int fd)
+{
+    REAL(fsync, fd_fn);
+    if (is_watched(fd) && strcmp(mode(), "fail-fsync") == 0) {
+        errno = EIO;
+        return -1;
+    }
+    return real_fsync(fd);
+}
+
+int fdatasync(int fd)
+{
+    REAL(fdatasync, fd_fn);
+    if (is_watched(fd) && strcmp(mode(), "fail-fsync") == 0) {
+        errno = EIO;
+        return -1;
+    }
+    return real_fdatasync(fd);
+}

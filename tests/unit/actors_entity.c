@@ -1,0 +1,198 @@
+/* Unit test: the entity model's readers (lib/entity.c): every path of the
+ * field table against hand-written objects in the shape of design.md §2,
+ * the three lookup results, decimals as written, canonical JSON. Exits 0
+ * on success. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "entity.h"
+
+static int fails;
+#define CHECK(c, ...)                                                                                  \
+    do {                                                                                               \
+        if (!(c)) {                                                                                    \
+            fprintf(stderr, "actors_entity: FAIL line %d: ", __LINE__);                                \
+            fprintf(stderr, __VA_ARGS__);                                                              \
+            fputc('\n', stderr);                                                                       \
+            fails++;                                                                                   \
+        }                                                                                              \
+    } while (0)
+
+/* f of the JSON text obj: the result, and the string / number / bool found. */
+static int get(const char *obj, int f, char *out, size_t n)
+{
+    cJSON *o = cJSON_Parse(obj);
+    const cJSON *v;
+    int r = ora_field(o, f, &v);
+    out[0] = 0;
+    if (r == ORA_FV_OK) {
+        if (cJSON_IsString(v))
+            snprintf(out, n, "%s", v->valuestring);
+        else if (cJSON_IsNumber(v))
+            snprintf(out, n, "%.17g", v->valuedouble);
+        else if (cJSON_IsBool(v))
+            snprintf(out, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
+        else if (cJSON_IsArray(v))
+            snprintf(out, n, "[%d]", cJSON_GetArraySize(v));
+        else
+            snprintf(out, n, "{}");
+    }
+    cJSON_Delete(o);
+    return r;
+}
+
+static void expect(const char *obj, int f, int want, const char *val)
+{
+    char got[256];
+    int r = get(obj, f, got, sizeof got);
+    CHECK(r == want, "%s in %s: result %d, want %d", ora_field_info_get(f)->doc, obj, r, want);
+    if (r == ORA_FV_OK && val)
+        CHECK(strcmp(got, val) == 0, "%s in %s: '%s', want '%s'", ora_field_info_get(f)->doc, obj, got, val);
+}
+
+static void test_table(void)
+{
+    /* every field has a documented path and a lookup path */
+    for (int f = 0; f < ORA_F_COUNT; f++) {
+        const ora_field_info *fi = ora_field_info_get(f);
+        CHECK(fi && fi->doc && fi->key[0], "field %d has no path", f);
+    }
+    CHECK(ora_field_info_get(ORA_F_COUNT) == NULL, "past the table");
+
+    const char *ev = "{\"id\":1,\"startsAt\":\"2026-11-27T18:00:00Z\",\"sport\":\"FOOTBALL\",\"status\":\"STARTED\","
+                     "\"group\":{\"id\":20},\"competitionName\":{\"defaultTranslation\":\"Premier League\"},"
+                     "\"participants\":[{\"id\":31}]}";
+    expect(ev, ORA_F_EV_STARTS_AT, ORA_FV_OK, "2026-11-27T18:00:00Z");
+    expect(ev, ORA_F_EV_SPORT, ORA_FV_OK, "FOOTBALL");
+    expect(ev, ORA_F_EV_STATUS, ORA_FV_OK, "STARTED");
+    expect(ev, ORA_F_EV_GROUP_ID, ORA_FV_OK, "20");
+    expect(ev, ORA_F_EV_COMPETITION_NAME, ORA_FV_OK, "Premier League");
+    expect(ev, ORA_F_EV_PARTICIPANTS, ORA_FV_OK, "[1]");
+    /* the flat shape: a bare string where a translation object belongs */
+    expect("{\"competitionName\":\"Premier League\"}", ORA_F_EV_COMPETITION_NAME, ORA_FV_BAD, NULL);
+    expect("{\"competitionName\":{}}", ORA_F_EV_COMPETITION_NAME, ORA_FV_BAD, NULL);
+    expect("{\"competitionName\":null}", ORA_F_EV_COMPETITION_NAME, ORA_FV_BAD, NULL);
+    expect("{\"group\":{\"name\":\"x\"}}", ORA_F_EV_GROUP_ID, ORA_FV_BAD, NULL);
+    expect("{\"group\":{\"id\":-1}}", ORA_F_EV_GROUP_ID, ORA_FV_BAD, NULL);
+    expect("{\"group\":{\"id\":1.5}}", ORA_F_EV_GROUP_ID, ORA_FV_BAD, NULL);
+    expect("{\"sport\":\"X\"}", ORA_F_EV_GROUP_ID, ORA_FV_ABSENT, NULL);
+    expect("[1]", ORA_F_EV_SPORT, ORA_FV_ABSENT, NULL);
+
+    const char *pa = "{\"id\":31,\"name\":{\"defaultTranslation\":\"Arsenal\"},\"type\":\"TEAM\",\"homeParticipant\":true}";
+    expect(pa, ORA_F_PA_ID, ORA_FV_OK, "31");
+    expect(pa, ORA_F_PA_NAME, ORA_FV_OK, "Arsenal");
+    expect(pa, ORA_F_PA_TYPE, ORA_FV_OK, "TEAM");
+    expect(pa, ORA_F_PA_HOME, ORA_FV_OK, "true");
+    expect("{\"home\":true}", ORA_F_PA_HOME, ORA_FV_ABSENT, NULL);
+    expect("{\"homeParticipant\":\"yes\"}", ORA_F_PA_HOME, ORA_FV_BAD, NULL);
+
+    const char *bo = "{\"id\":5,\"eventId\":1,\"status\":\"OPEN\",\"criterion\":{\"id\":1001159732,\"label\":"
+                     "{\"defaultTranslation\":\"Full Time\"}},\"lineType\":[\"MAIN_LINE\"],\"tags\":[],\"outcomes\":[]}";
+    expect(bo, ORA_F_BO_EVENT_ID, ORA_FV_OK, "1");
+    expect(bo, ORA_F_BO_STATUS, ORA_FV_OK, "OPEN");
+    expect(bo, ORA_F_BO_CRITERION_ID, ORA_FV_OK, "1001159732");
+    expect(bo, ORA_F_BO_CRITERION_LABEL, ORA_FV_OK, "Full Time");
+    expect(bo, ORA_F_BO_LINE_TYPE, ORA_FV_OK, "[1]");
+    expect(bo, ORA_F_BO_TAGS, ORA_FV_OK, "[0]");
+    expect(bo, ORA_F_BO_OUTCOMES, ORA_FV_OK, "[0]");
+    expect("{\"criterion\":{\"label\":\"Full Time\"}}", ORA_F_BO_CRITERION_LABEL, ORA_FV_BAD, NULL);
+    expect("{\"tags\":null}", ORA_F_BO_TAGS, ORA_FV_BAD, NULL);
+
+    const char *oc = "{\"id\":6,\"betOfferId\":5,\"status\":\"OPEN\",\"label\":{\"defaultTranslation\":\"1\"},"
+                     "\"odds\":[{\"offerings\":[\"jurisdiction1\"],\"odds\":{\"decimal\":1900}}]}";
+    expect(oc, ORA_F_OC_ID, ORA_FV_OK, "6");
+    expect(oc, ORA_F_OC_BETOFFER_ID, ORA_FV_OK, "5");
+    expect(oc, ORA_F_OC_STATUS, ORA_FV_OK, "OPEN");
+    expect(oc, ORA_F_OC_LABEL, ORA_FV_OK, "1");
+    expect(oc, ORA_F_OC_ODDS, ORA_FV_OK, "[1]");
+    expect("{\"offerings\":[\"a\",\"b\"],\"odds\":{\"decimal\":1900}}", ORA_F_OD_OFFERINGS, ORA_FV_OK, "[2]");
+    expect("{\"offerings\":[],\"odds\":{\"decimal\":1900}}", ORA_F_OD_DECIMAL, ORA_FV_OK, "1900");
+    expect("{\"decimal\":1.9}", ORA_F_OD_DECIMAL, ORA_FV_ABSENT, NULL);
+    expect("{\"odds\":{\"decimal\":\"1.9\"}}", ORA_F_OD_DECIMAL, ORA_FV_BAD, NULL);
+
+    expect("{\"id\":5,\"lineTypes\":[\"MAIN_LINE\"]}", ORA_F_LINE_TYPES, ORA_FV_OK, "[1]");
+    expect("{\"id\":5,\"lineType\":[\"MAIN_LINE\"]}", ORA_F_LINE_TYPES, ORA_FV_ABSENT, NULL);
+    expect("{\"betOfferId\":5,\"outcomeId\":6,\"odds\":[]}", ORA_F_OUTCOME_ID, ORA_FV_OK, "6");
+    expect("{\"betOfferId\":5,\"outcomeId\":6,\"odds\":[]}", ORA_F_OUTCOME_BETOFFER_ID, ORA_FV_OK, "5");
+    expect("{\"betOfferId\":5,\"outcomeId\":6,\"odds\":[]}", ORA_F_ODDS, ORA_FV_OK, "[0]");
+    expect("{\"event\":{}}", ORA_F_EVENT, ORA_FV_OK, "{}");
+    expect("{\"betOffer\":7}", ORA_F_BETOFFER, ORA_FV_BAD, NULL);
+}
+
+/* The literals of the "decimal"s of msg, in order, as ora_decimal_text finds them. */
+static void decimals(const char *msg, const char *want)
+{
+    cJSON *root = cJSON_Parse(msg);
+    ora_src src = {msg, strlen(msg), 0};
+    char got[512] = "", t[64];
+    /* every number under a "decimal" key, in document order */
+    const cJSON *stack[64];
+    int sp = 0;
+    stack[sp++] = root;
+    const cJSON *order[32];
+    int n = 0;
+    while (sp) {
+        const cJSON *v = stack[--sp];
+        if (cJSON_IsNumber(v) && v->string && strcmp(v->string, "decimal") == 0)
+            order[n++] = v;
+        const cJSON *kids[64];
+        int k = 0;
+        for (const cJSON *c = v->child; c && k < 64; c = c->next)
+            kids[k++] = c;
+        while (k)
+            stack[sp++] = kids[--k];
+    }
+    for (int i = 0; i < n; i++) {
+        ora_decimal_text(&src, order[i], t, sizeof t);
+        strcat(got, i ? " " : "");
+        strcat(got, t);
+    }
+    CHECK(strcmp(got, want) == 0, "decimals of %s: '%s', want '%s'", msg, got, want);
+    cJSON_Delete(root);
+}
+
+static void test_decimals(void)
+{
+    decimals("{\"odds\":[{\"odds\":{\"decimal\":1900}},{\"odds\":{\"decimal\":1.950}},{\"odds\":{\"decimal\":2.5e3}}]}",
+             "1900 1.950 2.5e3");
+    decimals("{\"odds\":[{\"odds\":{ \"decimal\" :\n 17 }}]}", "17");
+    /* a "decimal" inside a string, and another key first: skipped by value */
+    decimals("{\"label\":\"\\\"decimal\\\":5 and \\\"decimal\\\":7\",\"odds\":{\"decimal\":7.0}}", "7.0");
+    decimals("{\"x\":{\"decimal\":3},\"odds\":{\"decimal\":4}}", "3 4");
+    /* an escaped key: not found as written, the shortest form instead */
+    decimals("{\"odds\":{\"decim\\u0061l\":1.50}}", "1.5");
+    decimals("{\"odds\":{\"decimal\":-0.0}}", "-0.0");
+}
+
+static void canonical(const char *in, const char *want)
+{
+    cJSON *v = cJSON_Parse(in);
+    ora_buf b = ORA_BUF_INIT;
+    CHECK(ora_json_canonical(&b, v) == 0, "canonical of %s failed", in);
+    CHECK(b.len == strlen(want) && memcmp(b.p, want, b.len) == 0, "canonical of %s: '%.*s', want '%s'", in,
+          (int)b.len, (const char *)b.p, want);
+    ora_buf_free(&b);
+    cJSON_Delete(v);
+}
+
+static void test_canonical(void)
+{
+    canonical("[{\"type\":\"TEAM\",\"id\":31,\"name\":{\"defaultTranslation\":\"A\"}}]",
+              "[{\"id\":31,\"name\":{\"defaultTranslation\":\"A\"},\"type\":\"TEAM\"}]");
+    canonical("{ \"b\" : [1, 1.0, 1e0, 0.5, true, null], \"a\":\"x\\\"y\" }",
+              "{\"a\":\"x\\\"y\",\"b\":[1,1,1,0.5,true,null]}");
+    canonical("{\"a\":1,\"a\":2}", "{\"a\":2}");
+    canonical("[]", "[]");
+}
+
+int main(void)
+{
+    test_table();
+    test_decimals();
+    test_canonical();
+    if (fails)
+        return 1;
+    puts("actors_entity: ok");
+    return 0;
+}
