@@ -172,17 +172,11 @@ sv_expected() (
 )
 
 # sv_oracle < scenario.jsonl > expected.jsonl: ORA data messages (JSON lines,
-# in arrival order) to the outputs the oracle requires, as Kinesis records
-# ({"PartitionKey","Data"}). The one place that knows the oracle's CLI.
+# in arrival order) to the outputs the oracle requires, as kinesis-put
+# delivers them ({"PartitionKey","Data"}): actors-expect.py expect-put. The
+# one place that knows the oracle's command line.
 sv_oracle() {
-  python3 "$TOP/tests/tools/actors-expect.py" expect /dev/stdin |
-    python3 -c '
-import json, sys
-for line in sys.stdin:
-    if line.strip():
-        r = json.loads(line)
-        print(json.dumps({"PartitionKey": str(r["key"]), "Data": r["data"]}, separators=(",", ":")))
-'
+  python3 "$TOP/tests/tools/actors-expect.py" expect-put /dev/stdin
 }
 
 # sv_compare EXPECTED GOT [--any-flow] [--also FILE]...: compares
