@@ -93,8 +93,10 @@ for ((i = 0; i < runs; i++)); do
   sim_start --rate 100 --events "$events" --offers-per-event 18..22 >/dev/null
   rm -rf "$d/boot"
   t0=$(date +%s.%N)
+  # --max-buffer: ora-sim serves the snapshot faster than the pipeline takes it;
+  # with the default 64M ora-connect would overflow and start the snapshot over
   # shellcheck disable=SC2046
-  ora-connect $(connect_args) | ora-deframe | ora-order | ora-actors --state-dir "$d/boot" \
+  ora-connect $(connect_args) --max-buffer 1G | ora-deframe | ora-order | ora-actors --state-dir "$d/boot" \
     | ora-rec unpack | grep -m1 -F '"flow":"replay"' > "$d/boot.line" || true
   t1=$(date +%s.%N)
   snap=$(sed -n 's/.*"offset":\([0-9]*\).*/\1/p' "$d/boot.line")

@@ -262,7 +262,7 @@ static void wipe_tx(conn_state *c)
 }
 
 /* Frames and queues one command. Returns 0, or -1 (out of memory). */
-static int send_cmd(conn_state *c, const ora_scmd *cmd)
+static int send_cmd(conn_state *c, const ora_smsg_args *cmd)
 {
     /* Room reserved up front so no realloc leaves a copy of the token. */
     ora_buf json = ORA_BUF_INIT;
@@ -270,9 +270,9 @@ static int send_cmd(conn_state *c, const ora_scmd *cmd)
     for (size_t i = 0; i < cfg.n_offerings; i++)
         need += strlen(cfg.offerings[i]) * 6 + 8;
     int rc = -1;
-    if (ora_buf_reserve(&json, need) == 0 && ora_session_command(cmd, &json) == 0 &&
+    if (ora_buf_reserve(&json, need) == 0 && ora_smsg_build(cmd, &json) == 0 &&
         ora_buf_reserve(&c->tx, json.len + 64) == 0)
-        rc = ora_session_frame(json.p, json.len, &c->tx);
+        rc = ora_smsg_frame(json.p, json.len, &c->tx);
     if (json.p)
         sodium_memzero(json.p, json.cap);
     ora_buf_free(&json);
@@ -332,7 +332,7 @@ static int on_frames(conn_state *c)
             st.last_offset = c->sess.last_offset;
         if (c->sess.flow != ORA_FLOW_NONE)
             st.flow = c->sess.flow;
-        ora_scmd cmd = {0, cfg.offerings, cfg.n_offerings, NULL, -1, NULL};
+        ora_smsg_args cmd = {.offerings = cfg.offerings, .n_offerings = cfg.n_offerings, .offset = -1};
         switch (a.kind) {
         case ORA_A_NONE:
             if (a.reason)

@@ -1,6 +1,6 @@
 /* ora-sim: a local ORA server to rehearse against (design.md §2, §6).
- * Option parsing and wiring; the model is lib/sim_model.c, the server
- * lib/sim_server.c. */
+ * Option parsing and wiring; the model is sim/sim_model.c, the server
+ * sim/sim_server.c. */
 #include "cli.h"
 #include "sim_model.h"
 #include "sim_server.h"
@@ -18,17 +18,17 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: ora-sim [--seed N] [--events N] [--offers-per-event A..B] [--reorder P]\n"
-        "               [--base-time TIME] --dump [--count N] [--snapshot-at OFFSET]\n"
-        "               [-o | --output FILE]\n"
+        "               [--base-time TIME] [--jurisdictions NAME,...] --dump [--count N]\n"
+        "               [--snapshot-at OFFSET] [-o | --output FILE]\n"
         "       ora-sim [model options] --cert FILE --key FILE --cacert FILE\n"
         "               [--port N] [--auth-port N] [--port-file FILE] [--rate MSG/S]\n"
         "               [--max-messages N] [--log FILE] [--token-ttl S] [--ping-interval S]\n"
         "               [--pong-timeout S] [--init-timeout S] [--write-timeout S]\n"
         "               [--retain N] [--per-member A..B] [--split P] [--chunk A..B]\n"
-        "               [--level N] [--drop-after-msgs N] [--drop-after-bytes N]\n"
-        "               [--stall-after N] [--corrupt-after N] [--invalid-token-after N]\n"
-        "               [--reject-token] [--offset-too-old] [--auth-fail N] [--refuse-for S]\n"
-        "               [--fault-once]\n"
+        "               [--level N] [--no-snapshot-cache] [--drop-after-msgs N]\n"
+        "               [--drop-after-bytes N] [--stall-after N] [--corrupt-after N]\n"
+        "               [--invalid-token-after N] [--reject-token] [--offset-too-old]\n"
+        "               [--auth-fail N] [--refuse-for S] [--fault-once]\n"
         "       ora-sim -h | --version\n");
 }
 
@@ -59,6 +59,35 @@ static void summary(char *buf, size_t n, double el)
              (unsigned long long)s.bytes_sent, (unsigned long long)s.pings,
              (unsigned long long)s.pongs, (unsigned long long)s.errors_sent,
              (unsigned long long)s.faults);
+}
+
+/* --jurisdictions: 1..MAX_JURISDICTIONS comma-separated names of 1..63
+ * printable characters, kept in a static copy. 0, or -1. */
+enum { MAX_JURISDICTIONS = 16 };
+static char jur_text[MAX_JURISDICTIONS * 64];
+static const char *jur_names[MAX_JURISDICTIONS];
+
+static int parse_jurisdictions(const char *s, sim_model_opts *mo)
+{
+    if (strlen(s) >= sizeof jur_text)
+        return -1;
+    strcpy(jur_text, s);
+    size_t n = 0;
+    for (char *p = jur_text, *e; p; p = e) {
+        e = strchr(p, ',');
+        if (e)
+            *e++ = '\0';
+        size_t len = strlen(p);
+        if (n == MAX_JURISDICTIONS || len == 0 || len > 63)
+            return -1;
+        for (const char *c = p; *c; c++)
+            if (*c < 0x21 || *c > 0x7e || *c == '"' || *c == '\\')
+                return -1;
+        jur_names[n++] = p;
+    }
+    mo->jurisdictions = jur_names;
+    mo->n_jurisdictions = n;
+    return 0;
 }
 
 static int parse_time(const char *s, int64_t *out)
@@ -149,7 +178,7 @@ enum {
     O_SEED = 256, O_EVENTS, O_OFFERS, O_REORDER, O_BASE, O_DUMP, O_COUNT, O_SNAPAT, O_CERT, O_KEY,
     O_CACERT, O_PORT, O_AUTHPORT, O_PORTFILE, O_RATE, O_MAX, O_LOG, O_TTL, O_PING, O_PONG, O_INIT, O_WRITE,
     O_RETAIN, O_PER, O_SPLIT, O_CHUNK, O_LEVEL, O_DROPM, O_DROPB, O_STALL, O_CORRUPT, O_INVTOK, O_REJECT,
-    O_OLD, O_AUTHFAIL, O_REFUSE, O_ONCE, O_VERSION
+    O_OLD, O_AUTHFAIL, O_REFUSE, O_ONCE, O_JUR, O_NOCACHE, O_VERSION
 };
 
 int main(int argc, char **argv)
@@ -160,14 +189,15 @@ int main(int argc, char **argv)
     }
     static const struct option lo[] = {
         {"seed", 1, 0, O_SEED}, {"events", 1, 0, O_EVENTS}, {"offers-per-event", 1, 0, O_OFFERS},
-        {"reorder", 1, 0, O_REORDER}, {"base-time", 1, 0, O_BASE}, {"dump", 0, 0, O_DUMP},
+        {"reorder", 1, 0, O_REORDER}, {"base-time", 1, 0, O_BASE}, {"jurisdictions", 1, 0, O_JUR},
+        {"dump", 0, 0, O_DUMP},
         {"count", 1, 0, O_COUNT}, {"snapshot-at", 1, 0, O_SNAPAT}, {"output", 1, 0, 'o'},
         {"cert", 1, 0, O_CERT}, {"key", 1, 0, O_KEY}, {"cacert", 1, 0, O_CACERT},
         {"port", 1, 0, O_PORT}, {"auth-port", 1, 0, O_AUTHPORT}, {"port-file", 1, 0, O_PORTFILE},
         {"rate", 1, 0, O_RATE}, {"max-messages", 1, 0, O_MAX}, {"log", 1, 0, O_LOG},
         {"token-ttl", 1, 0, O_TTL}, {"ping-interval", 1, 0, O_PING}, {"pong-timeout", 1, 0, O_PONG},
         {"init-timeout", 1, 0, O_INIT}, {"write-timeout", 1, 0, O_WRITE}, {"retain", 1, 0, O_RETAIN}, {"per-member", 1, 0, O_PER}, {"split", 1, 0, O_SPLIT},
-        {"chunk", 1, 0, O_CHUNK}, {"level", 1, 0, O_LEVEL},
+        {"chunk", 1, 0, O_CHUNK}, {"level", 1, 0, O_LEVEL}, {"no-snapshot-cache", 0, 0, O_NOCACHE},
         {"drop-after-msgs", 1, 0, O_DROPM}, {"drop-after-bytes", 1, 0, O_DROPB},
         {"stall-after", 1, 0, O_STALL}, {"corrupt-after", 1, 0, O_CORRUPT},
         {"invalid-token-after", 1, 0, O_INVTOK}, {"reject-token", 0, 0, O_REJECT},
@@ -195,6 +225,7 @@ int main(int argc, char **argv)
     so.chunk_min = 512;
     so.chunk_max = 16384;
     so.level = 6;
+    so.snapshot_cache = 1;
     so.faults = (sim_faults){SIM_OFF, SIM_OFF, SIM_OFF, SIM_OFF, SIM_OFF, 0, 0, 0, 0, 0};
     int do_dump = 0;
     uint64_t count = 1000, u, a, b;
@@ -219,6 +250,7 @@ int main(int argc, char **argv)
             so.model.offers_min = (uint32_t)a; so.model.offers_max = (uint32_t)b; break;
         case O_REORDER: if (cli_parse_double(optarg, 0, 1, &so.model.reorder)) return bad(name, optarg); break;
         case O_BASE: if (parse_time(optarg, &so.model.base_time)) return bad(name, optarg); break;
+        case O_JUR: if (parse_jurisdictions(optarg, &so.model)) return bad(name, optarg); break;
         case O_DUMP: do_dump = 1; break;
         case O_COUNT: if (cli_parse_u64(optarg, 0, UINT64_MAX, &count)) return bad(name, optarg); break;
         case O_SNAPAT: if (cli_parse_i64(optarg, 0, INT64_MAX, &snap_at)) return bad(name, optarg); break;
@@ -255,6 +287,7 @@ int main(int argc, char **argv)
         case O_AUTHFAIL: if (cli_parse_u64(optarg, 0, UINT64_MAX, &so.faults.auth_fail)) return bad(name, optarg); break;
         case O_REFUSE: if (cli_parse_double(optarg, 0, 86400, &d)) return bad(name, optarg); so.faults.refuse_for = d; break;
         case O_ONCE: so.faults.once = 1; break;
+        case O_NOCACHE: so.snapshot_cache = 0; break;
         default: return cli_bad_option(c, argv);
         }
     }

@@ -1,5 +1,5 @@
-/* fuzz/session: ora_smsg_parse() and the session state machine on
- * untrusted frames from the server (lib/session.h). */
+/* fuzz/session: ora_smsg_parse() (lib/smsg.h) and the session state
+ * machine (lib/session.h) on untrusted frames from the server. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -24,9 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ora_sact a = ora_session_on(&s, &m);
         if (a.kind == ORA_A_SEND_PONG) {
             ora_buf b = ORA_BUF_INIT, w = ORA_BUF_INIT;
-            ora_scmd c = {ORA_S_PONG, NULL, 0, NULL, -1, a.id};
-            if (ora_session_command(&c, &b) == 0)
-                ora_session_frame(b.p, b.len, &w);
+            ora_smsg_args c = {.type = ORA_S_PONG, .id = a.id};
+            if (ora_smsg_build(&c, &b) == 0)
+                ora_smsg_frame(b.p, b.len, &w);
             ora_buf_free(&b);
             ora_buf_free(&w);
         }

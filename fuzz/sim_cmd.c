@@ -1,7 +1,9 @@
-/* Fuzz target: client commands as ora-sim parses them (lib/sim_cmd.c), and
- * the token they carry through the JWT check (lib/jwt.c). */
+/* Fuzz target: client commands as ora-sim reads them (ora_smsg_parse and
+ * ora_smsg_initialize, lib/smsg.c), and the token they carry through the
+ * JWT check (sim/jwt.c). */
 #include "jwt.h"
-#include "sim_cmd.h"
+#include "ora.h"
+#include "smsg.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -9,16 +11,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    sim_cmd c;
-    sim_cmd_parse((const char *)data, size, &c);
-    if (c.token) {
+    ora_smsg m;
+    ora_sinit in;
+    memset(&in, 0, sizeof in);
+    if (ora_smsg_parse(data, size, &m) == 0 && m.type == ORA_S_INITIALIZE)
+        ora_smsg_initialize(data, size, &in);
+    if (in.token) {
         static const uint8_t key[32] = {1, 2, 3};
         int64_t exp;
-        jwt_verify_hs256(key, sizeof key, c.token, c.token_len, 1796126400, &exp);
+        jwt_verify_hs256(key, sizeof key, in.token, in.token_len, 1796126400, &exp);
     }
     /* the raw bytes as a token too */
     static const uint8_t key2[8] = "k";
     jwt_verify_hs256(key2, sizeof key2, (const char *)data, size, 0, NULL);
-    sim_cmd_free(&c);
+    ora_sinit_free(&in);
     return 0;
 }

@@ -68,6 +68,19 @@ static const char *const session_names[ORA_S_COUNT] = {
     [ORA_S_PONG] = "SESSION_PONG", [ORA_S_ERROR] = "SESSION_ERROR",
 };
 
+static const char *const session_bodies[ORA_S_COUNT] = {
+    [ORA_S_WELCOME] = "sessionWelcome", [ORA_S_INITIALIZE] = "sessionInitialize",
+    [ORA_S_INITIALIZED] = "sessionInitialized", [ORA_S_SNAPSHOT] = "sessionSnapshot",
+    [ORA_S_SNAPSHOT_COMPLETED] = "sessionSnapshotCompleted", [ORA_S_REPLAY] = "sessionReplay",
+    [ORA_S_REPLAY_COMPLETED] = "sessionReplayCompleted", [ORA_S_PING] = "sessionPing",
+    [ORA_S_PONG] = "sessionPong", [ORA_S_ERROR] = "sessionError",
+};
+
+const char *ora_session_body(int s)
+{
+    return s > ORA_S_NONE && s < ORA_S_COUNT ? session_bodies[s] : NULL;
+}
+
 const char *ora_session_name(int s)
 {
     return s > ORA_S_NONE && s < ORA_S_COUNT ? session_names[s] : NULL;

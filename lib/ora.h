@@ -66,7 +66,8 @@ enum ora_session {
     ORA_S_SNAPSHOT, ORA_S_SNAPSHOT_COMPLETED, ORA_S_REPLAY, ORA_S_REPLAY_COMPLETED,
     ORA_S_PING, ORA_S_PONG, ORA_S_ERROR, ORA_S_COUNT
 };
-const char *ora_session_name(int s);       /* "SESSION_WELCOME", ... */
-int ora_session_lookup(const char *s, size_t n);
+const char *ora_session_name(int s);       /* "SESSION_WELCOME", ...; NULL if bad */
+const char *ora_session_body(int s);       /* its body's key: "sessionWelcome", ...; NULL if bad */
+int ora_session_lookup(const char *s, size_t n);   /* ORA_S_NONE when unknown */
 
 #endif

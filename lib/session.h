@@ -1,41 +1,17 @@
 /* session.h: the ORA session state machine of ora-connect (design.md §2).
  *
  * Pure logic, no I/O: the caller decodes frames from the server with
- * lib/wire, gives each one to ora_smsg_parse(), then to ora_session_on(),
- * and carries out the action it returns (send a command, reconnect, stop).
- * Commands are built by ora_session_command() and wrapped for the wire by
- * ora_session_frame().
+ * lib/wire, gives each one to ora_smsg_parse() (lib/smsg.h), then to
+ * ora_session_on(), and carries out the action it returns (send a command,
+ * reconnect, stop). Commands are built by ora_smsg_build() and wrapped for
+ * the wire by ora_smsg_frame().
  */
 #ifndef ORA_SESSION_H
 #define ORA_SESSION_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include "buf.h"
-
-#define ORA_SMSG_ID_MAX 128    /* bytes of a ping id kept (as JSON text) */
-#define ORA_SMSG_CODE_MAX 64   /* bytes of an error code kept */
-#define ORA_SMSG_TEXT_MAX 160  /* bytes of an error message kept */
-
-/* One frame from the server, as far as the session cares. */
-typedef struct ora_smsg {
-    int type;        /* enum ora_session (ora.h); ORA_S_NONE for data */
-    int bad;         /* session message with a missing/ill-typed field */
-    int64_t offset;  /* data: "offset"; SNAPSHOT/REPLAY_COMPLETED: their
-                        offset; -1 when absent */
-    /* PING: the "id" value as compact JSON text ("\"17\"" or 17), "" when absent */
-    char id[ORA_SMSG_ID_MAX];
-    char code[ORA_SMSG_CODE_MAX];  /* ERROR: code ("" when absent) */
-    char text[ORA_SMSG_TEXT_MAX];  /* ERROR: message, printable ASCII only */
-} ora_smsg;
-
-/* Classifies one frame (untrusted bytes). A frame whose top-level "type" is
- * a SESSION_* string is parsed fully (session messages are small); any other
- * frame is scanned only for its top-level "offset". Returns 0, or -1 when
- * the frame is not a well-formed JSON object at top level (m->type is then
- * ORA_S_NONE and m->offset -1: treat it as data). An unknown SESSION_* type
- * gives type ORA_S_NONE and bad = 1. */
-int ora_smsg_parse(const uint8_t *msg, size_t len, ora_smsg *m);
+#include "smsg.h"
 
 /* Session phases. */
 enum ora_sphase {
@@ -84,25 +60,5 @@ typedef struct ora_sact {
 /* The action a message asks for. Updates flow, phase and counters.
  * A NONE action with a reason is something odd to log as a warning. */
 ora_sact ora_session_on(ora_sess *s, const ora_smsg *m);
-
-/* The JSON text of a command: SESSION_INITIALIZE (offerings[0..n), token),
- * SESSION_SNAPSHOT, SESSION_REPLAY (offset), SESSION_PONG (id JSON text, or
- * NULL/"" for none). Appended to out; the caller wipes out after sending
- * an INITIALIZE (it holds the token). Returns 0, or -1 (ENOMEM, or EINVAL
- * for another type, a negative offset or an id that is not a JSON scalar). */
-typedef struct ora_scmd {
-    int type;                   /* enum ora_session */
-    const char *const *offerings;
-    size_t n_offerings;
-    const char *token;
-    int64_t offset;
-    const char *id;
-} ora_scmd;
-int ora_session_command(const ora_scmd *c, ora_buf *out);
-
-/* Appends to out one gzip member (stored deflate blocks: commands are tiny,
- * and no compressor state keeps a copy of the token) holding one frame:
- * [u32 big-endian n][json]. Returns 0, or -1 (ENOMEM, EINVAL for n >= 2^32). */
-int ora_session_frame(const uint8_t *json, size_t n, ora_buf *out);
 
 #endif

@@ -20,6 +20,12 @@ only_flow() {
   grep -F "{\"flow\":\"$1\"," | sed -E 's/^\{"flow":"[a-z]+","msg":(.*)\}$/\1/'
 }
 
+# the session messages a client saw (--stats FILE), pings left out: a ping
+# may come between any two, however long the session takes
+session_seen() {
+  jq -c "[.session[] | select(. != \"SESSION_PING\")]$2" "$1"
+}
+
 # initial head (offsets of the initial population) for the given model options
 initial_head() {
   ora-sim --dump --count 0 "$@" 2>/dev/null | wc -l
@@ -70,39 +76,184 @@ initial_head() {
   [ "$(wc -l <"$T/a.jsonl")" -gt 3000 ]
 }
 
-@test "dump: every payload key of design.md occurs, shaped as the fixture" {
-  ora-sim --dump --seed 1 --count 2000 >"$T/d.jsonl"
-  # payload key -> sorted keys of the payload object, from the fixture and the dump
-  shape='select(has("offset")) | (to_entries[] | select(.key != "offset")) | "\(.key) \(.value | keys | join(","))"'
-  jq -r "$shape" "$FIXTURES/ora-messages.jsonl" | sort -u >"$T/want"
-  jq -r "$shape" "$T/d.jsonl" | sort -u >"$T/got"
-  diff "$T/want" "$T/got"
-  [ "$(wc -l <"$T/want")" -eq 18 ]
-  # every data message has exactly one payload key besides offset
-  run jq -c 'select((keys | length) != 2)' "$T/d.jsonl"
+# The entity model of design.md §2 ("The ORA entity model: the fields the
+# seed reads"), written out by hand from its table: every path a reader
+# takes, with its type. Prints one line per violation.
+model_check() {
+  python3 - "$@" <<'PY'
+import json, sys
+bad = []
+seen = set()
+def err(n, why): bad.append("line %d: %s" % (n, why))
+def is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool)
+def is_int(v): return isinstance(v, int) and not isinstance(v, bool)
+def is_str(v): return isinstance(v, str) and v != ""
+def is_strs(v): return isinstance(v, list) and all(isinstance(x, str) for x in v)
+def is_text(v): return isinstance(v, dict) and is_str(v.get("defaultTranslation"))
+def participants(n, ps):
+    if not isinstance(ps, list) or not ps: return err(n, "participants")
+    for p in ps:
+        if not (is_num(p.get("id")) and is_text(p.get("name")) and is_str(p.get("type"))
+                and isinstance(p.get("homeParticipant"), bool)):
+            err(n, "participant %r" % p)
+    if sum(p.get("homeParticipant") is True for p in ps) != 1: err(n, "not one home participant")
+def event(n, e):
+    if not isinstance(e, dict): return err(n, "event")
+    for k, ok in (("id", is_num), ("startsAt", is_str), ("sport", is_str), ("status", is_str)):
+        if not ok(e.get(k)): err(n, "event." + k)
+    if not (isinstance(e.get("group"), dict) and is_num(e["group"].get("id"))): err(n, "event.group.id")
+    if not is_text(e.get("competitionName")): err(n, "event.competitionName.defaultTranslation")
+    participants(n, e.get("participants"))
+def odds(n, l):
+    if not isinstance(l, list) or not l: return err(n, "odds")
+    for o in l:
+        if not (is_strs(o.get("offerings")) and o["offerings"]): err(n, "odds[].offerings")
+        d = o.get("odds", {}).get("decimal") if isinstance(o.get("odds"), dict) else None
+        if not (is_int(d) and 1000 < d <= 1000000): err(n, "odds[].odds.decimal %r" % d)
+def offer(n, b):
+    if not isinstance(b, dict): return err(n, "betOffer")
+    for k in ("id", "eventId"):
+        if not is_num(b.get(k)): err(n, "betOffer." + k)
+    if b.get("status") not in ("OPEN", "SUSPENDED", "CLOSED"): err(n, "betOffer.status")
+    c = b.get("criterion")
+    if not (isinstance(c, dict) and is_num(c.get("id")) and is_text(c.get("label"))): err(n, "criterion")
+    if not is_strs(b.get("lineType")): err(n, "lineType")
+    if not is_strs(b.get("tags")): err(n, "tags")
+    if not isinstance(b.get("outcomes"), list) or not b["outcomes"]: return err(n, "outcomes")
+    for o in b["outcomes"]:
+        if not (is_num(o.get("id")) and o.get("betOfferId") == b.get("id") and is_str(o.get("status"))
+                and is_text(o.get("label"))):
+            err(n, "outcome %r" % {k: v for k, v in o.items() if k != "odds"})
+        odds(n, o.get("odds"))
+def ids(*keys):
+    return lambda n, p: [err(n, k) for k in keys if not is_num(p.get(k))]
+check = {
+    "eventAdded": lambda n, p: event(n, p.get("event")),
+    "eventUpdated": lambda n, p: event(n, p.get("event")),
+    "eventStatusUpdated": lambda n, p: (ids("id")(n, p), is_str(p.get("status")) or err(n, "status")),
+    "eventDeleted": ids("id"),
+    "eventCashOutStatusUpdated": ids("id"),
+    "eventTagsUpdated": lambda n, p: (ids("id")(n, p), is_strs(p.get("tags")) or err(n, "tags")),
+    "eventParticipantsUpdated": lambda n, p: (ids("eventId")(n, p), participants(n, p.get("participants"))),
+    "eventScoreUpdated": ids("eventId"),
+    "matchClockUpdated": ids("eventId"),
+    "betOfferAdded": lambda n, p: offer(n, p.get("betOffer")),
+    "betOfferUpdated": lambda n, p: offer(n, p.get("betOffer")),
+    "betOfferStatusUpdated": lambda n, p: (ids("id")(n, p),
+        p.get("status") in ("OPEN", "SUSPENDED", "CLOSED") or err(n, "status")),
+    "betOfferLineTypesUpdated": lambda n, p: (ids("id")(n, p), is_strs(p.get("lineTypes")) or err(n, "lineTypes")),
+    "betOfferCashOutStatusUpdated": ids("id"),
+    "betOfferDeleted": ids("betOfferId"),
+    "outcomeOddsUpdated": lambda n, p: (ids("betOfferId", "outcomeId")(n, p), odds(n, p.get("odds"))),
+    "outcomeStatusUpdated": lambda n, p: (ids("betOfferId", "outcomeId")(n, p), is_str(p.get("status")) or err(n, "status")),
+    "outcomeCashoutStatusUpdated": ids("betOfferId", "outcomeId"),
+}
+# the old flat shape, anywhere
+def flat(n, v, key=None):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if k in ("name", "label") and isinstance(x, str): err(n, "bare string %s %r" % (k, x))
+            if k == "home" and key == "participants": err(n, "participant with home")
+            if k == "decimal" and "offerings" in v: err(n, "decimal directly in an odds entry")
+            flat(n, x, k)
+    elif isinstance(v, list):
+        for x in v: flat(n, x, key)
+for n, line in enumerate(open(sys.argv[1]), 1):
+    m = json.loads(line)
+    keys = [k for k in m if k != "offset"]
+    if not is_int(m.get("offset")) or len(keys) != 1:
+        err(n, "offset and one payload key"); continue
+    k = keys[0]
+    if k not in check:
+        err(n, "unknown payload key " + k); continue
+    seen.add(k)
+    if not isinstance(m[k], dict):
+        err(n, k + " is not an object"); continue
+    check[k](n, m[k])
+    if k == "betOfferLineTypesUpdated" and "lineType" in m[k]: err(n, "lineType in a line-types update")
+    flat(n, m, None)
+for k in sorted(set(check) - seen): bad.append("never seen: " + k)
+print("\n".join(bad[:20]))
+PY
+}
+
+@test "dump: every payload key of design.md §2, with the entity model's field paths, none in the old flat shape" {
+  ora-sim --dump --seed 1 --count 3000 >"$T/d.jsonl"
+  run model_check "$T/d.jsonl"
   assert_output ""
+  # the checker catches each old flat shape (a fixture per shape, written by hand)
+  for old in '{"offset":1,"eventAdded":{"event":{"id":1,"startsAt":"2026-12-01T12:00:00Z","sport":"FOOTBALL","status":"STARTED","group":{"id":2},"competitionName":{"defaultTranslation":"L"},"participants":[{"id":3,"name":"A","type":"TEAM","homeParticipant":true}]}}}' \
+             '{"offset":1,"eventAdded":{"event":{"id":1,"startsAt":"2026-12-01T12:00:00Z","sport":"FOOTBALL","status":"STARTED","group":{"id":2},"competitionName":{"defaultTranslation":"L"},"participants":[{"id":3,"name":{"defaultTranslation":"A"},"type":"TEAM","home":true}]}}}' \
+             '{"offset":1,"outcomeOddsUpdated":{"betOfferId":1,"outcomeId":2,"odds":[{"offerings":["jurisdiction1"],"decimal":1.9}]}}' \
+             '{"offset":1,"betOfferLineTypesUpdated":{"id":1,"lineType":["MAIN_LINE"]}}'; do
+    printf '%s\n' "$old" >"$T/old"
+    run model_check "$T/old"
+    [[ "$output" == *"line 1:"* ]] || fail "the checker accepts $old"
+  done
+  printf '%s\n' '{"offset":1,"betOfferLineTypesUpdated":{"id":1,"lineTypes":["MAIN_LINE"]}}' >"$T/new"
+  run model_check "$T/new"
+  [[ "$output" != *"line 1:"* ]] || fail "the checker refuses the table's shape: $output"
+  # a snapshot taken later is in the same model
+  m=$(initial_head --seed 1)
+  ora-sim --dump --seed 1 --snapshot-at $((m + 2000)) --count 10 >"$T/s.jsonl"
+  run model_check "$T/s.jsonl"
+  assert_output --partial "never seen"
+  refute_output --partial "line "
+}
+
+@test "dump: realistic values: milli-odds, offerings from --jurisdictions, main line off and back, tags, unlisted outcomes" {
+  ora-sim --dump --seed 1 --count 5000 >"$T/d.jsonl"
+  # integer milli-odds, most of them on the grid of hundredths
+  run jq -s '[.[] | .. | objects | select(has("offerings")) | .odds.decimal] | (length > 1000) and all(. == floor and . > 1000)' "$T/d.jsonl"
+  assert_output true
+  # offering names: the seed's jurisdiction table by default, or the configured names
+  offs=$(jq -r '.. | objects | select(has("offerings")) | .offerings[]' "$T/d.jsonl" | sort -u | xargs)
+  assert_equal "$offs" "jurisdiction1 jurisdiction2 jurisdiction3 jurisdiction4 jurisdiction5"
+  ora-sim --dump --seed 1 --count 200 --jurisdictions se-retail,dk.online,gb >"$T/j.jsonl"
+  offs=$(jq -r '.. | objects | select(has("offerings")) | .offerings[]' "$T/j.jsonl" | sort -u | xargs)
+  assert_equal "$offs" "dk.online gb se-retail"
+  run_split ora-sim --dump --jurisdictions 'a,,b'
+  assert_equal "$status" 64
+  run_split ora-sim --dump --jurisdictions "$(seq -s, 17)"
+  assert_equal "$status" 64
+  # line-type updates take an offer off MAIN_LINE and put one back on it
+  python3 - "$T/d.jsonl" <<'PY'
+import json, sys
+main, off_and_back = {}, 0
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    b = m.get("betOfferAdded", m.get("betOfferUpdated", {})).get("betOffer")
+    if b: main[b["id"]] = "MAIN_LINE" in b["lineType"]
+    u = m.get("betOfferLineTypesUpdated")
+    if u and u["id"] in main:
+        now = "MAIN_LINE" in u["lineTypes"]
+        if main[u["id"]] is False and now: off_and_back += 1
+        main[u["id"]] = now
+assert off_and_back > 0, off_and_back
+PY
+  # bet offers with and without OFFERED_LIVE
+  run jq -s '[.[] | (.betOfferAdded // .betOfferUpdated // empty) | .betOffer.tags | index("OFFERED_LIVE") != null] | unique' "$T/d.jsonl"
+  assert_equal "$(echo "$output" | jq -c .)" '[false,true]'
+  # odds and status updates for outcomes that no bet offer message listed yet
+  python3 - "$T/d.jsonl" <<'PY'
+import json, sys
+listed, odds, status = set(), 0, 0
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    b = m.get("betOfferAdded", m.get("betOfferUpdated", {})).get("betOffer")
+    if b: listed.update(o["id"] for o in b["outcomes"])
+    for k in ("outcomeOddsUpdated", "outcomeStatusUpdated"):
+        u = m.get(k)
+        if u and u["outcomeId"] not in listed:
+            odds += k == "outcomeOddsUpdated"; status += k == "outcomeStatusUpdated"
+assert odds > 0 and status > 0, (odds, status)
+PY
 }
 
 @test "dump: every payload key within the first 100 realtime messages" {
   for seed in 1 2 3; do
     n=$(ora-sim --dump --seed $seed --count 100 | tail -n 100 | jq -r 'del(.offset) | keys[0]' | sort -u | wc -l)
     assert_equal "$n" 18
-  done
-}
-
-@test "dump: nested shapes (event, betOffer, outcome, odds) as the fixture" {
-  ora-sim --dump --seed 2 --count 500 >"$T/d.jsonl"
-  ev='.eventAdded.event | keys | join(",")'
-  bo='.betOfferAdded.betOffer | keys | join(",")'
-  oc='.betOfferAdded.betOffer.outcomes[0] | keys | join(",")'
-  od='.betOfferAdded.betOffer.outcomes[0].odds[0] | keys | join(",")'
-  pa='.eventAdded.event.participants[0] | keys | join(",")'
-  for q in "$ev" "$bo" "$oc" "$od" "$pa"; do
-    got=$(jq -r "select(.$(echo "$q" | cut -d. -f2 | cut -d' ' -f1)) | $q" "$T/d.jsonl" | sort -u)
-    [ -n "$got" ]
-    [ "$(echo "$got" | wc -l)" -eq 1 ]
-    want=$(jq -r "select(.$(echo "$q" | cut -d. -f2 | cut -d' ' -f1)) | $q" "$FIXTURES/ora-messages.jsonl" | sort -u)
-    assert_equal "$got" "$want"
   done
 }
 
@@ -119,8 +270,6 @@ initial_head() {
   assert_equal "$evs" "FINISHED NOT_STARTED STARTED"
   ofs=$(jq -r '(.betOfferAdded.betOffer.status // .betOfferStatusUpdated.status) // empty' "$T/d.jsonl" | sort -u | xargs)
   assert_equal "$ofs" "CLOSED OPEN SUSPENDED"
-  offs=$(jq -r '.. | objects | select(has("offerings")) | .offerings[]' "$T/d.jsonl" | sort -u | xargs)
-  assert_equal "$offs" "offering-dk offering-gb offering-se offering-us"
   # in-game odds updates are possible: a started event with a main-line, live, watched offer
   run jq -e -s '
     (map(select(.eventAdded.event.status == "STARTED") | .eventAdded.event.id)) as $live |
@@ -210,17 +359,19 @@ PY
 
 @test "auth: client certificate gets a signed JWT with an expiry" {
   sim_start --token-ttl 120
+  t0=$(date +%s)
   sim_token "$T/tok"
+  t1=$(date +%s)
   tok=$(cat "$T/tok")
   [[ "$tok" =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]]
   b64() { local s=${1//-/+}; s=${s//_//}; while (( ${#s} % 4 )); do s+="="; done; echo "$s" | base64 -d; }
   hdr=$(b64 "$(cut -d. -f1 <<<"$tok")")
   assert_equal "$(jq -r .alg <<<"$hdr")" HS256
   claims=$(b64 "$(cut -d. -f2 <<<"$tok")")
-  now=$(date +%s)
   exp=$(jq -r .exp <<<"$claims")
-  [ "$exp" -gt $((now + 100)) ] || fail "exp $exp is not ~120 s after $now"
-  [ "$exp" -le $((now + 121)) ] || fail "exp $exp is more than 121 s after $now"
+  # issued between t0 and t1, valid 120 s
+  [ "$exp" -ge $((t0 + 120)) ] || fail "exp $exp is not 120 s after the request ($t0)"
+  [ "$exp" -le $((t1 + 120)) ] || fail "exp $exp is more than 120 s after the answer ($t1)"
   assert_equal "$(jq -r .sub <<<"$claims")" ora-test-client
   # the token never appears in ora-sim's diagnostics
   run grep -qF "$(cut -d. -f3 <<<"$tok")" "$SIM_ERR"
@@ -240,10 +391,20 @@ PY
   # openssl s_client without a certificate: the server asks for one and refuses
   run bash -c "echo | timeout 5 openssl s_client -connect 127.0.0.1:$SIM_AUTH_PORT -CAfile '$PKI_DIR/ca.pem' -quiet 2>&1"
   [[ "$output" == *"alert"* || "$output" == *"error"* ]]
+  for i in $(seq 100); do grep -q "TLS handshake failed" "$SIM_ERR" && break; sleep 0.1; done
   grep -q "TLS handshake failed" "$SIM_ERR"
 }
 
 # ---- session protocol ----------------------------------------------------------------
+
+@test "session messages are built and parsed in one module (lib/smsg.c) for ora-connect and ora-sim" {
+  # no JSON text of a session message or of its body written by hand on either side
+  run grep -nE '\\"(SESSION_[A-Z_]+|session[A-Z][A-Za-z]*)\\"' "$TOP/lib/session.c" "$TOP/cmd/ora-connect.c" \
+    "$TOP/cmd/ora-sim.c" "$TOP"/sim/*.c
+  assert_output ""
+  grep -q 'ora_smsg_build' "$TOP/sim/sim_session.c"
+  grep -q 'ora_smsg_build' "$TOP/cmd/ora-connect.c"
+}
 
 @test "ORA port: an untrusted or missing client certificate never gets a session" {
   sim_start
@@ -288,7 +449,7 @@ PY
 }
 
 @test "INITIALIZE checks: protocol version, offerings, junk" {
-  sim_start --init-timeout 1
+  sim_start --init-timeout 3
   sim_token "$T/tok"
   run_split sim_client --token-file "$T/tok" --protocol V2 --stats "$T/st.json"
   assert_equal "$status" 2
@@ -301,7 +462,7 @@ PY
   run_split sim_client --raw-init '{"type":"SESSION_INITIALIZE","sessionInitialize":{"protocolVersion":"V1","offerings":"offering-se","token":"x"}}' --stats "$T/st.json"
   assert_equal "$(jq -r .error "$T/st.json")" INVALID_OFFERING
   # not JSON, then silence: the server gives up after --init-timeout
-  run_split sim_client --raw-init 'not json at all' --stats "$T/st.json" --timeout 10
+  run_split sim_client --raw-init 'not json at all' --stats "$T/st.json" --timeout 20
   assert_equal "$status" 3
   grep -q "ignoring a frame from the client" "$SIM_ERR"
   # the server is still serving
@@ -313,7 +474,7 @@ PY
   sim_start --seed 1 --rate 2000 --max-messages 3000
   sim_token "$T/tok"
   sim_client --token-file "$T/tok" --annotate --session --until-offset $((m + 3000)) --stats "$T/st.json" >"$T/got"
-  assert_equal "$(jq -c '.session[0:4]' "$T/st.json")" \
+  assert_equal "$(session_seen "$T/st.json" '[0:4]')" \
     '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_SNAPSHOT_COMPLETED","SESSION_REPLAY_COMPLETED"]'
   h=$(jq .snapshot_offset "$T/st.json")
   # session messages come in this order in the stream, data between them
@@ -332,6 +493,44 @@ PY
   tail -n +$((h + 1)) "$SIM_LOG" | sort | cmp - "$T/rest"
   # the snapshot offset is the head the server reported
   assert_equal "$(only_flow session <"$T/got" | jq -r 'select(.type=="SESSION_SNAPSHOT_COMPLETED") | .sessionSnapshotCompleted.offset')" "$h"
+}
+
+# waits (up to 30 s) for ora-sim's snapshot cache
+sim_cache_ready() {
+  for i in $(seq 300); do grep -q "snapshot cache ready" "$SIM_ERR" && return 0; sleep 0.1; done
+  fail "ora-sim's snapshot cache not ready: $(cat "$SIM_ERR")"
+}
+
+@test "snapshot cache: the messages of --dump, as a snapshot compressed for the connection; whole frames per member" {
+  m=$(initial_head --seed 3 --events 300)
+  ora-sim --dump --seed 3 --events 300 --count 0 >"$T/dump"
+  sim_start --seed 3 --events 300 --rate 0 --per-member 1..5 --split 0.2
+  sim_cache_ready
+  sim_client --auth-url "$SIM_AUTH_URL" --until-offset "$m" --stats "$T/st.json" >"$T/cached"
+  cmp "$T/dump" "$T/cached"
+  d=$(jq .data "$T/st.json"); mem=$(jq .members "$T/st.json")
+  [ "$mem" -ge $((d / 5)) ] || fail "$mem members for $d frames with --per-member 1..5"
+  # pieces left unchanged are not compressed again: a second snapshot is the same
+  sim_client --auth-url "$SIM_AUTH_URL" --until-offset "$m" >"$T/again"
+  cmp "$T/dump" "$T/again"
+  sim_stop
+  sim_start --seed 3 --events 300 --rate 0 --per-member 1..5 --split 0.2 --no-snapshot-cache
+  sim_client --auth-url "$SIM_AUTH_URL" --until-offset "$m" >"$T/fresh"
+  cmp "$T/dump" "$T/fresh"
+  run grep -c "snapshot cache ready" "$SIM_ERR"
+  assert_output 0
+}
+
+@test "snapshot cache: a fault counted in messages still fires at its count inside a snapshot" {
+  sim_start --events 300 --rate 0 --drop-after-msgs 700 --fault-once
+  sim_cache_ready
+  run_split sim_client --auth-url "$SIM_AUTH_URL" --stats "$T/st.json"
+  assert_equal "$status" 3
+  assert_equal "$(jq -r .data "$T/st.json")" 700
+  # once fired, the next snapshot comes from the cache, whole
+  m=$(initial_head --events 300)
+  sim_client --auth-url "$SIM_AUTH_URL" --until-offset "$m" >"$T/all"
+  assert_equal "$(wc -l <"$T/all")" "$m"
 }
 
 @test "session: out-of-order delivery present; the delivered set equals the --log" {
@@ -400,11 +599,26 @@ PY
   d=$(jq .data "$T/st.json"); mem=$(jq .members "$T/st.json")
   [ "$mem" -ge $((2 * d)) ]
   sim_stop
+  # --per-member 8..8: a member holds 8 frames, fewer only when it ends what
+  # was ready to send (the log's end, or a batch of 512 read from it); how
+  # much is ready depends on timing while messages are generated, so the
+  # exact packing is checked on a fixed log (--rate 0), the bounds while
+  # generating
+  sim_start --seed 6 --rate 0 --split 0 --per-member 8..8
+  sim_client --auth-url "$SIM_AUTH_URL" --replay 0 --until-offset "$m" --stats "$T/st.json" >"$T/got"
+  sort "$T/got" | cmp - <(sort "$SIM_LOG")
+  d=$(jq .data "$T/st.json"); dm=$(( $(jq .members "$T/st.json") - $(jq '.session | length' "$T/st.json") ))
+  assert_equal "$d" "$m"
+  [ "$dm" -ge $(((d + 7) / 8)) ] || fail "$dm members for $d frames: some hold more than 8"
+  [ "$dm" -le $(((d + 7) / 8 + (d + 511) / 512)) ] || fail "$dm members for $d frames ready at once"
+  sim_stop
   sim_start --seed 6 --rate 4000 --max-messages 1000 --split 0 --per-member 8..8
   sim_client --auth-url "$SIM_AUTH_URL" --replay 0 --until-offset $((m + 1000)) --stats "$T/st.json" >"$T/got"
   sort "$T/got" | cmp - <(sort "$SIM_LOG")
-  d=$(jq .data "$T/st.json"); mem=$(jq .members "$T/st.json")
-  [ "$mem" -le $((d / 8 + 10)) ]
+  d=$(jq .data "$T/st.json"); dm=$(( $(jq .members "$T/st.json") - $(jq '.session | length' "$T/st.json") ))
+  [ "$dm" -ge $(((d + 7) / 8)) ] || fail "$dm members for $d frames: some hold more than 8"
+  # the initial population was in the log before the client came: packed
+  [ "$dm" -le $(((m + 7) / 8 + (m + 511) / 512 + d - m)) ] || fail "$dm members for $d frames"
 }
 
 @test "session: replay from an offset sends exactly the later messages" {
@@ -413,7 +627,7 @@ PY
   sim_token "$T/tok"
   x=$((m + 700))
   sim_client --token-file "$T/tok" --replay $x --annotate --session --until-offset $((m + 2000)) --stats "$T/st.json" >"$T/got"
-  assert_equal "$(jq -c '.session[0:3]' "$T/st.json")" '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_REPLAY_COMPLETED"]'
+  assert_equal "$(session_seen "$T/st.json" '[0:3]')" '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_REPLAY_COMPLETED"]'
   cat <(only_flow replay <"$T/got") <(only_flow realtime <"$T/got") | sort >"$T/rest"
   tail -n +$((x + 1)) "$SIM_LOG" | sort | cmp - "$T/rest"
   run jq -e -s 'map(.offset > '$x') | all' "$T/rest"
@@ -423,7 +637,8 @@ PY
 @test "session: OFFSET_TOO_OLD beyond --retain; then a snapshot on the same connection" {
   sim_start --seed 3 --rate 5000 --max-messages 3000 --retain 500
   m=$(initial_head --seed 3)
-  for i in $(seq 100); do [ "$(wc -l <"$SIM_LOG")" -ge $((m + 3000)) ] && break; sleep 0.1; done
+  for i in $(seq 300); do [ "$(wc -l <"$SIM_LOG")" -ge $((m + 3000)) ] && break; sleep 0.1; done
+  [ "$(wc -l <"$SIM_LOG")" -ge $((m + 3000)) ] || fail "ora-sim generated $(wc -l <"$SIM_LOG") of $((m + 3000))"
   sim_token "$T/tok"
   run_split sim_client --token-file "$T/tok" --replay 10 --stats "$T/st.json"
   assert_equal "$status" 2
@@ -433,30 +648,32 @@ PY
   assert_equal "$(wc -l <"$T/recent")" 200
   # the client may ask for a snapshot instead
   sim_client --token-file "$T/tok" --replay 10 --on-too-old snapshot --idle 0.5 --stats "$T/st.json" >/dev/null
-  assert_equal "$(jq -c '.session[0:5]' "$T/st.json")" \
+  assert_equal "$(session_seen "$T/st.json" '[0:5]')" \
     '["SESSION_WELCOME","SESSION_INITIALIZED","SESSION_ERROR","SESSION_SNAPSHOT_COMPLETED","SESSION_REPLAY_COMPLETED"]'
 }
 
 @test "ping/pong: pings every interval; a client that never answers is dropped" {
-  sim_start --ping-interval 0.2 --pong-timeout 0.6 --rate 10
+  # a client that answers is never dropped: its pongs echo the ids (a
+  # mismatch would leave the ping unanswered, and the client dropped
+  # after --pong-timeout, well within the 4 s the client stays)
+  sim_start --ping-interval 0.2 --pong-timeout 1.5 --rate 10
   sim_token "$T/tok"
-  sim_client --token-file "$T/tok" --idle 100 --timeout 1.5 --stats "$T/st.json" >/dev/null || true
+  sim_client --token-file "$T/tok" --idle 100 --timeout 4 --stats "$T/st.json" >/dev/null || true
   assert_equal "$(jq -r .rc "$T/st.json")" 5   # still connected when the client gave up
   [ "$(jq -r .pings "$T/st.json")" -ge 3 ]
   assert_equal "$(jq -r .pongs "$T/st.json")" "$(jq -r .pings "$T/st.json")"
-  run_split sim_client --token-file "$T/tok" --no-pong --idle 100 --timeout 20 --stats "$T/st.json"
+  run_split sim_client --token-file "$T/tok" --no-pong --idle 100 --timeout 30 --stats "$T/st.json"
   assert_equal "$status" 3
   [ "$(jq -r .pings "$T/st.json")" -ge 1 ]
-  grep -q "no pong within 0.6s" "$SIM_ERR"
-  # the ping ids are echoed: every pong answered the last ping
-  run grep -q "does not answer" "$SIM_ERR"
-  assert_failure
+  grep -q "no pong within 1.5s" "$SIM_ERR"
 }
 
 @test "a client that stops reading is dropped after --write-timeout" {
-  sim_start --rate 50000 --write-timeout 1 --chunk 16384 --per-member 64
+  # the pause is long enough for the server to fill the socket buffers
+  # (several MB) and then wait its second, even with both cores busy
+  sim_start --rate 50000 --write-timeout 1 --chunk 16384 --per-member 64 --level 1
   sim_token "$T/tok"
-  run_split sim_client --token-file "$T/tok" --replay 0 --pause-after 100 --pause 4 --timeout 30 --stats "$T/st.json"
+  run_split sim_client --token-file "$T/tok" --replay 0 --pause-after 100 --pause 12 --timeout 40 --stats "$T/st.json"
   assert_equal "$status" 3
   grep -q "the client read nothing for 1s: dropping it" "$SIM_ERR"
 }
@@ -511,12 +728,14 @@ PY
 }
 
 @test "fault --stall-after: no data and no pings after N messages" {
-  sim_start --stall-after 20 --ping-interval 0.2
+  # pings every second until the stall (which comes at once), none after:
+  # 5 s of session would show 4 or more
+  sim_start --stall-after 20 --ping-interval 1
   sim_token "$T/tok"
-  run_split sim_client --token-file "$T/tok" --timeout 2 --stats "$T/st.json"
+  run_split sim_client --token-file "$T/tok" --timeout 5 --stats "$T/st.json"
   assert_equal "$status" 5
   assert_equal "$(jq -r .data "$T/st.json")" 20
-  [ "$(jq -r .pings "$T/st.json")" -le 1 ]
+  [ "$(jq -r .pings "$T/st.json")" -le 2 ]
   grep -q "fault stall-after after 20 messages" "$SIM_ERR"
 }
 
@@ -532,12 +751,15 @@ PY
 }
 
 @test "fault --refuse-for: the ORA port refuses connections at first, then serves" {
-  sim_start --refuse-for 3
+  # long enough that the first try comes within it, even on a busy machine
+  t0=$(date +%s)
+  sim_start --refuse-for 10
   sim_token "$T/tok"
   run_split sim_client --token-file "$T/tok" --max-data 1
+  [ $(($(date +%s) - t0)) -lt 10 ] || skip "the machine took 10 s to try once"
   assert_equal "$status" 6
   [[ "$stderr" == *"refused"* ]]
-  wait_port "$SIM_PORT" 10
+  wait_port "$SIM_PORT" 30
   sim_client --token-file "$T/tok" --max-data 1 >/dev/null
 }
 
@@ -570,7 +792,7 @@ while s.recv(65536):
 PY
   # a TCP connection that never starts TLS
   exec 5<>/dev/tcp/127.0.0.1/"$SIM_PORT"
-  for i in $(seq 100); do grep -q "corrupt stream from the client" "$SIM_ERR" && [ "$(grep -c 'corrupt stream from the client' "$SIM_ERR")" -ge 2 ] && break; sleep 0.1; done
+  for i in $(seq 300); do grep -q "corrupt stream from the client" "$SIM_ERR" && [ "$(grep -c 'corrupt stream from the client' "$SIM_ERR")" -ge 2 ] && break; sleep 0.1; done
   [ "$(grep -c 'corrupt stream from the client' "$SIM_ERR")" -ge 2 ]
   sim_client --token-file "$T/tok" --max-data 10 >"$T/out"
   assert_equal "$(wc -l <"$T/out")" 10
@@ -597,7 +819,7 @@ PY
   sim_start
   sim_token >/dev/null
   kill -USR1 "$SIM_PID"
-  for i in $(seq 50); do grep -q "summary:" "$SIM_ERR" && break; sleep 0.05; done
+  for i in $(seq 200); do grep -q "summary:" "$SIM_ERR" && break; sleep 0.05; done
   grep -q "ora-sim: summary: .* 1 tokens" "$SIM_ERR"
   sim_stop # fails the test unless ora-sim exits 0
   [ "$(grep -c "summary:" "$SIM_ERR")" -eq 2 ]

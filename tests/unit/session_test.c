@@ -1,7 +1,9 @@
-/* session_test: the ORA session state machine and message classifier
- * (lib/session.h), driven by tests/fixtures/ora-messages.jsonl and by
- * hostile hand-made frames. */
+/* session_test: ORA session messages, parsed and built (lib/smsg.h), and
+ * ora-connect's session state machine (lib/session.h), driven by
+ * tests/fixtures/ora-messages.jsonl (hand-written from design.md §2) and
+ * by hostile hand-made frames. */
 #include "session.h"
+#include "smsg.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -56,6 +58,29 @@ static void test_fixtures(void)
             CHECK(m.type == ora_session_lookup(t->valuestring, strlen(t->valuestring)));
             CHECK(m.type != ORA_S_NONE);
             CHECK(!m.bad);
+            /* built again from what was parsed, it is the fixture's message */
+            ora_sinit in;
+            memset(&in, 0, sizeof in);
+            const char *offs[ORA_SINIT_MAX_OFFERINGS];
+            ora_smsg_args a = {.type = m.type, .offset = m.offset, .id = m.id, .code = m.code};
+            const cJSON *msg = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(j, ora_session_body(m.type)), "message");
+            a.message = cJSON_IsString(msg) ? m.text : NULL;
+            if (m.type == ORA_S_INITIALIZE) {
+                CHECK(ora_smsg_initialize((const uint8_t *)line, n, &in) == 0);
+                for (size_t i = 0; i < in.n_offerings; i++)
+                    offs[i] = in.offerings[i];
+                a.offerings = offs;
+                a.n_offerings = in.n_offerings;
+                a.token = in.token;
+            }
+            ora_buf b = ORA_BUF_INIT;
+            CHECK(ora_smsg_build(&a, &b) == 0);
+            cJSON *again = cJSON_ParseWithLength((const char *)b.p, b.len);
+            CHECK(cJSON_Compare(j, again, 1));
+            cJSON_Delete(again);
+            ora_buf_free(&b);
+            ora_sinit_free(&in);
         } else {
             data++;
             CHECK(m.type == ORA_S_NONE);
@@ -240,10 +265,10 @@ static void test_machine(void)
     CHECK(on(&s, REPLDONE(7)).kind == ORA_A_CAUGHT_UP);
 }
 
-static cJSON *cmd(const ora_scmd *c)
+static cJSON *cmd(const ora_smsg_args *c)
 {
     ora_buf b = ORA_BUF_INIT;
-    int rc = ora_session_command(c, &b);
+    int rc = ora_smsg_build(c, &b);
     cJSON *j = NULL;
     if (rc == 0)
         j = cJSON_ParseWithLength((const char *)b.p, b.len);
@@ -259,10 +284,17 @@ static const char *str_at(const cJSON *j, const char *a, const char *b)
     return cJSON_IsString(x) ? x->valuestring : NULL;
 }
 
+static double num_at(const cJSON *j, const char *a, const char *b)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, a), b);
+    return cJSON_IsNumber(x) ? x->valuedouble : -1;
+}
+
 static void test_commands(void)
 {
     const char *offs[] = {"offering-se", "we\"ird\\\n"};
-    ora_scmd c = {ORA_S_INITIALIZE, offs, 2, "hdr.body.sig\"\x01", -1, NULL};
+    ora_smsg_args c = {.type = ORA_S_INITIALIZE, .offerings = offs, .n_offerings = 2,
+                       .token = "hdr.body.sig\"\x01", .offset = -1};
     cJSON *j = cmd(&c);
     CHECK(j != NULL);
     CHECK(strcmp(str_at(j, "type", NULL), "SESSION_INITIALIZE") == 0);
@@ -278,23 +310,25 @@ static void test_commands(void)
     c.token = NULL;
     CHECK(cmd(&c) == NULL);
 
-    ora_scmd r = {ORA_S_REPLAY, NULL, 0, NULL, 77, NULL};
+    ora_smsg_args r = {.type = ORA_S_REPLAY, .offset = 77};
     j = cmd(&r);
-    CHECK(j && cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "sessionReplay"), "offset")->valuedouble == 77);
+    CHECK(j && num_at(j, "sessionReplay", "offset") == 77);
     cJSON_Delete(j);
     r.offset = -1;
     CHECK(cmd(&r) == NULL);
-    ora_scmd sn = {ORA_S_SNAPSHOT, NULL, 0, NULL, -1, NULL};
+    r.offset = ORA_OFFSET_MAX + 1;
+    CHECK(cmd(&r) == NULL);
+    ora_smsg_args sn = {.type = ORA_S_SNAPSHOT, .offset = -1};
     j = cmd(&sn);
     CHECK(j && strcmp(str_at(j, "type", NULL), "SESSION_SNAPSHOT") == 0 && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "sessionSnapshot")));
     cJSON_Delete(j);
-    ora_scmd p = {ORA_S_PONG, NULL, 0, NULL, -1, "\"17\""};
+    ora_smsg_args p = {.type = ORA_S_PONG, .offset = -1, .id = "\"17\""};
     j = cmd(&p);
     CHECK(j && strcmp(str_at(j, "sessionPong", "id"), "17") == 0);
     cJSON_Delete(j);
     p.id = "42";
     j = cmd(&p);
-    CHECK(j && cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "sessionPong"), "id")->valuedouble == 42);
+    CHECK(j && num_at(j, "sessionPong", "id") == 42);
     cJSON_Delete(j);
     p.id = "1},\"x\":{";   /* injection attempt */
     CHECK(cmd(&p) == NULL);
@@ -302,8 +336,149 @@ static void test_commands(void)
     j = cmd(&p);
     CHECK(j && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "sessionPong")));
     cJSON_Delete(j);
-    ora_scmd bad = {ORA_S_WELCOME, NULL, 0, NULL, -1, NULL};
+    ora_smsg_args bad = {.type = ORA_S_NONE};
     CHECK(cmd(&bad) == NULL);
+    bad.type = ORA_S_COUNT;
+    CHECK(cmd(&bad) == NULL);
+}
+
+/* The server's messages, as ora-sim sends them. */
+static void test_server_messages(void)
+{
+    ora_smsg_args a = {.type = ORA_S_WELCOME};
+    cJSON *j = cmd(&a);
+    CHECK(j && strcmp(str_at(j, "type", NULL), "SESSION_WELCOME") == 0 &&
+          cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "sessionWelcome")));
+    cJSON_Delete(j);
+    a.type = ORA_S_INITIALIZED;
+    j = cmd(&a);
+    CHECK(j && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "sessionInitialized")));
+    cJSON_Delete(j);
+    a = (ora_smsg_args){.type = ORA_S_SNAPSHOT_COMPLETED, .offset = 1000};
+    j = cmd(&a);
+    CHECK(j && num_at(j, "sessionSnapshotCompleted", "offset") == 1000);
+    cJSON_Delete(j);
+    a = (ora_smsg_args){.type = ORA_S_REPLAY_COMPLETED, .offset = ORA_OFFSET_MAX};
+    j = cmd(&a);
+    CHECK(j && num_at(j, "sessionReplayCompleted", "offset") == (double)ORA_OFFSET_MAX);
+    cJSON_Delete(j);
+    a.offset = -1;
+    CHECK(cmd(&a) == NULL);
+    a = (ora_smsg_args){.type = ORA_S_PING, .id = "\"3\""};
+    j = cmd(&a);
+    CHECK(j && strcmp(str_at(j, "sessionPing", "id"), "3") == 0);
+    cJSON_Delete(j);
+    a = (ora_smsg_args){.type = ORA_S_ERROR, .code = "OFFSET_TOO_OLD", .message = "offset \"12\" is old"};
+    j = cmd(&a);
+    CHECK(j && strcmp(str_at(j, "sessionError", "code"), "OFFSET_TOO_OLD") == 0 &&
+          strcmp(str_at(j, "sessionError", "message"), "offset \"12\" is old") == 0);
+    cJSON_Delete(j);
+    a.message = NULL;
+    j = cmd(&a);
+    CHECK(j && !cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "sessionError"), "message"));
+    cJSON_Delete(j);
+    a.code = NULL;
+    CHECK(cmd(&a) == NULL);
+}
+
+/* What a parser reads back is what was built, for every type. */
+static void test_round_trip(void)
+{
+    const char *offs[] = {"offering-se", "offering-gb"};
+    ora_smsg_args all[] = {
+        {.type = ORA_S_WELCOME},
+        {.type = ORA_S_INITIALIZE, .offerings = offs, .n_offerings = 2, .token = "a.b.c"},
+        {.type = ORA_S_INITIALIZED},
+        {.type = ORA_S_SNAPSHOT},
+        {.type = ORA_S_SNAPSHOT_COMPLETED, .offset = 5},
+        {.type = ORA_S_REPLAY, .offset = 6},
+        {.type = ORA_S_REPLAY_COMPLETED, .offset = 7},
+        {.type = ORA_S_PING, .id = "\"p9\""},
+        {.type = ORA_S_PONG, .id = "10"},
+        {.type = ORA_S_ERROR, .code = "INVALID_TOKEN", .message = "expired"},
+    };
+    CHECK(sizeof all / sizeof *all == ORA_S_COUNT - 1);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+        ora_buf b = ORA_BUF_INIT;
+        CHECK(ora_smsg_build(&all[i], &b) == 0);
+        ora_smsg m;
+        CHECK(ora_smsg_parse(b.p, b.len, &m) == 0);
+        CHECK(m.type == all[i].type && !m.bad);
+        if (all[i].offset)
+            CHECK(m.offset == all[i].offset);
+        if (all[i].id)
+            CHECK(strcmp(m.id, all[i].id) == 0);
+        if (all[i].code)
+            CHECK(strcmp(m.code, all[i].code) == 0 && strcmp(m.text, all[i].message) == 0);
+        if (all[i].type == ORA_S_INITIALIZE) {
+            ora_sinit in;
+            CHECK(ora_smsg_initialize(b.p, b.len, &in) == 0);
+            CHECK(in.has_version && strcmp(in.version, "V1") == 0 && in.n_offerings == 2 &&
+                  strcmp(in.offerings[1], "offering-gb") == 0 && in.token && strcmp(in.token, "a.b.c") == 0);
+            ora_sinit_free(&in);
+        }
+        ora_buf_free(&b);
+    }
+}
+
+/* The client's messages as a server reads them (ora-sim). */
+static void test_client_messages(void)
+{
+    ora_smsg m;
+    m = P("{\"type\":\"SESSION_REPLAY\",\"sessionReplay\":{\"offset\":12}}");
+    CHECK(m.type == ORA_S_REPLAY && !m.bad && m.offset == 12);
+    const char *badoff[] = {"-1", "1.5", "\"3\"", "1e300", "null", "1e16"};
+    for (size_t i = 0; i < sizeof badoff / sizeof *badoff; i++) {
+        char j[128];
+        snprintf(j, sizeof j, "{\"type\":\"SESSION_REPLAY\",\"sessionReplay\":{\"offset\":%s}}", badoff[i]);
+        m = P(j);
+        CHECK(m.type == ORA_S_REPLAY && m.bad && m.offset == -1);
+    }
+    m = P("{\"type\":\"SESSION_REPLAY\"}");
+    CHECK(m.type == ORA_S_REPLAY && m.bad);
+    m = P("{\"type\":\"SESSION_PONG\",\"sessionPong\":{\"id\":\"17\"}}");
+    CHECK(m.type == ORA_S_PONG && !m.bad && strcmp(m.id, "\"17\"") == 0);
+    m = P("{\"type\":\"SESSION_PONG\",\"sessionPong\":{\"id\":17}}");
+    CHECK(m.type == ORA_S_PONG && strcmp(m.id, "17") == 0);
+    m = P("{\"type\":\"SESSION_PONG\",\"sessionPong\":{}}");
+    CHECK(m.type == ORA_S_PONG && m.bad && m.id[0] == 0);
+    m = P("{\"type\":\"SESSION_SNAPSHOT\",\"sessionSnapshot\":{}}");
+    CHECK(m.type == ORA_S_SNAPSHOT && !m.bad);
+    m = P("{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":[]}");
+    CHECK(m.type == ORA_S_INITIALIZE && m.bad);
+
+    ora_sinit in;
+    const char *init = "{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":{\"protocolVersion\":\"V1\","
+                       "\"offerings\":[\"offering-se\",\"offering-gb\"],\"token\":\"t.o.k\"}}";
+    CHECK(ora_smsg_initialize((const uint8_t *)init, strlen(init), &in) == 0);
+    CHECK(in.has_version && strcmp(in.version, "V1") == 0);
+    CHECK(in.has_offerings && in.n_offerings == 2 && strcmp(in.offerings[1], "offering-gb") == 0);
+    CHECK(in.token && in.token_len == 5 && strcmp(in.token, "t.o.k") == 0 && !in.error);
+    ora_sinit_free(&in);
+    CHECK(in.token == NULL);
+    const char *ill = "{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":{\"protocolVersion\":1,"
+                      "\"offerings\":[\"a\",2]}}";
+    CHECK(ora_smsg_initialize((const uint8_t *)ill, strlen(ill), &in) == 0);
+    CHECK(!in.has_version && !in.has_offerings && !in.token && in.error);
+    ora_sinit_free(&in);
+    /* bounds: 65 offerings, a 64-byte name, a token over 8192 bytes */
+    ora_buf b = ORA_BUF_INIT;
+    ora_buf_printf(&b, "{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":{\"offerings\":[");
+    for (int i = 0; i < 65; i++)
+        ora_buf_printf(&b, "%s\"o%d\"", i ? "," : "", i);
+    ora_buf_printf(&b, "],\"token\":\"");
+    for (int i = 0; i < 8193; i++)
+        ora_buf_append(&b, "x", 1);
+    ora_buf_printf(&b, "\"}}");
+    CHECK(ora_smsg_initialize(b.p, b.len, &in) == 0 && !in.has_offerings && !in.token);
+    ora_sinit_free(&in);
+    ora_buf_free(&b);
+    const char *notinit[] = {"not json", "[1,2]", "{\"type\":\"SESSION_SNAPSHOT\",\"sessionInitialize\":{}}",
+                             "{\"type\":\"SESSION_INITIALIZE\"}", "{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":7}"};
+    for (size_t i = 0; i < sizeof notinit / sizeof *notinit; i++) {
+        CHECK(ora_smsg_initialize((const uint8_t *)notinit[i], strlen(notinit[i]), &in) == -1 && in.error);
+        ora_sinit_free(&in);
+    }
 }
 
 /* Inflates a stream of gzip members (windowBits 31, reset after each). */
@@ -343,8 +518,8 @@ static void test_frame(void)
         for (size_t k = 0; k < n; k++)
             json[k] = (uint8_t)(k * 31 + i);
         ora_buf w = ORA_BUF_INIT, plain = ORA_BUF_INIT;
-        CHECK(ora_session_frame(json, n, &w) == 0);
-        CHECK(ora_session_frame(json, n, &w) == 0);   /* two members back to back */
+        CHECK(ora_smsg_frame(json, n, &w) == 0);
+        CHECK(ora_smsg_frame(json, n, &w) == 0);   /* two members back to back */
         int members = 0;
         CHECK(gunzip_all(w.p, w.len, &plain, &members) == 0);
         CHECK(members == 2);
@@ -366,6 +541,9 @@ int main(void)
     test_parse();
     test_machine();
     test_commands();
+    test_server_messages();
+    test_client_messages();
+    test_round_trip();
     test_frame();
     if (fails) {
         fprintf(stderr, "session_test: %d failures\n", fails);

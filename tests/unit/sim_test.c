@@ -1,13 +1,15 @@
 /* sim_test: the pieces of ora-sim: JWT (RFC 7515 A.1 vector, tampering,
- * expiry), client command parsing, the retained log, and the model's
- * invariants (one offset per step, delivery = log as sets, determinism). */
+ * expiry), the retained log, and the model's invariants (one offset per
+ * step, delivery = log as sets, determinism). Client commands are parsed
+ * by lib/smsg.c, tested in session_test. */
 #include "jwt.h"
 #include "ora.h"
-#include "sim_cmd.h"
 #include "sim_log.h"
 #include "sim_model.h"
+#include "sim_snap.h"
 
 #include <sodium.h>
+#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,50 +62,6 @@ static void test_jwt(void)
     const char *bad[] = {"", ".", "..", "a.b", "a.b.c.d", "!!!.eyJleHAiOjF9.AAAA", "e30.e30.", ".e30.AAAA"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         CHECK(jwt_verify_hs256(k2, sizeof k2, bad[i], strlen(bad[i]), 0, NULL) == JWT_MALFORMED);
-}
-
-static int parse(const char *j, sim_cmd *c) { return sim_cmd_parse(j, strlen(j), c); }
-
-static void test_cmd(void)
-{
-    sim_cmd c;
-    CHECK(parse("{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":{\"protocolVersion\":\"V1\","
-                "\"offerings\":[\"offering-se\",\"offering-gb\"],\"token\":\"t.o.k\"}}", &c) == 0);
-    CHECK(c.type == ORA_S_INITIALIZE && c.has_version && strcmp(c.version, "V1") == 0);
-    CHECK(c.has_offerings && c.n_offerings == 2 && strcmp(c.offerings[1], "offering-gb") == 0);
-    CHECK(c.token && c.token_len == 5 && strcmp(c.token, "t.o.k") == 0 && !c.error);
-    sim_cmd_free(&c);
-    CHECK(c.token == NULL);
-    CHECK(parse("{\"type\":\"SESSION_INITIALIZE\",\"sessionInitialize\":{\"protocolVersion\":1,"
-                "\"offerings\":[\"a\",2]}}", &c) == 0);
-    CHECK(!c.has_version && !c.has_offerings && !c.token && c.error);
-    sim_cmd_free(&c);
-    CHECK(parse("{\"type\":\"SESSION_REPLAY\",\"sessionReplay\":{\"offset\":12}}", &c) == 0);
-    CHECK(c.type == ORA_S_REPLAY && c.has_offset && c.offset == 12);
-    sim_cmd_free(&c);
-    const char *badoff[] = {"-1", "1.5", "\"3\"", "1e300", "null"};
-    for (size_t i = 0; i < sizeof badoff / sizeof *badoff; i++) {
-        char j[128];
-        snprintf(j, sizeof j, "{\"type\":\"SESSION_REPLAY\",\"sessionReplay\":{\"offset\":%s}}", badoff[i]);
-        CHECK(parse(j, &c) == 0 && !c.has_offset && c.error);
-        sim_cmd_free(&c);
-    }
-    CHECK(parse("{\"type\":\"SESSION_PONG\",\"sessionPong\":{\"id\":\"17\"}}", &c) == 0);
-    CHECK(c.type == ORA_S_PONG && strcmp(c.id, "\"17\"") == 0);
-    sim_cmd_free(&c);
-    CHECK(parse("{\"type\":\"SESSION_PONG\",\"sessionPong\":{\"id\":17}}", &c) == 0);
-    CHECK(strcmp(c.id, "17") == 0);
-    sim_cmd_free(&c);
-    CHECK(parse("{\"type\":\"SESSION_SNAPSHOT\",\"sessionSnapshot\":{}}", &c) == 0 && c.type == ORA_S_SNAPSHOT);
-    sim_cmd_free(&c);
-    CHECK(parse("{\"type\":\"HELLO\"}", &c) == 0 && c.type == ORA_S_NONE);
-    sim_cmd_free(&c);
-    CHECK(parse("not json", &c) == -1);
-    sim_cmd_free(&c);
-    CHECK(parse("[1,2]", &c) == -1);
-    sim_cmd_free(&c);
-    CHECK(sim_cmd_parse("{\"type\":\"SESSION_SNAPSHOT\"}", 10, &c) == -1); /* truncated */
-    sim_cmd_free(&c);
 }
 
 static void test_log(void)
@@ -210,6 +168,15 @@ static unsigned long run_model(uint64_t seed, double reorder, size_t steps, size
     return h;
 }
 
+/* Counts the messages that contain the text ctx. */
+static size_t text_seen;
+static int text_has(void *ctx, uint64_t off, const char *j, size_t n)
+{
+    (void)off;
+    text_seen += memmem(j, n, ctx, strlen(ctx)) != NULL;
+    return 0;
+}
+
 static void test_model(void)
 {
     size_t inv0, inv1, inv2;
@@ -231,14 +198,155 @@ static void test_model(void)
     CHECK(sim_model_events(m) > 0);
     sim_model_free(m);
     CHECK(sim_offering_known("offering-se") && !sim_offering_known("offering-xx"));
+
+    /* sixteen long jurisdiction names: every message is still made, and
+     * the odds entries name them (escaped as JSON strings) */
+    static char names[16][64];
+    const char *np[16];
+    for (int i = 0; i < 16; i++) {
+        memset(names[i], 'a' + i, 63);
+        np[i] = names[i];
+    }
+    names[3][0] = '"';
+    sim_model_opts jo = {.seed = 4, .events = 5, .offers_min = 3, .offers_max = 3, .jurisdictions = np,
+                         .n_jurisdictions = 16};
+    m = sim_model_new(&jo);
+    both bb = {0};
+    sim_sink ls = {on_log, NULL, &bb};
+    CHECK(m && sim_model_init(m, &ls) == 0);
+    for (int i = 0; m && i < 2000; i++)
+        CHECK(sim_model_step(m, &ls) == 0);
+    CHECK(m && sim_model_snapshot(m, text_has, names[15]) == 0);
+    CHECK(text_seen > 0);
+    text_seen = 0;
+    CHECK(m && sim_model_snapshot(m, text_has, "\"\\\"ddd") == 0 && text_seen > 0);
+    free(bb.log.off);
+    sim_model_free(m);
+}
+
+/* The plain frames of a snapshot's members, inflated member by member. */
+typedef struct plain { unsigned char *p; size_t len, cap; size_t members, units, frames; } plain;
+
+static void plain_add(plain *pl, const void *p, size_t n)
+{
+    if (pl->len + n > pl->cap) {
+        pl->cap = (pl->len + n) * 2;
+        pl->p = realloc(pl->p, pl->cap);
+    }
+    memcpy(pl->p + pl->len, p, n);
+    pl->len += n;
+}
+
+static int inflate_members(const uint8_t *p, size_t n, plain *pl)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 31) != Z_OK)
+        return -1;
+    z.next_in = (Bytef *)p;
+    z.avail_in = (uInt)n;
+    int rc = 0;
+    while (z.avail_in && rc == 0) {
+        unsigned char out[65536];
+        z.next_out = out;
+        z.avail_out = sizeof out;
+        int r = inflate(&z, Z_NO_FLUSH);
+        plain_add(pl, out, sizeof out - z.avail_out);
+        if (r == Z_STREAM_END) {
+            pl->members++;
+            inflateReset(&z);
+        } else if (r != Z_OK) {
+            rc = -1;
+        }
+    }
+    inflateEnd(&z);
+    return rc;
+}
+
+static int frame_add(void *ctx, uint64_t off, const char *j, size_t n)
+{
+    (void)off;
+    unsigned char h[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
+    plain_add(ctx, h, 4);
+    plain_add(ctx, j, n);
+    ((plain *)ctx)->frames++;
+    return 0;
+}
+
+/* A snapshot from the cache inflates to exactly the model's snapshot, in
+ * units of whole frames; pieces that did not change are not compressed
+ * again. */
+static void check_cached(sim_snap *c, sim_model *m, uint32_t per_max, int *reused)
+{
+    plain want = {0}, got = {0};
+    CHECK(sim_model_snapshot(m, frame_add, &want) == 0);
+    uint64_t before_msgs, before_bytes;
+    sim_snap_size(c, &before_msgs, &before_bytes);
+    sim_snapshot *s = sim_snap_capture(c, m);
+    CHECK(s && sim_snap_finish(c, s) == 0);
+    CHECK(sim_snapshot_messages(s) == want.frames);
+    sim_snap_it it = {0, 0};
+    const uint8_t *p;
+    size_t n;
+    uint32_t k;
+    while (sim_snapshot_next(s, &it, &p, &n, &k)) {
+        size_t at = got.len;
+        CHECK(inflate_members(p, n, &got) == 0);
+        /* the unit holds k whole frames */
+        size_t f = 0, q = at;
+        while (q + 4 <= got.len) {
+            q += 4 + ((size_t)got.p[q] << 24 | (size_t)got.p[q + 1] << 16 | (size_t)got.p[q + 2] << 8 | got.p[q + 3]);
+            f++;
+        }
+        CHECK(q == got.len && f == k && k >= 1 && k <= per_max);
+        got.units++;
+    }
+    CHECK(got.len == want.len && memcmp(got.p, want.p, want.len) == 0);
+    CHECK(got.members >= got.units);
+    sim_snapshot_free(s);
+    uint64_t after_msgs, after_bytes;
+    sim_snap_size(c, &after_msgs, &after_bytes);
+    *reused = before_bytes > 0 && after_bytes == before_bytes;
+    free(want.p);
+    free(got.p);
+}
+
+static void test_snap(void)
+{
+    sim_server_opts o = {.model = {.seed = 5, .events = 40, .offers_min = 2, .offers_max = 9, .base_time = 1796126400},
+                         .per_member_min = 1, .per_member_max = 7, .split = 0.3, .level = 6};
+    sim_model *m = sim_model_new(&o.model);
+    sim_sink none = {NULL, NULL, NULL};
+    CHECK(sim_model_init(m, &none) == 0);
+    sim_snap *c = sim_snap_new(&o);
+    int reused;
+    check_cached(c, m, 7, &reused);            /* all compressed now */
+    check_cached(c, m, 7, &reused);            /* nothing changed: nothing compressed */
+    CHECK(reused);
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 37; i++)
+            CHECK(sim_model_step(m, &none) == 0);
+        check_cached(c, m, 7, &reused);        /* changed pieces compressed again */
+    }
+    /* warming fills the cache; a snapshot afterwards compresses nothing */
+    sim_snap *w = sim_snap_new(&o);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    atomic_int quit = 0;
+    CHECK(sim_snap_warm(w, m, &mu, &quit) == (int64_t)(sim_model_events(m) + sim_model_offers(m)));
+    CHECK(sim_snap_warm(w, m, &mu, &quit) == 0);
+    check_cached(w, m, 7, &reused);
+    CHECK(reused);
+    sim_snap_free(w);
+    sim_snap_free(c);
+    sim_model_free(m);
 }
 
 int main(void)
 {
     test_jwt();
-    test_cmd();
     test_log();
     test_model();
+    test_snap();
     if (fails)
         fprintf(stderr, "sim_test: %d checks failed\n", fails);
     return fails != 0;

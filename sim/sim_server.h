@@ -5,6 +5,12 @@
  * Threads: the caller's thread accepts connections and generates messages;
  * each connection gets a thread of its own. Nothing here prints: events go
  * to opts.note, and sim_server_run() returns an exit code (enum ora_exit).
+ *
+ * The parts, one concern each: sim_server.c (ports, threads, generation),
+ * sim_conn.c (a connection's TLS transport), sim_auth.c (the token
+ * endpoint), sim_session.c (the ORA session), sim_send.c (frames to gzip
+ * members to the socket), sim_snap.c (the snapshot kept compressed),
+ * sim_fault.c (when injected faults fire); what they share is sim_srv.h.
  */
 #ifndef ORA_SIM_SERVER_H
 #define ORA_SIM_SERVER_H
@@ -45,6 +51,7 @@ typedef struct sim_server_opts {
     double split;                 /* probability a member ends inside a frame */
     uint32_t chunk_min, chunk_max;            /* bytes per write */
     int level;                    /* zlib level */
+    int snapshot_cache;           /* serve snapshots from members compressed once (sim_snap.h) */
     FILE *log;                    /* every generated message, offset order (may be NULL) */
     sim_faults faults;
     volatile sig_atomic_t *stop;  /* set by a signal handler: drain and return */

@@ -1,7 +1,10 @@
 /* sim_model.c: the offering model of ora-sim (see sim_model.h). */
 #include "sim_model.h"
 #include "buf.h"
+#include "json.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,6 +46,10 @@ static int chance(rng *r, double p) { return unit(r) < p; }
 const char *const sim_offerings[] = {"offering-se", "offering-dk", "offering-gb", "offering-us"};
 const size_t sim_n_offerings = 4;
 
+const char *const sim_default_jurisdictions[] = {"jurisdiction1", "jurisdiction2", "jurisdiction3",
+                                                 "jurisdiction4", "jurisdiction5"};
+const size_t sim_n_default_jurisdictions = 5;
+
 int sim_offering_known(const char *name)
 {
     for (size_t i = 0; i < sim_n_offerings; i++)
@@ -76,30 +83,31 @@ static const struct sport {
 };
 enum { NSPORTS = sizeof sports / sizeof sports[0] };
 
+/* Outcome labels: the criterion's own, then (index 3) the label of an
+ * outcome added later, announced by an update before any bet offer
+ * message lists it. */
+enum { MAX_OUT = 4, EXTRA_LABEL = 3 };
 static const struct crit {
     int64_t id;
     const char *label;
     int n;
-    const char *labels[3];
+    const char *labels[MAX_OUT];
     int weight;
 } crits[] = {
-    {1001159512, "Handicap", 2, {"1", "2", NULL}, 4},
-    {1001159732, "Full Time incl. Overtime", 3, {"1", "X", "2"}, 4},
-    {1001159509, "Total Points", 2, {"Over", "Under", NULL}, 4},
-    {1001159858, "Full Time", 3, {"1", "X", "2"}, 2},
-    {1001159926, "Double Chance", 3, {"1X", "12", "X2"}, 1},
-    {1001160024, "Both Teams To Score", 2, {"Yes", "No", NULL}, 1},
-    {1001159633, "Half Time", 3, {"1", "X", "2"}, 1},
-    {1001568620, "Draw No Bet", 2, {"1", "2", NULL}, 1},
+    {1001159512, "Handicap", 2, {"1", "2", NULL, "Void"}, 4},
+    {1001159732, "Full Time incl. Overtime", 3, {"1", "X", "2", "Void"}, 4},
+    {1001159509, "Total Points", 2, {"Over", "Under", NULL, "Exactly"}, 4},
+    {1001159858, "Full Time", 3, {"1", "X", "2", "Void"}, 2},
+    {1001159926, "Double Chance", 3, {"1X", "12", "X2", "Void"}, 1},
+    {1001160024, "Both Teams To Score", 2, {"Yes", "No", NULL, "Void"}, 1},
+    {1001159633, "Half Time", 3, {"1", "X", "2", "Void"}, 1},
+    {1001568620, "Draw No Bet", 2, {"1", "2", NULL, "Void"}, 1},
 };
 enum { NCRITS = sizeof crits / sizeof crits[0] };
 
-/* Odds layouts: which offerings share a price. */
-static const struct layout { int n; const char *groups[3]; } layouts[] = {
-    {1, {"[\"offering-se\",\"offering-dk\",\"offering-gb\",\"offering-us\"]"}},
-    {2, {"[\"offering-se\",\"offering-dk\"]", "[\"offering-gb\",\"offering-us\"]"}},
-    {3, {"[\"offering-se\",\"offering-dk\"]", "[\"offering-gb\"]", "[\"offering-us\"]"}},
-};
+/* Odds layouts: how many prices an outcome has, each for a group of the
+ * jurisdictions (all of them; two groups; three groups). */
+enum { NLAYOUTS = 3, MAX_GROUPS = 3 };
 
 static const char *const line_types[] = {"[\"MAIN_LINE\"]", "[\"ALTERNATE_LINE\"]",
                                          "[\"MAIN_LINE\",\"ALTERNATE_LINE\"]"};
@@ -119,14 +127,14 @@ static const char *const cashout[] = {"ENABLED", "DISABLED"};
 typedef struct outcome {
     int64_t id;
     uint8_t label, status, cashout;
-    uint32_t odds[3];            /* hundredths, per layout group */
+    uint32_t odds[MAX_GROUPS];   /* milli-odds (1900 is 1.90), per layout group */
 } outcome;
 
 typedef struct offer {
     int64_t id;
     uint32_t ev;                 /* event slot */
     uint8_t crit, line, tags, status, cashout, layout, n_out, alive;
-    outcome out[3];
+    outcome out[MAX_OUT];
     uint64_t offset;
     uint32_t pos;                /* index in of_alive */
 } offer;
@@ -162,12 +170,12 @@ struct sim_model {
     int focus_left;
     int oom;
     ora_buf msg;
+    /* the offerings of each layout group, as JSON arrays of jurisdiction names */
+    int n_groups[NLAYOUTS];
+    char *groups[NLAYOUTS][MAX_GROUPS];
 };
 
 static void P(sim_model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-#include <stdarg.h>
-#include <stdio.h>
 static void P(sim_model *m, const char *fmt, ...)
 {
     char tmp[512];
@@ -200,12 +208,49 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+/* The JSON arrays of jurisdiction names each layout's groups carry: the
+ * names cut into 1, 2 or 3 runs (fewer when there are fewer names). */
+static int make_groups(sim_model *m)
+{
+    const char *const *names = m->o.n_jurisdictions ? m->o.jurisdictions : sim_default_jurisdictions;
+    size_t n = m->o.n_jurisdictions ? m->o.n_jurisdictions : sim_n_default_jurisdictions;
+    for (int l = 0; l < NLAYOUTS; l++) {
+        size_t k = (size_t)l + 1 < n ? (size_t)l + 1 : n;
+        m->n_groups[l] = (int)k;
+        for (size_t g = 0; g < k; g++) {
+            ora_buf b = ORA_BUF_INIT;
+            int rc = ora_buf_append(&b, "[", 1);
+            for (size_t i = 0, first = 1; rc == 0 && i < n; i++) {
+                if (i * k / n != g)
+                    continue;
+                if (!first)
+                    rc = ora_buf_append(&b, ",", 1);
+                first = 0;
+                if (rc == 0)
+                    rc = ora_json_cstr(&b, names[i]);
+            }
+            if (rc == 0)
+                rc = ora_buf_append(&b, "]", 2); /* with the NUL */
+            if (rc < 0) {
+                ora_buf_free(&b);
+                return -1;
+            }
+            m->groups[l][g] = (char *)b.p;
+        }
+    }
+    return 0;
+}
+
 sim_model *sim_model_new(const sim_model_opts *opts)
 {
     sim_model *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->o = *opts;
+    if (make_groups(m) < 0) {
+        sim_model_free(m);
+        return NULL;
+    }
     if (m->o.offers_max < m->o.offers_min)
         m->o.offers_max = m->o.offers_min;
     rng_seed(&m->r, opts->seed);
@@ -229,6 +274,9 @@ void sim_model_free(sim_model *m)
     free(m->of_alive);
     free(m->script);
     ora_buf_free(&m->msg);
+    for (int l = 0; l < NLAYOUTS; l++)
+        for (int g = 0; g < MAX_GROUPS; g++)
+            free(m->groups[l][g]);
     free(m);
 }
 
@@ -249,13 +297,20 @@ static void w_time(sim_model *m, int64_t t)
     S(m, s);
 }
 
+/* A translated text: {"defaultTranslation":"..."} (our texts need no
+ * escaping). */
+static void w_text(sim_model *m, const char *a, const char *b)
+{
+    P(m, "{\"defaultTranslation\":\"%s%s\"}", a, b);
+}
+
 static void w_team(sim_model *m, const event *e, int home)
 {
     const struct sport *sp = &sports[e->sport];
     int t = home ? e->home : e->away;
-    P(m, "{\"id\":%lld,\"name\":\"%s%s\",\"type\":\"%s\",\"home\":%s}",
-      (long long)(3000001 + e->sport * 100 + t), sp->team[t],
-      (home && e->renamed) ? sp->suffix : "", sp->ptype, home ? "true" : "false");
+    P(m, "{\"id\":%lld,\"name\":", (long long)(3000001 + e->sport * 100 + t));
+    w_text(m, sp->team[t], (home && e->renamed) ? sp->suffix : "");
+    P(m, ",\"type\":\"%s\",\"homeParticipant\":%s}", sp->ptype, home ? "true" : "false");
 }
 
 static void w_participants(sim_model *m, const event *e)
@@ -270,47 +325,52 @@ static void w_participants(sim_model *m, const event *e)
 static void w_event(sim_model *m, const event *e)
 {
     const struct sport *sp = &sports[e->sport];
-    P(m, "{\"id\":%lld,\"name\":\"%s - %s\",\"group\":{\"id\":%lld,\"name\":\"%s\"},\"sport\":\"%s\",\"startsAt\":",
-      (long long)e->id, sp->team[e->home], sp->team[e->away], (long long)sp->group_id[e->group],
-      sp->group_name[e->group], sp->name);
+    P(m, "{\"id\":%lld,\"name\":{\"defaultTranslation\":\"%s - %s\"},\"group\":{\"id\":%lld,\"name\":",
+      (long long)e->id, sp->team[e->home], sp->team[e->away], (long long)sp->group_id[e->group]);
+    w_text(m, sp->group_name[e->group], "");
+    S(m, "},\"competitionName\":");
+    w_text(m, sp->group_name[e->group], "");
+    P(m, ",\"sport\":\"%s\",\"startsAt\":", sp->name);
     w_time(m, e->starts);
     P(m, ",\"status\":\"%s\",\"tags\":%s,\"participants\":", ev_status[e->status], event_tags[e->tags]);
     w_participants(m, e);
     S(m, "}");
 }
 
-static void w_decimal(sim_model *m, uint32_t h)
-{
-    if (h % 10 == 0)
-        P(m, "%u.%u", h / 100, (h % 100) / 10);
-    else
-        P(m, "%u.%02u", h / 100, h % 100);
-}
-
+/* Odds entries: per layout group, its offerings and {"decimal": milli-odds}. */
 static void w_odds(sim_model *m, const offer *o, const outcome *oc)
 {
-    const struct layout *l = &layouts[o->layout];
     S(m, "[");
-    for (int g = 0; g < l->n; g++) {
-        P(m, "%s{\"offerings\":%s,\"decimal\":", g ? "," : "", l->groups[g]);
-        w_decimal(m, oc->odds[g]);
-        S(m, "}");
+    for (int g = 0; g < m->n_groups[o->layout]; g++) {
+        S(m, g ? ",{\"offerings\":" : "{\"offerings\":");
+        S(m, m->groups[o->layout][g]);
+        P(m, ",\"odds\":{\"decimal\":%u}}", oc->odds[g]);
     }
     S(m, "]");
+}
+
+static void w_outcome(sim_model *m, const offer *o, const outcome *oc)
+{
+    const struct crit *c = &crits[o->crit];
+    P(m, "{\"id\":%lld,\"betOfferId\":%lld,\"label\":", (long long)oc->id, (long long)o->id);
+    w_text(m, c->labels[oc->label], "");
+    P(m, ",\"status\":\"%s\",\"odds\":", of_status[oc->status]);
+    w_odds(m, o, oc);
+    S(m, "}");
 }
 
 static void w_offer(sim_model *m, const offer *o)
 {
     const struct crit *c = &crits[o->crit];
-    P(m, "{\"id\":%lld,\"eventId\":%lld,\"criterion\":{\"id\":%lld,\"label\":\"%s\"},\"lineType\":%s,\"tags\":%s,\"status\":\"%s\",\"outcomes\":[",
-      (long long)o->id, (long long)m->ev[o->ev].id, (long long)c->id, c->label,
+    P(m, "{\"id\":%lld,\"eventId\":%lld,\"criterion\":{\"id\":%lld,\"label\":",
+      (long long)o->id, (long long)m->ev[o->ev].id, (long long)c->id);
+    w_text(m, c->label, "");
+    P(m, "},\"lineType\":%s,\"tags\":%s,\"status\":\"%s\",\"outcomes\":[",
       line_types[o->line], offer_tags[o->tags], of_status[o->status]);
     for (int i = 0; i < o->n_out; i++) {
-        const outcome *oc = &o->out[i];
-        P(m, "%s{\"id\":%lld,\"label\":\"%s\",\"status\":\"%s\",\"odds\":", i ? "," : "",
-          (long long)oc->id, c->labels[oc->label], of_status[oc->status]);
-        w_odds(m, o, oc);
-        S(m, "}");
+        if (i)
+            S(m, ",");
+        w_outcome(m, o, &o->out[i]);
     }
     S(m, "]}");
 }
@@ -428,17 +488,17 @@ static void of_kill(sim_model *m, uint32_t slot)
     o->alive = 0;
 }
 
-static uint32_t base_odds(rng *r) { return 120 + below(r, 480); }
+/* Prices in milli-odds, on Kambi's grid of hundredths (1.20 to 5.99). */
+static uint32_t base_odds(rng *r) { return 10 * (120 + below(r, 480)); }
 
-static void odds_fill(sim_model *m, offer *o, outcome *oc)
+static void odds_fill(sim_model *m, outcome *oc)
 {
     uint32_t b = base_odds(&m->r);
-    for (int g = 0; g < 3; g++) {
+    for (int g = 0; g < MAX_GROUPS; g++) {
         int d = g ? (int)below(&m->r, 9) - 4 : 0;
         int v = (int)b + d * (int)b / 100;
-        oc->odds[g] = v < 101 ? 101 : (uint32_t)v;
+        oc->odds[g] = v < 1010 ? 1010 : (uint32_t)v;
     }
-    (void)o;
 }
 
 /* Fills slot with a new event (id, or a new id when id == 0). live: may
@@ -524,7 +584,7 @@ static uint32_t of_make(sim_model *m, uint32_t slot, uint32_t ev)
         oc->label = (uint8_t)i;
         oc->status = OF_OPEN;
         oc->cashout = 0;
-        odds_fill(m, o, oc);
+        odds_fill(m, oc);
     }
     if (alive_add(&m->of_alive, &m->n_of_alive, m->capof, slot, &o->pos) < 0)
         return NEW_SLOT;
@@ -621,18 +681,48 @@ static int gen_odds(sim_model *m, const sim_sink *s, uint32_t slot)
     offer *o = &m->of[slot];
     outcome *oc = &o->out[below(&m->r, o->n_out)];
     double f = 1.0 + ((double)below(&m->r, 161) - 80.0) / 1000.0;
-    for (int g = 0; g < 3; g++) {
+    for (int g = 0; g < MAX_GROUPS; g++) {
         double j = 1.0 + ((double)below(&m->r, 11) - 5.0) / 1000.0;
         uint32_t v = (uint32_t)((double)oc->odds[g] * f * j + 0.5);
         if (v == oc->odds[g])
             v++;
-        oc->odds[g] = v < 101 ? 101 : v > 100000 ? 100000 : v;
+        oc->odds[g] = v < 1010 ? 1010 : v > 1000000 ? 1000000 : v;
     }
     begin(m, "outcomeOddsUpdated");
     P(m, "{\"betOfferId\":%lld,\"eventId\":%lld,\"outcomeId\":%lld,\"odds\":",
       (long long)o->id, (long long)m->ev[o->ev].id, (long long)oc->id);
     w_odds(m, o, oc);
     S(m, "}");
+    o->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+/* An outcome the offer has never listed, announced by an odds or a status
+ * update before any bet offer message carries it (a client adds it with
+ * what it knows); later betOfferUpdated messages and snapshots list it. */
+static int gen_new_outcome(sim_model *m, const sim_sink *s, uint32_t slot)
+{
+    offer *o = &m->of[slot];
+    if (o->n_out >= MAX_OUT)
+        return gen_odds(m, s, slot);
+    outcome *oc = &o->out[o->n_out++];
+    oc->id = m->next_out_id++;
+    oc->label = EXTRA_LABEL;
+    oc->status = OF_OPEN;
+    oc->cashout = 0;
+    odds_fill(m, oc);
+    if (chance(&m->r, 0.5)) {
+        begin(m, "outcomeOddsUpdated");
+        P(m, "{\"betOfferId\":%lld,\"eventId\":%lld,\"outcomeId\":%lld,\"odds\":",
+          (long long)o->id, (long long)m->ev[o->ev].id, (long long)oc->id);
+        w_odds(m, o, oc);
+        S(m, "}");
+    } else {
+        oc->status = OF_SUSPENDED;
+        begin(m, "outcomeStatusUpdated");
+        P(m, "{\"betOfferId\":%lld,\"outcomeId\":%lld,\"status\":\"%s\"}", (long long)o->id,
+          (long long)oc->id, of_status[oc->status]);
+    }
     o->offset = m->head;
     return finish(m, s, 0, 0, 0);
 }
@@ -689,7 +779,7 @@ static int gen_offer_line(sim_model *m, const sim_sink *s, uint32_t slot)
     offer *o = &m->of[slot];
     o->line = (uint8_t)((o->line + 1 + below(&m->r, 2)) % 3);
     begin(m, "betOfferLineTypesUpdated");
-    P(m, "{\"id\":%lld,\"lineType\":%s}", (long long)o->id, line_types[o->line]);
+    P(m, "{\"id\":%lld,\"lineTypes\":%s}", (long long)o->id, line_types[o->line]);
     o->offset = m->head;
     return finish(m, s, 0, 0, 0);
 }
@@ -698,9 +788,9 @@ static int gen_offer_updated(sim_model *m, const sim_sink *s, uint32_t slot)
 {
     offer *o = &m->of[slot];
     for (int i = 0; i < o->n_out; i++)
-        for (int g = 0; g < 3; g++) {
-            uint32_t v = o->out[i].odds[g] + below(&m->r, 7);
-            o->out[i].odds[g] = v < 104 ? 101 : v - 3; /* a move of -3..+3 hundredths */
+        for (int g = 0; g < MAX_GROUPS; g++) {
+            uint32_t v = o->out[i].odds[g] + 10 * below(&m->r, 7);
+            o->out[i].odds[g] = v < 1040 ? 1010 : v - 30; /* a move of -0.03..+0.03 */
         }
     if (chance(&m->r, 0.3))
         o->tags = (uint8_t)((o->tags + 1) % 3);
@@ -839,13 +929,13 @@ static int gen_event_participants(sim_model *m, const sim_sink *s, uint32_t slot
 /* ---- choosing what happens next ------------------------------------------- */
 
 enum gen {
-    G_ODDS, G_OF_STATUS, G_OC_STATUS, G_OC_CASHOUT, G_OF_CASHOUT, G_OF_LINE, G_OF_UPDATED,
+    G_ODDS, G_OF_STATUS, G_OC_STATUS, G_OC_CASHOUT, G_OF_CASHOUT, G_OF_LINE, G_OF_UPDATED, G_OC_NEW,
     G_EV_SCORE, G_EV_CLOCK, G_EV_STATUS, G_EV_UPDATED, G_EV_CASHOUT, G_EV_TAGS, G_EV_PARTS,
     G_OF_ADDED, G_OF_DELETE, G_EV_ADDED, G_EV_DELETE, G_COUNT
 };
 /* Per mille. */
 static const int gen_weight[G_COUNT] = {
-    545, 60, 30, 20, 20, 25, 40,
+    540, 60, 30, 20, 20, 25, 40, 5,
     60, 70, 30, 25, 10, 15, 10,
     20, 10, 5, 5,
 };
@@ -868,6 +958,7 @@ static int gen(sim_model *m, const sim_sink *s, int g)
     case G_OF_CASHOUT: return gen_offer_cashout(m, s, pick_offer(m));
     case G_OF_LINE: return gen_offer_line(m, s, pick_offer(m));
     case G_OF_UPDATED: return gen_offer_updated(m, s, pick_offer(m));
+    case G_OC_NEW: return gen_new_outcome(m, s, pick_offer(m));
     case G_EV_SCORE: return gen_score(m, s, pick_event(m, EV_STARTED));
     case G_EV_CLOCK: return gen_clock(m, s, pick_event(m, EV_STARTED));
     case G_EV_STATUS: return gen_event_status(m, s, pick_event(m, -1));
@@ -1001,29 +1092,66 @@ int sim_model_init(sim_model *m, const sim_sink *s)
     return 0;
 }
 
+size_t sim_model_slots(const sim_model *m, int table)
+{
+    return table == SIM_T_EVENTS ? m->nev : m->nof;
+}
+
+uint64_t sim_model_stamp(const sim_model *m, int table, size_t first, size_t n)
+{
+    size_t end = sim_model_slots(m, table);
+    if (first > end)
+        first = end;
+    if (n < end - first)
+        end = first + n;
+    uint64_t st = 0;
+    for (size_t i = first; i < end; i++) {
+        uint64_t off = table == SIM_T_EVENTS ? m->ev[i].offset : m->of[i].offset;
+        if (off > st)
+            st = off;
+    }
+    return st;
+}
+
+int sim_model_snapshot_slots(sim_model *m, int table, size_t first, size_t n, sim_emit_fn emit, void *ctx)
+{
+    size_t end = sim_model_slots(m, table);
+    if (first > end)
+        first = end;
+    if (n < end - first)
+        end = first + n;
+    int count = 0;
+    for (size_t i = first; i < end; i++) {
+        uint64_t off;
+        if (table == SIM_T_EVENTS) {
+            event *e = &m->ev[i];
+            if (!e->alive)
+                continue;
+            off = e->offset;
+            begin_at(m, off, "eventAdded");
+            S(m, "{\"event\":");
+            w_event(m, e);
+        } else {
+            offer *o = &m->of[i];
+            if (!o->alive)
+                continue;
+            off = o->offset;
+            begin_at(m, off, "betOfferAdded");
+            S(m, "{\"betOffer\":");
+            w_offer(m, o);
+        }
+        S(m, "}}");
+        if (m->oom || emit(ctx, off, (const char *)m->msg.p, m->msg.len) != 0)
+            return -1;
+        count++;
+    }
+    return count;
+}
+
 int sim_model_snapshot(sim_model *m, sim_emit_fn emit, void *ctx)
 {
-    for (size_t i = 0; i < m->nev; i++) {
-        event *e = &m->ev[i];
-        if (!e->alive)
-            continue;
-        begin_at(m, e->offset, "eventAdded");
-        S(m, "{\"event\":");
-        w_event(m, e);
-        S(m, "}}");
-        if (m->oom || emit(ctx, e->offset, (const char *)m->msg.p, m->msg.len) != 0)
-            return -1;
-    }
-    for (size_t i = 0; i < m->nof; i++) {
-        offer *o = &m->of[i];
-        if (!o->alive)
-            continue;
-        begin_at(m, o->offset, "betOfferAdded");
-        S(m, "{\"betOffer\":");
-        w_offer(m, o);
-        S(m, "}}");
-        if (m->oom || emit(ctx, o->offset, (const char *)m->msg.p, m->msg.len) != 0)
-            return -1;
-    }
+    if (sim_model_snapshot_slots(m, SIM_T_EVENTS, 0, m->nev, emit, ctx) < 0 ||
+        sim_model_snapshot_slots(m, SIM_T_OFFERS, 0, m->nof, emit, ctx) < 0)
+        return -1;
     return 0;
 }

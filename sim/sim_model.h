@@ -2,8 +2,12 @@
  * population of events and bet offers, the realtime messages that change
  * it, the out-of-order delivery Kambi does, and snapshots of its state.
  *
- * Messages are JSON text shaped as tests/fixtures/ora-messages.jsonl, each
- * with "offset" and one payload key. Offsets are contiguous from 1: the
+ * Messages are JSON text in the entity model of design.md §2 ("The ORA
+ * entity model"), each with "offset" and one payload key: translated names
+ * and labels ({"defaultTranslation": ...}), participants with
+ * homeParticipant, competitionName, odds entries of offerings (the
+ * jurisdiction names of opts) and {"decimal": integer milli-odds}, lineTypes
+ * in line-type updates. Offsets are contiguous from 1: the
  * initial population is offsets 1..M (eventAdded / betOfferAdded), then
  * every sim_model_step() adds one. Nothing here reads a clock: times come
  * from opts.base_time, so the same options give the same messages.
@@ -27,6 +31,8 @@ typedef struct sim_model_opts {
     uint32_t offers_min, offers_max; /* bet offers per event */
     double reorder;               /* 0..1: probability an add/update is held back */
     int64_t base_time;            /* seconds since the epoch: "now" of the model */
+    const char *const *jurisdictions; /* offering names in odds entries, read by */
+    size_t n_jurisdictions;           /* sim_model_new() only; 0: the defaults */
 } sim_model_opts;
 
 /* Receives one message: offset and len bytes of JSON (no newline; valid only
@@ -60,15 +66,36 @@ int sim_model_flush(sim_model *m, const sim_sink *s);
  * message that changed that entity. 0, or -1. */
 int sim_model_snapshot(sim_model *m, sim_emit_fn emit, void *ctx);
 
+/* The snapshot in pieces, for a server that keeps it compressed. Entities
+ * live in the slots of two tables; a slot holds one entity or none (after
+ * a delete), and sim_model_snapshot() emits the live entities of the
+ * events table, then of the bet offers table, in slot order. Slots are
+ * only ever added at the end. */
+enum sim_table { SIM_T_EVENTS = 0, SIM_T_OFFERS = 1 };
+size_t sim_model_slots(const sim_model *m, int table);
+/* A value that changes whenever the snapshot messages of the slots
+ * [first, first + n) change (the last offset that touched one of them);
+ * slots past the end count as empty. */
+uint64_t sim_model_stamp(const sim_model *m, int table, size_t first, size_t n);
+/* Emits the snapshot messages of the live entities in the slots
+ * [first, first + n), in slot order: as many as it returns, or -1 (ENOMEM
+ * or emit said stop). */
+int sim_model_snapshot_slots(sim_model *m, int table, size_t first, size_t n, sim_emit_fn emit, void *ctx);
+
 uint64_t sim_model_head(const sim_model *m);     /* last offset generated */
 size_t sim_model_held(const sim_model *m);       /* messages held back now */
 size_t sim_model_events(const sim_model *m);     /* live events */
 size_t sim_model_offers(const sim_model *m);     /* live bet offers */
 
-/* Offering names used in odds entries. */
+/* The offerings a client may subscribe to in SESSION_INITIALIZE. */
 extern const char *const sim_offerings[];
 extern const size_t sim_n_offerings;
 /* Nonzero when name is one of sim_offerings. */
 int sim_offering_known(const char *name);
+
+/* The offering names of odds entries by default: the seed's jurisdiction
+ * table, jurisdiction1 .. jurisdiction5. */
+extern const char *const sim_default_jurisdictions[];
+extern const size_t sim_n_default_jurisdictions;
 
 #endif
