@@ -22,6 +22,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "jarena.h"
+#include "jscan.h"
 #include "metrics.h"
 #include "ora.h"
 #include "record.h"
@@ -367,8 +368,11 @@ static void on_msg(const ora_rec *r)
 {
     S.msgs++;
     ora_msg m = {.offset = r->offset, .recv_ns = r->recv_ns, .flow = r->flow};
-    cJSON *root = cJSON_ParseWithLength((const char *)r->payload, r->len);
-    if (!root) {
+    /* a routed message whose text the scanner accepts (cJSON then does) is
+     * applied from the text where it can be, without a tree */
+    int text = (r->flags & ORA_RF_ROUTED) && ora_jscan_valid(r->payload, r->len, NULL, NULL) == 0;
+    cJSON *root = text ? NULL : cJSON_ParseWithLength((const char *)r->payload, r->len);
+    if (!text && !root) {
         S.bad_json++;
         if (S.bad_json <= 10)
             log_warn("unable to parse message at offset %" PRId64 ": bad JSON", r->offset);
@@ -416,7 +420,12 @@ static void on_msg(const ora_rec *r)
     }
     if (tracked && m.offset <= WM.w)
         WM.late++;
-    int rc = ora_actors_apply(A, &m, root, (const char *)r->payload, r->len);
+    int rc = root ? ORA_AP_TREE : ora_actors_apply_text(A, &m, (const char *)r->payload, r->len);
+    if (rc == ORA_AP_TREE) {
+        if (!root)
+            root = cJSON_ParseWithLength((const char *)r->payload, r->len);
+        rc = root ? ora_actors_apply(A, &m, root, (const char *)r->payload, r->len) : ORA_AP_ERROR;
+    }
     cJSON_Delete(root);
     if (rc == ORA_AP_ERROR) {
         if (emit_failed)

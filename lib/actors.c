@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "entity.h"
+#include "jscan.h"
 #include "json.h"
 #include "ora.h"
 #include "outputs.h"
@@ -31,15 +32,33 @@ static int seen(ora_actors *a, int fv)
     return fv;
 }
 
+/* The interned id of s[0..n) (taking a reference); *oom when out of memory. */
+static uint32_t intern_n(ora_intern *t, const char *s, size_t n, int *oom)
+{
+    uint32_t id = ora_intern_get(t, s, n, NULL);
+    if (!id)
+        *oom = 1;
+    return id;
+}
+
 /* The interned id of a JSON string (taking a reference), 0 for anything else. */
 static uint32_t istr(ora_intern *t, const cJSON *it, int *oom)
 {
     if (!cJSON_IsString(it) || !it->valuestring)
         return 0;
-    uint32_t id = ora_intern_get(t, it->valuestring, strlen(it->valuestring), NULL);
-    if (!id)
-        *oom = 1;
-    return id;
+    return intern_n(t, it->valuestring, strlen(it->valuestring), oom);
+}
+
+/* What read_str() does with a field read as fv, whose text is s[0..n) when
+ * ORA_FV_OK (both readers of a payload, the tree and the text, end here). */
+static void put_str(ora_actors *a, int fv, const char *s, size_t n, uint32_t *field, int *changed, int *oom)
+{
+    if (seen(a, fv) == ORA_FV_ABSENT)
+        return;
+    uint32_t nid = fv == ORA_FV_OK ? intern_n(a->strs, s, n, oom) : 0;
+    if (nid != *field && changed)
+        *changed = 1;
+    set_id(a->strs, field, nid);
 }
 
 /* Sets a text field from field f of obj: absent keeps the stored value,
@@ -48,13 +67,9 @@ static uint32_t istr(ora_intern *t, const cJSON *it, int *oom)
 static void read_str(ora_actors *a, const cJSON *obj, int f, uint32_t *field, int *changed, int *oom)
 {
     const cJSON *v;
-    int r = seen(a, ora_field(obj, f, &v));
-    if (r == ORA_FV_ABSENT)
-        return;
-    uint32_t nid = r == ORA_FV_OK ? istr(a->strs, v, oom) : 0;
-    if (nid != *field && changed)
-        *changed = 1;
-    set_id(a->strs, field, nid);
+    int r = ora_field(obj, f, &v);
+    const char *s = r == ORA_FV_OK ? v->valuestring : "";
+    put_str(a, r, s, strlen(s), field, changed, oom);
 }
 
 /* Sets an id field (with its presence flag bit in *flags) from field f of
@@ -109,6 +124,19 @@ static uint64_t list_aux_of(const ora_actors *a, const ora_intern *t, const char
     return aux;
 }
 
+/* The interned id (taking a reference) of the list s[0..n) of
+ * ORA_LIST_SEP-prefixed elements, its aux set when it is new. */
+static uint32_t list_id(ora_actors *a, ora_intern *t, const char *s, size_t n, int *oom)
+{
+    int isnew = 0;
+    uint32_t id = ora_intern_get(t, s, n, &isnew);
+    if (!id)
+        *oom = 1;
+    else if (isnew)
+        ora_intern_set_aux(t, id, list_aux_of(a, t, s, n));
+    return id;
+}
+
 /* A list of strings from a JSON array, interned in t (taking a
  * reference); elements that are not strings are left out and counted. */
 static uint32_t ilist(ora_actors *a, ora_intern *t, const cJSON *arr, int *oom)
@@ -127,12 +155,7 @@ static uint32_t ilist(ora_actors *a, ora_intern *t, const cJSON *arr, int *oom)
             return 0;
         }
     }
-    int isnew = 0;
-    uint32_t id = ora_intern_get(t, b.len ? (const char *)b.p : "", b.len, &isnew);
-    if (!id)
-        *oom = 1;
-    else if (isnew)
-        ora_intern_set_aux(t, id, list_aux_of(a, t, (const char *)b.p, b.len));
+    uint32_t id = list_id(a, t, b.len ? (const char *)b.p : "", b.len, oom);
     ora_buf_free(&b);
     return id;
 }
@@ -815,13 +838,12 @@ static int bo_rebuild(ora_betoffer *b, wout *w, size_t n, void **old)
 
 /* The decimal of an odds entry, as written (model.h), taking a reference
  * when it is kept as text. */
-static uint32_t read_decimal(ora_actors *a, const cJSON *x, ora_src *src, int *oom)
+static uint32_t decimal_of(ora_actors *a, int fv, double d, ora_src *src, int *oom)
 {
-    const cJSON *v;
-    if (seen(a, ora_field(x, ORA_F_OD_DECIMAL, &v)) != ORA_FV_OK)
+    if (seen(a, fv) != ORA_FV_OK)
         return ORA_DEC_NULL;
     char t[64];
-    size_t n = ora_decimal_text(src, v, t, sizeof t);
+    size_t n = ora_decimal_value_text(src, d, t, sizeof t);
     uint64_t plain = 0;
     size_t i = 0;
     while (i < n && i < 10 && t[i] >= '0' && t[i] <= '9' && (i || t[0] != '0' || n == 1))
@@ -838,6 +860,13 @@ static uint32_t read_decimal(ora_actors *a, const cJSON *x, ora_src *src, int *o
         return ORA_DEC_NULL;
     }
     return id | ORA_DEC_TEXT;
+}
+
+static uint32_t read_decimal(ora_actors *a, const cJSON *x, ora_src *src, int *oom)
+{
+    const cJSON *v;
+    int r = ora_field(x, ORA_F_OD_DECIMAL, &v);
+    return decimal_of(a, r, r == ORA_FV_OK ? v->valuedouble : 0, src, oom);
 }
 
 /* Odds entries from a JSON array (anything else: none) into a new
@@ -929,15 +958,33 @@ static int merge_outcomes(ora_actors *a, ora_betoffer *b, const cJSON *arr, ora_
     return r < 0 ? -1 : 0;
 }
 
+/* What an outcome update carries, read from the tree or the text before
+ * the offer is touched. */
+typedef struct oc_in {
+    int bo_fv;          /* betOfferId (read when the outcome is new) */
+    uint64_t bo_id;
+    int st_fv;          /* status (outcomeStatusUpdated): st[0..st_n) */
+    const char *st;
+    size_t st_n;
+    ora_odds *nd;       /* the new odds (outcomeOddsUpdated), with refs */
+    uint16_t nn;
+} oc_in;
+
 /* Applies an outcomeOddsUpdated (odds) or outcomeStatusUpdated (status) to
  * outcome oid of b, adding the outcome with what the message carries when
- * it is unknown. Returns the outcome's index, or -1 when out of memory, -2
- * when the offer cannot take one more outcome. */
-static int set_outcome(ora_actors *a, ora_betoffer *b, const cJSON *p, uint64_t oid, int odds, ora_src *src)
+ * it is unknown. Takes in->nd (odds) in every case. Returns the outcome's
+ * index, or -1 when out of memory, -2 when the offer cannot take one more
+ * outcome. */
+static int set_outcome(ora_actors *a, ora_betoffer *b, uint64_t oid, const oc_in *in, int odds)
 {
     wout *w = working_set(b, 1);
-    if (!w)
+    if (!w) {
+        if (odds) {
+            release_odds(a, in->nd, in->nn);
+            free(in->nd);
+        }
         return -1;
+    }
     size_t n = b->n_out, k = 0;
     while (k < n && w[k].o.id != oid)
         k++;
@@ -945,39 +992,32 @@ static int set_outcome(ora_actors *a, ora_betoffer *b, const cJSON *p, uint64_t 
     if (k == n) {
         w[n].state = W_ADDED;
         o->id = oid;
-        if (seen(a, ora_field_id(p, ORA_F_OUTCOME_BETOFFER_ID, &o->betoffer_id)) == ORA_FV_OK)
+        if (seen(a, in->bo_fv) == ORA_FV_OK) {
+            o->betoffer_id = in->bo_id;
             o->flags |= ORA_OCF_BETOFFER;
-        else
+        } else
             o->betoffer_id = 0;
         n++;
     }
     int oom = 0;
-    const cJSON *v;
     if (odds) {
         /* the odds are replaced, the rest of the outcome is kept */
-        seen(a, ora_field(p, ORA_F_ODDS, &v));
-        ora_odds *nd;
-        uint16_t nn;
-        if (parse_odds(a, v, src, &nd, &nn) < 0)
-            oom = 1;
-        else {
-            if (w[k].state == W_KEPT) {
-                /* the label and status stay: one more reference each, which
-                 * the release of the old content gives back */
-                w[k].old = *o;
-                w[k].old_odds = w[k].odds;
-                w[k].state = W_REPLACED;
-                ora_intern_ref(a->strs, o->label);
-                ora_intern_ref(a->strs, o->status);
-            }
-            w[k].own = nd;
-            w[k].odds = nd;
-            o->n = nn;
+        if (w[k].state == W_KEPT) {
+            /* the label and status stay: one more reference each, which
+             * the release of the old content gives back */
+            w[k].old = *o;
+            w[k].old_odds = w[k].odds;
+            w[k].state = W_REPLACED;
+            ora_intern_ref(a->strs, o->label);
+            ora_intern_ref(a->strs, o->status);
         }
+        w[k].own = in->nd;
+        w[k].odds = in->nd;
+        o->n = in->nn;
     } else {
-        int r = seen(a, ora_field(p, ORA_F_STATUS, &v));
+        int r = seen(a, in->st_fv);
         if (r != ORA_FV_ABSENT) {
-            uint32_t st = r == ORA_FV_OK ? istr(a->strs, v, &oom) : 0;
+            uint32_t st = r == ORA_FV_OK ? intern_n(a->strs, in->st, in->st_n, &oom) : 0;
             if (w[k].state == W_KEPT) {
                 /* keep the odds: a copy with references of its own */
                 ora_odds *cp = o->n ? malloc(o->n * sizeof *cp) : NULL;
@@ -1134,7 +1174,19 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, or
         if (seen(a, ora_field_id(p, ORA_F_OUTCOME_ID, &oid)) != ORA_FV_OK)
             return ORA_AP_BAD;
         int odds = m->kind == ORA_K_OUTCOME_ODDS_UPDATED;
-        int k = set_outcome(a, b, p, oid, odds, src);
+        oc_in in = {0};
+        in.bo_fv = ora_field_id(p, ORA_F_OUTCOME_BETOFFER_ID, &in.bo_id);
+        const cJSON *v;
+        if (odds) {
+            seen(a, ora_field(p, ORA_F_ODDS, &v));
+            if (parse_odds(a, v, src, &in.nd, &in.nn) < 0)
+                return ORA_AP_ERROR;
+        } else {
+            in.st_fv = ora_field(p, ORA_F_STATUS, &v);
+            in.st = in.st_fv == ORA_FV_OK ? v->valuestring : "";
+            in.st_n = strlen(in.st);
+        }
+        int k = set_outcome(a, b, oid, &in, odds);
         if (k == -1)
             return ORA_AP_ERROR;
         if (k == -2)
@@ -1149,23 +1201,59 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, or
     return oom ? ORA_AP_ERROR : ORA_AP_APPLIED;
 }
 
-int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const char *raw, size_t n)
+/* What every message does before its kind is looked at. */
+static void apply_begin(ora_actors *a, const ora_msg *m)
 {
     a->st.msgs++;
     if (m->recv_ns > a->now_ns)
         a->now_ns = m->recv_ns;
     if (a->pending_ttl_ns && a->pend_head)
         ora_actors_prune(a, a->now_ns);
+}
+
+/* Counts the result of a message; returns it. */
+static int apply_end(ora_actors *a, int rc)
+{
+    switch (rc) {
+    case ORA_AP_APPLIED: a->st.applied++; break;
+    case ORA_AP_QUEUED: a->st.queued++; break;
+    case ORA_AP_IGNORED: a->st.ignored++; break;
+    case ORA_AP_UNKNOWN_DELETE: a->st.unknown_deletes++; break;
+    case ORA_AP_BAD: a->st.bad++; break;
+    default: break;
+    }
+    return rc;
+}
+
+/* eventDeleted and betOfferDeleted: they read nothing but the actor id. */
+static int apply_delete(ora_actors *a, const ora_msg *m)
+{
+    if (m->kind == ORA_K_EVENT_DELETED) {
+        uint32_t ei = ev_find(a, m->actor_id);
+        if (ei != ORA_NOIDX && a->ev[ei].exists)
+            return event_delete(a, ei);
+        a->st.pending_dropped += pend_drop(a, ORA_ACTOR_EVENT, m->actor_id);
+        return ORA_AP_UNKNOWN_DELETE;
+    }
+    uint32_t bi = bo_find(a, m->actor_id);
+    if (bi != ORA_NOIDX) {
+        bo_delete(a, bi);
+        a->st.deleted_offers++;
+        return ORA_AP_APPLIED;
+    }
+    a->st.pending_dropped += pend_drop(a, ORA_ACTOR_BETOFFER, m->actor_id);
+    return ORA_AP_UNKNOWN_DELETE;
+}
+
+int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const char *raw, size_t n)
+{
+    apply_begin(a, m);
     const ora_kind_info *ki = ora_kind_get(m->kind);
-    if (!ki || ki->actor != m->actor_type) {
-        a->st.ignored++;
-        return ORA_AP_IGNORED;
-    }
+    if (!ki || ki->actor != m->actor_type)
+        return apply_end(a, ORA_AP_IGNORED);
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, ki->key);
-    if (!cJSON_IsObject(p)) {
-        a->st.bad++;
-        return ORA_AP_BAD;
-    }
+    if (!cJSON_IsObject(p))
+        return apply_end(a, ORA_AP_BAD);
     ora_src src = {raw, n, 0};
     const cJSON *o;
     int rc;
@@ -1174,32 +1262,14 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
     case ORA_K_EVENT_UPDATED:
         rc = seen(a, ora_field(p, ORA_F_EVENT, &o)) == ORA_FV_OK ? event_upsert(a, m, o) : ORA_AP_BAD;
         break;
-    case ORA_K_EVENT_DELETED: {
-        uint32_t ei = ev_find(a, m->actor_id);
-        if (ei != ORA_NOIDX && a->ev[ei].exists)
-            rc = event_delete(a, ei);
-        else {
-            a->st.pending_dropped += pend_drop(a, ORA_ACTOR_EVENT, m->actor_id);
-            rc = ORA_AP_UNKNOWN_DELETE;
-        }
-        break;
-    }
     case ORA_K_BETOFFER_ADDED:
     case ORA_K_BETOFFER_UPDATED:
         rc = seen(a, ora_field(p, ORA_F_BETOFFER, &o)) == ORA_FV_OK ? offer_upsert(a, m, o, &src) : ORA_AP_BAD;
         break;
-    case ORA_K_BETOFFER_DELETED: {
-        uint32_t bi = bo_find(a, m->actor_id);
-        if (bi != ORA_NOIDX) {
-            bo_delete(a, bi);
-            a->st.deleted_offers++;
-            rc = ORA_AP_APPLIED;
-        } else {
-            a->st.pending_dropped += pend_drop(a, ORA_ACTOR_BETOFFER, m->actor_id);
-            rc = ORA_AP_UNKNOWN_DELETE;
-        }
+    case ORA_K_EVENT_DELETED:
+    case ORA_K_BETOFFER_DELETED:
+        rc = apply_delete(a, m);
         break;
-    }
     default:
         if (!kind_has_state(m->kind)) {
             rc = ORA_AP_IGNORED;
@@ -1210,15 +1280,385 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
             rc = ORA_AP_ERROR;
         break;
     }
-    switch (rc) {
-    case ORA_AP_APPLIED: a->st.applied++; break;
-    case ORA_AP_QUEUED: a->st.queued++; break;
-    case ORA_AP_IGNORED: a->st.ignored++; break;
-    case ORA_AP_UNKNOWN_DELETE: a->st.unknown_deletes++; break;
-    case ORA_AP_BAD: a->st.bad++; break;
-    default: break;
+    return apply_end(a, rc);
+}
+
+/* ---- the same, read from the text ------------------------------------------------------ */
+
+/* The kinds that change an existing actor, and the deletions and the kinds
+ * the model ignores, are read straight from the message's text: the
+ * members the rules read are found with the scanner (lib/jscan.h) and
+ * read exactly as the tree would give them. Whatever the text path does
+ * not read as the tree does (escaped strings, ids or numbers written
+ * unusually, long lists, and the add/update kinds) goes to the tree,
+ * decided before anything is changed. */
+
+#define TX_MAX_ODDS 16     /* odds entries read from the text */
+#define TX_MAX_LIST 512    /* bytes of an interned list read from the text */
+
+typedef struct tx_in {
+    int p_obj;             /* the payload is an object */
+    ora_jspan p;
+    int st_fv;             /* status */
+    const char *st;
+    size_t st_n;
+    int lt_fv;             /* lineTypes: an array of plain strings */
+    ora_jspan lt;
+    int oid_fv;            /* outcomeId */
+    uint64_t oid;
+    int bo_fv;             /* betOfferId */
+    uint64_t bo_id;
+    size_t n_odds;         /* odds */
+    ora_jspan offl[TX_MAX_ODDS];
+    double dec[TX_MAX_ODDS];
+} tx_in;
+
+static const uint8_t *tx_ws(const uint8_t *p, const uint8_t *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* The end of the value at p, in a text the scanner has checked. */
+static const uint8_t *tx_skip(const uint8_t *p, const uint8_t *e)
+{
+    int depth = 0;
+    do {
+        if (p >= e)
+            return e;
+        switch (*p) {
+        case '"':
+            for (p++; p < e && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            p++;
+            break;
+        case '{':
+        case '[':
+            depth++;
+            p++;
+            break;
+        case '}':
+        case ']':
+            depth--;
+            p++;
+            break;
+        default:
+            if (depth == 0) {
+                while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\n' &&
+                       *p != '\r')
+                    p++;
+                return p;
+            }
+            p++;
+        }
+    } while (depth > 0);
+    return p;
+}
+
+/* The elements of the array at v (a checked text): each call gives the
+ * next one in *el (1), or 0 at the end. *it starts at v.p. */
+static int tx_next(ora_jspan v, const uint8_t **it, ora_jspan *el)
+{
+    const uint8_t *e = v.p + v.n, *p = tx_ws(*it, e);
+    if (p >= e)
+        return 0;
+    if (*p == '[' || *p == ',')
+        p = tx_ws(p + 1, e);
+    if (p >= e || *p == ']')
+        return 0;
+    const uint8_t *q = tx_skip(p, e);
+    el->p = p;
+    el->n = (size_t)(q - p);
+    *it = q;
+    return 1;
+}
+
+/* A string without escapes or NUL bytes (what the tree holds as it is):
+ * 1 and s, n; 0 for another string; -1 for another value. */
+static int tx_plain(ora_jspan v, const char **s, size_t *n)
+{
+    const uint8_t *q;
+    int r = ora_jscan_str(v, &q, n);
+    if (r != 1)
+        return r;
+    if (memchr(q, 0, *n))
+        return 0;
+    *s = (const char *)q;
+    return 1;
+}
+
+/* Member key of obj (the first one, as cJSON finds it). */
+static ora_jspan tx_get(ora_jspan obj, int f)
+{
+    ora_jspan v = {NULL, 0};
+    if (ora_jscan_find(obj, ora_field_info_get(f)->key[0], &v) != 1)
+        v.p = NULL;
+    return v;
+}
+
+/* A text field: its ora_fv, or -1 when only the tree reads it right. */
+static int tx_str(ora_jspan obj, int f, const char **s, size_t *n)
+{
+    ora_jspan v = tx_get(obj, f);
+    *s = "";
+    *n = 0;
+    if (!v.p)
+        return ORA_FV_ABSENT;
+    int r = tx_plain(v, s, n);
+    return r == 1 ? ORA_FV_OK : r == 0 ? -1 : ORA_FV_BAD;
+}
+
+/* An id field: digits only, below 2^53 (exact as a double), else the tree. */
+static int tx_id(ora_jspan obj, int f, uint64_t *id)
+{
+    ora_jspan v = tx_get(obj, f);
+    *id = 0;
+    if (!v.p)
+        return ORA_FV_ABSENT;
+    if (*v.p == '"' || *v.p == '{' || *v.p == '[' || *v.p == 't' || *v.p == 'f' || *v.p == 'n')
+        return ORA_FV_BAD;
+    uint64_t u = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9' || i >= 16)
+            return -1;
+        u = u * 10 + (uint64_t)(v.p[i] - '0');
     }
-    return rc;
+    if (u >= 9007199254740992ULL)
+        return -1;
+    *id = u;
+    return ORA_FV_OK;
+}
+
+/* A list field: OK when an array of plain strings whose list fits
+ * TX_MAX_LIST, BAD when not an array, else the tree (-1). */
+static int tx_list(ora_jspan obj, int f, ora_jspan *arr)
+{
+    *arr = tx_get(obj, f);
+    if (!arr->p)
+        return ORA_FV_ABSENT;
+    if (*arr->p != '[')
+        return ORA_FV_BAD;
+    const uint8_t *it = arr->p;
+    ora_jspan el;
+    size_t len = 0;
+    while (tx_next(*arr, &it, &el)) {
+        const char *s;
+        size_t n;
+        if (tx_plain(el, &s, &n) != 1)
+            return -1;
+        len += 1 + n;
+        if (len > TX_MAX_LIST)
+            return -1;
+    }
+    return ORA_FV_OK;
+}
+
+/* The interned id of a list field checked by tx_list(). */
+static uint32_t tx_list_id(ora_actors *a, ora_intern *t, ora_jspan arr, int *oom)
+{
+    char buf[TX_MAX_LIST];
+    size_t len = 0;
+    const uint8_t *it = arr.p;
+    ora_jspan el;
+    while (tx_next(arr, &it, &el)) {
+        const char *s = "";
+        size_t n = 0;
+        tx_plain(el, &s, &n);
+        buf[len++] = ORA_LIST_SEP;
+        memcpy(buf + len, s, n);
+        len += n;
+    }
+    return list_id(a, t, len ? buf : "", len, oom);
+}
+
+/* The odds array of an outcomeOddsUpdated: entries that are objects with
+ * an offerings list and an odds.decimal number, else the tree (-1). */
+static int tx_odds(ora_jspan p, tx_in *x)
+{
+    ora_jspan arr = tx_get(p, ORA_F_ODDS), el;
+    if (!arr.p || *arr.p != '[')
+        return -1;
+    const uint8_t *it = arr.p;
+    while (tx_next(arr, &it, &el)) {
+        if (x->n_odds == TX_MAX_ODDS || *el.p != '{')
+            return -1;
+        ora_jspan od;
+        if (tx_list(el, ORA_F_OD_OFFERINGS, &x->offl[x->n_odds]) != ORA_FV_OK)
+            return -1;
+        od = tx_get(el, ORA_F_OD_DECIMAL); /* "odds" */
+        if (!od.p || *od.p != '{')
+            return -1;
+        ora_jspan d;
+        if (ora_jscan_find(od, ora_field_info_get(ORA_F_OD_DECIMAL)->key[1], &d) != 1 || d.n >= 63 ||
+            !(*d.p == '-' || (*d.p >= '0' && *d.p <= '9')))
+            return -1;
+        char num[64];
+        memcpy(num, d.p, d.n);
+        num[d.n] = 0;
+        x->dec[x->n_odds++] = strtod(num, NULL); /* as cJSON reads it */
+    }
+    return 0;
+}
+
+/* Reads what message m's kind needs from its text; -1 when the tree must. */
+static int tx_read(const ora_msg *m, const ora_kind_info *ki, const char *raw, size_t n, tx_in *x)
+{
+    memset(x, 0, sizeof *x);
+    if (!ki || ki->actor != m->actor_type)
+        return 0; /* ignored: nothing is read */
+    ora_jspan root = {(const uint8_t *)raw, n};
+    if (ora_jscan_find(root, ki->key, &x->p) != 1 || *x->p.p != '{')
+        return 0; /* not an object: malformed */
+    x->p_obj = 1;
+    switch (m->kind) {
+    case ORA_K_EVENT_ADDED:
+    case ORA_K_EVENT_UPDATED:
+    case ORA_K_BETOFFER_ADDED:
+    case ORA_K_BETOFFER_UPDATED:
+        return -1;
+    case ORA_K_EVENT_DELETED:
+    case ORA_K_BETOFFER_DELETED:
+        return 0;
+    case ORA_K_EVENT_STATUS_UPDATED:
+    case ORA_K_BETOFFER_STATUS_UPDATED:
+        x->st_fv = tx_str(x->p, ORA_F_STATUS, &x->st, &x->st_n);
+        return x->st_fv < 0 ? -1 : 0;
+    case ORA_K_BETOFFER_LINETYPES_UPDATED:
+        x->lt_fv = tx_list(x->p, ORA_F_LINE_TYPES, &x->lt);
+        return x->lt_fv < 0 ? -1 : 0;
+    case ORA_K_OUTCOME_ODDS_UPDATED:
+    case ORA_K_OUTCOME_STATUS_UPDATED:
+        x->oid_fv = tx_id(x->p, ORA_F_OUTCOME_ID, &x->oid);
+        x->bo_fv = tx_id(x->p, ORA_F_OUTCOME_BETOFFER_ID, &x->bo_id);
+        if (x->oid_fv < 0 || x->bo_fv < 0)
+            return -1;
+        if (m->kind == ORA_K_OUTCOME_STATUS_UPDATED) {
+            x->st_fv = tx_str(x->p, ORA_F_STATUS, &x->st, &x->st_n);
+            return x->st_fv < 0 ? -1 : 0;
+        }
+        return tx_odds(x->p, x);
+    default:
+        return kind_has_state(m->kind) ? -1 : 0;
+    }
+}
+
+/* parse_odds() of the entries tx_odds() checked. */
+static int tx_parse_odds(ora_actors *a, const tx_in *x, ora_src *src, ora_odds **out, uint16_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!x->n_odds)
+        return 0;
+    ora_odds *d = calloc(x->n_odds, sizeof *d);
+    if (!d)
+        return -1;
+    int oom = 0;
+    for (size_t k = 0; k < x->n_odds; k++) {
+        d[k].offerings = tx_list_id(a, a->offl, x->offl[k], &oom);
+        d[k].decimal = decimal_of(a, ORA_FV_OK, x->dec[k], src, &oom);
+    }
+    if (oom) {
+        release_odds(a, d, x->n_odds);
+        free(d);
+        return -1;
+    }
+    *out = d;
+    *n = (uint16_t)x->n_odds;
+    return 0;
+}
+
+/* apply_existing() from what tx_read() found. */
+static int tx_apply_existing(ora_actors *a, const ora_msg *m, const tx_in *x, ora_src *src)
+{
+    int oom = 0;
+    if (m->actor_type == ORA_ACTOR_EVENT) {
+        uint32_t ei = ev_find(a, m->actor_id);
+        if (ei == ORA_NOIDX || !a->ev[ei].exists)
+            return ORA_AP_QUEUED;
+        ora_event *e = &a->ev[ei];
+        if (m->kind != ORA_K_EVENT_STATUS_UPDATED)
+            return ORA_AP_IGNORED;
+        put_str(a, x->st_fv, x->st, x->st_n, &e->status, NULL, &oom);
+        propagate(a, e);
+        return oom ? ORA_AP_ERROR : ORA_AP_APPLIED;
+    }
+    uint32_t bi = bo_find(a, m->actor_id);
+    if (bi == ORA_NOIDX)
+        return ORA_AP_QUEUED;
+    ora_betoffer *b = &a->bo[bi];
+    switch (m->kind) {
+    case ORA_K_BETOFFER_STATUS_UPDATED: {
+        uint32_t old = b->status;
+        ora_intern_ref(a->strs, old);
+        int changed = 0;
+        put_str(a, x->st_fv, x->st, x->st_n, &b->status, &changed, &oom);
+        if (changed && b->status && b->status != a->s_open && b->status != a->s_suspended &&
+            b->status != a->s_closed)
+            a->st.unknown_status++;
+        int e = oom ? 0 : ora_rule_offer_status(a, m, b, old);
+        ora_intern_put(a->strs, old);
+        if (oom || e < 0)
+            return ORA_AP_ERROR;
+        break;
+    }
+    case ORA_K_BETOFFER_LINETYPES_UPDATED:
+        if (seen(a, x->lt_fv) != ORA_FV_ABSENT)
+            set_id(a->lists, &b->line_types, x->lt_fv == ORA_FV_OK ? tx_list_id(a, a->lists, x->lt, &oom) : 0);
+        break;
+    case ORA_K_OUTCOME_ODDS_UPDATED:
+    case ORA_K_OUTCOME_STATUS_UPDATED: {
+        if (seen(a, x->oid_fv) != ORA_FV_OK)
+            return ORA_AP_BAD;
+        int odds = m->kind == ORA_K_OUTCOME_ODDS_UPDATED;
+        oc_in in = {.bo_fv = x->bo_fv, .bo_id = x->bo_id, .st_fv = x->st_fv, .st = x->st, .st_n = x->st_n};
+        if (odds && tx_parse_odds(a, x, src, &in.nd, &in.nn) < 0)
+            return ORA_AP_ERROR;
+        int k = set_outcome(a, b, x->oid, &in, odds);
+        if (k == -1)
+            return ORA_AP_ERROR;
+        if (k == -2)
+            return ORA_AP_BAD;
+        if (odds && ora_rule_odds(a, m, &a->bo[bi], k) < 0)
+            return ORA_AP_ERROR;
+        break;
+    }
+    default:
+        return ORA_AP_IGNORED;
+    }
+    return oom ? ORA_AP_ERROR : ORA_AP_APPLIED;
+}
+
+int ora_actors_apply_text(ora_actors *a, const ora_msg *m, const char *raw, size_t n)
+{
+    const ora_kind_info *ki = ora_kind_get(m->kind);
+    tx_in x;
+    if (tx_read(m, ki, raw, n, &x) < 0)
+        return ORA_AP_TREE;
+    apply_begin(a, m);
+    if (!ki || ki->actor != m->actor_type)
+        return apply_end(a, ORA_AP_IGNORED);
+    if (!x.p_obj)
+        return apply_end(a, ORA_AP_BAD);
+    ora_src src = {raw, n, 0};
+    int rc;
+    switch (m->kind) {
+    case ORA_K_EVENT_DELETED:
+    case ORA_K_BETOFFER_DELETED:
+        rc = apply_delete(a, m);
+        break;
+    default:
+        if (!kind_has_state(m->kind)) {
+            rc = ORA_AP_IGNORED;
+            break;
+        }
+        rc = tx_apply_existing(a, m, &x, &src);
+        if (rc == ORA_AP_QUEUED && pend_push(a, m, raw, n, a->now_ns) < 0)
+            rc = ORA_AP_ERROR;
+        break;
+    }
+    return apply_end(a, rc);
 }
 
 size_t ora_actors_bytes(const ora_actors *a)

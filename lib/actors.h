@@ -22,6 +22,7 @@
 enum ora_apply {
     ORA_AP_APPLIED = 0, ORA_AP_QUEUED = 1, ORA_AP_IGNORED = 2, ORA_AP_UNKNOWN_DELETE = 3,
     ORA_AP_BAD = 4,      /* malformed payload: skipped */
+    ORA_AP_TREE = 5,     /* ora_actors_apply_text(): nothing done, use ora_actors_apply() */
     ORA_AP_ERROR = -1    /* out of memory or the emit callback failed: stop */
 };
 
@@ -35,6 +36,14 @@ int ora_actors_clear(ora_actors *a);
  * raw/n its bytes (kept when queued). m->kind and m->actor_id must be set
  * (routed). Advances stream time and prunes expired queues first. */
 int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const char *raw, size_t n);
+
+/* The same as ora_actors_apply(), read from the text raw[0..n), which must
+ * have passed ora_jscan_valid() (so cJSON parses it), without a tree: for
+ * the deletions, the kinds the model ignores and those that change an
+ * existing actor (odds and statuses). Returns ORA_AP_TREE, having changed
+ * nothing, when the message needs the tree: parse it and call
+ * ora_actors_apply(). */
+int ora_actors_apply_text(ora_actors *a, const ora_msg *m, const char *raw, size_t n);
 
 /* Prunes queues older than the TTL at stream time now_ns. Returns count. */
 uint64_t ora_actors_prune(ora_actors *a, uint64_t now_ns);

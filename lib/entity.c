@@ -152,6 +152,11 @@ static size_t shortest(double d, char *buf, size_t size)
 
 size_t ora_decimal_text(ora_src *src, const cJSON *v, char *buf, size_t size)
 {
+    return ora_decimal_value_text(src, v->valuedouble, buf, size);
+}
+
+size_t ora_decimal_value_text(ora_src *src, double d, char *buf, size_t size)
+{
     static const char key[] = "\"decimal\"";
     const size_t kn = sizeof key - 1;
     size_t at = src && src->p ? src->cursor : 0;
@@ -173,7 +178,7 @@ size_t ora_decimal_text(ora_src *src, const cJSON *v, char *buf, size_t size)
                 buf[len] = 0;
                 /* the same number, as the tree holds it: a literal of another
                  * "decimal" (a key inside a string, another object) is passed by */
-                if (strtod(buf, NULL) == v->valuedouble) {
+                if (strtod(buf, NULL) == d) {
                     src->cursor = i + len;
                     return len;
                 }
@@ -181,7 +186,7 @@ size_t ora_decimal_text(ora_src *src, const cJSON *v, char *buf, size_t size)
         }
         at = (size_t)(k - src->p) + 1;
     }
-    return shortest(v->valuedouble, buf, size);
+    return shortest(d, buf, size);
 }
 
 /* ---- canonical JSON -------------------------------------------------------------- */

@@ -88,6 +88,9 @@ typedef struct ora_src {
  * written instead. The text is copied to buf (size >= 64, NUL-terminated);
  * returns its length. */
 size_t ora_decimal_text(ora_src *src, const cJSON *v, char *buf, size_t size);
+/* The same for a number read without a tree: d is its value as cJSON
+ * reads it (strtod of the literal). */
+size_t ora_decimal_value_text(ora_src *src, double d, char *buf, size_t size);
 
 /* ---- canonical JSON --------------------------------------------------------- */
 
