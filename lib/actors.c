@@ -5,6 +5,7 @@
 #include "actors.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -837,13 +838,14 @@ static int bo_rebuild(ora_betoffer *b, wout *w, size_t n, void **old)
 }
 
 /* The decimal of an odds entry, as written (model.h), taking a reference
- * when it is kept as text. */
-static uint32_t decimal_of(ora_actors *a, int fv, double d, ora_src *src, int *oom)
+ * when it is kept as text. lit[0..lit_n): the literal d was read from, when
+ * known (else NULL). */
+static uint32_t decimal_of(ora_actors *a, int fv, double d, const char *lit, size_t lit_n, ora_src *src, int *oom)
 {
     if (seen(a, fv) != ORA_FV_OK)
         return ORA_DEC_NULL;
     char t[64];
-    size_t n = ora_decimal_value_text(src, d, t, sizeof t);
+    size_t n = ora_decimal_literal_text(src, d, lit, lit_n, t, sizeof t);
     uint64_t plain = 0;
     size_t i = 0;
     while (i < n && i < 10 && t[i] >= '0' && t[i] <= '9' && (i || t[0] != '0' || n == 1))
@@ -866,7 +868,7 @@ static uint32_t read_decimal(ora_actors *a, const cJSON *x, ora_src *src, int *o
 {
     const cJSON *v;
     int r = ora_field(x, ORA_F_OD_DECIMAL, &v);
-    return decimal_of(a, r, r == ORA_FV_OK ? v->valuedouble : 0, src, oom);
+    return decimal_of(a, r, r == ORA_FV_OK ? v->valuedouble : 0, NULL, 0, src, oom);
 }
 
 /* Odds entries from a JSON array (anything else: none) into a new
@@ -1303,14 +1305,17 @@ typedef struct tx_in {
     const char *st;
     size_t st_n;
     int lt_fv;             /* lineTypes: an array of plain strings */
-    ora_jspan lt;
     int oid_fv;            /* outcomeId */
     uint64_t oid;
     int bo_fv;             /* betOfferId */
     uint64_t bo_id;
+    ora_jspan lt_list;     /* its list (in lists) */
     size_t n_odds;         /* odds */
-    ora_jspan offl[TX_MAX_ODDS];
+    ora_jspan offl[TX_MAX_ODDS]; /* the offerings lists (in lists) */
+    ora_jspan lit[TX_MAX_ODDS];
     double dec[TX_MAX_ODDS];
+    size_t lists_len;      /* the lists read, as interned (ORA_LIST_SEP-prefixed) */
+    char lists[2 * TX_MAX_LIST];
 } tx_in;
 
 static const uint8_t *tx_ws(const uint8_t *p, const uint8_t *e)
@@ -1329,10 +1334,17 @@ static const uint8_t *tx_skip(const uint8_t *p, const uint8_t *e)
             return e;
         switch (*p) {
         case '"':
-            for (p++; p < e && *p != '"'; p++)
-                if (*p == '\\')
-                    p++;
             p++;
+            for (;;) {
+                const uint8_t *q = memchr(p, '"', (size_t)(e - p)), *b;
+                if (!q)
+                    return e;
+                for (b = q; b > p && b[-1] == '\\'; b--)
+                    ;
+                p = q + 1;
+                if (((q - b) & 1) == 0)
+                    break; /* not escaped */
+            }
             break;
         case '{':
         case '[':
@@ -1375,6 +1387,40 @@ static int tx_next(ora_jspan v, const uint8_t **it, ora_jspan *el)
     return 1;
 }
 
+/* One pass over the object at obj (a checked text): vals[i] gets the value
+ * of the first member named keys[i] (p NULL when there is none). -1 when a
+ * member's name has an escape or a NUL byte (cJSON's name may then differ
+ * from its bytes: the tree reads it). */
+static int tx_obj(ora_jspan obj, const char *const *keys, const uint8_t *klen, int nk, ora_jspan *vals)
+{
+    const uint8_t *p = obj.p, *e = obj.p + obj.n;
+    for (int i = 0; i < nk; i++)
+        vals[i].p = NULL, vals[i].n = 0;
+    p = tx_ws(p + 1, e); /* past '{' */
+    while (p < e && *p == '"') {
+        const uint8_t *ks = ++p;
+        while (p < e && *p != '"') {
+            if (*p == '\\' || *p == 0)
+                return -1;
+            p++;
+        }
+        size_t kn = (size_t)(p - ks);
+        p = tx_ws(p + 1, e);
+        p = tx_ws(p + 1, e); /* past ':' */
+        const uint8_t *q = tx_skip(p, e);
+        for (int i = 0; i < nk; i++)
+            if (!vals[i].p && kn == klen[i] && memcmp(ks, keys[i], kn) == 0) {
+                vals[i].p = p;
+                vals[i].n = (size_t)(q - p);
+                break;
+            }
+        p = tx_ws(q, e);
+        if (p < e && *p == ',')
+            p = tx_ws(p + 1, e);
+    }
+    return 0;
+}
+
 /* A string without escapes or NUL bytes (what the tree holds as it is):
  * 1 and s, n; 0 for another string; -1 for another value. */
 static int tx_plain(ora_jspan v, const char **s, size_t *n)
@@ -1389,19 +1435,9 @@ static int tx_plain(ora_jspan v, const char **s, size_t *n)
     return 1;
 }
 
-/* Member key of obj (the first one, as cJSON finds it). */
-static ora_jspan tx_get(ora_jspan obj, int f)
-{
-    ora_jspan v = {NULL, 0};
-    if (ora_jscan_find(obj, ora_field_info_get(f)->key[0], &v) != 1)
-        v.p = NULL;
-    return v;
-}
-
 /* A text field: its ora_fv, or -1 when only the tree reads it right. */
-static int tx_str(ora_jspan obj, int f, const char **s, size_t *n)
+static int tx_str(ora_jspan v, const char **s, size_t *n)
 {
-    ora_jspan v = tx_get(obj, f);
     *s = "";
     *n = 0;
     if (!v.p)
@@ -1410,94 +1446,100 @@ static int tx_str(ora_jspan obj, int f, const char **s, size_t *n)
     return r == 1 ? ORA_FV_OK : r == 0 ? -1 : ORA_FV_BAD;
 }
 
-/* An id field: digits only, below 2^53 (exact as a double), else the tree. */
-static int tx_id(ora_jspan obj, int f, uint64_t *id)
+/* Digits only, at most 15 (exact as a double, as strtod reads them): 0 and
+ * *u, else -1. */
+static int tx_digits(ora_jspan v, uint64_t *u)
 {
-    ora_jspan v = tx_get(obj, f);
+    *u = 0;
+    if (v.n == 0 || v.n > 15)
+        return -1;
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9')
+            return -1;
+        *u = *u * 10 + (uint64_t)(v.p[i] - '0');
+    }
+    return 0;
+}
+
+/* An id field: digits only (below 2^53), else the tree (-1); not a number:
+ * ORA_FV_BAD. */
+static int tx_id(ora_jspan v, uint64_t *id)
+{
     *id = 0;
     if (!v.p)
         return ORA_FV_ABSENT;
     if (*v.p == '"' || *v.p == '{' || *v.p == '[' || *v.p == 't' || *v.p == 'f' || *v.p == 'n')
         return ORA_FV_BAD;
-    uint64_t u = 0;
-    for (size_t i = 0; i < v.n; i++) {
-        if (v.p[i] < '0' || v.p[i] > '9' || i >= 16)
-            return -1;
-        u = u * 10 + (uint64_t)(v.p[i] - '0');
-    }
-    if (u >= 9007199254740992ULL)
-        return -1;
-    *id = u;
-    return ORA_FV_OK;
+    return tx_digits(v, id) == 0 ? ORA_FV_OK : -1;
 }
 
-/* A list field: OK when an array of plain strings whose list fits
- * TX_MAX_LIST, BAD when not an array, else the tree (-1). */
-static int tx_list(ora_jspan obj, int f, ora_jspan *arr)
+/* A list field: OK when an array of plain strings whose list fits in
+ * x->lists (where it is written, *list its place), BAD when not an array,
+ * else the tree (-1). */
+static int tx_list(tx_in *x, ora_jspan arr, ora_jspan *list)
 {
-    *arr = tx_get(obj, f);
-    if (!arr->p)
+    if (!arr.p)
         return ORA_FV_ABSENT;
-    if (*arr->p != '[')
+    if (*arr.p != '[')
         return ORA_FV_BAD;
-    const uint8_t *it = arr->p;
-    ora_jspan el;
-    size_t len = 0;
-    while (tx_next(*arr, &it, &el)) {
-        const char *s;
-        size_t n;
-        if (tx_plain(el, &s, &n) != 1)
-            return -1;
-        len += 1 + n;
-        if (len > TX_MAX_LIST)
-            return -1;
-    }
-    return ORA_FV_OK;
-}
-
-/* The interned id of a list field checked by tx_list(). */
-static uint32_t tx_list_id(ora_actors *a, ora_intern *t, ora_jspan arr, int *oom)
-{
-    char buf[TX_MAX_LIST];
-    size_t len = 0;
     const uint8_t *it = arr.p;
     ora_jspan el;
+    size_t at = x->lists_len, len = at;
     while (tx_next(arr, &it, &el)) {
-        const char *s = "";
-        size_t n = 0;
-        tx_plain(el, &s, &n);
-        buf[len++] = ORA_LIST_SEP;
-        memcpy(buf + len, s, n);
+        const char *s;
+        size_t n;
+        if (tx_plain(el, &s, &n) != 1 || n >= sizeof x->lists - len)
+            return -1;
+        x->lists[len++] = ORA_LIST_SEP;
+        memcpy(x->lists + len, s, n);
         len += n;
     }
-    return list_id(a, t, len ? buf : "", len, oom);
+    list->p = (const uint8_t *)x->lists + at;
+    list->n = len - at;
+    x->lists_len = len;
+    return ORA_FV_OK;
 }
+
+/* The interned id of a list tx_list() wrote. */
+static uint32_t tx_list_id(ora_actors *a, ora_intern *t, ora_jspan list, int *oom)
+{
+    return list_id(a, t, list.n ? (const char *)list.p : "", list.n, oom);
+}
+
+static const char *field_key(int f, int d) { return ora_field_info_get(f)->key[d]; }
 
 /* The odds array of an outcomeOddsUpdated: entries that are objects with
  * an offerings list and an odds.decimal number, else the tree (-1). */
-static int tx_odds(ora_jspan p, tx_in *x)
+static int tx_odds(ora_jspan arr, tx_in *x)
 {
-    ora_jspan arr = tx_get(p, ORA_F_ODDS), el;
+    const char *ek[2] = {field_key(ORA_F_OD_OFFERINGS, 0), field_key(ORA_F_OD_DECIMAL, 0)};
+    const uint8_t el_len[2] = {(uint8_t)strlen(ek[0]), (uint8_t)strlen(ek[1])};
+    const char *dk[1] = {field_key(ORA_F_OD_DECIMAL, 1)};
+    const uint8_t dk_len[1] = {(uint8_t)strlen(dk[0])};
     if (!arr.p || *arr.p != '[')
         return -1;
     const uint8_t *it = arr.p;
+    ora_jspan el;
     while (tx_next(arr, &it, &el)) {
-        if (x->n_odds == TX_MAX_ODDS || *el.p != '{')
+        ora_jspan ev[2], d;
+        if (x->n_odds == TX_MAX_ODDS || *el.p != '{' || tx_obj(el, ek, el_len, 2, ev) < 0)
             return -1;
-        ora_jspan od;
-        if (tx_list(el, ORA_F_OD_OFFERINGS, &x->offl[x->n_odds]) != ORA_FV_OK)
+        if (tx_list(x, ev[0], &x->offl[x->n_odds]) != ORA_FV_OK || !ev[1].p || *ev[1].p != '{' ||
+            tx_obj(ev[1], dk, dk_len, 1, &d) < 0)
             return -1;
-        od = tx_get(el, ORA_F_OD_DECIMAL); /* "odds" */
-        if (!od.p || *od.p != '{')
+        if (!d.p || d.n >= 63 || !(*d.p == '-' || (*d.p >= '0' && *d.p <= '9')))
             return -1;
-        ora_jspan d;
-        if (ora_jscan_find(od, ora_field_info_get(ORA_F_OD_DECIMAL)->key[1], &d) != 1 || d.n >= 63 ||
-            !(*d.p == '-' || (*d.p >= '0' && *d.p <= '9')))
-            return -1;
-        char num[64];
-        memcpy(num, d.p, d.n);
-        num[d.n] = 0;
-        x->dec[x->n_odds++] = strtod(num, NULL); /* as cJSON reads it */
+        size_t k = x->n_odds++;
+        x->lit[k] = d;
+        uint64_t u;
+        if (tx_digits(d, &u) == 0)
+            x->dec[k] = (double)u;
+        else {
+            char num[64];
+            memcpy(num, d.p, d.n);
+            num[d.n] = 0;
+            x->dec[k] = strtod(num, NULL); /* as cJSON reads it */
+        }
     }
     return 0;
 }
@@ -1505,43 +1547,69 @@ static int tx_odds(ora_jspan p, tx_in *x)
 /* Reads what message m's kind needs from its text; -1 when the tree must. */
 static int tx_read(const ora_msg *m, const ora_kind_info *ki, const char *raw, size_t n, tx_in *x)
 {
-    memset(x, 0, sizeof *x);
+    memset(x, 0, offsetof(tx_in, offl));
+    x->lists_len = 0;
     if (!ki || ki->actor != m->actor_type)
         return 0; /* ignored: nothing is read */
     ora_jspan root = {(const uint8_t *)raw, n};
     if (ora_jscan_find(root, ki->key, &x->p) != 1 || *x->p.p != '{')
         return 0; /* not an object: malformed */
     x->p_obj = 1;
+    const char *k[4];
+    uint8_t kl[4];
+    ora_jspan v[4];
+    int nk = 0;
     switch (m->kind) {
-    case ORA_K_EVENT_ADDED:
-    case ORA_K_EVENT_UPDATED:
-    case ORA_K_BETOFFER_ADDED:
-    case ORA_K_BETOFFER_UPDATED:
-        return -1;
     case ORA_K_EVENT_DELETED:
     case ORA_K_BETOFFER_DELETED:
         return 0;
     case ORA_K_EVENT_STATUS_UPDATED:
     case ORA_K_BETOFFER_STATUS_UPDATED:
-        x->st_fv = tx_str(x->p, ORA_F_STATUS, &x->st, &x->st_n);
-        return x->st_fv < 0 ? -1 : 0;
+    case ORA_K_OUTCOME_STATUS_UPDATED:
+        k[nk++] = field_key(ORA_F_STATUS, 0);
+        break;
     case ORA_K_BETOFFER_LINETYPES_UPDATED:
-        x->lt_fv = tx_list(x->p, ORA_F_LINE_TYPES, &x->lt);
+        k[nk++] = field_key(ORA_F_LINE_TYPES, 0);
+        break;
+    case ORA_K_OUTCOME_ODDS_UPDATED:
+        k[nk++] = field_key(ORA_F_ODDS, 0);
+        break;
+    default:
+        /* the add/update kinds read whole objects: the tree */
+        return kind_has_state(m->kind) || m->kind == ORA_K_EVENT_ADDED || m->kind == ORA_K_EVENT_UPDATED ||
+                       m->kind == ORA_K_BETOFFER_ADDED || m->kind == ORA_K_BETOFFER_UPDATED
+                   ? -1
+                   : 0;
+    }
+    int outcome = m->kind == ORA_K_OUTCOME_ODDS_UPDATED || m->kind == ORA_K_OUTCOME_STATUS_UPDATED;
+    if (outcome) {
+        k[nk++] = field_key(ORA_F_OUTCOME_ID, 0);
+        k[nk++] = field_key(ORA_F_OUTCOME_BETOFFER_ID, 0);
+    }
+    for (int i = 0; i < nk; i++)
+        kl[i] = (uint8_t)strlen(k[i]);
+    if (tx_obj(x->p, k, kl, nk, v) < 0)
+        return -1;
+    switch (m->kind) {
+    case ORA_K_BETOFFER_LINETYPES_UPDATED:
+        x->lt_fv = tx_list(x, v[0], &x->lt_list);
         return x->lt_fv < 0 ? -1 : 0;
     case ORA_K_OUTCOME_ODDS_UPDATED:
-    case ORA_K_OUTCOME_STATUS_UPDATED:
-        x->oid_fv = tx_id(x->p, ORA_F_OUTCOME_ID, &x->oid);
-        x->bo_fv = tx_id(x->p, ORA_F_OUTCOME_BETOFFER_ID, &x->bo_id);
+        if (tx_odds(v[0], x) < 0)
+            return -1;
+        break;
+    default:
+        x->st_fv = tx_str(v[0], &x->st, &x->st_n);
+        if (x->st_fv < 0)
+            return -1;
+    }
+    if (outcome) {
+        x->oid_fv = tx_id(v[1], &x->oid);
+        x->bo_fv = tx_id(v[2], &x->bo_id);
         if (x->oid_fv < 0 || x->bo_fv < 0)
             return -1;
-        if (m->kind == ORA_K_OUTCOME_STATUS_UPDATED) {
-            x->st_fv = tx_str(x->p, ORA_F_STATUS, &x->st, &x->st_n);
-            return x->st_fv < 0 ? -1 : 0;
-        }
-        return tx_odds(x->p, x);
-    default:
-        return kind_has_state(m->kind) ? -1 : 0;
     }
+    return 0;
 }
 
 /* parse_odds() of the entries tx_odds() checked. */
@@ -1557,7 +1625,8 @@ static int tx_parse_odds(ora_actors *a, const tx_in *x, ora_src *src, ora_odds *
     int oom = 0;
     for (size_t k = 0; k < x->n_odds; k++) {
         d[k].offerings = tx_list_id(a, a->offl, x->offl[k], &oom);
-        d[k].decimal = decimal_of(a, ORA_FV_OK, x->dec[k], src, &oom);
+        d[k].decimal =
+            decimal_of(a, ORA_FV_OK, x->dec[k], (const char *)x->lit[k].p, x->lit[k].n, src, &oom);
     }
     if (oom) {
         release_odds(a, d, x->n_odds);
@@ -1605,7 +1674,7 @@ static int tx_apply_existing(ora_actors *a, const ora_msg *m, const tx_in *x, or
     }
     case ORA_K_BETOFFER_LINETYPES_UPDATED:
         if (seen(a, x->lt_fv) != ORA_FV_ABSENT)
-            set_id(a->lists, &b->line_types, x->lt_fv == ORA_FV_OK ? tx_list_id(a, a->lists, x->lt, &oom) : 0);
+            set_id(a->lists, &b->line_types, x->lt_fv == ORA_FV_OK ? tx_list_id(a, a->lists, x->lt_list, &oom) : 0);
         break;
     case ORA_K_OUTCOME_ODDS_UPDATED:
     case ORA_K_OUTCOME_STATUS_UPDATED: {

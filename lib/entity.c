@@ -157,6 +157,11 @@ size_t ora_decimal_text(ora_src *src, const cJSON *v, char *buf, size_t size)
 
 size_t ora_decimal_value_text(ora_src *src, double d, char *buf, size_t size)
 {
+    return ora_decimal_literal_text(src, d, NULL, 0, buf, size);
+}
+
+size_t ora_decimal_literal_text(ora_src *src, double d, const char *lit, size_t lit_n, char *buf, size_t size)
+{
     static const char key[] = "\"decimal\"";
     const size_t kn = sizeof key - 1;
     size_t at = src && src->p ? src->cursor : 0;
@@ -178,7 +183,7 @@ size_t ora_decimal_value_text(ora_src *src, double d, char *buf, size_t size)
                 buf[len] = 0;
                 /* the same number, as the tree holds it: a literal of another
                  * "decimal" (a key inside a string, another object) is passed by */
-                if (strtod(buf, NULL) == d) {
+                if ((src->p + i == lit && len == lit_n) || strtod(buf, NULL) == d) {
                     src->cursor = i + len;
                     return len;
                 }

@@ -91,6 +91,10 @@ size_t ora_decimal_text(ora_src *src, const cJSON *v, char *buf, size_t size);
 /* The same for a number read without a tree: d is its value as cJSON
  * reads it (strtod of the literal). */
 size_t ora_decimal_value_text(ora_src *src, double d, char *buf, size_t size);
+/* The same, where d was read from the literal lit[0..lit_n) inside src:
+ * that literal, when it is the one found, is taken without reading it
+ * again. */
+size_t ora_decimal_literal_text(ora_src *src, double d, const char *lit, size_t lit_n, char *buf, size_t size);
 
 /* ---- canonical JSON --------------------------------------------------------- */
 
