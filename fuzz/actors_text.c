@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 r2 = ora_actors_apply(text, &m, root, p, n);
             if (r1 != r2 || r1 == ORA_AP_ERROR)
                 abort();
-            if (out_tree.len != out_text.len || memcmp(out_tree.p, out_text.p, out_tree.len) != 0)
+            if (out_tree.len != out_text.len || (out_tree.len && memcmp(out_tree.p, out_text.p, out_tree.len) != 0))
                 abort();
             if (memcmp(&tree->st, &text->st, sizeof tree->st) != 0 || tree->n_events != text->n_events ||
                 tree->n_offers != text->n_offers || tree->n_pend != text->n_pend)

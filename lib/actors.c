@@ -75,11 +75,9 @@ static void read_str(ora_actors *a, const cJSON *obj, int f, uint32_t *field, in
 
 /* Sets an id field (with its presence flag bit in *flags) from field f of
  * obj, as read_str does. */
-static void read_id(ora_actors *a, const cJSON *obj, int f, uint64_t *field, uint8_t *flags, uint8_t bit,
-                    int *changed)
+static void put_id(ora_actors *a, int fv, uint64_t id, uint64_t *field, uint8_t *flags, uint8_t bit, int *changed)
 {
-    uint64_t id = 0;
-    int r = seen(a, ora_field_id(obj, f, &id));
+    int r = seen(a, fv);
     if (r == ORA_FV_ABSENT)
         return;
     int has = r == ORA_FV_OK;
@@ -87,6 +85,14 @@ static void read_id(ora_actors *a, const cJSON *obj, int f, uint64_t *field, uin
         *changed = 1;
     *field = has ? id : 0;
     *flags = has ? (uint8_t)(*flags | bit) : (uint8_t)(*flags & ~bit);
+}
+
+static void read_id(ora_actors *a, const cJSON *obj, int f, uint64_t *field, uint8_t *flags, uint8_t bit,
+                    int *changed)
+{
+    uint64_t id = 0;
+    int r = ora_field_id(obj, f, &id);
+    put_id(a, r, id, field, flags, bit, changed);
 }
 
 /* The aux of a list of table t held as s[0..n) (ORA_LIST_SEP-prefixed
@@ -1055,15 +1061,25 @@ static int set_outcome(ora_actors *a, ora_betoffer *b, uint64_t oid, const oc_in
     return (int)k;
 }
 
-/* Sets the offer's status from field f of obj; counts a status the rules do
- * not know. Returns 1 when the status changed. */
-static int read_status(ora_actors *a, ora_betoffer *b, const cJSON *obj, int f, int *oom)
+/* Sets the offer's status from a value read as fv (s[0..n) when
+ * ORA_FV_OK); counts a status the rules do not know. Returns 1 when the
+ * status changed. */
+static int put_status(ora_actors *a, ora_betoffer *b, int fv, const char *s, size_t n, int *oom)
 {
     int changed = 0;
-    read_str(a, obj, f, &b->status, &changed, oom);
+    put_str(a, fv, s, n, &b->status, &changed, oom);
     if (changed && b->status && b->status != a->s_open && b->status != a->s_suspended && b->status != a->s_closed)
         a->st.unknown_status++;
     return changed;
+}
+
+/* put_status() from field f of obj. */
+static int read_status(ora_actors *a, ora_betoffer *b, const cJSON *obj, int f, int *oom)
+{
+    const cJSON *v;
+    int r = ora_field(obj, f, &v);
+    const char *s = r == ORA_FV_OK ? v->valuestring : "";
+    return put_status(a, b, r, s, strlen(s), oom);
 }
 
 /* Applies a BetOffer object to offer bi: every field of the table it
@@ -1287,16 +1303,28 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
 
 /* ---- the same, read from the text ------------------------------------------------------ */
 
-/* The kinds that change an existing actor, and the deletions and the kinds
- * the model ignores, are read straight from the message's text: the
- * members the rules read are found with the scanner (lib/jscan.h) and
- * read exactly as the tree would give them. Whatever the text path does
- * not read as the tree does (escaped strings, ids or numbers written
- * unusually, long lists, and the add/update kinds) goes to the tree,
- * decided before anything is changed. */
+/* Every kind but the event adds/updates is read straight from the
+ * message's text (checked by ora_jscan_valid()): the members the rules read
+ * are found in one pass over each object and read exactly as the tree
+ * would give them, then applied through the same cores (put_str, put_id,
+ * list_id, decimal_of, set_outcome) in the same order. Whatever the text
+ * path does not read as the tree does (escaped names or strings, ids or
+ * numbers written unusually, lists or odds beyond the bounds below) goes to
+ * the tree, decided before anything is changed. fuzz/actors_text.c holds
+ * the two readers to the same results. */
 
-#define TX_MAX_ODDS 16     /* odds entries read from the text */
-#define TX_MAX_LIST 512    /* bytes of an interned list read from the text */
+#define TX_MAX_ODDS 128    /* odds entries read from the text, all outcomes */
+#define TX_MAX_OUT 32      /* outcomes of a bet offer read from the text */
+#define TX_LISTS 8192      /* bytes of the lists read from the text */
+
+/* An outcome of a bet offer, read from the text. */
+typedef struct tx_out {
+    int id_fv, label_fv, st_fv, bo_fv, odds_fv;
+    uint64_t id, bo_id;
+    const char *label, *st;
+    size_t label_n, st_n;
+    uint16_t first, n;     /* its odds entries in tx_in */
+} tx_out;
 
 typedef struct tx_in {
     int p_obj;             /* the payload is an object */
@@ -1310,12 +1338,25 @@ typedef struct tx_in {
     int bo_fv;             /* betOfferId */
     uint64_t bo_id;
     ora_jspan lt_list;     /* its list (in lists) */
+    int bof_fv;            /* betOfferAdded/Updated: the betOffer object */
+    int ev_fv;             /* its eventId */
+    uint64_t ev_id;
+    int crit_fv;           /* criterion.id */
+    uint64_t crit_id;
+    int cl_fv;             /* criterion.label.defaultTranslation */
+    const char *cl;
+    size_t cl_n;
+    int tags_fv;           /* tags */
+    ora_jspan tags_list;
+    int outs_fv;           /* outcomes */
+    size_t n_out;
     size_t n_odds;         /* odds */
-    ora_jspan offl[TX_MAX_ODDS]; /* the offerings lists (in lists) */
+    ora_jspan offl[TX_MAX_ODDS]; /* the offerings lists (in lists); memset stops here */
     ora_jspan lit[TX_MAX_ODDS];
     double dec[TX_MAX_ODDS];
+    tx_out out[TX_MAX_OUT];
     size_t lists_len;      /* the lists read, as interned (ORA_LIST_SEP-prefixed) */
-    char lists[2 * TX_MAX_LIST];
+    char lists[TX_LISTS];
 } tx_in;
 
 static const uint8_t *tx_ws(const uint8_t *p, const uint8_t *e)
@@ -1508,6 +1549,49 @@ static uint32_t tx_list_id(ora_actors *a, ora_intern *t, ora_jspan list, int *oo
 
 static const char *field_key(int f, int d) { return ora_field_info_get(f)->key[d]; }
 
+/* The value at the end of field f's path, below v, the value of the path's
+ * first key (p NULL when absent), as ora_field() finds it: ORA_FV_OK and
+ * *out, ORA_FV_ABSENT, ORA_FV_BAD, or -1 when the tree must read it. */
+static int tx_path(ora_jspan v, int f, ora_jspan *out)
+{
+    *out = v;
+    if (!v.p)
+        return ORA_FV_ABSENT;
+    const ora_field_info *fi = ora_field_info_get(f);
+    for (int d = 1; d < ORA_FIELD_DEPTH && fi->key[d]; d++) {
+        if (*out->p != '{')
+            return ORA_FV_BAD;
+        const char *k = fi->key[d];
+        uint8_t kl = (uint8_t)strlen(k);
+        ora_jspan nx;
+        if (tx_obj(*out, &k, &kl, 1, &nx) < 0)
+            return -1;
+        if (!nx.p)
+            return ORA_FV_BAD;
+        *out = nx;
+    }
+    return ORA_FV_OK;
+}
+
+/* A text field at the end of f's path below v (as tx_path()). */
+static int tx_str_at(ora_jspan v, int f, const char **s, size_t *n)
+{
+    ora_jspan leaf;
+    int r = tx_path(v, f, &leaf);
+    *s = "";
+    *n = 0;
+    return r == ORA_FV_OK ? tx_str(leaf, s, n) : r;
+}
+
+/* An id field at the end of f's path below v (as tx_path()). */
+static int tx_id_at(ora_jspan v, int f, uint64_t *id)
+{
+    ora_jspan leaf;
+    int r = tx_path(v, f, &leaf);
+    *id = 0;
+    return r == ORA_FV_OK ? tx_id(leaf, id) : r;
+}
+
 /* The odds array of an outcomeOddsUpdated: entries that are objects with
  * an offerings list and an odds.decimal number, else the tree (-1). */
 static int tx_odds(ora_jspan arr, tx_in *x)
@@ -1544,6 +1628,66 @@ static int tx_odds(ora_jspan arr, tx_in *x)
     return 0;
 }
 
+/* The outcomes of a bet offer (an array) into x->out. 0, or -1 (the tree). */
+static int tx_outcomes(ora_jspan arr, tx_in *x)
+{
+    enum { ID, LABEL, ST, BO, ODDS, NK };
+    const char *k[NK] = {field_key(ORA_F_OC_ID, 0), field_key(ORA_F_OC_LABEL, 0), field_key(ORA_F_OC_STATUS, 0),
+                         field_key(ORA_F_OC_BETOFFER_ID, 0), field_key(ORA_F_OC_ODDS, 0)};
+    uint8_t kl[NK];
+    for (int i = 0; i < NK; i++)
+        kl[i] = (uint8_t)strlen(k[i]);
+    const uint8_t *it = arr.p;
+    ora_jspan el, v[NK];
+    while (tx_next(arr, &it, &el)) {
+        if (x->n_out == TX_MAX_OUT || *el.p != '{' || tx_obj(el, k, kl, NK, v) < 0)
+            return -1;
+        tx_out *t = &x->out[x->n_out++];
+        if ((t->id_fv = tx_id_at(v[ID], ORA_F_OC_ID, &t->id)) < 0 ||
+            (t->label_fv = tx_str_at(v[LABEL], ORA_F_OC_LABEL, &t->label, &t->label_n)) < 0 ||
+            (t->st_fv = tx_str_at(v[ST], ORA_F_OC_STATUS, &t->st, &t->st_n)) < 0 ||
+            (t->bo_fv = tx_id_at(v[BO], ORA_F_OC_BETOFFER_ID, &t->bo_id)) < 0)
+            return -1;
+        t->odds_fv = !v[ODDS].p ? ORA_FV_ABSENT : *v[ODDS].p == '[' ? ORA_FV_OK : ORA_FV_BAD;
+        t->first = (uint16_t)x->n_odds;
+        if (t->odds_fv == ORA_FV_OK && tx_odds(v[ODDS], x) < 0)
+            return -1;
+        t->n = (uint16_t)(x->n_odds - t->first);
+    }
+    return 0;
+}
+
+/* The betOffer object of a betOfferAdded/Updated payload. 0, or -1. */
+static int tx_offer(tx_in *x)
+{
+    const char *bk = field_key(ORA_F_BETOFFER, 0);
+    uint8_t bkl = (uint8_t)strlen(bk);
+    ora_jspan bo;
+    if (tx_obj(x->p, &bk, &bkl, 1, &bo) < 0)
+        return -1;
+    x->bof_fv = !bo.p ? ORA_FV_ABSENT : *bo.p == '{' ? ORA_FV_OK : ORA_FV_BAD;
+    if (x->bof_fv != ORA_FV_OK)
+        return 0;
+    enum { EV, CRIT, LT, TAGS, ST, OUTS, NK };
+    const char *k[NK] = {field_key(ORA_F_BO_EVENT_ID, 0), field_key(ORA_F_BO_CRITERION_ID, 0),
+                         field_key(ORA_F_BO_LINE_TYPE, 0), field_key(ORA_F_BO_TAGS, 0),
+                         field_key(ORA_F_BO_STATUS, 0),   field_key(ORA_F_BO_OUTCOMES, 0)};
+    uint8_t kl[NK];
+    for (int i = 0; i < NK; i++)
+        kl[i] = (uint8_t)strlen(k[i]);
+    ora_jspan v[NK];
+    if (tx_obj(bo, k, kl, NK, v) < 0)
+        return -1;
+    if ((x->ev_fv = tx_id_at(v[EV], ORA_F_BO_EVENT_ID, &x->ev_id)) < 0 ||
+        (x->crit_fv = tx_id_at(v[CRIT], ORA_F_BO_CRITERION_ID, &x->crit_id)) < 0 ||
+        (x->cl_fv = tx_str_at(v[CRIT], ORA_F_BO_CRITERION_LABEL, &x->cl, &x->cl_n)) < 0 ||
+        (x->lt_fv = tx_list(x, v[LT], &x->lt_list)) < 0 || (x->tags_fv = tx_list(x, v[TAGS], &x->tags_list)) < 0 ||
+        (x->st_fv = tx_str_at(v[ST], ORA_F_BO_STATUS, &x->st, &x->st_n)) < 0)
+        return -1;
+    x->outs_fv = !v[OUTS].p ? ORA_FV_ABSENT : *v[OUTS].p == '[' ? ORA_FV_OK : ORA_FV_BAD;
+    return x->outs_fv == ORA_FV_OK ? tx_outcomes(v[OUTS], x) : 0;
+}
+
 /* Reads what message m's kind needs from its text; -1 when the tree must. */
 static int tx_read(const ora_msg *m, const ora_kind_info *ki, const char *raw, size_t n, tx_in *x)
 {
@@ -1563,6 +1707,9 @@ static int tx_read(const ora_msg *m, const ora_kind_info *ki, const char *raw, s
     case ORA_K_EVENT_DELETED:
     case ORA_K_BETOFFER_DELETED:
         return 0;
+    case ORA_K_BETOFFER_ADDED:
+    case ORA_K_BETOFFER_UPDATED:
+        return tx_offer(x);
     case ORA_K_EVENT_STATUS_UPDATED:
     case ORA_K_BETOFFER_STATUS_UPDATED:
     case ORA_K_OUTCOME_STATUS_UPDATED:
@@ -1575,11 +1722,8 @@ static int tx_read(const ora_msg *m, const ora_kind_info *ki, const char *raw, s
         k[nk++] = field_key(ORA_F_ODDS, 0);
         break;
     default:
-        /* the add/update kinds read whole objects: the tree */
-        return kind_has_state(m->kind) || m->kind == ORA_K_EVENT_ADDED || m->kind == ORA_K_EVENT_UPDATED ||
-                       m->kind == ORA_K_BETOFFER_ADDED || m->kind == ORA_K_BETOFFER_UPDATED
-                   ? -1
-                   : 0;
+        /* events (their participants are kept as canonical JSON): the tree */
+        return kind_has_state(m->kind) || m->kind == ORA_K_EVENT_ADDED || m->kind == ORA_K_EVENT_UPDATED ? -1 : 0;
     }
     int outcome = m->kind == ORA_K_OUTCOME_ODDS_UPDATED || m->kind == ORA_K_OUTCOME_STATUS_UPDATED;
     if (outcome) {
@@ -1613,29 +1757,117 @@ static int tx_read(const ora_msg *m, const ora_kind_info *ki, const char *raw, s
 }
 
 /* parse_odds() of the entries tx_odds() checked. */
-static int tx_parse_odds(ora_actors *a, const tx_in *x, ora_src *src, ora_odds **out, uint16_t *n)
+static int tx_parse_odds(ora_actors *a, const tx_in *x, size_t first, size_t cnt, ora_src *src, ora_odds **out,
+                         uint16_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (!x->n_odds)
+    if (!cnt)
         return 0;
-    ora_odds *d = calloc(x->n_odds, sizeof *d);
+    ora_odds *d = calloc(cnt, sizeof *d);
     if (!d)
         return -1;
     int oom = 0;
-    for (size_t k = 0; k < x->n_odds; k++) {
-        d[k].offerings = tx_list_id(a, a->offl, x->offl[k], &oom);
-        d[k].decimal =
-            decimal_of(a, ORA_FV_OK, x->dec[k], (const char *)x->lit[k].p, x->lit[k].n, src, &oom);
+    for (size_t k = 0; k < cnt; k++) {
+        size_t i = first + k;
+        d[k].offerings = tx_list_id(a, a->offl, x->offl[i], &oom);
+        d[k].decimal = decimal_of(a, ORA_FV_OK, x->dec[i], (const char *)x->lit[i].p, x->lit[i].n, src, &oom);
     }
     if (oom) {
-        release_odds(a, d, x->n_odds);
+        release_odds(a, d, cnt);
         free(d);
         return -1;
     }
     *out = d;
-    *n = (uint16_t)x->n_odds;
+    *n = (uint16_t)cnt;
     return 0;
+}
+
+/* merge_outcomes() of the outcomes tx_read() found. */
+static int tx_merge_outcomes(ora_actors *a, ora_betoffer *b, const tx_in *x, ora_src *src)
+{
+    wout *w = working_set(b, x->n_out);
+    if (!w)
+        return -1;
+    size_t n = b->n_out;
+    int oom = 0;
+    for (size_t i = 0; i < x->n_out; i++) {
+        const tx_out *t = &x->out[i];
+        if (seen(a, t->id_fv) != ORA_FV_OK)
+            continue; /* an outcome without an id cannot be merged */
+        uint64_t id = t->id;
+        size_t k = 0;
+        while (k < n && w[k].o.id != id)
+            k++;
+        if (k == n) {
+            w[n].state = W_ADDED;
+            n++;
+        } else
+            wout_take(a, &w[k]);
+        ora_outcome *o = &w[k].o;
+        memset(o, 0, sizeof *o);
+        o->id = id;
+        if (seen(a, t->label_fv) == ORA_FV_OK)
+            o->label = intern_n(a->strs, t->label, t->label_n, &oom);
+        if (seen(a, t->st_fv) == ORA_FV_OK)
+            o->status = intern_n(a->strs, t->st, t->st_n, &oom);
+        if (seen(a, t->bo_fv) == ORA_FV_OK) {
+            o->betoffer_id = t->bo_id;
+            o->flags |= ORA_OCF_BETOFFER;
+        } else
+            o->betoffer_id = 0;
+        seen(a, t->odds_fv);
+        uint16_t nn;
+        if (tx_parse_odds(a, x, t->first, t->n, src, &w[k].own, &nn) < 0)
+            oom = 1;
+        w[k].odds = w[k].own;
+        o->n = nn;
+    }
+    void *old = NULL;
+    int r = oom ? -1 : bo_rebuild(b, w, n, &old);
+    working_done(a, w, n, r);
+    free(old);
+    if (r > 0)
+        a->st.missing_fields++; /* more than 65535 outcomes or odds: the update is dropped */
+    return r < 0 ? -1 : 0;
+}
+
+/* offer_upsert() of the bet offer tx_read() found. */
+static int tx_offer_upsert(ora_actors *a, const ora_msg *m, const tx_in *x, ora_src *src)
+{
+    uint32_t bi = bo_find(a, m->actor_id);
+    int created = bi == ORA_NOIDX;
+    if (created) {
+        bi = bo_slot(a, m->actor_id);
+        if (bi == ORA_NOIDX)
+            return ORA_AP_ERROR;
+        a->n_offers++;
+        a->st.created_offers++;
+    }
+    int oom = 0;
+    ora_betoffer *b = &a->bo[bi];
+    if (created && seen(a, x->ev_fv) == ORA_FV_OK) {
+        if (bo_link(a, bi, x->ev_id) < 0)
+            return ORA_AP_ERROR;
+        b = &a->bo[bi];
+    }
+    put_id(a, x->crit_fv, x->crit_id, &b->criterion_id, &b->flags, ORA_BOF_CRITERION, NULL);
+    put_str(a, x->cl_fv, x->cl, x->cl_n, &b->criterion_label, NULL, &oom);
+    if (seen(a, x->lt_fv) != ORA_FV_ABSENT)
+        set_id(a->lists, &b->line_types, x->lt_fv == ORA_FV_OK ? tx_list_id(a, a->lists, x->lt_list, &oom) : 0);
+    if (seen(a, x->tags_fv) != ORA_FV_ABSENT)
+        set_id(a->lists, &b->tags, x->tags_fv == ORA_FV_OK ? tx_list_id(a, a->lists, x->tags_list, &oom) : 0);
+    put_status(a, b, x->st_fv, x->st, x->st_n, &oom);
+    if (seen(a, x->outs_fv) == ORA_FV_OK && tx_merge_outcomes(a, b, x, src) < 0)
+        oom = 1;
+    if (oom)
+        return ORA_AP_ERROR;
+    /* an add or update of a known offer changes its status silently */
+    if (created && ora_rule_offer_created(a, m, &a->bo[bi]) < 0)
+        return ORA_AP_ERROR;
+    if (created && apply_queue(a, m) < 0)
+        return ORA_AP_ERROR;
+    return ORA_AP_APPLIED;
 }
 
 /* apply_existing() from what tx_read() found. */
@@ -1661,11 +1893,7 @@ static int tx_apply_existing(ora_actors *a, const ora_msg *m, const tx_in *x, or
     case ORA_K_BETOFFER_STATUS_UPDATED: {
         uint32_t old = b->status;
         ora_intern_ref(a->strs, old);
-        int changed = 0;
-        put_str(a, x->st_fv, x->st, x->st_n, &b->status, &changed, &oom);
-        if (changed && b->status && b->status != a->s_open && b->status != a->s_suspended &&
-            b->status != a->s_closed)
-            a->st.unknown_status++;
+        put_status(a, b, x->st_fv, x->st, x->st_n, &oom);
         int e = oom ? 0 : ora_rule_offer_status(a, m, b, old);
         ora_intern_put(a->strs, old);
         if (oom || e < 0)
@@ -1682,7 +1910,7 @@ static int tx_apply_existing(ora_actors *a, const ora_msg *m, const tx_in *x, or
             return ORA_AP_BAD;
         int odds = m->kind == ORA_K_OUTCOME_ODDS_UPDATED;
         oc_in in = {.bo_fv = x->bo_fv, .bo_id = x->bo_id, .st_fv = x->st_fv, .st = x->st, .st_n = x->st_n};
-        if (odds && tx_parse_odds(a, x, src, &in.nd, &in.nn) < 0)
+        if (odds && tx_parse_odds(a, x, 0, x->n_odds, src, &in.nd, &in.nn) < 0)
             return ORA_AP_ERROR;
         int k = set_outcome(a, b, x->oid, &in, odds);
         if (k == -1)
@@ -1713,6 +1941,10 @@ int ora_actors_apply_text(ora_actors *a, const ora_msg *m, const char *raw, size
     ora_src src = {raw, n, 0};
     int rc;
     switch (m->kind) {
+    case ORA_K_BETOFFER_ADDED:
+    case ORA_K_BETOFFER_UPDATED:
+        rc = seen(a, x.bof_fv) == ORA_FV_OK ? tx_offer_upsert(a, m, &x, &src) : ORA_AP_BAD;
+        break;
     case ORA_K_EVENT_DELETED:
     case ORA_K_BETOFFER_DELETED:
         rc = apply_delete(a, m);

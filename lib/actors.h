@@ -39,8 +39,9 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
 
 /* The same as ora_actors_apply(), read from the text raw[0..n), which must
  * have passed ora_jscan_valid() (so cJSON parses it), without a tree: for
- * the deletions, the kinds the model ignores and those that change an
- * existing actor (odds and statuses). Returns ORA_AP_TREE, having changed
+ * every kind but eventAdded/eventUpdated, when each member it reads is one
+ * the text gives as the tree would (plain strings, ids of digits, lists
+ * and odds within fixed bounds). Returns ORA_AP_TREE, having changed
  * nothing, when the message needs the tree: parse it and call
  * ora_actors_apply(). */
 int ora_actors_apply_text(ora_actors *a, const ora_msg *m, const char *raw, size_t n);
