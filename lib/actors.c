@@ -1429,12 +1429,15 @@ static int tx_next(ora_jspan v, const uint8_t **it, ora_jspan *el)
 }
 
 /* One pass over the object at obj (a checked text): vals[i] gets the value
- * of the first member named keys[i] (p NULL when there is none). -1 when a
- * member's name has an escape or a NUL byte (cJSON's name may then differ
- * from its bytes: the tree reads it). */
+ * of the first member named keys[i] (p NULL when there is none). The span of
+ * an object or array value found last runs to the end of obj (the pass stops
+ * there: its end is found by whoever reads it); other spans are exact. -1
+ * when a member's name has an escape or a NUL byte (cJSON's name may then
+ * differ from its bytes: the tree reads it). */
 static int tx_obj(ora_jspan obj, const char *const *keys, const uint8_t *klen, int nk, ora_jspan *vals)
 {
     const uint8_t *p = obj.p, *e = obj.p + obj.n;
+    int found = 0;
     for (int i = 0; i < nk; i++)
         vals[i].p = NULL, vals[i].n = 0;
     p = tx_ws(p + 1, e); /* past '{' */
@@ -1448,13 +1451,24 @@ static int tx_obj(ora_jspan obj, const char *const *keys, const uint8_t *klen, i
         size_t kn = (size_t)(p - ks);
         p = tx_ws(p + 1, e);
         p = tx_ws(p + 1, e); /* past ':' */
-        const uint8_t *q = tx_skip(p, e);
+        int hit = -1;
         for (int i = 0; i < nk; i++)
             if (!vals[i].p && kn == klen[i] && memcmp(ks, keys[i], kn) == 0) {
-                vals[i].p = p;
-                vals[i].n = (size_t)(q - p);
+                hit = i;
                 break;
             }
+        if (hit >= 0 && found + 1 == nk && (*p == '{' || *p == '[')) {
+            vals[hit].p = p;
+            vals[hit].n = (size_t)(e - p);
+            return 0;
+        }
+        const uint8_t *q = tx_skip(p, e);
+        if (hit >= 0) {
+            vals[hit].p = p;
+            vals[hit].n = (size_t)(q - p);
+            if (++found == nk)
+                return 0;
+        }
         p = tx_ws(q, e);
         if (p < e && *p == ',')
             p = tx_ws(p + 1, e);
