@@ -515,9 +515,9 @@ static void write_stdout_batch(double now)
         } else {
             size_t at = b->len;
             if (ora_buf_append(b, e->buf + e->klen, e->dlen) == 0)
-                for (size_t k = at; k < b->len; k++)
-                    if (b->p[k] == '\n' || b->p[k] == '\r')
-                        b->p[k] = ' ';
+                for (const char *nl = "\n\r"; *nl; nl++) /* by memchr: this loop was half of --stdout's CPU */
+                    for (uint8_t *p = b->p + at, *end = b->p + b->len; (p = memchr(p, *nl, (size_t)(end - p)));)
+                        *p++ = ' ';
         }
         if (ora_buf_append(b, "}\n", 2) < 0) {
             out_of_memory("format output"); /* the batch stays held, for the dead letter */

@@ -54,10 +54,17 @@ void ora_hist_free(ora_hist *h)
 
 void ora_hist_observe(ora_hist *h, double v)
 {
-    size_t i = 0;
-    while (i < h->n && v > h->le[i])
-        i++;
-    h->bucket[i]++;
+    /* the first bound v does not exceed (n: +Inf), by bisection: a stale
+     * record's lag passes every bound, and kinesis-put observes each record */
+    size_t lo = 0, hi = h->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v > h->le[mid])
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    h->bucket[lo]++;
     h->count++;
     h->sum += v;
 }
