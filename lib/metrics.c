@@ -57,6 +57,8 @@ void ora_hist_observe(ora_hist *h, double v)
     /* the first bound v does not exceed (n: +Inf), by bisection: a stale
      * record's lag passes every bound, and kinesis-put observes each record */
     size_t lo = 0, hi = h->n;
+    if (hi && v > h->le[hi - 1])
+        lo = hi; /* +Inf: no bound to look at */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (v > h->le[mid])
