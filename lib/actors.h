@@ -1,4 +1,4 @@
-/* actors.h: the Event/BetOffer actor network of ora-actors (design.md §3):
+/* actors.h: the Event/BetOffer actor network of ora-actors (doc/design.md §3):
  * the slot tables, the per-actor queues of messages for actors that do not
  * exist yet, and the dispatch of each message to its actor. The data types
  * are in model.h; the rules that turn state changes into output records
