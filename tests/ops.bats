@@ -304,7 +304,8 @@ readme_composition() {
   grep -q 'out.jsonl' compose.sh
   head0=$(sv_sim_head0)
   final=$((head0 + 12000))
-  for v in $(compgen -e ORA_); do [[ $v == ORA_LOG ]] || unset "$v"; done
+  # the composition sees no setting of the harness (ORA_BIN stays: sv_expected runs ora-sim from it)
+  for v in $(compgen -e ORA_); do [[ $v == ORA_LOG || $v == ORA_BIN ]] || unset "$v"; done
   export ORA_BATCH_TIMEOUT=0   # arrival order: outputs exactly comparable (README "Durability")
   # run 1, stopped with SIGINT to the whole process group mid-stream
   setsid bash compose.sh 2>run1.err &
