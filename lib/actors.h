@@ -5,9 +5,9 @@
  * are in outputs.h.
  *
  * Messages for actors that do not exist yet are kept (their raw JSON) in a
- * per-actor queue and applied, in arrival order, when the actor is created;
- * queued messages older than the creating message's offset are stale and
- * dropped; queues are pruned after pending_ttl seconds of stream time.
+ * per-actor queue and all applied, in arrival order, when the actor is
+ * created (whatever their offsets: doc/design.md §3); queues are pruned
+ * after pending_ttl seconds of stream time.
  */
 #ifndef ORA_ACTORS_H
 #define ORA_ACTORS_H
