@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # ora-actors: rules, output shapes, pending queues, watermark and durable state.
 # Expected outputs come from tests/tools/actors-expect.py, an oracle written
-# from design.md §2-3 alone; type sequences and key fields are also pinned by
+# from the outside contract alone (doc/design.md §2-3 describes the rules); type sequences and key fields are also pinned by
 # hand (the hand-written input/output pairs are in tests/conformance.bats).
 
 load helper
@@ -44,10 +44,10 @@ teardown() {
 }
 
 @test "actors: messages in a flatter shape than the entity model give nulls, counted, never a crash" {
-  # tests/fixtures/ora-messages.jsonl holds the routing fixture's flat shape
-  # (bare strings, "home", "decimal" in the odds entry, "lineType" in the
-  # line types update): nothing the entity model reads is where it expects it
-  grep -v '"type":"SESSION' "$FIXTURES/ora-messages.jsonl" >"$D/s.jsonl"
+  # tests/fixtures/actors/flat-shape.jsonl is a shape nobody sends (bare
+  # strings, "home", "decimal" in the odds entry, "lineType" in the line
+  # types update): nothing the entity model reads is where it expects it
+  cp "$AFIX/flat-shape.jsonl" "$D/s.jsonl"
   act_rec "$D/s.jsonl" "$D/in.rec"
   ora-actors <"$D/in.rec" >"$D/out.rec" 2>"$D/err"
   "$AEXP" expect "$D/s.jsonl" >"$D/exp.jsonl"
