@@ -4,6 +4,8 @@
 # live latency over TLS from ora-sim, and the snapshot bootstrap time.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+declare -A W C
 
 d=$BENCH_TMP/pipeline
 mkdir -p "$d"
@@ -25,33 +27,47 @@ ora-actors --state-dir "$d/state" -i "$d/routed.rec" -o "$d/out.rec"
 outs=$(ora-rec stats -i "$d/out.rec" | awk '$1 == "OUT" {print $2}')
 cat "$d"/cap.* "$msgs" > /dev/null
 
-pipe="rm -rf '$d/s1' && mkdir '$d/s1' && ora-deframe -i '$d/cap.wire' | ora-order | ora-actors --state-dir '$d/s1' | kinesis-put --stdout"
-t_pipe=$(median_secs "$pipe")
-t_zlib=$(median_secs "'$BB/zlib_frames' < '$d/cap.raw'")
-t_jq=$(median_secs "jq -c .offset '$msgs'")
-t_def=$(median_secs "ora-deframe -i '$d/cap.wire'")
-t_ord=$(median_secs "ora-order -i '$d/msgs.rec'")
-t_act=$(median_secs "rm -rf '$d/s2' && mkdir '$d/s2' && ora-actors --state-dir '$d/s2' -i '$d/routed.rec'")
-t_kin=$(median_secs "kinesis-put --stdout -i '$d/out.rec'")
+# The rows of issue 19's table, side by side: every command once per round,
+# in turn, BENCH_RUNS rounds; medians of wall and of CPU (user + sys of all
+# the processes), the steadier figure on a shared machine.
+pipe="ora-order | ora-actors --state-dir '$d/s1' | kinesis-put --stdout"
+while read -r name w c; do W[$name]=$w; C[$name]=$c; done < <(rounds \
+  zlib "'$BB/zlib_frames' < '$d/cap.raw'" \
+  jq "jq -c .offset '$msgs'" \
+  pipe_raw "rm -rf '$d/s1' && mkdir '$d/s1' && ora-deframe --raw -i '$d/cap.raw' | $pipe" \
+  pipe "rm -rf '$d/s1' && mkdir '$d/s1' && ora-deframe -i '$d/cap.wire' | $pipe" \
+  deframe_raw "ora-deframe --raw -i '$d/cap.raw'" \
+  deframe "ora-deframe -i '$d/cap.wire'" \
+  order "ora-order -i '$d/msgs.rec'" \
+  actors "rm -rf '$d/s2' && mkdir '$d/s2' && ora-actors --state-dir '$d/s2' -i '$d/routed.rec'" \
+  kinesis "kinesis-put --stdout -i '$d/out.rec'")
 
-r_pipe=$(rate "$lines" "$t_pipe"); r_zlib=$(rate "$lines" "$t_zlib"); r_jq=$(rate "$lines" "$t_jq")
-echo "### End to end, offline (issue 10)"
+r_zlib=$(rate "$lines" "${W[zlib]}"); r_jq=$(rate "$lines" "${W[jq]}")
+echo "### End to end, offline (issue 10, issue 19)"
 echo
-echo "A WIRE capture of $lines ora-sim messages ($(( $(stat -c %s "$d/cap.wire") >> 20 )) MiB compressed," \
+echo "A WIRE capture of $lines ora-sim messages ($(( $(stat -c %s "$d/cap.raw") >> 20 )) MiB compressed," \
      "1..16 frames per gzip member, cut into 1..16384-byte reads) through" \
-     "\`ora-deframe | ora-order | ora-actors | kinesis-put --stdout\` ($outs output records)," \
-     "beside bare zlib inflate + frame split of the same bytes (\`bench/zlib_frames.c\`, the physical limit" \
-     "of the first stage) and \`jq -c .offset\` over the decompressed JSON lines. Median of $BENCH_RUNS runs."
+     "\`ora-deframe --raw | ora-order | ora-actors | kinesis-put --stdout\` ($outs output records)," \
+     "and from WIRE records (\`ora-deframe\` without --raw), beside bare zlib inflate + frame split of the same bytes" \
+     "(\`bench/zlib_frames.c\`, the physical limit of the first stage) and \`jq -c .offset\` over the decompressed" \
+     "JSON lines. $BENCH_RUNS rounds in which the commands take turns; medians. CPU is user + sys of every" \
+     "process of the command. Load average at the start: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-echo "| what | seconds | messages/s | vs zlib | vs jq |"
-echo "|---|---|---|---|---|"
-echo "| bare zlib inflate + frame split | $t_zlib | $r_zlib | 1.00 | $(ratio "$r_zlib" "$r_jq") |"
-echo "| \`jq -c .offset\` | $t_jq | $r_jq | $(ratio "$r_jq" "$r_zlib") | 1.00 |"
-echo "| whole pipeline (4 processes, 2 cores) | $t_pipe | $r_pipe | $(ratio "$r_pipe" "$r_zlib") | $(ratio "$r_pipe" "$r_jq") |"
-for s in "ora-deframe alone:$t_def" "ora-order alone:$t_ord" "ora-actors alone:$t_act" "kinesis-put --stdout alone:$t_kin"; do
-  name=${s%%:*}; t=${s##*:}; r=$(rate "$lines" "$t")
-  echo "| $name | $t | $r | $(ratio "$r" "$r_zlib") | $(ratio "$r" "$r_jq") |"
-done
+echo "| what | seconds | messages/s | vs zlib | vs jq (goal: pipeline >= 2) | CPU s | vs jq (CPU) |"
+echo "|---|---|---|---|---|---|---|"
+row() { # row LABEL NAME
+  local r; r=$(rate "$lines" "${W[$2]}")
+  echo "| $1 | ${W[$2]} | $r | $(ratio "$r" "$r_zlib") | $(ratio "$r" "$r_jq") | ${C[$2]} | $(ratio "${C[jq]}" "${C[$2]}") |"
+}
+row "bare zlib inflate + frame split" zlib
+row "\`jq -c .offset\` (baseline)" jq
+row "whole pipeline, \`ora-deframe --raw\` (4 processes, 2 cores)" pipe_raw
+row "whole pipeline, WIRE records" pipe
+row "ora-deframe --raw alone" deframe_raw
+row "ora-deframe alone (WIRE records)" deframe
+row "ora-order alone" order
+row "ora-actors alone" actors
+row "kinesis-put --stdout alone ($outs records)" kinesis
 echo
 
 # ---- memory: peak RSS of each stage in one pipeline run -----------------
