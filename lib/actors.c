@@ -1366,48 +1366,50 @@ static const uint8_t *tx_ws(const uint8_t *p, const uint8_t *e)
     return p;
 }
 
+/* Bytes that end a run: in a nested value (strings and brackets), after a
+ * scalar, in a member name (the quote, or what makes the tree read it). */
+static const uint8_t tx_nested_stop[256] = {['"'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1};
+static const uint8_t tx_scalar_stop[256] = {[','] = 1, ['}'] = 1, [']'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
+static const uint8_t tx_name_stop[256] = {['"'] = 1, ['\\'] = 1, [0] = 1};
+
+/* The end of the string whose text starts at p (past its opening quote). */
+static const uint8_t *tx_str_end(const uint8_t *p, const uint8_t *e)
+{
+    for (;;) {
+        const uint8_t *q = memchr(p, '"', (size_t)(e - p)), *b;
+        if (!q)
+            return e;
+        for (b = q; b > p && b[-1] == '\\'; b--)
+            ;
+        p = q + 1;
+        if (((q - b) & 1) == 0)
+            return p; /* not escaped */
+    }
+}
+
 /* The end of the value at p, in a text the scanner has checked. */
 static const uint8_t *tx_skip(const uint8_t *p, const uint8_t *e)
 {
+    if (p < e && *p == '"')
+        return tx_str_end(p + 1, e);
+    if (p < e && *p != '{' && *p != '[') {
+        while (p < e && !tx_scalar_stop[*p])
+            p++;
+        return p;
+    }
     int depth = 0;
-    do {
+    for (;;) {
+        while (p < e && !tx_nested_stop[*p])
+            p++;
         if (p >= e)
             return e;
-        switch (*p) {
-        case '"':
-            p++;
-            for (;;) {
-                const uint8_t *q = memchr(p, '"', (size_t)(e - p)), *b;
-                if (!q)
-                    return e;
-                for (b = q; b > p && b[-1] == '\\'; b--)
-                    ;
-                p = q + 1;
-                if (((q - b) & 1) == 0)
-                    break; /* not escaped */
-            }
-            break;
-        case '{':
-        case '[':
+        if (*p == '"')
+            p = tx_str_end(p + 1, e);
+        else if (*p++ == '{' || p[-1] == '[')
             depth++;
-            p++;
-            break;
-        case '}':
-        case ']':
-            depth--;
-            p++;
-            break;
-        default:
-            if (depth == 0) {
-                while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' && *p != '\n' &&
-                       *p != '\r')
-                    p++;
-                return p;
-            }
-            p++;
-        }
-    } while (depth > 0);
-    return p;
+        else if (--depth == 0)
+            return p;
+    }
 }
 
 /* The elements of the array at v (a checked text): each call gives the
@@ -1443,11 +1445,10 @@ static int tx_obj(ora_jspan obj, const char *const *keys, const uint8_t *klen, i
     p = tx_ws(p + 1, e); /* past '{' */
     while (p < e && *p == '"') {
         const uint8_t *ks = ++p;
-        while (p < e && *p != '"') {
-            if (*p == '\\' || *p == 0)
-                return -1;
+        while (p < e && !tx_name_stop[*p])
             p++;
-        }
+        if (p < e && *p != '"')
+            return -1;
         size_t kn = (size_t)(p - ks);
         p = tx_ws(p + 1, e);
         p = tx_ws(p + 1, e); /* past ':' */
