@@ -67,7 +67,7 @@ echo
 echo "| what | wall s | messages/s | vs cJSON | CPU s | messages per CPU s | vs cJSON |"
 echo "|---|---|---|---|---|---|---|"
 echo "| cJSON parse of the payloads (baseline) | $tj | $rj | 1.00 | $cj | $rcj | 1.00 |"
-echo "| \`ora-actors\` (checksums, JSON read from the text or parsed, rules, output records) | $ta | $ra | $(ratio "$ra" "$rj") | $ca | $rca | $(ratio "$rca" "$rcj") |"
+echo "| \`ora-actors\` (checksums, parse, rules, output records) | $ta | $ra | $(ratio "$ra" "$rj") | $ca | $rca | $(ratio "$rca" "$rcj") |"
 echo
 echo "The stall is measured by a reader timestamping each chunk it reads (bench/actors_gap.c) from the first realtime output on," \
      "both processes at nice -10 where allowed (the machine may be shared);" \

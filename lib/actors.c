@@ -1710,8 +1710,15 @@ static int tx_read(const ora_msg *m, const ora_kind_info *ki, const char *raw, s
     x->lists_len = 0;
     if (!ki || ki->actor != m->actor_type)
         return 0; /* ignored: nothing is read */
-    ora_jspan root = {(const uint8_t *)raw, n};
-    if (ora_jscan_find(root, ki->key, &x->p) != 1 || *x->p.p != '{')
+    /* the payload as cJSON finds it: tx_obj(), which leaves any name with
+     * an escape or a NUL byte to the tree (cJSON cuts a name at its NUL) */
+    ora_jspan root = {(const uint8_t *)tx_ws((const uint8_t *)raw, (const uint8_t *)raw + n), 0};
+    root.n = (size_t)((const uint8_t *)raw + n - root.p);
+    const char *pk = ki->key;
+    uint8_t pkl = (uint8_t)strlen(pk);
+    if (tx_obj(root, &pk, &pkl, 1, &x->p) < 0)
+        return -1;
+    if (!x->p.p || *x->p.p != '{')
         return 0; /* not an object: malformed */
     x->p_obj = 1;
     const char *k[4];
