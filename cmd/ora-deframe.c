@@ -29,6 +29,7 @@
 #include "ora.h"
 #include "record.h"
 #include "wire.h"
+#include "sandbox.h"
 
 #define RAW_BLOCK (1u << 20)
 
@@ -482,6 +483,7 @@ static struct {
     ora_reader *rd;
     ora_wire *w;
     int in_fd;
+    int null_fd; /* /dev/null, opened before the sandbox (cut_input) */
     int strict;
     int raw;
     uint32_t max_msg;     /* --max-message */
@@ -497,13 +499,11 @@ static void cut_input(void)
     if (P.stopping)
         return;
     P.stopping = 1;
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        dup2(fd, P.in_fd);
-        close(fd);
-    } else {
+    /* /dev/null is opened before the sandbox, which allows no open */
+    if (P.null_fd > 0)
+        dup2(P.null_fd, P.in_fd);
+    else
         close(P.in_fd);
-    }
 }
 
 static void before_read(void *arg)
@@ -806,6 +806,20 @@ static int u64_opt(const char *name, const char *s, uint64_t min, uint64_t max, 
     return cli_parse_u64(s, min, max, out) == 0 ? 0 : bad_value(name, s, "a whole number", min, max);
 }
 
+/* Confines the stage (sandbox.h) once its descriptors are open: stdio
+ * only, plus the metrics file's directory (written by temp file and
+ * rename). 0, or the exit code. */
+static int confine(const char *metrics_path)
+{
+    ora_sandbox sb = {.profile = ORA_SB_STDIO};
+    char dir[4096];
+    if (metrics_path) {
+        sb.profile |= ORA_SB_FILES;
+        ora_sandbox_add(sb.write, ora_sandbox_dir(metrics_path, dir, sizeof dir));
+    }
+    return cli_confine(&sb);
+}
+
 int main(int argc, char **argv)
 {
     if (cli_init(argv[0]) < 0) {
@@ -914,6 +928,10 @@ int main(int argc, char **argv)
         log_error("unable to allocate buffers: %s", strerror(ENOMEM));
         return ORA_EX_SOFTWARE;
     }
+    P.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int cx = confine(metrics_path); /* before the consumer thread */
+    if (cx)
+        return cx;
     if (Q.threads == 2) {
         /* the consumer thread gets no signals */
         sigset_t all, old;

@@ -20,6 +20,7 @@
 #include "ora.h"
 #include "record.h"
 #include "route.h"
+#include "sandbox.h"
 
 #define DEF_BATCH_SIZE 100
 #define DEF_BATCH_TIMEOUT_MS 20
@@ -49,6 +50,7 @@ static struct {
     ora_writer *w;
     ora_batcher *b;
     int in_fd;
+    int null_fd; /* /dev/null, opened before the sandbox (cut_input) */
     int strict;
     int direct;          /* -t 0: no batching, messages go straight out */
     int stopping;        /* input cut short (SIGTERM or a failed write) */
@@ -98,13 +100,11 @@ static void cut_input(void)
     if (S.stopping)
         return;
     S.stopping = 1;
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        dup2(fd, S.in_fd);
-        close(fd);
-    } else {
+    /* /dev/null is opened before the sandbox, which allows no open */
+    if (S.null_fd > 0)
+        dup2(S.null_fd, S.in_fd);
+    else
         close(S.in_fd); /* reads fail with EBADF, taken as the end */
-    }
 }
 
 /* Runs before every read(2) of the input: releases batches whose time has
@@ -264,6 +264,20 @@ static int env_u64(const char *name, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/* Confines the stage (sandbox.h) once its descriptors are open: stdio
+ * only, plus the metrics file's directory (written by temp file and
+ * rename). 0, or the exit code. */
+static int confine(const char *metrics_path)
+{
+    ora_sandbox sb = {.profile = ORA_SB_STDIO};
+    char dir[4096];
+    if (metrics_path) {
+        sb.profile |= ORA_SB_FILES;
+        ora_sandbox_add(sb.write, ora_sandbox_dir(metrics_path, dir, sizeof dir));
+    }
+    return cli_confine(&sb);
+}
+
 int main(int argc, char **argv)
 {
     if (cli_init(argv[0]) < 0) {
@@ -352,6 +366,10 @@ int main(int argc, char **argv)
     }
     ora_reader_on_read(S.rd, before_read, NULL);
     cli_set_summary(summary);
+    S.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int cx = confine(metrics_path);
+    if (cx)
+        return cx;
     log_debug("batch size %" PRIu64 ", batch timeout %" PRIu64 " ms", bsize, btime);
 
     int ex = ORA_EX_OK, w;

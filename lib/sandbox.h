@@ -53,6 +53,24 @@ int ora_sandbox_add(const char **list, const char *path);
 /* Adds a TCP port. 0, or -1 when the list is full. */
 int ora_sandbox_port(ora_sandbox *s, uint16_t port);
 
+/* Adds what a networking stage reads again after it is confined: the
+ * resolver's files (/etc: nsswitch.conf, hosts, resolv.conf, gai.conf),
+ * the libnss_* modules and locale data it may load (/usr/lib, /lib...),
+ * OpenSSL's configuration (/usr/lib/ssl) and the system's CA certificates
+ * (/etc/ssl, /usr/share/ca-certificates, their link targets). 0, or -1
+ * when the read list is full. */
+int ora_sandbox_add_system(ora_sandbox *s);
+
+/* The directory holding path, into buf (n bytes): "." for a bare name, "/"
+ * for a file at the root. A file replaced by rename (a metrics file, a
+ * checkpoint) is allowed through its directory. Returns buf, or NULL when
+ * it does not fit. */
+const char *ora_sandbox_dir(const char *path, char *buf, size_t n);
+
+/* One line describing s for a debug log: "stdio+files+net, read /etc
+ * /usr/lib, write /var/lib/ora, exec -, tcp 443 8443". */
+void ora_sandbox_describe(const ora_sandbox *s, char *buf, size_t n);
+
 /* 0 when ORA_SANDBOX is "off" or "0", 1 otherwise. */
 int ora_sandbox_wanted(void);
 
