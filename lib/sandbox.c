@@ -108,7 +108,8 @@ int ora_sandbox_port(ora_sandbox *s, uint16_t port)
 int ora_sandbox_add_system(ora_sandbox *s)
 {
     static const char *const sys[] = {"/etc", "/usr/lib", "/lib", "/usr/lib64", "/lib64",
-                                      "/usr/share/ca-certificates", "/usr/local/share/ca-certificates"};
+                                      "/usr/share/ca-certificates", "/usr/local/share/ca-certificates",
+                                      "/run/systemd/resolve"};
     for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++)
         if (ora_sandbox_add(s->read, sys[i]) < 0)
             return -1;

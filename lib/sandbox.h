@@ -57,7 +57,8 @@ int ora_sandbox_port(ora_sandbox *s, uint16_t port);
  * resolver's files (/etc: nsswitch.conf, hosts, resolv.conf, gai.conf),
  * the libnss_* modules and locale data it may load (/usr/lib, /lib...),
  * OpenSSL's configuration (/usr/lib/ssl) and the system's CA certificates
- * (/etc/ssl, /usr/share/ca-certificates, their link targets). 0, or -1
+ * (/etc/ssl, /usr/share/ca-certificates, their link targets), and
+ * /run/systemd/resolve (where /etc/resolv.conf may link). 0, or -1
  * when the read list is full. */
 int ora_sandbox_add_system(ora_sandbox *s);
 
