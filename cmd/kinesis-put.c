@@ -802,7 +802,7 @@ static int confine(void)
     int full = ora_sandbox_add_system(&sb) < 0 || ora_sandbox_add(sb.read, S.aws.ca_bundle) < 0;
     creds_reach r;
     creds_reach_of(S.aws.creds, &r);
-    if (r.shared_files) {
+    if (r.shared_files || r.command) { /* a credential_process may read them too */
         aws_shared_paths(sh[0], sizeof sh[0], sh[1], sizeof sh[1]);
         for (int i = 0; i < 2; i++)
             full |= ora_sandbox_add(sb.read, ora_sandbox_dir(sh[i], sd[i], sizeof sd[i])) < 0;
