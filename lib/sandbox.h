@@ -16,7 +16,8 @@
  *
  * On a kernel without Landlock (or with an older ABI) the stage runs with
  * what the kernel offers; the note says what is missing. In builds with a
- * sanitizer, seccomp is skipped and /proc stays readable: the sanitizer's
+ * sanitizer, seccomp is skipped (by design: not reported as missing;
+ * ora_sandbox_describe says so) and /proc stays readable: the sanitizer's
  * runtime reads /proc/self/maps and traces threads when it reports.
  * ORA_SANDBOX=off (the caller checks it with ora_sandbox_wanted()) turns
  * the whole thing off, for debugging with gdb or strace -p.
@@ -76,7 +77,7 @@ void ora_sandbox_describe(const ora_sandbox *s, char *buf, size_t n);
 int ora_sandbox_wanted(void);
 
 /* Confines the process. Returns 0 when every layer applied, 1 when some
- * layer is missing on this kernel or build (note says which), or -1 with
+ * layer is missing on this kernel or architecture (note says which), or -1 with
  * a reason in note when a layer the kernel offers failed (the caller
  * stops: it must not run believing it is confined). A listed path that
  * does not exist is skipped (it cannot be opened later either). */

@@ -8,8 +8,8 @@
 # stage_cmd), each with its files in $T/allowed.
 #
 # A build with a sanitizer installs no seccomp filter (sandbox.h): the
-# stage says so ("no seccomp filter"), and only Landlock's part is asserted
-# there.
+# stage says so at level debug ("no seccomp filter"), and only Landlock's
+# part is asserted there.
 
 STAGES="ora-deframe ora-order ora-actors kinesis-put ora-connect"
 
@@ -63,7 +63,7 @@ stage_cmd() {
 
 # start_probed NAME [VAR=VALUE...]: starts stage NAME with the probe, its
 # input a FIFO held open on fd 8 (so it keeps running), and waits until the
-# probe is done. Sets PID, PROBE (the probe's report), ERR (its stderr) and
+# probe is done. Diagnostics at level debug (the allowance). Sets PID, PROBE (the probe's report), ERR (its stderr) and
 # SECCOMP (0 in a sanitizer build).
 start_probed() {
   local name=$1 i
@@ -72,7 +72,7 @@ start_probed() {
   PROBE=$T/probe.$name ERR=$T/err.$name
   rm -f "$PROBE" "$T/in.$name"
   mkfifo "$T/in.$name"
-  env "$@" SBPROBE_OUT="$PROBE" SBPROBE_OPEN="$T/outside/secret:$T/allowed/inside" \
+  env ORA_LOG=debug "$@" SBPROBE_OUT="$PROBE" SBPROBE_OPEN="$T/outside/secret:$T/allowed/inside" \
     SBPROBE_EXEC="$T/allowed/no-such-program" SBPROBE_CONNECT="$OTHER:$PORT" LD_PRELOAD="$SHIM" \
     "${CMD[@]}" <"$T/in.$name" >"$T/out.$name" 2>"$ERR" &
   PID=$!
@@ -110,7 +110,7 @@ status_field() {
 
 @test "confined: outside its allowance a file is refused (EACCES), inside it opens; NoNewPrivs 1, Seccomp 2" {
   for s in $STAGES; do
-    start_probed "$s" ORA_LOG=debug
+    start_probed "$s"
     [ "$(probe_says open "$T/outside/secret")" = EACCES ] || fail "$s opened a file outside: $(cat "$PROBE")"
     [ "$(probe_says open "$T/allowed/inside")" = ok ] || fail "$s could not open its own file: $(cat "$PROBE")"
     [ "$(status_field NoNewPrivs)" = 1 ] || fail "$s: NoNewPrivs $(status_field NoNewPrivs)"
@@ -141,7 +141,7 @@ status_field() {
 @test "ORA_SANDBOX=off lifts the confinement" {
   read -r nnp0 < <(awk '$1 == "NoNewPrivs:" { print $2 }' /proc/self/status)
   for s in $STAGES; do
-    start_probed "$s" ORA_SANDBOX=off ORA_LOG=debug
+    start_probed "$s" ORA_SANDBOX=off
     [ "$(probe_says open "$T/outside/secret")" = ok ] || fail "$s: $(cat "$PROBE")"
     [ "$(probe_says exec "$T/allowed/no-such-program")" = ENOENT ] || fail "$s: $(cat "$PROBE")"
     [ "$(probe_says connect "$OTHER")" = ECONNREFUSED ] || fail "$s: $(cat "$PROBE")"
