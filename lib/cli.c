@@ -375,6 +375,7 @@ int cli_confine(const ora_sandbox *sb)
         log_debug("sandbox: off (ORA_SANDBOX)");
         return 0;
     }
+    tzset(); /* glibc reads /etc/localtime at the first time conversion, even gmtime_r */
     int rc = ora_sandbox_apply(sb, note, sizeof note);
     if (rc < 0) {
         log_error("unable to confine: %s", note);
