@@ -29,7 +29,6 @@
 #include "ora.h"
 #include "record.h"
 #include "wire.h"
-#include "sandbox.h"
 
 #define RAW_BLOCK (1u << 20)
 
@@ -806,20 +805,6 @@ static int u64_opt(const char *name, const char *s, uint64_t min, uint64_t max, 
     return cli_parse_u64(s, min, max, out) == 0 ? 0 : bad_value(name, s, "a whole number", min, max);
 }
 
-/* Confines the stage (sandbox.h) once its descriptors are open: stdio
- * only, plus the metrics file's directory (written by temp file and
- * rename). 0, or the exit code. */
-static int confine(const char *metrics_path)
-{
-    ora_sandbox sb = {.profile = ORA_SB_STDIO};
-    char dir[4096];
-    if (metrics_path) {
-        sb.profile |= ORA_SB_FILES;
-        ora_sandbox_add(sb.write, ora_sandbox_dir(metrics_path, dir, sizeof dir));
-    }
-    return cli_confine(&sb);
-}
-
 int main(int argc, char **argv)
 {
     if (cli_init(argv[0]) < 0) {
@@ -928,8 +913,8 @@ int main(int argc, char **argv)
         log_error("unable to allocate buffers: %s", strerror(ENOMEM));
         return ORA_EX_SOFTWARE;
     }
-    P.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int cx = confine(metrics_path); /* before the consumer thread */
+    P.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* before the sandbox, for cut_input */
+    int cx = cli_confine_filter(metrics_path); /* before the consumer thread */
     if (cx)
         return cx;
     if (Q.threads == 2) {

@@ -20,7 +20,6 @@
 #include "ora.h"
 #include "record.h"
 #include "route.h"
-#include "sandbox.h"
 
 #define DEF_BATCH_SIZE 100
 #define DEF_BATCH_TIMEOUT_MS 20
@@ -264,20 +263,6 @@ static int env_u64(const char *name, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
-/* Confines the stage (sandbox.h) once its descriptors are open: stdio
- * only, plus the metrics file's directory (written by temp file and
- * rename). 0, or the exit code. */
-static int confine(const char *metrics_path)
-{
-    ora_sandbox sb = {.profile = ORA_SB_STDIO};
-    char dir[4096];
-    if (metrics_path) {
-        sb.profile |= ORA_SB_FILES;
-        ora_sandbox_add(sb.write, ora_sandbox_dir(metrics_path, dir, sizeof dir));
-    }
-    return cli_confine(&sb);
-}
-
 int main(int argc, char **argv)
 {
     if (cli_init(argv[0]) < 0) {
@@ -366,8 +351,8 @@ int main(int argc, char **argv)
     }
     ora_reader_on_read(S.rd, before_read, NULL);
     cli_set_summary(summary);
-    S.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int cx = confine(metrics_path);
+    S.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* before the sandbox, for cut_input */
+    int cx = cli_confine_filter(metrics_path);
     if (cx)
         return cx;
     log_debug("batch size %" PRIu64 ", batch timeout %" PRIu64 " ms", bsize, btime);

@@ -387,3 +387,11 @@ int cli_confine(const ora_sandbox *sb)
     log_debug("sandbox: %s", note);
     return 0;
 }
+
+int cli_confine_filter(const char *metrics_path)
+{
+    ora_sandbox sb;
+    char dir[4096];
+    ora_sandbox_filter(&sb, metrics_path, dir, sizeof dir);
+    return cli_confine(&sb);
+}

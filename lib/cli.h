@@ -109,5 +109,8 @@ int cli_write_all(int fd, const void *buf, size_t n);
  * stage must not run believing it is confined). */
 struct ora_sandbox;
 int cli_confine(const struct ora_sandbox *sb);
+/* cli_confine with the allowance of a filter stage (ora_sandbox_filter):
+ * stdio, and the directory of metrics_path (may be NULL). */
+int cli_confine_filter(const char *metrics_path);
 
 #endif

@@ -127,6 +127,16 @@ const char *ora_sandbox_dir(const char *path, char *buf, size_t n)
     return buf;
 }
 
+void ora_sandbox_filter(ora_sandbox *s, const char *metrics, char *dir, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->profile = ORA_SB_STDIO;
+    if (metrics) {
+        s->profile |= ORA_SB_FILES;
+        ora_sandbox_add(s->write, ora_sandbox_dir(metrics, dir, n));
+    }
+}
+
 /* Appends to buf at *at, never past n (the text is cut short). */
 static void put(char *buf, size_t n, size_t *at, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void put(char *buf, size_t n, size_t *at, const char *fmt, ...)

@@ -69,6 +69,12 @@ int ora_sandbox_add_system(ora_sandbox *s);
  * it does not fit. */
 const char *ora_sandbox_dir(const char *path, char *buf, size_t n);
 
+/* Sets s to the allowance of a filter stage (ora-deframe, ora-order):
+ * stdio only, plus files beneath the directory of metrics (written by a
+ * temporary file and a rename) when it is not NULL; dir (n bytes) holds
+ * that directory's name. */
+void ora_sandbox_filter(ora_sandbox *s, const char *metrics, char *dir, size_t n);
+
 /* One line describing s for a debug log: "stdio+files+net, read /etc
  * /usr/lib, write /var/lib/ora, exec -, tcp 443 8443". */
 void ora_sandbox_describe(const ora_sandbox *s, char *buf, size_t n);
