@@ -110,6 +110,9 @@ PY
   kill -TERM "$KP_PID"
   for i in $(seq 100); do grep -q "signal again" "$T/err" && break; sleep 0.05; done
   kill -TERM "$KP_PID"
+  # at once: while Kinesis still holds the request (the gate stays shut)
+  for i in $(seq 200); do kill -0 "$KP_PID" 2>/dev/null || break; sleep 0.05; done
+  kill -0 "$KP_PID" 2>/dev/null && fail "still running 10 s after the second SIGTERM"
   wait "$KP_PID" && st=0 || st=$?
   KP_PID=
   rm "$T/gate"
