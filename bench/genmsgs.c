@@ -1,5 +1,7 @@
-/* genmsgs: N realistic ORA data messages as JSON lines (the shapes of
- * tests/fixtures/ora-messages.jsonl), deterministic for a seed, for
+/* genmsgs: N realistic ORA data messages as JSON lines, in the entity
+ * model (translated texts, homeParticipant, competitionName, odds.decimal
+ * in integer milli-odds; tests/fixtures/ora-messages.jsonl), deterministic
+ * for a seed, for
  * benchmarks that must not wait for a simulator. Mix: 70% odds updates,
  * the rest adds, updates and status changes; ~400 bytes on average.
  *
@@ -27,20 +29,21 @@ static const char *const labels[] = {"Handicap", "Full Time incl. Overtime", "To
 
 static void odds(char *buf, size_t n)
 {
-    unsigned a = 110 + (unsigned)(rnd() % 900), b = a + (unsigned)(rnd() % 20);
+    unsigned a = 1100 + 10 * (unsigned)(rnd() % 900), b = a + 10 * (unsigned)(rnd() % 20);
     snprintf(buf, n,
-             "[{\"offerings\":[\"offering-se\",\"offering-dk\"],\"decimal\":%u.%02u},"
-             "{\"offerings\":[\"offering-gb\",\"offering-us\"],\"decimal\":%u.%02u}]",
-             a / 100, a % 100, b / 100, b % 100);
+             "[{\"offerings\":[\"jurisdiction1\",\"jurisdiction2\"],\"odds\":{\"decimal\":%u}},"
+             "{\"offerings\":[\"jurisdiction3\",\"jurisdiction4\"],\"odds\":{\"decimal\":%u}}]",
+             a, b);
 }
 
 static void event(uint64_t off, const char *key, uint64_t id)
 {
     const char *h = teams[id % 12], *a = teams[(id / 12 + 1 + id) % 12];
-    printf("{\"offset\":%" PRIu64 ",\"%s\":{\"event\":{\"id\":%" PRIu64 ",\"name\":\"%s - %s\",\"group\":{\"id\":%" PRIu64
-           ",\"name\":\"Premier League\"},\"sport\":\"FOOTBALL\",\"startsAt\":\"2026-11-27T18:00:00Z\","
-           "\"status\":\"NOT_STARTED\",\"tags\":[\"MATCH\"],\"participants\":[{\"id\":%" PRIu64 ",\"name\":\"%s\","
-           "\"type\":\"TEAM\",\"home\":true},{\"id\":%" PRIu64 ",\"name\":\"%s\",\"type\":\"TEAM\",\"home\":false}]}}}\n",
+    printf("{\"offset\":%" PRIu64 ",\"%s\":{\"event\":{\"id\":%" PRIu64 ",\"name\":{\"defaultTranslation\":\"%s - %s\"},\"group\":{\"id\":%" PRIu64
+           "},\"competitionName\":{\"defaultTranslation\":\"Premier League\"},\"sport\":\"FOOTBALL\",\"startsAt\":\"2026-11-27T18:00:00Z\","
+           "\"status\":\"NOT_STARTED\",\"tags\":[\"MATCH\"],\"participants\":[{\"id\":%" PRIu64 ",\"name\":{\"defaultTranslation\":\"%s\"},"
+           "\"type\":\"TEAM\",\"homeParticipant\":true},{\"id\":%" PRIu64
+           ",\"name\":{\"defaultTranslation\":\"%s\"},\"type\":\"TEAM\",\"homeParticipant\":false}]}}}\n",
            off, key, id, h, a, 2000000 + id % 50, 3000000 + id % 12, h, 3000000 + (id / 12 + 1 + id) % 12, a);
 }
 
@@ -52,12 +55,15 @@ static void offer(uint64_t off, const char *key, uint64_t id, uint64_t ev)
     odds(o3, sizeof o3);
     int c = (int)(id % 5);
     printf("{\"offset\":%" PRIu64 ",\"%s\":{\"betOffer\":{\"id\":%" PRIu64 ",\"eventId\":%" PRIu64
-           ",\"criterion\":{\"id\":%" PRIu64 ",\"label\":\"%s\"},\"lineType\":[\"MAIN_LINE\"],"
+           ",\"criterion\":{\"id\":%" PRIu64 ",\"label\":{\"defaultTranslation\":\"%s\"}},\"lineType\":[\"MAIN_LINE\"],"
            "\"tags\":[\"OFFERED_PREMATCH\",\"OFFERED_LIVE\"],\"status\":\"OPEN\",\"outcomes\":["
-           "{\"id\":%" PRIu64 "1,\"label\":\"1\",\"status\":\"OPEN\",\"odds\":%s},"
-           "{\"id\":%" PRIu64 "2,\"label\":\"X\",\"status\":\"OPEN\",\"odds\":%s},"
-           "{\"id\":%" PRIu64 "3,\"label\":\"2\",\"status\":\"OPEN\",\"odds\":%s}]}}}\n",
-           off, key, id, ev, criteria[c], labels[c], id, o1, id, o2, id, o3);
+           "{\"id\":%" PRIu64 "1,\"betOfferId\":%" PRIu64 ",\"label\":{\"defaultTranslation\":\"1\"},"
+           "\"status\":\"OPEN\",\"odds\":%s},"
+           "{\"id\":%" PRIu64 "2,\"betOfferId\":%" PRIu64 ",\"label\":{\"defaultTranslation\":\"X\"},"
+           "\"status\":\"OPEN\",\"odds\":%s},"
+           "{\"id\":%" PRIu64 "3,\"betOfferId\":%" PRIu64 ",\"label\":{\"defaultTranslation\":\"2\"},"
+           "\"status\":\"OPEN\",\"odds\":%s}]}}}\n",
+           off, key, id, ev, criteria[c], labels[c], id, id, o1, id, id, o2, id, id, o3);
 }
 
 int main(int argc, char **argv)

@@ -46,9 +46,9 @@ def rec(i):
     d = {"type": "in_game_odds_update", "event_id": 1019000000 + i % 997, "bet_offer_id": int(k),
          "criterion_id": 1001159732, "criterion_label": "Full Time", "is_mainline": True,
          "outcomes": [{"outcome_id": 3000000000 + i, "outcome_label": "1",
-                       "odds": [{"offerings": ["kambi"], "decimal": 1.85 + (i % 50) / 100,
+                       "odds": [{"offerings": ["jurisdiction1", "jurisdiction2"], "decimal": 1850 + (i % 50) * 10,
                                  "jurisdiction_mask": 3}]}],
-         "msg_flow": "realtime", "msg_datetime": "2026-11-26T14:00:00.000Z"}
+         "msg_offset": i, "msg_flow": "realtime", "msg_datetime": "2026-11-26T14:00:00.000Z"}
     return k, d
 with open(w + "/meta.jsonl", "w") as m, open(w + "/meta-s.jsonl", "w") as ms:
     for i in range(ns):

@@ -44,10 +44,10 @@ teardown() {
 }
 
 @test "actors: messages in a flatter shape than the entity model give nulls, counted, never a crash" {
-  # tests/fixtures/ora-messages.jsonl holds the routing fixture's flat shape
-  # (bare strings, "home", "decimal" in the odds entry, "lineType" in the
-  # line types update): nothing the entity model reads is where it expects it
-  grep -v '"type":"SESSION' "$FIXTURES/ora-messages.jsonl" >"$D/s.jsonl"
+  # tests/fixtures/actors/flat-shape.jsonl is a shape nobody sends (bare
+  # strings, "home", "decimal" in the odds entry, "lineType" in the line
+  # types update): nothing the entity model reads is where it expects it
+  cp "$AFIX/flat-shape.jsonl" "$D/s.jsonl"
   act_rec "$D/s.jsonl" "$D/in.rec"
   ora-actors <"$D/in.rec" >"$D/out.rec" 2>"$D/err"
   "$AEXP" expect "$D/s.jsonl" >"$D/exp.jsonl"
