@@ -127,7 +127,7 @@ bats: $(TOOLS) $(SHIMS)
 	ORA_BIN=$(CURDIR)/$(BIN) ORA_BUILD=$(CURDIR)/$(BUILD) ORA_SHARED=$(ORA_SHARED) bats $(BATS_FLAGS) tests/
 
 # Mutation testing: each tests/mutants/*.patch in a copy of the tree must be
-# caught by a test (tests/MUTANTS.md). Slow (about 20 minutes): not in `test`.
+# caught by a test (tests/MUTANTS.md). Slow (about 12 minutes): not in `test`.
 mutants:
 	ORA_SHARED=$(ORA_SHARED) tests/tools/mutants
 
