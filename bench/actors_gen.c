@@ -3,7 +3,7 @@
  *
  * usage: actors_gen EVENTS OFFERS_PER_EVENT UPDATES [SEED]
  *
- * Payloads are in the ORA entity model (design.md §2): translated texts
+ * Payloads are in the ORA entity model (doc/design.md §2): translated texts
  * as {"defaultTranslation": ...}, integer milli-odds in odds[].odds.decimal.
  * A snapshot of EVENTS events with OFFERS_PER_EVENT bet offers each (3
  * outcomes, 2 odds entries per outcome, as design.md's memory goal states),

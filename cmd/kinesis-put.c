@@ -5,7 +5,7 @@
  * with a record in flight or waiting for a retry holds its later records
  * back, so per-key order survives retries. A CTRL checkpoint W is
  * committed to --checkpoint once every OUT record read before it was
- * acknowledged (design.md §4).
+ * acknowledged (doc/design.md §4).
  */
 #include <errno.h>
 #include <fcntl.h>

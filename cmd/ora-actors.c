@@ -1,4 +1,4 @@
-/* ora-actors: the Event/BetOffer actor network (design.md §3, §4).
+/* ora-actors: the Event/BetOffer actor network (doc/design.md §3, §4).
  * Routed MSG records in, OUT records (partition key + JSON) out, CTRL
  * records passed through, plus "checkpoint W" CTRL records once the state
  * for W is on disk. */

@@ -1,5 +1,5 @@
 /* ora-connect: the resilient, authenticated source of the ORA stream
- * (design.md §2, §4; man/ora-connect.1).
+ * (doc/design.md §2, §4; man/ora-connect.1).
  *
  * States: JWT (lib/auth) -> TLS connect (lib/tls) -> session (lib/session,
  * with frames decoded by lib/wire) -> back to JWT on any failure, with

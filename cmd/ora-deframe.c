@@ -1,4 +1,4 @@
-/* ora-deframe: the compressed ORA stream to messages (design.md §2, issue 3).
+/* ora-deframe: the compressed ORA stream to messages (doc/design.md §2, issue 3).
  * WIRE records in (or raw socket bytes with --raw), one MSG record out per
  * ORA data message; CTRL records pass through in place; session messages
  * become flow CTRL records or are dropped. See man/ora-deframe.1.

@@ -1,5 +1,5 @@
 /* ora-order: routes ORA messages to their actors and restores offset order
- * per actor (design.md §2). MSG records in; MSG records out with kind,
+ * per actor (doc/design.md §2). MSG records in; MSG records out with kind,
  * actor type and actor id set; every other record passes through in place.
  * See man/ora-order.1. */
 #include <errno.h>

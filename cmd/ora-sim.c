@@ -1,4 +1,4 @@
-/* ora-sim: a local ORA server to rehearse against (design.md §2, §6).
+/* ora-sim: a local ORA server to rehearse against (doc/design.md §2, §6).
  * Option parsing and wiring; the model is sim/sim_model.c, the server
  * sim/sim_server.c. */
 #include "cli.h"

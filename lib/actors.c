@@ -1075,7 +1075,7 @@ static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, ora_src
 /* ---- dispatch --------------------------------------------------------------------------- */
 
 /* Does kind k change the state of an existing actor (else it is ignored)?
- * The entity model reads no field of the others (design.md §2). */
+ * The entity model reads no field of the others (doc/design.md §2). */
 static int kind_has_state(int k)
 {
     switch (k) {

@@ -1,13 +1,13 @@
-/* actors.h: the Event/BetOffer actor network of ora-actors (design.md §3):
+/* actors.h: the Event/BetOffer actor network of ora-actors (doc/design.md §3):
  * the slot tables, the per-actor queues of messages for actors that do not
  * exist yet, and the dispatch of each message to its actor. The data types
  * are in model.h; the rules that turn state changes into output records
  * are in outputs.h.
  *
  * Messages for actors that do not exist yet are kept (their raw JSON) in a
- * per-actor queue and applied, in arrival order, when the actor is created;
- * queued messages older than the creating message's offset are stale and
- * dropped; queues are pruned after pending_ttl seconds of stream time.
+ * per-actor queue and all applied, in arrival order, when the actor is
+ * created (whatever their offsets: doc/design.md §3); queues are pruned
+ * after pending_ttl seconds of stream time.
  */
 #ifndef ORA_ACTORS_H
 #define ORA_ACTORS_H

@@ -1,4 +1,4 @@
-/* auth.h: the JWT of an ORA session (design.md §2): an HTTPS GET to the auth
+/* auth.h: the JWT of an ORA session (doc/design.md §2): an HTTPS GET to the auth
  * URL with a client certificate; the body is the token.
  *
  * The token is a secret: it lives in memory from sodium_malloc() that is

@@ -1,5 +1,5 @@
 /* aws_config.h: profile, region, endpoints, CA bundle and the credential
- * provider, resolved as the AWS CLI and SDKs resolve them (design.md §5,
+ * provider, resolved as the AWS CLI and SDKs resolve them (doc/design.md §5,
  * issue 16). Reads the environment and the shared files; the only network
  * use is the EC2 metadata region, when nothing else names a region.
  * Never prints.

@@ -1,4 +1,4 @@
-/* backoff.h: exponential backoff with full jitter (design.md §2, issue 5).
+/* backoff.h: exponential backoff with full jitter (doc/design.md §2, issue 5).
  *
  * Attempt n (0-based, counting failures since the last reset) waits a
  * uniformly random time in [0, ceil_n], where ceil_n = min(max, min * 2^n).

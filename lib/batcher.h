@@ -1,4 +1,4 @@
-/* batcher.h: per-actor batching with offset order (ora-order, design.md §2).
+/* batcher.h: per-actor batching with offset order (ora-order, doc/design.md §2).
  *
  * Messages are grouped by actor (actor type + actor id). An actor's batch
  * is released when it holds batch_size messages, or once timeout_ns have

@@ -1,4 +1,4 @@
-/* checkpoint.h: the committed checkpoint file (design.md §4).
+/* checkpoint.h: the committed checkpoint file (doc/design.md §4).
  *
  * The file holds one decimal offset and a newline. A commit is atomic and
  * durable: write a temporary file in the same directory, fsync it, rename

@@ -1,4 +1,4 @@
-/* cli.h: conventions shared by every tool (design.md §5): diagnostics,
+/* cli.h: conventions shared by every tool (doc/design.md §5): diagnostics,
  * exit codes, range-checked numbers, environment options, the exit/SIGUSR1
  * summary and the terminal progress line.
  *

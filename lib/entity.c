@@ -9,7 +9,7 @@
 #include "json.h"
 
 /* Every path ora-actors reads, relative to the object the caller holds
- * (design.md §2). */
+ * (doc/design.md §2). */
 static const ora_field_info fields[ORA_F_COUNT] = {
     [ORA_F_EVENT] = {"eventAdded|eventUpdated.event", {"event"}, ORA_FT_OBJECT},
     [ORA_F_BETOFFER] = {"betOfferAdded|betOfferUpdated.betOffer", {"betOffer"}, ORA_FT_OBJECT},

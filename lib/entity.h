@@ -1,6 +1,6 @@
 /* entity.h: the ORA entity model as ora-actors reads it: every JSON path
- * the reference implementation reads (design.md §2, "The ORA entity model:
- * the fields the seed reads"), in one table, and the readers of the values
+ * the reference implementation reads (doc/design.md §2, "The entity model:
+ * the fields the project reads"), in one table, and the readers of the values
  * found there.
  *
  * A path is looked up inside a given object (the payload, an Event, a

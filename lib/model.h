@@ -1,4 +1,4 @@
-/* model.h: the data of ora-actors' Event/BetOffer network (design.md §3):
+/* model.h: the data of ora-actors' Event/BetOffer network (doc/design.md §3):
  * the types only. Operations are in actors.h (tables, queues, dispatch),
  * the output rules in outputs.h, persistence in persist.h.
  *

@@ -1,5 +1,5 @@
 /* ora.h: names shared by every stage: ORA message kinds (the payload keys
- * of design.md §2), their actors, and control records.
+ * of doc/design.md §2), their actors, and control records.
  *
  * Control records (type CTRL) carry a small JSON object as payload, and
  * their kind field holds enum ora_ctrl:
@@ -20,7 +20,7 @@
  * numbers a double holds exactly, and nothing beyond. */
 #define ORA_OFFSET_MAX ((INT64_C(1) << 53) - 1)
 
-/* The flow a data message arrived in (design §2). */
+/* The flow a data message arrived in (doc/design.md §2). */
 enum ora_flow { ORA_FLOW_NONE = 0, ORA_FLOW_SNAPSHOT = 1, ORA_FLOW_REPLAY = 2, ORA_FLOW_REALTIME = 3 };
 
 enum ora_actor { ORA_ACTOR_NONE = 0, ORA_ACTOR_EVENT = 1, ORA_ACTOR_BETOFFER = 2 };

@@ -1,6 +1,6 @@
 /* outputs.c: the business rules and the JSON of output records (outputs.h).
  *
- * The rules, as design.md §3 gives them:
+ * The rules, as doc/design.md §3 gives them:
  *   event_data           an event is created, or its startsAt, sport,
  *                        group.id or participants (the whole array) change;
  *   bet_offer_opened     an offer is created with status OPEN, or a

@@ -1,4 +1,4 @@
-/* outputs.h: ora-actors' business rules (design.md §3): when a change of
+/* outputs.h: ora-actors' business rules (doc/design.md §3): when a change of
  * an actor's state surfaces an output record, and the JSON of each output
  * type. The one file to open to change a rule.
  *

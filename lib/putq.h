@@ -1,4 +1,4 @@
-/* putq.h: kinesis-put's delivery engine (design.md §4), without the network.
+/* putq.h: kinesis-put's delivery engine (doc/design.md §4), without the network.
  *
  * It holds every OUT record from putq_add() until putq_ack(), and answers
  * three questions: which records go in the next request (putq_take), when a

@@ -1,4 +1,4 @@
-/* route.h: which actor an ORA data message belongs to (design.md §2).
+/* route.h: which actor an ORA data message belongs to (doc/design.md §2).
  *
  * A data message is a JSON object with "offset" and exactly one payload
  * key from the table in ora.h; the actor id is found at the path the

@@ -1,9 +1,9 @@
 /* rules.h: the configuration of ora-actors' business rules (criteria and
- * jurisdiction bits; design.md §3).
+ * jurisdiction bits; doc/design.md §3).
  *
  * Defaults are the seed's: criteria 1001159512, 1001159732, 1001159509;
  * jurisdictions jurisdiction1=1, jurisdiction2=2, jurisdiction3=4,
- * jurisdiction4=8, jurisdiction5=16 (design.md §2).
+ * jurisdiction4=8, jurisdiction5=16 (doc/design.md §3).
  */
 #ifndef ORA_RULES_H
 #define ORA_RULES_H

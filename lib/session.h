@@ -1,4 +1,4 @@
-/* session.h: the ORA session state machine of ora-connect (design.md §2).
+/* session.h: the ORA session state machine of ora-connect (doc/design.md §2).
  *
  * Pure logic, no I/O: the caller decodes frames from the server with
  * lib/wire, gives each one to ora_smsg_parse() (lib/smsg.h), then to

@@ -1,4 +1,4 @@
-/* smsg.h: ORA session messages (design.md §2), in both directions: the one
+/* smsg.h: ORA session messages (doc/design.md §2), in both directions: the one
  * place that parses and builds them, for ora-connect (the client state
  * machine, lib/session.c) and for ora-sim (the server, sim/sim_session.c).
  * The type names and the names of their bodies ("sessionPing", ...) are in

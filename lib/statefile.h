@@ -1,4 +1,4 @@
-/* statefile.h: ora-actors' state files (design.md §4).
+/* statefile.h: ora-actors' state files (doc/design.md §4).
  *
  * A state file ("actors-<W, 20 digits>.state") is:
  *   "ORASTATE" (8 bytes), u32 version (2), i64 W, u64 stream time (ns),

@@ -1,4 +1,4 @@
-/* tls.h: the TLS client of ora-connect (design.md §2): OpenSSL, TLS >= 1.2,
+/* tls.h: the TLS client of ora-connect (doc/design.md §2): OpenSSL, TLS >= 1.2,
  * SNI, a client certificate, chain verification against a CA file and host
  * name verification against a name or a wildcard pattern, on a
  * non-blocking TCP socket with TCP_NODELAY.

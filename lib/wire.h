@@ -1,4 +1,4 @@
-/* wire.h: the ORA wire form (design.md §2): a stream of gzip members whose
+/* wire.h: the ORA wire form (doc/design.md §2): a stream of gzip members whose
  * decompressed bytes are frames of [u32 big-endian length][JSON].
  * Members and frames are independent; any byte may be split anywhere.
  */

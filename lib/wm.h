@@ -1,4 +1,4 @@
-/* wm.h: the low watermark W of ora-actors (design.md §4): every message
+/* wm.h: the low watermark W of ora-actors (doc/design.md §4): every message
  * with an offset <= W has been applied. Offsets arrive out of order; the
  * applied ones above W are kept in a bitmap and W moves over every
  * contiguous run. A hole older than the gap limit will not be filled and

@@ -1,4 +1,4 @@
-/* sim_auth.h: the HTTPS token endpoint of ora-sim (design.md §2: a GET to
+/* sim_auth.h: the HTTPS token endpoint of ora-sim (doc/design.md §2: a GET to
  * the auth URL with a client certificate returns a JWT as the body).
  *
  * GET /auth or /token answers 200 with an HS256 token signed with the

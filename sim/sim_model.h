@@ -2,7 +2,7 @@
  * population of events and bet offers, the realtime messages that change
  * it, the out-of-order delivery Kambi does, and snapshots of its state.
  *
- * Messages are JSON text in the entity model of design.md §2 ("The ORA
+ * Messages are JSON text in the entity model of doc/design.md §2 ("The
  * entity model"), each with "offset" and one payload key: translated names
  * and labels ({"defaultTranslation": ...}), participants with
  * homeParticipant, competitionName, odds entries of offerings (the

@@ -1,5 +1,5 @@
 /* sim_send.h: what ora-sim writes on a connection: frames packed into gzip
- * members (design.md §2), written in pieces of random size.
+ * members (doc/design.md §2), written in pieces of random size.
  *
  * Every function writes all its bytes before returning, in pieces of
  * opts.chunk_min..chunk_max bytes so that a client sees reads cut

@@ -1,5 +1,5 @@
 /* sim_server.h: the network side of ora-sim: the HTTPS auth endpoint and
- * the ORA session port (design.md §2), both TLS with client certificates
+ * the ORA session port (doc/design.md §2), both TLS with client certificates
  * from one CA, fed by a sim_model generating at a fixed rate.
  *
  * Threads: the caller's thread accepts connections and generates messages;

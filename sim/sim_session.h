@@ -1,5 +1,5 @@
 /* sim_session.h: the ORA session as ora-sim's server side plays it
- * (design.md §2).
+ * (doc/design.md §2).
  *
  * SESSION_WELCOME; then the client's SESSION_INITIALIZE is checked
  * (protocol version V1, known offerings, a token this server signed and

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # ora-actors: rules, output shapes, pending queues, watermark and durable state.
 # Expected outputs come from tests/tools/actors-expect.py, an oracle written
-# from design.md §2-3 alone; type sequences and key fields are also pinned by
+# from the outside contract alone (doc/design.md §2-3 describes the rules); type sequences and key fields are also pinned by
 # hand (the hand-written input/output pairs are in tests/conformance.bats).
 
 load helper

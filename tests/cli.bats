@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Conventions every tool shares (design §5): one version, one style of
+# Conventions every tool shares (doc/design.md §5): one version, one style of
 # option error, configuration errors from the environment exit 78.
 load helper
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Conformance of ora-actors to the ORA entity model and the reference's rules
-# (design.md §2-3): hand-written pairs in tests/fixtures/conformance/, each an
+# (doc/design.md §2-3): hand-written pairs in tests/fixtures/conformance/, each an
 # input of ORA messages (NAME.in.jsonl, one envelope a line, '#' lines are
 # comments) and the outputs the rules require (NAME.out.jsonl, as
 # kinesis-put --stdout prints them, msg_datetime left out: it is the receive

@@ -304,12 +304,19 @@ readme_composition() {
   grep -q 'out.jsonl' compose.sh
   head0=$(sv_sim_head0)
   final=$((head0 + 12000))
-  for v in $(compgen -e ORA_); do [[ $v == ORA_LOG ]] || unset "$v"; done
+  # the composition sees no setting of the harness (ORA_BIN stays: sv_expected runs ora-sim from it)
+  for v in $(compgen -e ORA_); do [[ $v == ORA_LOG || $v == ORA_BIN ]] || unset "$v"; done
   export ORA_BATCH_TIMEOUT=0   # arrival order: outputs exactly comparable (README "Durability")
   # run 1, stopped with SIGINT to the whole process group mid-stream
   setsid bash compose.sh 2>run1.err &
   COMPOSE_PGID=$!
-  for ((i = 0; i < 300; i++)); do [ -s out.jsonl ] && [ "$(wc -l <out.jsonl)" -ge 500 ] && break; sleep 0.1; done
+  # mid-stream: a checkpoint committed (so run 2 replays instead of taking
+  # a new snapshot) and realtime outputs after it
+  for ((i = 0; i < 900; i++)); do
+    [ -s state/checkpoint ] && [ -s out.jsonl ] && [ "$(wc -l <out.jsonl)" -ge 500 ] && break
+    sleep 0.1
+  done
+  [ -s state/checkpoint ] || fail "run 1 committed no checkpoint in 90 s: $(tail -5 run1.err)"
   sleep 1
   kill -INT -- "-$COMPOSE_PGID"
   for ((i = 0; i < 300; i++)); do kill -0 "$COMPOSE_PGID" 2>/dev/null || break; sleep 0.1; done

@@ -357,7 +357,7 @@ flip_big() { # flip_big RECORD-INDEX BYTE-WITHIN-RECORD: the damaged copy in $T/
 
 @test "meta: pack --route routes MSG records by the design table (kind, actor type and id, offset)" {
   ora-rec pack --route --flow replay <"$FIXTURES/ora-messages.jsonl" | ora-rec unpack --meta >"$T/m"
-  # The expected routing, computed with jq from design.md §2.
+  # The expected routing, computed with jq from doc/design.md §2.
   jq -c '
     def key: [keys[] | select(. != "offset" and . != "type")][0];
     def actor: if (key | test("^(event|match)")) then "event" else "betOffer" end;

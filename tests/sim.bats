@@ -76,7 +76,7 @@ initial_head() {
   [ "$(wc -l <"$T/a.jsonl")" -gt 3000 ]
 }
 
-# The entity model of design.md §2 ("The ORA entity model: the fields the
+# The entity model of doc/design.md §2 ("The entity model: the fields the
 # seed reads"), written out by hand from its table: every path a reader
 # takes, with its type. Prints one line per violation.
 model_check() {
@@ -177,7 +177,7 @@ print("\n".join(bad[:20]))
 PY
 }
 
-@test "dump: every payload key of design.md §2, with the entity model's field paths, none in the old flat shape" {
+@test "dump: every payload key of doc/design.md §2, with the entity model's field paths, none in the old flat shape" {
   ora-sim --dump --seed 1 --count 3000 >"$T/d.jsonl"
   run model_check "$T/d.jsonl"
   assert_output ""

@@ -10,9 +10,11 @@ them. Tests run a scenario through both and compare every output record,
 so that a rule the C code gets wrong fails a test instead of agreeing with
 itself. Where design.md says nothing, the choice made here is stated in a
 comment marked "design.md is silent"; ora-actors(1) documents the same
-choices.
+choices. "design.md" here and below is the outside contract the project
+builds to, which is not in this repository; doc/design.md §2-4 describes
+the code as built and where it differs from that contract.
 
-It also models what ora-actors adds around the rules (design.md section 4):
+It also models what ora-actors adds around the rules (doc/design.md §4):
 the low watermark W that skips replayed duplicates, a snapshot that starts
 over, the offset range 0..2^53-1 (an offset outside it is skipped), and the
 pruning of queues after --pending-ttl seconds of stream time.
@@ -58,12 +60,12 @@ BASE_NS = 8000000000000000  # 1970-04-03T14:13:20Z
 STEP_NS = 1000000
 OFFSET_MAX = 2 ** 53 - 1
 
-# design.md section 3: the seed's criteria; section 2: the seed's jurisdiction table
+# doc/design.md §3: the seed's criteria and jurisdiction table
 DEFAULT_CRITERIA = {1001159512, 1001159732, 1001159509}
 DEFAULT_JUR = {"jurisdiction1": 1, "jurisdiction2": 2, "jurisdiction3": 4, "jurisdiction4": 8,
                "jurisdiction5": 16}
 
-# design.md section 2: payload key -> (actor, where its id is)
+# doc/design.md §2: payload key -> (actor, where its id is)
 ROUTES = {
     "eventAdded": ("event", ("event", "id")), "eventUpdated": ("event", ("event", "id")),
     "eventDeleted": ("event", ("id",)), "eventStatusUpdated": ("event", ("id",)),
@@ -76,7 +78,7 @@ ROUTES = {
     "outcomeOddsUpdated": ("offer", ("betOfferId",)), "outcomeStatusUpdated": ("offer", ("betOfferId",)),
     "outcomeCashoutStatusUpdated": ("offer", ("betOfferId",)),
 }
-# design.md section 3: the Event actor is updated by eventUpdated and
+# doc/design.md §3: the Event actor is updated by eventUpdated and
 # eventStatusUpdated; the entity model's table lists no field the seed reads
 # of the other update kinds, so they change nothing.
 UPDATES = {"eventStatusUpdated", "betOfferStatusUpdated", "betOfferLineTypesUpdated",
@@ -135,7 +137,7 @@ def canon(v):
     return v
 
 
-# ---- reading the entity model (design.md section 2) -------------------------
+# ---- reading the entity model (doc/design.md §2) -------------------------
 def path(obj, *keys):
     """The value at obj.keys..., ABSENT when the first key is missing, None
     when a later one is missing. design.md is silent on partial updates:
@@ -235,7 +237,7 @@ def iso(ns):
     return d.strftime("%Y-%m-%dT%H:%M:%S") + ".%03dZ" % (rem // 1000000)
 
 
-# ---- the actor network (design.md section 3) ----------------------------------
+# ---- the actor network (doc/design.md §3) ----------------------------------
 class Event:
     def __init__(self, eid):
         self.id = eid
@@ -349,7 +351,7 @@ class Model:
         self.applied = set()
         self.now = 0
 
-    # ---- outputs (design.md section 3, "Output rules")
+    # ---- outputs (doc/design.md §3, "The outputs")
     def emit(self, key, meta, data):
         # not in design.md: ora-actors adds the offset of the message that
         # produced an output, which identifies it with its type and key

@@ -2,7 +2,7 @@
 """ora-client.py: an independent ORA session client for tests (python3 stdlib only).
 
 Connects with TLS and a client certificate, speaks the session protocol of
-design.md section 2 (gzip members, u32 big-endian length-prefixed JSON frames),
+doc/design.md §2 (gzip members, u32 big-endian length-prefixed JSON frames),
 answers pings, and prints every data message it receives as one JSON line (the
 frame text exactly as decoded) on stdout.
 

@@ -1,5 +1,5 @@
 /* Unit test: the entity model's readers (lib/entity.c): every path of the
- * field table against hand-written objects in the shape of design.md §2,
+ * field table against hand-written objects in the shape of doc/design.md §2,
  * the three lookup results, decimals as written, canonical JSON. Exits 0
  * on success. */
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* session_test: ORA session messages, parsed and built (lib/smsg.h), and
  * ora-connect's session state machine (lib/session.h), driven by
- * tests/fixtures/ora-messages.jsonl (hand-written from design.md §2) and
+ * tests/fixtures/ora-messages.jsonl (hand-written from the protocol, doc/design.md §2) and
  * by hostile hand-made frames. */
 #include "session.h"
 #include "smsg.h"
