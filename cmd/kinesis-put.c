@@ -38,6 +38,7 @@
 #include "ora.h"
 #include "putq.h"
 #include "record.h"
+#include "sandbox.h"
 #include "secmem.h"
 #include "sigv4.h"
 
@@ -754,6 +755,85 @@ static void drain_curl(double now)
     }
 }
 
+/* ---- confinement (sandbox.h) -------------------------------------------- */
+
+/* Allows TCP connect to url's port (its scheme's default when it names
+ * none). -1 when the URL cannot be read. */
+static int allow_url_port(ora_sandbox *sb, const char *url)
+{
+    CURLU *u = curl_url();
+    char *port = NULL;
+    uint64_t v = 0;
+    int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+             cli_parse_u64(port, 1, 65535, &v) == 0 && ora_sandbox_port(sb, (uint16_t)v) == 0;
+    curl_free(port);
+    curl_url_cleanup(u);
+    return ok ? 0 : -1;
+}
+
+/* Confines the stage once everything is open and before the credentials
+ * thread starts. Writes: the checkpoint's, dead letter's and metrics
+ * file's directories (temp file and rename, or created at the end).
+ * Network: TCP connect to the ports of the endpoint and of what the
+ * credential chain fetches from (STS, container, instance metadata), and
+ * 53 (DNS over TCP). Reads: what libcurl, OpenSSL and the resolver read
+ * again (ora_sandbox_add_system), the CA bundle, the shared AWS files of a
+ * static profile (re-read on refresh), token files (through their
+ * directories: Kubernetes swaps them by renaming a link). A
+ * credential_process runs under the same confinement, with its program
+ * and /usr executable. 0, or the exit code. */
+static int confine(void)
+{
+    ora_sandbox sb = {.profile = ORA_SB_STDIO};
+    char ck[4096], dl[4096], md[4096], sh[2][4096], sd[2][4096], tf[4][4096], cmd[4096];
+    if (S.checkpoint)
+        ora_sandbox_add(sb.write, ora_sandbox_dir(S.checkpoint, ck, sizeof ck));
+    if (S.dead_letter)
+        ora_sandbox_add(sb.write, ora_sandbox_dir(S.dead_letter, dl, sizeof dl));
+    if (S.metrics_path)
+        ora_sandbox_add(sb.write, ora_sandbox_dir(S.metrics_path, md, sizeof md));
+    if (sb.write[0])
+        sb.profile |= ORA_SB_FILES;
+    if (S.to_stdout)
+        return cli_confine(&sb);
+
+    sb.profile |= ORA_SB_NET;
+    int full = ora_sandbox_add_system(&sb) < 0 || ora_sandbox_add(sb.read, S.aws.ca_bundle) < 0;
+    creds_reach r;
+    creds_reach_of(S.aws.creds, &r);
+    if (r.shared_files || r.command) { /* a credential_process may read them too */
+        aws_shared_paths(sh[0], sizeof sh[0], sh[1], sizeof sh[1]);
+        for (int i = 0; i < 2; i++)
+            full |= ora_sandbox_add(sb.read, ora_sandbox_dir(sh[i], sd[i], sizeof sd[i])) < 0;
+    }
+    for (int i = 0; i < 4 && r.files[i]; i++)
+        full |= ora_sandbox_add(sb.read, ora_sandbox_dir(r.files[i], tf[i], sizeof tf[i])) < 0;
+    if (r.command) {
+        char **argv = NULL;
+        sb.profile |= ORA_SB_EXEC;
+        full |= ora_sandbox_add(sb.exec, "/usr") < 0 || ora_sandbox_add(sb.read, "/dev/null") < 0;
+        if (creds_split_command(r.command, &argv) > 0 && strchr(argv[0], '/')) {
+            snprintf(cmd, sizeof cmd, "%s", argv[0]);
+            full |= ora_sandbox_add(sb.exec, cmd) < 0;
+        }
+        free(argv);
+    }
+    /* Through a proxy, libcurl connects to the proxy's port, which may be
+     * any; so may an endpoint whose URL cannot be read here. */
+    int any = getenv("HTTPS_PROXY") || getenv("https_proxy") || getenv("HTTP_PROXY") || getenv("http_proxy") ||
+              getenv("ALL_PROXY") || getenv("all_proxy");
+    any |= ora_sandbox_port(&sb, 53) < 0 || allow_url_port(&sb, S.aws.endpoint) < 0;
+    for (int i = 0; i < 4 && r.urls[i]; i++)
+        any |= allow_url_port(&sb, r.urls[i]) < 0;
+    sb.any_port = any;
+    if (full) {
+        log_error("unable to confine: too many paths to allow");
+        return ORA_EX_SOFTWARE;
+    }
+    return cli_confine(&sb);
+}
+
 /* ---- dead letter -------------------------------------------------------- */
 
 static int write_dead_letter(void)
@@ -1074,11 +1154,6 @@ int main(int argc, char **argv)
             log_error("unable to initialise libcurl");
             return ORA_EX_SOFTWARE;
         }
-        credcache_opts cco = {S.aws.creds, 1, 60, wake_main, NULL};
-        if (!(S.cc = credcache_start(&cco))) {
-            log_error("unable to start the credentials thread: %s", strerror(errno));
-            return ORA_EX_SOFTWARE;
-        }
         curl_multi_setopt(S.multi, CURLMOPT_MAXCONNECTS, (long)S.concurrency + 2);
         S.reqs = calloc(S.concurrency, sizeof *S.reqs);
         for (uint32_t i = 0; S.reqs && i < S.concurrency; i++) {
@@ -1107,6 +1182,16 @@ int main(int argc, char **argv)
         }
         if (!S.reqs) {
             log_error("unable to initialise requests: out of memory");
+            return ORA_EX_SOFTWARE;
+        }
+    }
+    int cx = confine(); /* before the credentials thread */
+    if (cx)
+        return cx;
+    if (!S.to_stdout) {
+        credcache_opts cco = {S.aws.creds, 1, 60, wake_main, NULL};
+        if (!(S.cc = credcache_start(&cco))) {
+            log_error("unable to start the credentials thread: %s", strerror(errno));
             return ORA_EX_SOFTWARE;
         }
     }

@@ -30,6 +30,7 @@
 #include "persist.h"
 #include "statefile.h"
 #include "wm.h"
+#include "sandbox.h"
 
 static const char usage_text[] =
     "usage: ora-actors [--rules FILE] [--criteria LIST] [--jurisdiction NAME=BIT]...\n"
@@ -659,6 +660,24 @@ static void metrics_tick(double now)
 
 enum { O_RULES = 256, O_CRIT, O_JUR, O_TTL, O_SDIR, O_CKPT, O_INT, O_KEEP, O_GAP, O_WM, O_JUMP, O_MAXREC, O_STRICT, O_DUMP, O_METRICS, O_METRICS_INT, O_VER };
 
+/* Confines the stage (sandbox.h) once its descriptors are open: files
+ * beneath the state directory (the forked checkpoint writer creates,
+ * renames and prunes state files there) and the metrics file's directory;
+ * the checkpoint kinesis-put replaces by rename is read through its
+ * directory; /proc/self/statm for the summary's RSS. 0, or the exit code. */
+static int confine(void)
+{
+    ora_sandbox sb = {.profile = ORA_SB_FILES | ORA_SB_FORK};
+    char ck[4096], md[4096];
+    ora_sandbox_add(sb.write, o.state_dir);
+    if (o.checkpoint)
+        ora_sandbox_add(sb.read, ora_sandbox_dir(o.checkpoint, ck, sizeof ck));
+    if (o.metrics)
+        ora_sandbox_add(sb.write, ora_sandbox_dir(o.metrics, md, sizeof md));
+    ora_sandbox_add(sb.read, "/proc/self/statm");
+    return cli_confine(&sb);
+}
+
 int main(int argc, char **argv)
 {
     if (cli_init(argv[0]) < 0) {
@@ -845,6 +864,9 @@ int main(int argc, char **argv)
         }
         ora_metrics_schedule(M, o.metrics, o.metrics_interval);
     }
+    int cx = confine();
+    if (cx)
+        return cx;
     double next_ckpt = o.interval > 0 ? cli_now() + o.interval : 0;
     int rc_exit = ORA_EX_OK;
     /* stall max: the longest time between two records handled back to back

@@ -39,6 +39,7 @@
 #include "session.h"
 #include "tls.h"
 #include "wire.h"
+#include "sandbox.h"
 
 #define HEALTHY_AFTER 30.0       /* seconds connected that count as a healthy session */
 #define READ_CHUNK (64u << 10)   /* bytes per socket read = per WIRE record at most */
@@ -846,6 +847,43 @@ static void failed_attempt(uint64_t *fails)
     }
 }
 
+/* Confines the stage (sandbox.h) once the key, certificate and CA are in
+ * memory and the output is open: TCP connect to --port, the auth URL's
+ * port and 53 (DNS over TCP), or any port when a proxy is set (libcurl
+ * then connects to the proxy's); reads what libcurl, OpenSSL and the
+ * resolver read again, and the checkpoint (re-read at each reconnection,
+ * through its directory: kinesis-put replaces it by rename); writes the
+ * metrics file's directory. 0, or the exit code. */
+static int confine(void)
+{
+    ora_sandbox sb = {.profile = ORA_SB_NET};
+    char ck[4096], md[4096], *aport = NULL;
+    uint64_t p = 0;
+    if (cfg.checkpoint)
+        ora_sandbox_add(sb.read, ora_sandbox_dir(cfg.checkpoint, ck, sizeof ck));
+    if (cfg.metrics) {
+        sb.profile |= ORA_SB_FILES;
+        ora_sandbox_add(sb.write, ora_sandbox_dir(cfg.metrics, md, sizeof md));
+    }
+    int full = ora_sandbox_add_system(&sb) < 0;
+    sb.any_port = getenv("HTTPS_PROXY") || getenv("https_proxy") || getenv("ALL_PROXY") || getenv("all_proxy");
+    CURLU *u = curl_url();
+    if (!u || curl_url_set(u, CURLUPART_URL, cfg.auth_url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &aport, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        cli_parse_u64(aport, 1, 65535, &p) < 0 || ora_sandbox_port(&sb, (uint16_t)p) < 0)
+        sb.any_port = 1; /* a URL read differently here than by libcurl: any port */
+    curl_free(aport);
+    curl_url_cleanup(u);
+    if (cli_parse_u64(cfg.port, 1, 65535, &p) == 0)
+        ora_sandbox_port(&sb, (uint16_t)p);
+    ora_sandbox_port(&sb, 53);
+    if (full) {
+        log_error("unable to confine: too many paths to allow");
+        return ORA_EX_SOFTWARE;
+    }
+    return cli_confine(&sb);
+}
+
 int main(int argc, char **argv)
 {
     if (cli_init(argv[0]) < 0) {
@@ -889,6 +927,9 @@ int main(int argc, char **argv)
     fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
 
     cli_on_stop(on_stop);
+    int cx = confine();
+    if (cx)
+        return cx;
 
     ora_backoff backoff;
     ora_backoff_init(&backoff, cfg.backoff_min, cfg.backoff_max);

@@ -482,6 +482,7 @@ static struct {
     ora_reader *rd;
     ora_wire *w;
     int in_fd;
+    int null_fd; /* /dev/null, opened before the sandbox (cut_input) */
     int strict;
     int raw;
     uint32_t max_msg;     /* --max-message */
@@ -497,13 +498,11 @@ static void cut_input(void)
     if (P.stopping)
         return;
     P.stopping = 1;
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        dup2(fd, P.in_fd);
-        close(fd);
-    } else {
+    /* /dev/null is opened before the sandbox, which allows no open */
+    if (P.null_fd > 0)
+        dup2(P.null_fd, P.in_fd);
+    else
         close(P.in_fd);
-    }
 }
 
 static void before_read(void *arg)
@@ -914,6 +913,10 @@ int main(int argc, char **argv)
         log_error("unable to allocate buffers: %s", strerror(ENOMEM));
         return ORA_EX_SOFTWARE;
     }
+    P.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* before the sandbox, for cut_input */
+    int cx = cli_confine_filter(metrics_path); /* before the consumer thread */
+    if (cx)
+        return cx;
     if (Q.threads == 2) {
         /* the consumer thread gets no signals */
         sigset_t all, old;

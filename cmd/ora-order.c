@@ -49,6 +49,7 @@ static struct {
     ora_writer *w;
     ora_batcher *b;
     int in_fd;
+    int null_fd; /* /dev/null, opened before the sandbox (cut_input) */
     int strict;
     int direct;          /* -t 0: no batching, messages go straight out */
     int stopping;        /* input cut short (SIGTERM or a failed write) */
@@ -98,13 +99,11 @@ static void cut_input(void)
     if (S.stopping)
         return;
     S.stopping = 1;
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        dup2(fd, S.in_fd);
-        close(fd);
-    } else {
+    /* /dev/null is opened before the sandbox, which allows no open */
+    if (S.null_fd > 0)
+        dup2(S.null_fd, S.in_fd);
+    else
         close(S.in_fd); /* reads fail with EBADF, taken as the end */
-    }
 }
 
 /* Runs before every read(2) of the input: releases batches whose time has
@@ -352,6 +351,10 @@ int main(int argc, char **argv)
     }
     ora_reader_on_read(S.rd, before_read, NULL);
     cli_set_summary(summary);
+    S.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* before the sandbox, for cut_input */
+    int cx = cli_confine_filter(metrics_path);
+    if (cx)
+        return cx;
     log_debug("batch size %" PRIu64 ", batch timeout %" PRIu64 " ms", bsize, btime);
 
     int ex = ORA_EX_OK, w;

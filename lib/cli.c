@@ -1,5 +1,6 @@
 /* cli.c: diagnostics, numbers, summary and progress (cli.h). */
 #include "cli.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -365,4 +366,32 @@ void cli_on_stop(void (*fn)(int))
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+}
+
+int cli_confine(const ora_sandbox *sb)
+{
+    char note[1024];
+    if (!ora_sandbox_wanted()) {
+        log_debug("sandbox: off (ORA_SANDBOX)");
+        return 0;
+    }
+    tzset(); /* glibc reads /etc/localtime at the first time conversion, even gmtime_r */
+    int rc = ora_sandbox_apply(sb, note, sizeof note);
+    if (rc < 0) {
+        log_error("unable to confine: %s", note);
+        return ORA_EX_SOFTWARE;
+    }
+    if (rc > 0)
+        log_info("confined in part: %s", note);
+    ora_sandbox_describe(sb, note, sizeof note);
+    log_debug("sandbox: %s", note);
+    return 0;
+}
+
+int cli_confine_filter(const char *metrics_path)
+{
+    ora_sandbox sb;
+    char dir[4096];
+    ora_sandbox_filter(&sb, metrics_path, dir, sizeof dir);
+    return cli_confine(&sb);
 }

@@ -103,4 +103,14 @@ void cli_on_stop(void (*fn)(int));
 /* write(2) all of buf to fd, retrying on EINTR and short writes. 0, or -1 with errno. */
 int cli_write_all(int fd, const void *buf, size_t n);
 
+/* Confines the process with sb (sandbox.h), unless ORA_SANDBOX=off: logs
+ * what it allows (debug) and, once, a layer this kernel or build lacks
+ * (info). 0, or ORA_EX_SOFTWARE after "unable to confine: reason" (the
+ * stage must not run believing it is confined). */
+struct ora_sandbox;
+int cli_confine(const struct ora_sandbox *sb);
+/* cli_confine with the allowance of a filter stage (ora_sandbox_filter):
+ * stdio, and the directory of metrics_path (may be NULL). */
+int cli_confine_filter(const char *metrics_path);
+
 #endif

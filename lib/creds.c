@@ -85,6 +85,31 @@ void creds_free(creds_provider *p)
     free(p);
 }
 
+static void reach_add(const char **list, const char *v)
+{
+    for (int i = 0; v && i < 4; i++)
+        if (!list[i] || strcmp(list[i], v) == 0) {
+            list[i] = v;
+            return;
+        }
+}
+
+void creds_reach_of(const creds_provider *p, creds_reach *r)
+{
+    memset(r, 0, sizeof *r);
+    for (; p; p = p->source) {
+        r->shared_files |= p->kind == P_STATIC;
+        reach_add(r->files, p->token_file);
+        reach_add(r->files, p->auth_token_file);
+        if (p->kind == P_PROCESS)
+            r->command = p->command;
+        if (p->kind == P_WEB_IDENTITY || p->kind == P_ASSUME_ROLE)
+            reach_add(r->urls, p->sts_endpoint);
+        reach_add(r->urls, p->url);
+        reach_add(r->urls, p->imds_endpoint);
+    }
+}
+
 const char *creds_describe(const creds_provider *p)
 {
     return p->desc;

@@ -115,6 +115,19 @@ const char *creds_describe(const creds_provider *p);
  * (environment variables). */
 int creds_is_static(const creds_provider *p);
 
+/* What fetching reaches once a stage is confined (sandbox.h), along the
+ * chain of sources: files read again (the shared files of a static
+ * profile, token files), the credential_process command, and the URLs it
+ * connects to (STS, the container endpoint, instance metadata). Strings
+ * point into p. */
+typedef struct creds_reach {
+    const char *files[4];
+    const char *command;
+    const char *urls[4];
+    int shared_files;          /* re-reads the shared config/credentials files */
+} creds_reach;
+void creds_reach_of(const creds_provider *p, creds_reach *r);
+
 void creds_free(creds_provider *p);
 
 /* The region from EC2 instance metadata (placement/region), honouring the

@@ -142,6 +142,8 @@ int aws_time_parse(const char *s, size_t n, time_t *t)
 static const char *xml_elem(const char *s, size_t n, const char *name, size_t *len)
 {
     size_t nl = strlen(name);
+    if (!s) /* an empty body */
+        return NULL;
     const char *end = s + n;
     for (const char *p = s; p + nl + 2 <= end; p++) {
         p = memchr(p, '<', (size_t)(end - p));

@@ -7,6 +7,7 @@
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,84 @@ int ora_sandbox_port(ora_sandbox *s, uint16_t port)
             return 0;
     }
     return -1;
+}
+
+int ora_sandbox_add_system(ora_sandbox *s)
+{
+    static const char *const sys[] = {"/etc", "/usr/lib", "/lib", "/usr/lib64", "/lib64",
+                                      "/usr/share/ca-certificates", "/usr/local/share/ca-certificates",
+                                      "/run/systemd/resolve"};
+    for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++)
+        if (ora_sandbox_add(s->read, sys[i]) < 0)
+            return -1;
+    return 0;
+}
+
+const char *ora_sandbox_dir(const char *path, char *buf, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    if (len + 1 > n)
+        return NULL;
+    memcpy(buf, !slash ? "." : path, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+void ora_sandbox_filter(ora_sandbox *s, const char *metrics, char *dir, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->profile = ORA_SB_STDIO;
+    if (metrics) {
+        s->profile |= ORA_SB_FILES;
+        ora_sandbox_add(s->write, ora_sandbox_dir(metrics, dir, n));
+    }
+}
+
+/* Appends to buf at *at, never past n (the text is cut short). */
+static void put(char *buf, size_t n, size_t *at, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t n, size_t *at, const char *fmt, ...)
+{
+    if (*at + 1 >= n)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *at, n - *at, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        *at = *at + (size_t)k < n ? *at + (size_t)k : n - 1;
+}
+
+static void describe_list(char *buf, size_t n, size_t *at, const char *what, const char *const *list)
+{
+    put(buf, n, at, ", %s", what);
+    if (!list[0])
+        put(buf, n, at, " -");
+    for (int i = 0; i < ORA_SB_MAX_PATHS && list[i]; i++)
+        put(buf, n, at, " %s", list[i]);
+}
+
+void ora_sandbox_describe(const ora_sandbox *s, char *buf, size_t n)
+{
+    if (!n)
+        return;
+    size_t at = 0;
+    buf[0] = '\0';
+    put(buf, n, &at, "stdio%s%s%s%s", s->profile & ORA_SB_FILES ? "+files" : "",
+        s->profile & ORA_SB_FORK ? "+fork" : "", s->profile & ORA_SB_NET ? "+net" : "",
+        s->profile & ORA_SB_EXEC ? "+exec" : "");
+    describe_list(buf, n, &at, "read", s->read);
+    describe_list(buf, n, &at, "write", s->write);
+    describe_list(buf, n, &at, "exec", s->exec);
+    if (SB_SANITIZER)
+        put(buf, n, &at, ", no seccomp filter (sanitizer build)");
+    if (s->any_port)
+        put(buf, n, &at, ", tcp any port");
+    else if (s->profile & ORA_SB_NET) {
+        put(buf, n, &at, ", tcp");
+        for (int i = 0; i < ORA_SB_MAX_PORTS && s->connect[i]; i++)
+            put(buf, n, &at, " %u", s->connect[i]);
+    }
 }
 
 int ora_sandbox_wanted(void)
@@ -229,7 +308,7 @@ static const int sys_files[] = {
 };
 
 static const int sys_fork[] = {
-    NR(clone), NR(wait4), NR(waitid), NR(kill), NR(set_tid_address),
+    NR(clone), NR(wait4), NR(waitid), NR(kill), NR(set_tid_address), NR(setpriority), NR(getpriority),
 #ifdef __NR_fork
     NR(fork), NR(vfork),
 #endif
@@ -244,7 +323,13 @@ static const int sys_net[] = {
 #endif
 };
 
-static const int sys_exec[] = {NR(execve), NR(execveat)};
+/* A program run under the filter starts as any does: the loader, a shell. */
+static const int sys_exec[] = {
+    NR(execve), NR(execveat), NR(setpgid), NR(getpgid), NR(setsid), NR(getsid), NR(umask), NR(chdir), NR(fchdir),
+#ifdef __NR_arch_prctl
+    NR(arch_prctl), NR(getpgrp),
+#endif
+};
 
 static int apply_seccomp(int profile, char *note, size_t n)
 {
@@ -325,10 +410,9 @@ int ora_sandbox_apply(const ora_sandbox *s, char *note, size_t n)
         return -1;
     else if (abi < 4)
         snprintf(missing, sizeof missing, "Landlock ABI %d confines files but not TCP", abi);
-    if (SB_SANITIZER) {
-        size_t l = strlen(missing);
-        snprintf(missing + l, sizeof missing - l, "%sa sanitizer build: no seccomp filter", l ? "; " : "");
-    } else {
+    /* a sanitizer build goes without seccomp by design: not a missing
+     * layer (describe says so) */
+    if (!SB_SANITIZER) {
         char sn[128] = "";
         int rc = apply_seccomp(s->profile, sn, sizeof sn);
         if (rc < 0) {

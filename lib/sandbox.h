@@ -16,7 +16,8 @@
  *
  * On a kernel without Landlock (or with an older ABI) the stage runs with
  * what the kernel offers; the note says what is missing. In builds with a
- * sanitizer, seccomp is skipped and /proc stays readable: the sanitizer's
+ * sanitizer, seccomp is skipped (by design: not reported as missing;
+ * ora_sandbox_describe says so) and /proc stays readable: the sanitizer's
  * runtime reads /proc/self/maps and traces threads when it reports.
  * ORA_SANDBOX=off (the caller checks it with ora_sandbox_wanted()) turns
  * the whole thing off, for debugging with gdb or strace -p.
@@ -53,11 +54,36 @@ int ora_sandbox_add(const char **list, const char *path);
 /* Adds a TCP port. 0, or -1 when the list is full. */
 int ora_sandbox_port(ora_sandbox *s, uint16_t port);
 
+/* Adds what a networking stage reads again after it is confined: the
+ * resolver's files (/etc: nsswitch.conf, hosts, resolv.conf, gai.conf),
+ * the libnss_* modules and locale data it may load (/usr/lib, /lib...),
+ * OpenSSL's configuration (/usr/lib/ssl) and the system's CA certificates
+ * (/etc/ssl, /usr/share/ca-certificates, their link targets), and
+ * /run/systemd/resolve (where /etc/resolv.conf may link). 0, or -1
+ * when the read list is full. */
+int ora_sandbox_add_system(ora_sandbox *s);
+
+/* The directory holding path, into buf (n bytes): "." for a bare name, "/"
+ * for a file at the root. A file replaced by rename (a metrics file, a
+ * checkpoint) is allowed through its directory. Returns buf, or NULL when
+ * it does not fit. */
+const char *ora_sandbox_dir(const char *path, char *buf, size_t n);
+
+/* Sets s to the allowance of a filter stage (ora-deframe, ora-order):
+ * stdio only, plus files beneath the directory of metrics (written by a
+ * temporary file and a rename) when it is not NULL; dir (n bytes) holds
+ * that directory's name. */
+void ora_sandbox_filter(ora_sandbox *s, const char *metrics, char *dir, size_t n);
+
+/* One line describing s for a debug log: "stdio+files+net, read /etc
+ * /usr/lib, write /var/lib/ora, exec -, tcp 443 8443". */
+void ora_sandbox_describe(const ora_sandbox *s, char *buf, size_t n);
+
 /* 0 when ORA_SANDBOX is "off" or "0", 1 otherwise. */
 int ora_sandbox_wanted(void);
 
 /* Confines the process. Returns 0 when every layer applied, 1 when some
- * layer is missing on this kernel or build (note says which), or -1 with
+ * layer is missing on this kernel or architecture (note says which), or -1 with
  * a reason in note when a layer the kernel offers failed (the caller
  * stops: it must not run believing it is confined). A listed path that
  * does not exist is skipped (it cannot be opened later either). */

@@ -80,7 +80,7 @@ fds, out = {}, []
 for line in open(sys.argv[1]):
     line = re.sub(r"^\d+\s+", "", line.strip())
     m = re.match(r'openat\(AT_FDCWD, "([^"]+)",.*\) = (\d+)', line)
-    if m:
+    if m and "O_PATH" not in line:  # O_PATH: the sandbox naming the directory, no I/O
         path, fd = m.group(1), m.group(2)
         if path.startswith(sys.argv[2]):
             kind = "tmp" if ".tmp." in path else "dir" if path == sys.argv[2] else "other"

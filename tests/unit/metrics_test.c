@@ -70,7 +70,9 @@ int main(void)
                   "ora_req_seconds_sum{stage=\"order\",op=\"put\"} 7.65\n"
                   "ora_req_seconds_count{stage=\"order\",op=\"put\"} 4\n"));
     /* the refused registration left nothing behind */
-    CHECK(!strstr(strndup((const char *)b.p, b.len), "} 7\n"));
+    char *rendered = strndup((const char *)b.p, b.len);
+    CHECK(rendered && !strstr(rendered, "} 7\n"));
+    free(rendered);
 
     /* written atomically: no temporary file stays, the content is the render */
     char dir[] = "/tmp/metrics_test.XXXXXX";

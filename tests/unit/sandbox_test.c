@@ -154,6 +154,29 @@ int main(void)
     CHECK(ora_sandbox_port(&n, 443) == 0);
     CHECK(in_child(&n, net_child) == 0);
 
+    /* the directory a file is replaced in, and the one-line description */
+    char d[16], line[512];
+    CHECK(strcmp(ora_sandbox_dir("/var/lib/ora/m.prom", d, sizeof d), "/var/lib/ora") == 0);
+    CHECK(strcmp(ora_sandbox_dir("m.prom", d, sizeof d), ".") == 0);
+    CHECK(strcmp(ora_sandbox_dir("/m.prom", d, sizeof d), "/") == 0);
+    CHECK(strcmp(ora_sandbox_dir("a/m", d, sizeof d), "a") == 0);
+    CHECK(ora_sandbox_dir("/a/very/long/directory/m", d, sizeof d) == NULL);
+    ora_sandbox q;
+    ora_sandbox_filter(&q, NULL, d, sizeof d);
+    CHECK(q.profile == ORA_SB_STDIO && !q.write[0] && !q.read[0]);
+    ora_sandbox_filter(&q, "out/m.prom", d, sizeof d);
+    CHECK(q.profile == (ORA_SB_STDIO | ORA_SB_FILES) && q.write[0] == d && strcmp(d, "out") == 0 && !q.write[1]);
+    CHECK(ora_sandbox_port(&q, 443) == 0 && ora_sandbox_add(q.read, "/etc") == 0);
+    q.profile |= ORA_SB_NET;
+    ora_sandbox_describe(&q, line, sizeof line);
+    CHECK(strncmp(line, "stdio+files+net, read /etc, write out, exec -", 45) == 0 && strstr(line, ", tcp 443"));
+    ora_sandbox_describe(&q, line, 20);                  /* cut short, terminated */
+    CHECK(strlen(line) == 19);
+    ora_sandbox full = {0};
+    for (int i = 0; i < ORA_SB_MAX_PORTS; i++)
+        CHECK(ora_sandbox_port(&full, (uint16_t)(i + 1)) == 0);
+    CHECK(ora_sandbox_port(&full, 999) == -1);         /* full */
+
     unlink(inside);
     unlink(outside);
     rmdir(dir);

@@ -114,7 +114,8 @@ static int run_case(const char *dir, const char *cs)
     if (query)
         *query++ = 0;
     sigv4_header hs[32];
-    size_t nh = 0;
+    char *folds[32]; /* values glued by obs-fold, freed at out */
+    size_t nh = 0, nfolds = 0;
     char *p = nl ? nl + 1 : NULL;
     while (p && *p) {
         char *e = strchr(p, '\n');
@@ -127,7 +128,8 @@ static int run_case(const char *dir, const char *cs)
             memcpy(nv, hs[nh - 1].value, ol);
             nv[ol] = '\n';
             memcpy(nv + ol + 1, p, al + 1);
-            hs[nh - 1].value = nv; /* leaked: test only */
+            hs[nh - 1].value = nv;
+            folds[nfolds++] = nv;
         } else {
             char *c = strchr(p, ':');
             if (c) {
@@ -182,6 +184,8 @@ static int run_case(const char *dir, const char *cs)
     }
     sigv4_out_free(&out);
     cJSON_Delete(j);
+    for (size_t i = 0; i < nfolds; i++)
+        free(folds[i]);
 out:
     free(ctx), free(req), free(w_creq), free(w_sts), free(w_sig), free(w_sreq);
     return fail;
