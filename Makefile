@@ -59,7 +59,7 @@ ORA_SHARED ?= $(firstword $(wildcard $(CURDIR)/../shared $(CURDIR)/../../shared)
 ASAN_OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 .PHONY: all deps test check-man check-bats unit bats asan asan-test fuzz fuzz-smoke bench demo \
-        install uninstall clean FORCE
+        install uninstall clean mutants FORCE
 all: $(TOOLS) $(UNITS) $(SHIMS) $(BENCHES)
 
 # Rewritten only when the text changes, so a build without changes is a no-op.
@@ -125,6 +125,11 @@ unit: $(UNITS)
 
 bats: $(TOOLS) $(SHIMS)
 	ORA_BIN=$(CURDIR)/$(BIN) ORA_BUILD=$(CURDIR)/$(BUILD) ORA_SHARED=$(ORA_SHARED) bats $(BATS_FLAGS) tests/
+
+# Mutation testing: each tests/mutants/*.patch in a copy of the tree must be
+# caught by a test (tests/MUTANTS.md). Slow (about 12 minutes): not in `test`.
+mutants:
+	ORA_SHARED=$(ORA_SHARED) tests/tools/mutants
 
 # deps first, then a new make: the link flags are only known after deps.
 test: deps

@@ -475,6 +475,25 @@ PY
   assert_line "MSG   0"
 }
 
+@test "INFLATED frames: exactly --max-message bytes pass, one byte more drops the rest of the connection" {
+  # {"offset":N,"x":"aaa..."}: 19 bytes around the a's
+  frame() { printf '{"offset":%d,"x":"%s"}\n' "$1" "$(head -c "$2" /dev/zero | tr '\0' a)"; }
+  [ "$(frame 1 1005 | head -c -1 | wc -c)" -eq 1024 ] || fail "the frame is not 1024 bytes"
+  { frame 1 1005; frame 2 1005; } | python3 "$DF_PY" inflated --conn 1 | df_pack >"$T/at.rec"
+  run_split ora-deframe --max-message 1K -i "$T/at.rec" -o "$T/out.rec"
+  assert_success
+  run grep -c '^MSG ' <(df_meta <"$T/out.rec")
+  assert_output 2
+  { frame 1 1005; frame 2 1006; frame 3 1005; } | python3 "$DF_PY" inflated --conn 1 | df_pack >"$T/over.rec"
+  run_split ora-deframe --max-message 1K -i "$T/over.rec" -o "$T/out.rec"
+  assert_success
+  [[ "$stderr" == *"frame length 1025 over the limit 1024"* ]] || fail "$stderr"
+  # message 1 only: the rest of connection 1 is dropped
+  run grep '^MSG ' <(df_meta <"$T/out.rec")
+  assert_equal "${#lines[@]}" 1
+  assert_output --partial ' 1 1'
+}
+
 @test "--metrics FILE: ora_deframe_messages_total, valid for promtool, written while idle and at exit" {
   mkfifo "$T/in"
   python3 "$DF_PY" gz --per-member 1 < "$T/data.jsonl" > "$T/c.raw"

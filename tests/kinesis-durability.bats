@@ -16,7 +16,11 @@ setup() {
 
 teardown() {
   fault_stop
-  [ -n "${KP_PID:-}" ] && { kill "$KP_PID" 2>/dev/null; sleep 0.1; kill "$KP_PID" 2>/dev/null; wait "$KP_PID" 2>/dev/null; }
+  if [ -n "${KP_PID:-}" ]; then # two SIGTERMs stop it at once; a broken one is killed
+    kill "$KP_PID" 2>/dev/null; sleep 0.1; kill "$KP_PID" 2>/dev/null
+    for i in $(seq 40); do kill -0 "$KP_PID" 2>/dev/null || break; sleep 0.05; done
+    kill -9 "$KP_PID" 2>/dev/null; wait "$KP_PID" 2>/dev/null
+  fi
   kinesalite_stop
   return 0
 }
@@ -110,6 +114,9 @@ PY
   kill -TERM "$KP_PID"
   for i in $(seq 100); do grep -q "signal again" "$T/err" && break; sleep 0.05; done
   kill -TERM "$KP_PID"
+  # at once: while Kinesis still holds the request (the gate stays shut)
+  for i in $(seq 200); do kill -0 "$KP_PID" 2>/dev/null || break; sleep 0.05; done
+  kill -0 "$KP_PID" 2>/dev/null && fail "still running 10 s after the second SIGTERM"
   wait "$KP_PID" && st=0 || st=$?
   KP_PID=
   rm "$T/gate"
