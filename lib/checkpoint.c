@@ -46,7 +46,14 @@ int checkpoint_commit(const char *path, int64_t w)
         return -1;
     }
     int len = snprintf(line, sizeof line, "%" PRId64 "\n", w);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* a new file, never one that is there: a symbolic link planted under
+     * the temporary name would make us write wherever it points. A stale
+     * one of a dead writer with our pid is removed (unlink removes a link,
+     * not its target) and the open tried once more. */
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(tmp, flags, 0644);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, flags, 0644);
     if (fd < 0)
         return -1;
     ssize_t wr = write(fd, line, (size_t)len);

@@ -112,6 +112,22 @@ static void checkpoints(void)
     char bad[96];
     snprintf(bad, sizeof bad, "%s/nodir/ck", dir);
     CHECK(checkpoint_commit(bad, 1) == -1 && errno == ENOENT);
+    /* a symbolic link planted under the temporary name is removed, never
+     * written through: the file it points at stays as it was */
+    char tmp[128], victim[96];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    f = fopen(victim, "w");
+    fputs("untouched\n", f);
+    fclose(f);
+    CHECK(symlink(victim, tmp) == 0);
+    CHECK(checkpoint_commit(path, 7) == 0);
+    CHECK(checkpoint_read(path, &w) == 1 && w == 7);
+    char got[32] = "";
+    f = fopen(victim, "r");
+    CHECK(f && fgets(got, sizeof got, f) && strcmp(got, "untouched\n") == 0);
+    fclose(f);
+    unlink(victim);
     /* no temporary left behind */
     char cmd[128];
     snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 1", dir);
