@@ -1061,6 +1061,20 @@ static int set_outcome(ora_actors *a, ora_betoffer *b, uint64_t oid, const oc_in
     return (int)k;
 }
 
+/* An outcome status or odds update, read by either path, applied to bet
+ * offer bi (and the odds rule run): 0, or the ORA_AP_* code to return. */
+static int outcome_update(ora_actors *a, const ora_msg *m, uint32_t bi, uint64_t oid, const oc_in *in, int odds)
+{
+    int k = set_outcome(a, &a->bo[bi], oid, in, odds);
+    if (k == -1)
+        return ORA_AP_ERROR;
+    if (k == -2)
+        return ORA_AP_BAD;
+    if (odds && ora_rule_odds(a, m, &a->bo[bi], k) < 0)
+        return ORA_AP_ERROR;
+    return 0;
+}
+
 /* Sets the offer's status from a value read as fv (s[0..n) when
  * ORA_FV_OK); counts a status the rules do not know. Returns 1 when the
  * status changed. */
@@ -1204,13 +1218,9 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, or
             in.st = in.st_fv == ORA_FV_OK ? v->valuestring : "";
             in.st_n = strlen(in.st);
         }
-        int k = set_outcome(a, b, oid, &in, odds);
-        if (k == -1)
-            return ORA_AP_ERROR;
-        if (k == -2)
-            return ORA_AP_BAD;
-        if (odds && ora_rule_odds(a, m, &a->bo[bi], k) < 0)
-            return ORA_AP_ERROR;
+        int r = outcome_update(a, m, bi, oid, &in, odds);
+        if (r)
+            return r;
         break;
     }
     default:
@@ -1934,13 +1944,9 @@ static int tx_apply_existing(ora_actors *a, const ora_msg *m, const tx_in *x, or
         oc_in in = {.bo_fv = x->bo_fv, .bo_id = x->bo_id, .st_fv = x->st_fv, .st = x->st, .st_n = x->st_n};
         if (odds && tx_parse_odds(a, x, 0, x->n_odds, src, &in.nd, &in.nn) < 0)
             return ORA_AP_ERROR;
-        int k = set_outcome(a, b, x->oid, &in, odds);
-        if (k == -1)
-            return ORA_AP_ERROR;
-        if (k == -2)
-            return ORA_AP_BAD;
-        if (odds && ora_rule_odds(a, m, &a->bo[bi], k) < 0)
-            return ORA_AP_ERROR;
+        int r = outcome_update(a, m, bi, x->oid, &in, odds);
+        if (r)
+            return r;
         break;
     }
     default:
