@@ -410,13 +410,13 @@ static void bo_take_event(ora_actors *a, ora_betoffer *b, const ora_event *e)
     set_id(a->strs, &b->ev_status, e->status);
 }
 
-/* Links offer bi to event eid (taking its group and status if it exists).
- * -1 when out of memory. */
-static int bo_link(ora_actors *a, uint32_t bi, uint64_t eid)
+/* Puts offer bi on the list of event eid's offers (the event's slot is
+ * made if needed). The event's slot index, or ORA_NOIDX when out of memory. */
+static uint32_t bo_attach(ora_actors *a, uint32_t bi, uint64_t eid)
 {
     uint32_t ei = ev_slot(a, eid);
     if (ei == ORA_NOIDX)
-        return -1;
+        return ORA_NOIDX;
     ora_event *e = &a->ev[ei];
     ora_betoffer *b = &a->bo[bi];
     b->event_id = eid;
@@ -427,8 +427,18 @@ static int bo_link(ora_actors *a, uint32_t bi, uint64_t eid)
         a->bo[e->bo_head].ev_prev = bi;
     e->bo_head = bi;
     e->n_bo++;
-    if (e->exists)
-        bo_take_event(a, b, e);
+    return ei;
+}
+
+/* Links offer bi to event eid (taking its group and status if it exists).
+ * -1 when out of memory. */
+static int bo_link(ora_actors *a, uint32_t bi, uint64_t eid)
+{
+    uint32_t ei = bo_attach(a, bi, eid);
+    if (ei == ORA_NOIDX)
+        return -1;
+    if (a->ev[ei].exists)
+        bo_take_event(a, &a->bo[bi], &a->ev[ei]);
     return 0;
 }
 
@@ -2039,20 +2049,8 @@ uint32_t ora_actors_restore_offer(ora_actors *a, uint64_t id)
 
 int ora_actors_restore_link(ora_actors *a, uint32_t bi, uint64_t eid)
 {
-    uint32_t ei = ev_slot(a, eid);
-    if (ei == ORA_NOIDX)
-        return -1;
-    ora_event *e = &a->ev[ei];
-    ora_betoffer *b = &a->bo[bi];
-    b->event_id = eid;
-    b->flags |= ORA_BOF_EVENT;
-    b->ev_prev = ORA_NOIDX;
-    b->ev_next = e->bo_head;
-    if (e->bo_head != ORA_NOIDX)
-        a->bo[e->bo_head].ev_prev = bi;
-    e->bo_head = bi;
-    e->n_bo++;
-    return 0;
+    /* the state file holds the offer's copy of the event's fields */
+    return bo_attach(a, bi, eid) == ORA_NOIDX ? -1 : 0;
 }
 
 int ora_actors_restore_pending(ora_actors *a, const ora_msg *m, const char *raw, size_t n, uint64_t t_ns)
