@@ -1126,15 +1126,9 @@ int main(int argc, char **argv)
         log_error("unable to set up metrics: out of memory");
         return ORA_EX_SOFTWARE;
     }
-    int in_fd = cli_open_in(S.in_path);
-    if (in_fd < 0) {
-        log_error("unable to open %s: %s", S.in_path, strerror(errno));
-        return ORA_EX_IOERR;
-    }
-    if ((S.out_fd = cli_open_out(S.out_path)) < 0) {
-        log_error("unable to open %s: %s", S.out_path, strerror(errno));
-        return ORA_EX_IOERR;
-    }
+    int in_fd, io = cli_open_io(S.in_path, S.out_path, &in_fd, &S.out_fd);
+    if (io)
+        return io;
     if (S.latency_log && !(S.lat = fopen(S.latency_log, "w"))) {
         log_error("unable to open %s: %s", S.latency_log, strerror(errno));
         return ORA_EX_IOERR;

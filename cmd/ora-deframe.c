@@ -881,15 +881,9 @@ int main(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("unable to parse options: unexpected argument %s", argv[optind]);
 
-    if ((P.in_fd = cli_open_in(in_path)) < 0) {
-        log_error("unable to open %s: %s", in_path, strerror(errno));
-        return ORA_EX_IOERR;
-    }
-    int out_fd = cli_open_out(out_path);
-    if (out_fd < 0) {
-        log_error("unable to open %s: %s", out_path, strerror(errno));
-        return ORA_EX_IOERR;
-    }
+    int out_fd, rc = cli_open_io(in_path, out_path, &P.in_fd, &out_fd);
+    if (rc)
+        return rc;
 
     cli_on_stop(on_term);
     /* SIGUSR1 (cli.c's summary) interrupts a wait for input, so that the

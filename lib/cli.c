@@ -358,6 +358,21 @@ int cli_open_out(const char *path)
     return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 }
 
+int cli_open_io(const char *in_path, const char *out_path, int *in_fd, int *out_fd)
+{
+    if ((*in_fd = cli_open_in(in_path)) < 0) {
+        log_error("unable to open %s: %s", in_path, strerror(errno));
+        return ORA_EX_IOERR;
+    }
+    if ((*out_fd = cli_open_out(out_path)) < 0) {
+        log_error("unable to open %s: %s", out_path, strerror(errno));
+        if (*in_fd > 0)
+            close(*in_fd);
+        return ORA_EX_IOERR;
+    }
+    return 0;
+}
+
 void cli_on_stop(void (*fn)(int))
 {
     struct sigaction sa;

@@ -95,6 +95,10 @@ int cli_close_stdout(void);
  * gives standard input (0) or output (1). The fd, or -1 with errno. */
 int cli_open_in(const char *path);
 int cli_open_out(const char *path);
+/* Both of the above, in that order, each failure logged as "unable to
+ * open PATH: reason". 0 with *in_fd and *out_fd set, or ORA_EX_IOERR (an
+ * input opened before the output failed is closed). */
+int cli_open_io(const char *in_path, const char *out_path, int *in_fd, int *out_fd);
 
 /* Installs fn for SIGTERM and SIGINT without SA_RESTART, so that a blocked
  * read(2) or poll(2) returns EINTR at once and the tool can drain. */
