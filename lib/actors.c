@@ -923,6 +923,23 @@ static int parse_odds(ora_actors *a, const cJSON *arr, ora_src *src, ora_odds **
     return 0;
 }
 
+/* The working outcome with this id, merged over (its old strings released)
+ * or added at the end (*n grows); its outcome returned zeroed but for the id. */
+static wout *merge_slot(ora_actors *a, wout *w, size_t *n, uint64_t id)
+{
+    size_t k = 0;
+    while (k < *n && w[k].o.id != id)
+        k++;
+    if (k == *n) {
+        w[k].state = W_ADDED;
+        (*n)++;
+    } else
+        wout_take(a, &w[k]);
+    memset(&w[k].o, 0, sizeof w[k].o);
+    w[k].o.id = id;
+    return &w[k];
+}
+
 /* Merges outcomes (a JSON array of Outcome objects) into b: each outcome
  * the array names replaces the stored one of that id whole, or is added
  * after the others; outcomes it does not name are kept. 0, or -1 when out
@@ -940,17 +957,8 @@ static int merge_outcomes(ora_actors *a, ora_betoffer *b, const cJSON *arr, ora_
         uint64_t id;
         if (seen(a, ora_field_id(x, ORA_F_OC_ID, &id)) != ORA_FV_OK)
             continue; /* an outcome without an id cannot be merged */
-        size_t k = 0;
-        while (k < n && w[k].o.id != id)
-            k++;
-        if (k == n) {
-            w[n].state = W_ADDED;
-            n++;
-        } else
-            wout_take(a, &w[k]);
-        ora_outcome *o = &w[k].o;
-        memset(o, 0, sizeof *o);
-        o->id = id;
+        wout *wk = merge_slot(a, w, &n, id);
+        ora_outcome *o = &wk->o;
         const cJSON *v;
         if (seen(a, ora_field(x, ORA_F_OC_LABEL, &v)) == ORA_FV_OK)
             o->label = istr(a->strs, v, &oom);
@@ -962,9 +970,9 @@ static int merge_outcomes(ora_actors *a, ora_betoffer *b, const cJSON *arr, ora_
             o->betoffer_id = 0;
         seen(a, ora_field(x, ORA_F_OC_ODDS, &v));
         uint16_t nn;
-        if (parse_odds(a, v, src, &w[k].own, &nn) < 0)
+        if (parse_odds(a, v, src, &wk->own, &nn) < 0)
             oom = 1;
-        w[k].odds = w[k].own;
+        wk->odds = wk->own;
         o->n = nn;
     }
     void *old = NULL;
@@ -1837,18 +1845,8 @@ static int tx_merge_outcomes(ora_actors *a, ora_betoffer *b, const tx_in *x, ora
         const tx_out *t = &x->out[i];
         if (seen(a, t->id_fv) != ORA_FV_OK)
             continue; /* an outcome without an id cannot be merged */
-        uint64_t id = t->id;
-        size_t k = 0;
-        while (k < n && w[k].o.id != id)
-            k++;
-        if (k == n) {
-            w[n].state = W_ADDED;
-            n++;
-        } else
-            wout_take(a, &w[k]);
-        ora_outcome *o = &w[k].o;
-        memset(o, 0, sizeof *o);
-        o->id = id;
+        wout *wk = merge_slot(a, w, &n, t->id);
+        ora_outcome *o = &wk->o;
         if (seen(a, t->label_fv) == ORA_FV_OK)
             o->label = intern_n(a->strs, t->label, t->label_n, &oom);
         if (seen(a, t->st_fv) == ORA_FV_OK)
@@ -1860,9 +1858,9 @@ static int tx_merge_outcomes(ora_actors *a, ora_betoffer *b, const tx_in *x, ora
             o->betoffer_id = 0;
         seen(a, t->odds_fv);
         uint16_t nn;
-        if (tx_parse_odds(a, x, t->first, t->n, src, &w[k].own, &nn) < 0)
+        if (tx_parse_odds(a, x, t->first, t->n, src, &wk->own, &nn) < 0)
             oom = 1;
-        w[k].odds = w[k].own;
+        wk->odds = wk->own;
         o->n = nn;
     }
     void *old = NULL;
