@@ -940,6 +940,20 @@ static wout *merge_slot(ora_actors *a, wout *w, size_t *n, uint64_t id)
     return &w[k];
 }
 
+/* Ends a merge of n working outcomes into b: the offer rebuilt from them
+ * unless out of memory (oom), the working set released. 0, or -1 when out
+ * of memory. */
+static int merge_done(ora_actors *a, ora_betoffer *b, wout *w, size_t n, int oom)
+{
+    void *old = NULL;
+    int r = oom ? -1 : bo_rebuild(b, w, n, &old);
+    working_done(a, w, n, r);
+    free(old);
+    if (r > 0)
+        a->st.missing_fields++; /* more than 65535 outcomes or odds: the update is dropped */
+    return r < 0 ? -1 : 0;
+}
+
 /* Merges outcomes (a JSON array of Outcome objects) into b: each outcome
  * the array names replaces the stored one of that id whole, or is added
  * after the others; outcomes it does not name are kept. 0, or -1 when out
@@ -975,13 +989,7 @@ static int merge_outcomes(ora_actors *a, ora_betoffer *b, const cJSON *arr, ora_
         wk->odds = wk->own;
         o->n = nn;
     }
-    void *old = NULL;
-    int r = oom ? -1 : bo_rebuild(b, w, n, &old);
-    working_done(a, w, n, r);
-    free(old);
-    if (r > 0)
-        a->st.missing_fields++; /* more than 65535 outcomes or odds: the update is dropped */
-    return r < 0 ? -1 : 0;
+    return merge_done(a, b, w, n, oom);
 }
 
 /* What an outcome update carries, read from the tree or the text before
@@ -1863,13 +1871,7 @@ static int tx_merge_outcomes(ora_actors *a, ora_betoffer *b, const tx_in *x, ora
         wk->odds = wk->own;
         o->n = nn;
     }
-    void *old = NULL;
-    int r = oom ? -1 : bo_rebuild(b, w, n, &old);
-    working_done(a, w, n, r);
-    free(old);
-    if (r > 0)
-        a->st.missing_fields++; /* more than 65535 outcomes or odds: the update is dropped */
-    return r < 0 ? -1 : 0;
+    return merge_done(a, b, w, n, oom);
 }
 
 /* offer_upsert() of the bet offer tx_read() found. */
