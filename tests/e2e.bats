@@ -129,6 +129,7 @@ PY
 }
 
 @test "e2e: the EXAMPLES of ora-supervise(1) run, --demo included (ora-sim, kinesalite, read back)" {
+  export ORA_BIN_DIR=$ORA_BIN   # the tools under test (asan-test: build-asan/bin)
   load lib/man
   kinesalite_stop
   "$ORA_BIN/ora-sim" --dump --seed 2 --count 300 2>/dev/null | ora-rec wire 2>/dev/null >capture.rec
@@ -163,6 +164,7 @@ PY
 }
 
 @test "e2e: the EXAMPLES of ora-demo(1) run; its options are checked" {
+  export ORA_BIN_DIR=$ORA_BIN   # the tools under test (asan-test: build-asan/bin)
   load lib/man
   kinesalite_stop
   run ora-demo --duration x
