@@ -166,9 +166,10 @@ static int hexval(uint8_t c)
 }
 
 /* Decodes the escapes of a key (raw bytes between the quotes) into out
- * (cap bytes). Returns the length, or -1 when it does not fit or holds a
- * bad escape. A non-ASCII \u escape decodes to 0xff, which matches nothing
- * that we look for. */
+ * (cap bytes), up to its first NUL (\u0000): cJSON ends a name there, so
+ * what follows neither counts nor needs to fit. Returns the length, or -1
+ * when it does not fit or holds a bad escape before a NUL. A non-ASCII \u
+ * escape decodes to 0xff, which matches nothing that we look for. */
 static int unescape(const uint8_t *s, size_t n, uint8_t *out, size_t cap)
 {
     size_t k = 0;
@@ -204,6 +205,8 @@ static int unescape(const uint8_t *s, size_t n, uint8_t *out, size_t cap)
                 return -1;
             }
         }
+        if (c == 0)
+            break;
         if (k >= cap)
             return -1;
         out[k++] = c;

@@ -23,7 +23,7 @@ typedef struct ora_jspan {
 /* Scans p[0..n), which must hold one JSON object (whitespace around it is
  * allowed). For each keys[i] (nkeys <= 8), vals[i] gets the value of the
  * FIRST top-level member with that name (names compared after decoding
- * escapes). Returns 0, or -1 when the text is not one object (then vals is
+ * escapes, up to their first NUL as cJSON reads them). Returns 0, or -1 when the text is not one object (then vals is
  * unspecified). */
 int ora_jscan(const uint8_t *p, size_t n, const char *const *keys, size_t nkeys, ora_jspan *vals);
 

@@ -318,7 +318,9 @@ int main(void)
     t("{\"a\":\"x\\\\\\\"}{\",\"offset\":7}", 0, "-", "7");
     /* escaped key names decode */
     t("{\"typ\\u0065\":\"T\",\"off\\u0073et\":9}", 0, "\"T\"", "9");
-    t("{\"type\\u0000\":\"T\"}", 0, "-", "-");
+    /* a name ends at its first NUL, as in cJSON (and in ora_jscan_valid) */
+    t("{\"type\\u0000\":\"T\"}", 0, "\"T\"", "-");
+    t("{\"type\\u0000aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":\"T\"}", 0, "\"T\"", "-");
     /* whitespace everywhere */
     t("\t{ \"offset\" :\r\n 3 , \"type\" : \"t\" }\n", 0, "\"t\"", "3");
     /* scalars of every kind */
