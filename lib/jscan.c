@@ -214,6 +214,84 @@ static int unescape(const uint8_t *s, size_t n, uint8_t *out, size_t cap)
     return (int)k;
 }
 
+/* ---- the object walk both scans share ---------------------------------- */
+
+/* p at a text that must be one object: just after its '{' and the
+ * whitespace that follows, or NULL. */
+static inline const uint8_t *obj_open(const uint8_t *p, const uint8_t *e)
+{
+    p = ws(p, e);
+    if (p >= e || *p != '{')
+        return NULL;
+    return ws(p + 1, e);
+}
+
+/* p just after a member's name: at its value (past the ':' and the
+ * whitespace around it), or NULL. */
+static inline const uint8_t *obj_colon(const uint8_t *p, const uint8_t *e)
+{
+    p = ws(p, e);
+    if (p >= e || *p != ':')
+        return NULL;
+    return ws(p + 1, e);
+}
+
+/* *pp just after a member's value: 1 with *pp after the closing '}', 0
+ * with *pp at the next member (past the ',' and whitespace), -1 when
+ * neither follows. */
+static inline int obj_next(const uint8_t **pp, const uint8_t *e)
+{
+    const uint8_t *p = ws(*pp, e);
+    if (p >= e)
+        return -1;
+    if (*p == '}') {
+        *pp = p + 1;
+        return 1;
+    }
+    if (*p != ',')
+        return -1;
+    *pp = ws(p + 1, e);
+    return 0;
+}
+
+/* ---- the skipping scan -------------------------------------------------- */
+
+/* p at a member's name: at its value, or NULL. *ks and *kn give the raw
+ * name (between the quotes); *esc is set when it holds an escape. */
+static inline const uint8_t *skip_name(const uint8_t *p, const uint8_t *e, const uint8_t **ks, size_t *kn,
+                                       int *esc)
+{
+    if (p >= e || *p != '"')
+        return NULL;
+    *ks = p + 1;
+    *esc = 0;
+    if (!(p = skip_str(p + 1, e, esc)))
+        return NULL;
+    *kn = (size_t)(p - 1 - *ks);
+    return obj_colon(p, e);
+}
+
+/* p at a value, which is not checked: just after it, or NULL when it is
+ * cut off or empty. */
+static inline const uint8_t *skip_value(const uint8_t *p, const uint8_t *e)
+{
+    const uint8_t *vs = p;
+    int esc = 0;
+    if (p >= e)
+        return NULL;
+    switch (*p) {
+    case '"':
+        return skip_str(p + 1, e, &esc);
+    case '{':
+    case '[':
+        return skip_nested(p, e);
+    default:
+        while (p < e && scalar_ok[*p])
+            p++;
+        return p == vs ? NULL : p;
+    }
+}
+
 int ora_jscan(const uint8_t *p, size_t n, const char *const *keys, size_t nkeys, ora_jspan *vals)
 {
     const uint8_t *e = p + n;
@@ -225,76 +303,34 @@ int ora_jscan(const uint8_t *p, size_t n, const char *const *keys, size_t nkeys,
         vals[i].n = 0;
         klen[i] = strlen(keys[i]);
     }
-    p = ws(p, e);
-    if (p >= e || *p != '{')
+    if (!(p = obj_open(p, e)))
         return -1;
-    p = ws(p + 1, e);
-    if (p < e && *p == '}') {
+    int rc = 0;
+    if (p < e && *p == '}')
         p++;
-        goto end;
-    }
-    for (;;) {
-        if (p >= e || *p != '"')
-            return -1;
-        const uint8_t *ks = p + 1;
-        int esc = 0;
-        if (!(p = skip_str(ks, e, &esc)))
-            return -1;
-        const uint8_t *key = ks;
-        size_t kn = (size_t)(p - 1 - ks);
-        uint8_t dec[64];
-        if (esc) {
-            int dn = unescape(ks, kn, dec, sizeof dec);
-            if (dn < 0) {
-                key = NULL;   /* too long for any of ours, or bad */
-                kn = 0;
-            } else {
-                key = dec;
-                kn = (size_t)dn;
+    else
+        while (rc == 0) {
+            const uint8_t *ks, *vs;
+            size_t kn;
+            int esc;
+            if (!(vs = skip_name(p, e, &ks, &kn, &esc)) || !(p = skip_value(vs, e)))
+                return -1;
+            const uint8_t *key = ks;
+            uint8_t dec[64];
+            if (esc) {
+                int dn = unescape(ks, kn, dec, sizeof dec);
+                key = dn < 0 ? NULL : dec;   /* too long for any of ours, or bad */
+                kn = dn < 0 ? 0 : (size_t)dn;
             }
-        }
-        p = ws(p, e);
-        if (p >= e || *p != ':')
-            return -1;
-        p = ws(p + 1, e);
-        if (p >= e)
-            return -1;
-        const uint8_t *vs = p;
-        switch (*p) {
-        case '"':
-            esc = 0;
-            p = skip_str(p + 1, e, &esc);
-            break;
-        case '{':
-        case '[':
-            p = skip_nested(p, e);
-            break;
-        default:
-            while (p < e && scalar_ok[*p])
-                p++;
-            if (p == vs)
+            if (key)
+                for (size_t i = 0; i < nkeys; i++)
+                    if (!vals[i].p && klen[i] == kn && memcmp(keys[i], key, kn) == 0) {
+                        vals[i].p = vs;
+                        vals[i].n = (size_t)(p - vs);
+                    }
+            if ((rc = obj_next(&p, e)) < 0)
                 return -1;
         }
-        if (!p)
-            return -1;
-        if (key)
-            for (size_t i = 0; i < nkeys; i++)
-                if (!vals[i].p && klen[i] == kn && memcmp(keys[i], key, kn) == 0) {
-                    vals[i].p = vs;
-                    vals[i].n = (size_t)(p - vs);
-                }
-        p = ws(p, e);
-        if (p >= e)
-            return -1;
-        if (*p == '}') {
-            p++;
-            break;
-        }
-        if (*p != ',')
-            return -1;
-        p = ws(p + 1, e);
-    }
-end:
     return ws(p, e) == e ? 0 : -1;
 }
 
@@ -552,50 +588,37 @@ static int member_name(const uint8_t *s, size_t n, int esc, uint8_t *dec, size_t
 int ora_jscan_valid(const uint8_t *p, size_t n, ora_jscan_fn fn, void *ctx)
 {
     const uint8_t *e = p + n;
-    p = ws(p, e);
-    if (p >= e || *p != '{')
+    if (!(p = obj_open(p, e)))
         return -1;
-    p = ws(p + 1, e);
-    if (p < e && *p == '}') {
+    int rc = 0;
+    if (p < e && *p == '}')
         p++;
-        goto end;
-    }
-    for (;;) {
-        int esc = 0;
-        if (p >= e || *p != '"')
-            return -1;
-        const uint8_t *ks = p + 1;
-        if (!(p = v_string(ks, e, &esc)))
-            return -1;
-        size_t kn = (size_t)(p - 1 - ks);
-        p = ws(p, e);
-        if (p >= e || *p != ':')
-            return -1;
-        p = ws(p + 1, e);
-        const uint8_t *vs = p;
-        if (!(p = v_value(p, e, 1)))
-            return -1;
-        if (fn) {
-            uint8_t dec[64];
-            const uint8_t *name;
-            int nl = member_name(ks, kn, esc, dec, sizeof dec, &name);
-            ora_jspan v = {vs, (size_t)(p - vs)};
-            int rc = fn(ctx, nl < 0 ? NULL : name, nl < 0 ? 0 : (size_t)nl, v);
-            if (rc)
-                return rc;
+    else
+        while (rc == 0) {
+            int esc = 0;
+            if (p >= e || *p != '"')
+                return -1;
+            const uint8_t *ks = p + 1;
+            if (!(p = v_string(ks, e, &esc)))
+                return -1;
+            size_t kn = (size_t)(p - 1 - ks);
+            if (!(p = obj_colon(p, e)))
+                return -1;
+            const uint8_t *vs = p;
+            if (!(p = v_value(p, e, 1)))
+                return -1;
+            if (fn) {
+                uint8_t dec[64];
+                const uint8_t *name;
+                int nl = member_name(ks, kn, esc, dec, sizeof dec, &name);
+                ora_jspan v = {vs, (size_t)(p - vs)};
+                int frc = fn(ctx, nl < 0 ? NULL : name, nl < 0 ? 0 : (size_t)nl, v);
+                if (frc)
+                    return frc;
+            }
+            if ((rc = obj_next(&p, e)) < 0)
+                return -1;
         }
-        p = ws(p, e);
-        if (p >= e)
-            return -1;
-        if (*p == '}') {
-            p++;
-            break;
-        }
-        if (*p != ',')
-            return -1;
-        p = ws(p + 1, e);
-    }
-end:
     return ws(p, e) == e ? 0 : -1;
 }
 
@@ -605,69 +628,36 @@ int ora_jscan_find(ora_jspan obj, const char *key, ora_jspan *val)
     size_t kl = strlen(key);
     val->p = NULL;
     val->n = 0;
-    if (!p)
+    if (!p || !(p = obj_open(p, e)))
         return -1;
-    p = ws(p, e);
-    if (p >= e || *p != '{')
-        return -1;
-    p = ws(p + 1, e);
     if (p < e && *p == '}')
         return 0;
     for (;;) {
-        if (p >= e || *p != '"')
+        const uint8_t *ks, *vs;
+        size_t kn;
+        int esc;
+        if (!(vs = skip_name(p, e, &ks, &kn, &esc)) || vs >= e)
             return -1;
-        const uint8_t *ks = p + 1;
-        int esc = 0;
-        if (!(p = skip_str(ks, e, &esc)))
-            return -1;
-        size_t kn = (size_t)(p - 1 - ks);
         uint8_t dec[64];
         const uint8_t *name;
         int nl = kn >= kl ? member_name(ks, kn, esc, dec, sizeof dec, &name) : -1;
         int hit = nl >= 0 && (size_t)nl == kl && memcmp(name, key, kl) == 0;
-        p = ws(p, e);
-        if (p >= e || *p != ':')
-            return -1;
-        p = ws(p + 1, e);
-        if (p >= e)
-            return -1;
-        const uint8_t *vs = p;
-        if (hit && (*p == '{' || *p == '[')) {
+        if (hit && (*vs == '{' || *vs == '[')) {
             /* the text is valid: the value's end need not be looked for */
             val->p = vs;
             val->n = (size_t)(e - vs);
             return 1;
         }
-        switch (*p) {
-        case '"':
-            esc = 0;
-            p = skip_str(p + 1, e, &esc);
-            break;
-        case '{':
-        case '[':
-            p = skip_nested(p, e);
-            break;
-        default:
-            while (p < e && scalar_ok[*p])
-                p++;
-            if (p == vs)
-                return -1;
-        }
-        if (!p)
+        if (!(p = skip_value(vs, e)))
             return -1;
         if (hit) {
             val->p = vs;
             val->n = (size_t)(p - vs);
             return 1;
         }
-        p = ws(p, e);
-        if (p >= e)
-            return -1;
-        if (*p == '}')
-            return 0;
-        if (*p != ',')
-            return -1;
-        p = ws(p + 1, e);
+        int rc = obj_next(&p, e);
+        if (rc)
+            return rc > 0 ? 0 : -1;
     }
 }
 
