@@ -119,26 +119,29 @@ int ora_out_decimal(ora_buf *b, const ora_intern *strs, uint32_t dec)
 /* Fast appends for the hot output path (printf costs a fifth of the time). */
 #define LIT(b, s) ora_buf_append((b), (s), sizeof(s) - 1)
 
+/* Writes v in decimal into t so that it ends at t + 24: returns its start. */
+static char *dec_u64(char t[24], uint64_t v)
+{
+    char *p = t + 24;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
 static int app_u64(ora_buf *b, uint64_t v)
 {
     char t[24];
-    int i = sizeof t;
-    do {
-        t[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return ora_buf_append(b, t + i, sizeof t - (size_t)i);
+    const char *s = dec_u64(t, v);
+    return ora_buf_append(b, s, (size_t)(t + sizeof t - s));
 }
 
 static int emit_id(ora_actors *a, const ora_msg *m, uint64_t id)
 {
     char key[24];
-    int i = sizeof key;
-    do {
-        key[--i] = (char)('0' + id % 10);
-        id /= 10;
-    } while (id);
-    if (a->emit(a->emit_ctx, m, key + i, sizeof key - (size_t)i, (const char *)a->out.p, a->out.len) < 0)
+    const char *k = dec_u64(key, id);
+    if (a->emit(a->emit_ctx, m, k, (size_t)(key + sizeof key - k), (const char *)a->out.p, a->out.len) < 0)
         return -1;
     return 0;
 }

@@ -8,26 +8,27 @@
 #include "ora.h"
 #include "record.h"
 
+/* The name of the member that holds kind ki's actor id: in the payload,
+ * or for ORA_ID_NESTED in its member ki->nested. */
+static const char *id_member(const ora_kind_info *ki)
+{
+    switch (ki->id_path) {
+    case ORA_ID_EVENT_ID:
+        return "eventId";
+    case ORA_ID_BETOFFER_ID:
+        return "betOfferId";
+    default:
+        return "id";
+    }
+}
+
 static int find_id(const cJSON *payload, const ora_kind_info *ki, uint64_t *id)
 {
-    const cJSON *holder = payload;
-    const char *name = "id";
-    switch (ki->id_path) {
-    case ORA_ID_NESTED:
-        holder = cJSON_GetObjectItemCaseSensitive(payload, ki->nested);
-        break;
-    case ORA_ID_ID:
-        break;
-    case ORA_ID_EVENT_ID:
-        name = "eventId";
-        break;
-    case ORA_ID_BETOFFER_ID:
-        name = "betOfferId";
-        break;
-    }
+    const cJSON *holder =
+        ki->id_path == ORA_ID_NESTED ? cJSON_GetObjectItemCaseSensitive(payload, ki->nested) : payload;
     if (!cJSON_IsObject(holder))
         return -1;
-    return ora_json_u64(cJSON_GetObjectItemCaseSensitive(holder, name), id);
+    return ora_json_u64(cJSON_GetObjectItemCaseSensitive(holder, id_member(ki)), id);
 }
 
 int ora_route_json(const cJSON *root, ora_route *out)
@@ -88,22 +89,9 @@ static int on_member(void *ctx, const uint8_t *name, size_t n, ora_jspan val)
 static int scan_id(ora_jspan payload, const ora_kind_info *ki, uint64_t *id)
 {
     ora_jspan holder = payload, v;
-    const char *name = "id";
-    switch (ki->id_path) {
-    case ORA_ID_NESTED:
-        if (ora_jscan_find(payload, ki->nested, &holder) != 1)
-            return -1;
-        break;
-    case ORA_ID_ID:
-        break;
-    case ORA_ID_EVENT_ID:
-        name = "eventId";
-        break;
-    case ORA_ID_BETOFFER_ID:
-        name = "betOfferId";
-        break;
-    }
-    if (ora_jscan_find(holder, name, &v) != 1)
+    if (ki->id_path == ORA_ID_NESTED && ora_jscan_find(payload, ki->nested, &holder) != 1)
+        return -1;
+    if (ora_jscan_find(holder, id_member(ki), &v) != 1)
         return -1;
     return ora_jscan_uint(v, ORA_ID_MAX, id) == 0 ? 0 : -1;
 }
