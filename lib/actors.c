@@ -1149,25 +1149,43 @@ static int offer_fill(ora_actors *a, uint32_t bi, const cJSON *o, int created, o
     return oom ? -1 : 0;
 }
 
-static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, ora_src *src)
+/* The slot of bet offer id for an add or update: a new one (counted, and
+ * *created set) when it is unknown. ORA_NOIDX when out of memory. */
+static uint32_t offer_slot(ora_actors *a, uint64_t id, int *created)
 {
-    uint32_t bi = bo_find(a, m->actor_id);
-    int created = bi == ORA_NOIDX;
-    if (created) {
-        bi = bo_slot(a, m->actor_id);
+    uint32_t bi = bo_find(a, id);
+    *created = bi == ORA_NOIDX;
+    if (*created) {
+        bi = bo_slot(a, id);
         if (bi == ORA_NOIDX)
-            return ORA_AP_ERROR;
+            return ORA_NOIDX;
         a->n_offers++;
         a->st.created_offers++;
     }
-    if (offer_fill(a, bi, o, created, src) < 0)
-        return ORA_AP_ERROR;
+    return bi;
+}
+
+/* Ends an add or update of offer bi whose fields are set: a new offer
+ * goes through its rule, then the messages queued for it. */
+static int offer_done(ora_actors *a, const ora_msg *m, uint32_t bi, int created)
+{
     /* an add or update of a known offer changes its status silently */
     if (created && ora_rule_offer_created(a, m, &a->bo[bi]) < 0)
         return ORA_AP_ERROR;
     if (created && apply_queue(a, m) < 0)
         return ORA_AP_ERROR;
     return ORA_AP_APPLIED;
+}
+
+static int offer_upsert(ora_actors *a, const ora_msg *m, const cJSON *o, ora_src *src)
+{
+    int created;
+    uint32_t bi = offer_slot(a, m->actor_id, &created);
+    if (bi == ORA_NOIDX)
+        return ORA_AP_ERROR;
+    if (offer_fill(a, bi, o, created, src) < 0)
+        return ORA_AP_ERROR;
+    return offer_done(a, m, bi, created);
 }
 
 /* ---- dispatch --------------------------------------------------------------------------- */
@@ -1186,73 +1204,6 @@ static int kind_has_state(int k)
     default:
         return 0;
     }
-}
-
-/* Applies a message to an actor that exists (or queues it when it does
- * not). Creation and deletion kinds are handled by the caller. */
-static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, ora_src *src, int from_queue)
-{
-    const ora_kind_info *ki = ora_kind_get(m->kind);
-    const cJSON *p = ki ? cJSON_GetObjectItemCaseSensitive(root, ki->key) : NULL;
-    if (!cJSON_IsObject(p))
-        return ORA_AP_BAD;
-    int oom = 0;
-    if (m->actor_type == ORA_ACTOR_EVENT) {
-        uint32_t ei = ev_find(a, m->actor_id);
-        if (ei == ORA_NOIDX || !a->ev[ei].exists)
-            return from_queue ? ORA_AP_BAD : ORA_AP_QUEUED;
-        ora_event *e = &a->ev[ei];
-        if (m->kind != ORA_K_EVENT_STATUS_UPDATED)
-            return ORA_AP_IGNORED;
-        read_str(a, p, ORA_F_STATUS, &e->status, NULL, &oom);
-        propagate(a, e);
-        return oom ? ORA_AP_ERROR : ORA_AP_APPLIED;
-    }
-    uint32_t bi = bo_find(a, m->actor_id);
-    if (bi == ORA_NOIDX)
-        return from_queue ? ORA_AP_BAD : ORA_AP_QUEUED;
-    ora_betoffer *b = &a->bo[bi];
-    switch (m->kind) {
-    case ORA_K_BETOFFER_STATUS_UPDATED: {
-        uint32_t old = b->status;
-        ora_intern_ref(a->strs, old);
-        read_status(a, b, p, ORA_F_STATUS, &oom);
-        int e = oom ? 0 : ora_rule_offer_status(a, m, b, old);
-        ora_intern_put(a->strs, old);
-        if (oom || e < 0)
-            return ORA_AP_ERROR;
-        break;
-    }
-    case ORA_K_BETOFFER_LINETYPES_UPDATED:
-        read_list(a, a->lists, p, ORA_F_LINE_TYPES, &b->line_types, &oom);
-        break;
-    case ORA_K_OUTCOME_ODDS_UPDATED:
-    case ORA_K_OUTCOME_STATUS_UPDATED: {
-        uint64_t oid;
-        if (seen(a, ora_field_id(p, ORA_F_OUTCOME_ID, &oid)) != ORA_FV_OK)
-            return ORA_AP_BAD;
-        int odds = m->kind == ORA_K_OUTCOME_ODDS_UPDATED;
-        oc_in in = {0};
-        in.bo_fv = ora_field_id(p, ORA_F_OUTCOME_BETOFFER_ID, &in.bo_id);
-        const cJSON *v;
-        if (odds) {
-            seen(a, ora_field(p, ORA_F_ODDS, &v));
-            if (parse_odds(a, v, src, &in.nd, &in.nn) < 0)
-                return ORA_AP_ERROR;
-        } else {
-            in.st_fv = ora_field(p, ORA_F_STATUS, &v);
-            in.st = in.st_fv == ORA_FV_OK ? v->valuestring : "";
-            in.st_n = strlen(in.st);
-        }
-        int r = outcome_update(a, m, bi, oid, &in, odds);
-        if (r)
-            return r;
-        break;
-    }
-    default:
-        return ORA_AP_IGNORED;
-    }
-    return oom ? ORA_AP_ERROR : ORA_AP_APPLIED;
 }
 
 /* What every message does before its kind is looked at. */
@@ -1874,18 +1825,20 @@ static int tx_merge_outcomes(ora_actors *a, ora_betoffer *b, const tx_in *x, ora
     return merge_done(a, b, w, n, oom);
 }
 
+/* read_list() of a list (of a->lists) that tx_read() found as fv. */
+static void tx_put_list(ora_actors *a, int fv, ora_jspan list, uint32_t *field, int *oom)
+{
+    if (seen(a, fv) != ORA_FV_ABSENT)
+        set_id(a->lists, field, fv == ORA_FV_OK ? tx_list_id(a, a->lists, list, oom) : 0);
+}
+
 /* offer_upsert() of the bet offer tx_read() found. */
 static int tx_offer_upsert(ora_actors *a, const ora_msg *m, const tx_in *x, ora_src *src)
 {
-    uint32_t bi = bo_find(a, m->actor_id);
-    int created = bi == ORA_NOIDX;
-    if (created) {
-        bi = bo_slot(a, m->actor_id);
-        if (bi == ORA_NOIDX)
-            return ORA_AP_ERROR;
-        a->n_offers++;
-        a->st.created_offers++;
-    }
+    int created;
+    uint32_t bi = offer_slot(a, m->actor_id, &created);
+    if (bi == ORA_NOIDX)
+        return ORA_AP_ERROR;
     int oom = 0;
     ora_betoffer *b = &a->bo[bi];
     if (created && seen(a, x->ev_fv) == ORA_FV_OK) {
@@ -1895,47 +1848,108 @@ static int tx_offer_upsert(ora_actors *a, const ora_msg *m, const tx_in *x, ora_
     }
     put_id(a, x->crit_fv, x->crit_id, &b->criterion_id, &b->flags, ORA_BOF_CRITERION, NULL);
     put_str(a, x->cl_fv, x->cl, x->cl_n, &b->criterion_label, NULL, &oom);
-    if (seen(a, x->lt_fv) != ORA_FV_ABSENT)
-        set_id(a->lists, &b->line_types, x->lt_fv == ORA_FV_OK ? tx_list_id(a, a->lists, x->lt_list, &oom) : 0);
-    if (seen(a, x->tags_fv) != ORA_FV_ABSENT)
-        set_id(a->lists, &b->tags, x->tags_fv == ORA_FV_OK ? tx_list_id(a, a->lists, x->tags_list, &oom) : 0);
+    tx_put_list(a, x->lt_fv, x->lt_list, &b->line_types, &oom);
+    tx_put_list(a, x->tags_fv, x->tags_list, &b->tags, &oom);
     put_status(a, b, x->st_fv, x->st, x->st_n, &oom);
     if (seen(a, x->outs_fv) == ORA_FV_OK && tx_merge_outcomes(a, b, x, src) < 0)
         oom = 1;
-    if (oom)
-        return ORA_AP_ERROR;
-    /* an add or update of a known offer changes its status silently */
-    if (created && ora_rule_offer_created(a, m, &a->bo[bi]) < 0)
-        return ORA_AP_ERROR;
-    if (created && apply_queue(a, m) < 0)
-        return ORA_AP_ERROR;
-    return ORA_AP_APPLIED;
+    return oom ? ORA_AP_ERROR : offer_done(a, m, bi, created);
 }
 
-/* apply_existing() from what tx_read() found. */
-static int tx_apply_existing(ora_actors *a, const ora_msg *m, const tx_in *x, ora_src *src)
+/* What apply_to() reads of a message: from the payload object of its tree
+ * (p, with x NULL) when asked, or what tx_read() found in its text (x).
+ * The readers below give the same values either way. */
+typedef struct ex_in {
+    const cJSON *p;
+    const tx_in *x;
+    ora_src *src;
+} ex_in;
+
+/* The "status" member: its fv, and s[0..n) ("" unless ORA_FV_OK). */
+static int ex_status(const ex_in *in, const char **s, size_t *n)
+{
+    if (in->x) {
+        *s = in->x->st;
+        *n = in->x->st_n;
+        return in->x->st_fv;
+    }
+    const cJSON *v;
+    int fv = ora_field(in->p, ORA_F_STATUS, &v);
+    *s = fv == ORA_FV_OK ? v->valuestring : "";
+    *n = strlen(*s);
+    return fv;
+}
+
+/* Sets *field from the "lineTypes" member, as read_list() does. */
+static void ex_line_types(ora_actors *a, const ex_in *in, uint32_t *field, int *oom)
+{
+    if (!in->x) {
+        read_list(a, a->lists, in->p, ORA_F_LINE_TYPES, field, oom);
+        return;
+    }
+    tx_put_list(a, in->x->lt_fv, in->x->lt_list, field, oom);
+}
+
+/* The fv of an outcome update's "outcomeId" (counted when not OK), *oid. */
+static int ex_outcome_id(ora_actors *a, const ex_in *in, uint64_t *oid)
+{
+    if (in->x) {
+        *oid = in->x->oid;
+        return seen(a, in->x->oid_fv);
+    }
+    return seen(a, ora_field_id(in->p, ORA_F_OUTCOME_ID, oid));
+}
+
+/* What an outcome update carries into *oc: with odds, its odds parsed.
+ * 0, or -1 when out of memory. */
+static int ex_outcome(ora_actors *a, const ex_in *in, int odds, oc_in *oc)
+{
+    const tx_in *x = in->x;
+    if (x) {
+        *oc = (oc_in){.bo_fv = x->bo_fv, .bo_id = x->bo_id, .st_fv = x->st_fv, .st = x->st, .st_n = x->st_n};
+        return odds ? tx_parse_odds(a, x, 0, x->n_odds, in->src, &oc->nd, &oc->nn) : 0;
+    }
+    *oc = (oc_in){0};
+    oc->bo_fv = ora_field_id(in->p, ORA_F_OUTCOME_BETOFFER_ID, &oc->bo_id);
+    if (!odds) {
+        oc->st_fv = ex_status(in, &oc->st, &oc->st_n);
+        return 0;
+    }
+    const cJSON *v;
+    seen(a, ora_field(in->p, ORA_F_ODDS, &v));
+    return parse_odds(a, v, in->src, &oc->nd, &oc->nn);
+}
+
+/* Applies a message to an actor that exists (or queues it when it does
+ * not: from_queue, it is bad then). Creation and deletion kinds are
+ * handled by the caller. */
+static int apply_to(ora_actors *a, const ora_msg *m, const ex_in *in, int from_queue)
 {
     int oom = 0;
+    const char *s;
+    size_t n;
     if (m->actor_type == ORA_ACTOR_EVENT) {
         uint32_t ei = ev_find(a, m->actor_id);
         if (ei == ORA_NOIDX || !a->ev[ei].exists)
-            return ORA_AP_QUEUED;
+            return from_queue ? ORA_AP_BAD : ORA_AP_QUEUED;
         ora_event *e = &a->ev[ei];
         if (m->kind != ORA_K_EVENT_STATUS_UPDATED)
             return ORA_AP_IGNORED;
-        put_str(a, x->st_fv, x->st, x->st_n, &e->status, NULL, &oom);
+        int fv = ex_status(in, &s, &n);
+        put_str(a, fv, s, n, &e->status, NULL, &oom);
         propagate(a, e);
         return oom ? ORA_AP_ERROR : ORA_AP_APPLIED;
     }
     uint32_t bi = bo_find(a, m->actor_id);
     if (bi == ORA_NOIDX)
-        return ORA_AP_QUEUED;
+        return from_queue ? ORA_AP_BAD : ORA_AP_QUEUED;
     ora_betoffer *b = &a->bo[bi];
     switch (m->kind) {
     case ORA_K_BETOFFER_STATUS_UPDATED: {
         uint32_t old = b->status;
         ora_intern_ref(a->strs, old);
-        put_status(a, b, x->st_fv, x->st, x->st_n, &oom);
+        int fv = ex_status(in, &s, &n);
+        put_status(a, b, fv, s, n, &oom);
         int e = oom ? 0 : ora_rule_offer_status(a, m, b, old);
         ora_intern_put(a->strs, old);
         if (oom || e < 0)
@@ -1943,18 +1957,18 @@ static int tx_apply_existing(ora_actors *a, const ora_msg *m, const tx_in *x, or
         break;
     }
     case ORA_K_BETOFFER_LINETYPES_UPDATED:
-        if (seen(a, x->lt_fv) != ORA_FV_ABSENT)
-            set_id(a->lists, &b->line_types, x->lt_fv == ORA_FV_OK ? tx_list_id(a, a->lists, x->lt_list, &oom) : 0);
+        ex_line_types(a, in, &b->line_types, &oom);
         break;
     case ORA_K_OUTCOME_ODDS_UPDATED:
     case ORA_K_OUTCOME_STATUS_UPDATED: {
-        if (seen(a, x->oid_fv) != ORA_FV_OK)
+        uint64_t oid;
+        if (ex_outcome_id(a, in, &oid) != ORA_FV_OK)
             return ORA_AP_BAD;
         int odds = m->kind == ORA_K_OUTCOME_ODDS_UPDATED;
-        oc_in in = {.bo_fv = x->bo_fv, .bo_id = x->bo_id, .st_fv = x->st_fv, .st = x->st, .st_n = x->st_n};
-        if (odds && tx_parse_odds(a, x, 0, x->n_odds, src, &in.nd, &in.nn) < 0)
+        oc_in oc;
+        if (ex_outcome(a, in, odds, &oc) < 0)
             return ORA_AP_ERROR;
-        int r = outcome_update(a, m, bi, x->oid, &in, odds);
+        int r = outcome_update(a, m, bi, oid, &oc, odds);
         if (r)
             return r;
         break;
@@ -1963,6 +1977,16 @@ static int tx_apply_existing(ora_actors *a, const ora_msg *m, const tx_in *x, or
         return ORA_AP_IGNORED;
     }
     return oom ? ORA_AP_ERROR : ORA_AP_APPLIED;
+}
+
+/* apply_to() from the tree of a message. */
+static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, ora_src *src, int from_queue)
+{
+    const ora_kind_info *ki = ora_kind_get(m->kind);
+    const cJSON *p = ki ? cJSON_GetObjectItemCaseSensitive(root, ki->key) : NULL;
+    if (!cJSON_IsObject(p))
+        return ORA_AP_BAD;
+    return apply_to(a, m, &(ex_in){p, NULL, src}, from_queue);
 }
 
 int ora_actors_apply_text(ora_actors *a, const ora_msg *m, const char *raw, size_t n)
@@ -1992,7 +2016,7 @@ int ora_actors_apply_text(ora_actors *a, const ora_msg *m, const char *raw, size
             rc = ORA_AP_IGNORED;
             break;
         }
-        rc = tx_apply_existing(a, m, &x, &src);
+        rc = apply_to(a, m, &(ex_in){NULL, &x, &src}, 0);
         if (rc == ORA_AP_QUEUED && pend_push(a, m, raw, n, a->now_ns) < 0)
             rc = ORA_AP_ERROR;
         break;
