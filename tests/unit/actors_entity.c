@@ -7,17 +7,7 @@
 #include <string.h>
 
 #include "entity.h"
-
-static int fails;
-#define CHECK(c, ...)                                                                                  \
-    do {                                                                                               \
-        if (!(c)) {                                                                                    \
-            fprintf(stderr, "actors_entity: FAIL line %d: ", __LINE__);                                \
-            fprintf(stderr, __VA_ARGS__);                                                              \
-            fputc('\n', stderr);                                                                       \
-            fails++;                                                                                   \
-        }                                                                                              \
-    } while (0)
+#include "unit.h"
 
 /* f of the JSON text obj: the result, and the string / number / bool found. */
 static int get(const char *obj, int f, char *out, size_t n)
@@ -46,9 +36,9 @@ static void expect(const char *obj, int f, int want, const char *val)
 {
     char got[256];
     int r = get(obj, f, got, sizeof got);
-    CHECK(r == want, "%s in %s: result %d, want %d", ora_field_info_get(f)->doc, obj, r, want);
+    CHECKF(r == want, "%s in %s: result %d, want %d", ora_field_info_get(f)->doc, obj, r, want);
     if (r == ORA_FV_OK && val)
-        CHECK(strcmp(got, val) == 0, "%s in %s: '%s', want '%s'", ora_field_info_get(f)->doc, obj, got, val);
+        CHECKF(strcmp(got, val) == 0, "%s in %s: '%s', want '%s'", ora_field_info_get(f)->doc, obj, got, val);
 }
 
 static void test_table(void)
@@ -56,9 +46,9 @@ static void test_table(void)
     /* every field has a documented path and a lookup path */
     for (int f = 0; f < ORA_F_COUNT; f++) {
         const ora_field_info *fi = ora_field_info_get(f);
-        CHECK(fi && fi->doc && fi->key[0], "field %d has no path", f);
+        CHECKF(fi && fi->doc && fi->key[0], "field %d has no path", f);
     }
-    CHECK(ora_field_info_get(ORA_F_COUNT) == NULL, "past the table");
+    CHECKF(ora_field_info_get(ORA_F_COUNT) == NULL, "past the table");
 
     const char *ev = "{\"id\":1,\"startsAt\":\"2026-11-27T18:00:00Z\",\"sport\":\"FOOTBALL\",\"status\":\"STARTED\","
                      "\"group\":{\"id\":20},\"competitionName\":{\"defaultTranslation\":\"Premier League\"},"
@@ -148,7 +138,7 @@ static void decimals(const char *msg, const char *want)
         strcat(got, i ? " " : "");
         strcat(got, t);
     }
-    CHECK(strcmp(got, want) == 0, "decimals of %s: '%s', want '%s'", msg, got, want);
+    CHECKF(strcmp(got, want) == 0, "decimals of %s: '%s', want '%s'", msg, got, want);
     cJSON_Delete(root);
 }
 
@@ -169,8 +159,8 @@ static void canonical(const char *in, const char *want)
 {
     cJSON *v = cJSON_Parse(in);
     ora_buf b = ORA_BUF_INIT;
-    CHECK(ora_json_canonical(&b, v) == 0, "canonical of %s failed", in);
-    CHECK(b.len == strlen(want) && memcmp(b.p, want, b.len) == 0, "canonical of %s: '%.*s', want '%s'", in,
+    CHECKF(ora_json_canonical(&b, v) == 0, "canonical of %s failed", in);
+    CHECKF(b.len == strlen(want) && memcmp(b.p, want, b.len) == 0, "canonical of %s: '%.*s', want '%s'", in,
           (int)b.len, (const char *)b.p, want);
     ora_buf_free(&b);
     cJSON_Delete(v);
@@ -191,8 +181,5 @@ int main(void)
     test_table();
     test_decimals();
     test_canonical();
-    if (fails)
-        return 1;
-    puts("actors_entity: ok");
-    return 0;
+    return unit_summary("actors_entity");
 }

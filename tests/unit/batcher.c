@@ -8,8 +8,7 @@
 
 #include "batcher.h"
 
-static int fails;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+#include "unit.h"
 
 #define NMAX 200000
 static unsigned char seen[NMAX];
@@ -201,10 +200,5 @@ int main(void)
     test_random(3, 1, 10, 1000);
     test_random(4, 1000000, 3, 5000);
     test_emit_failure();
-    if (fails) {
-        fprintf(stderr, "batcher: %d checks failed\n", fails);
-        return 1;
-    }
-    printf("batcher: ok\n");
-    return 0;
+    return unit_summary("batcher");
 }

@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
+#include "unit.h"
 
 static const char *const K[] = {"type", "offset"};
 
@@ -31,7 +30,7 @@ static void t(const char *json, int want_rc, const char *want_type, const char *
     }
     if (!ok) {
         fprintf(stderr, "jscan case failed: %s (rc %d)\n", json, rc);
-        failures++;
+        unit_failed();
     }
 }
 
@@ -43,7 +42,7 @@ static void fixtures(void)
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "jscan_test: cannot open %s\n", path);
-        failures++;
+        unit_failed();
         return;
     }
     char line[65536];
@@ -82,7 +81,7 @@ static void v(const char *json, int want)
     int rc = ora_jscan_valid((const uint8_t *)json, strlen(json), NULL, NULL);
     if (rc != want) {
         fprintf(stderr, "jscan_valid case failed: %s (rc %d, want %d)\n", json, rc, want);
-        failures++;
+        unit_failed();
     }
     /* every text it accepts, cJSON accepts */
     if (rc == 0) {
@@ -234,7 +233,7 @@ static void valid_cases(void)
             int rc = ora_jscan_uint(sp, c[i].max, &got);
             if (rc != c[i].rc || (rc == 0 && got != c[i].v)) {
                 fprintf(stderr, "jscan_uint failed on %s (rc %d)\n", c[i].s, rc);
-                failures++;
+                unit_failed();
             }
         }
     }
@@ -251,7 +250,7 @@ static void route_agrees(const char *json, size_t n)
     if (ra != rb || a.kind != b.kind || a.actor_type != b.actor_type || a.actor_id != b.actor_id ||
         a.offset != b.offset) {
         fprintf(stderr, "route_scan disagrees with cJSON on %.*s: %d/%d\n", (int)n, json, ra, rb);
-        failures++;
+        unit_failed();
     }
 }
 
@@ -380,7 +379,7 @@ int main(void)
             int rc = ora_jscan_i64(s, &v);
             if (rc != c[i].rc || (rc == 0 && v != c[i].v)) {
                 fprintf(stderr, "jscan_i64 failed on %s\n", c[i].s);
-                failures++;
+                unit_failed();
             }
         }
         ora_jspan none = {NULL, 0};
@@ -402,10 +401,5 @@ int main(void)
     fixtures();
     valid_cases();
     routes();
-    if (failures) {
-        fprintf(stderr, "jscan_test: %d failures\n", failures);
-        return 1;
-    }
-    printf("jscan_test: all passed\n");
-    return 0;
+    return unit_summary("jscan_test");
 }

@@ -23,30 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures;
-#define CHECK(c) CHECKF(c, "%s", "")
-#define CHECKF(c, ...)                                                              \
-    do {                                                                            \
-        if (!(c)) {                                                                 \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #c);  \
-            fprintf(stderr, __VA_ARGS__);                                           \
-            fputc('\n', stderr);                                                    \
-            if (++failures > 40) {                                                  \
-                fprintf(stderr, "record_test: too many failures\n");                \
-                exit(1);                                                            \
-            }                                                                       \
-        }                                                                           \
-    } while (0)
+#define UNIT_MAX_FAILS 40
+#include "unit.h"
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        perror("malloc");
-        exit(2);
-    }
-    return p;
-}
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
@@ -102,7 +81,7 @@ static void s_add(stream *s, const ora_rec *r)
         if (!s->recs || !s->payloads)
             exit(2);
     }
-    uint8_t *copy = xmalloc(r->len);
+    uint8_t *copy = unit_malloc(r->len);
     if (r->len)
         memcpy(copy, r->payload, r->len);
     s->payloads[s->n] = copy;
@@ -135,7 +114,7 @@ static void s_add_gen(stream *s, size_t i, uint32_t len)
     static const uint8_t types[] = {ORA_T_MSG, ORA_T_WIRE, ORA_T_CTRL, ORA_T_OUT};
     ora_rec r;
     ora_rec_init(&r, types[i % 4]);
-    uint8_t *p = xmalloc(len);
+    uint8_t *p = unit_malloc(len);
     for (uint32_t j = 0; j < len; j++)
         p[j] = (uint8_t)(i * 31 + j * 7 + (j >> 8));
     if (len >= 80 && i % 3 == 0) {
@@ -350,7 +329,7 @@ static int expect_lost(const run *got, const stream *s, size_t lost, int pk, uin
         for (size_t i = 0; i < got->n && i < 30; i++)
             fprintf(stderr, " [%d @%" PRIu64 " %" PRIu64 "]", got->ev[i].kind, got->ev[i].at, got->ev[i].len);
         fprintf(stderr, " end %" PRIu64 "/%" PRIu64 "\n", got->end_pos, input_len);
-        failures++;
+        unit_failed();
     }
     return ok;
 }
@@ -544,7 +523,7 @@ static void test_flips(void)
 {
     stream s = {0};
     small_stream(&s);
-    uint8_t *d = xmalloc(s.len);
+    uint8_t *d = unit_malloc(s.len);
     int fd = memfd_create("flips", MFD_CLOEXEC);
     size_t cases = 0;
     for (size_t pos = 0; pos < s.len; pos++) {
@@ -862,7 +841,7 @@ static void test_live(size_t damage_at)
     s_add_gen(&s, 1, 100);
     s_add_gen(&s, 2, 200); /* sent with its length damaged */
     s_add_gen(&s, 3, 50);
-    uint8_t *d = xmalloc(s.len);
+    uint8_t *d = unit_malloc(s.len);
     memcpy(d, s.d, s.len);
     d[s.recs[1].at + damage_at] ^= 0x7F; /* 10: length 200 -> 200 + 0x7F0000 (sum now wrong) */
     int data[2], ctl[2];
@@ -951,7 +930,7 @@ static void test_writer(void)
         CHECK(ora_writer_put(w, &s.recs[i].r) == 0);
     CHECK(ora_writer_buffered(w) == s.recs[20].at);
     CHECK(ora_writer_flush(w) == 0);
-    uint8_t *back = xmalloc(s.recs[20].at);
+    uint8_t *back = unit_malloc(s.recs[20].at);
     CHECK(pread(fd, back, s.recs[20].at, 0) == (ssize_t)s.recs[20].at);
     CHECK(memcmp(back, s.d, s.recs[20].at) == 0);
     free(back);
@@ -1095,7 +1074,7 @@ static void test_writer_same_ref(void)
         CHECK((i % 2 ? ora_writer_put_ref(w, &s.recs[i].r) : ora_writer_put_same(w, &s.recs[i].r)) == 0);
     CHECK(ora_writer_buffered(w) < 2 * (256u << 10) + (300u << 10));
     CHECK(ora_writer_flush(w) == 0);
-    uint8_t *back = xmalloc(s.len);
+    uint8_t *back = unit_malloc(s.len);
     CHECK(pread(fd, back, s.len, 0) == (ssize_t)s.len);
     CHECK(memcmp(back, s.d, s.len) == 0);
     free(back);
@@ -1138,10 +1117,5 @@ int main(void)
     test_torn_exact(0);
     test_live(10);              /* a damaged length */
     test_live(ORA_REC_HDR + 7); /* a damaged payload */
-    if (failures) {
-        fprintf(stderr, "record_test: %d checks failed\n", failures);
-        return 1;
-    }
-    printf("record_test: all checks passed\n");
-    return 0;
+    return unit_summary("record_test");
 }

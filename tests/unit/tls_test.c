@@ -12,8 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int fails;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+#include "unit.h"
 
 static int M(const char *pattern, const char *name)
 {
@@ -165,10 +164,5 @@ int main(void)
     CHECK(strcmp(ora_tls_kind_name(ORA_TLS_E_REJECTED), "rejected") == 0);
     CHECK(strcmp(ora_tls_kind_name(99), "unknown") == 0);
 
-    if (fails) {
-        fprintf(stderr, "tls_test: %d failures\n", fails);
-        return 1;
-    }
-    printf("tls_test: ok\n");
-    return 0;
+    return unit_summary("tls_test");
 }

@@ -9,6 +9,7 @@
 #ifndef ORA_UNIT_H
 #define ORA_UNIT_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -27,24 +28,28 @@ static inline void unit_failed(void)
 #endif
 }
 
+/* Reports check cond at file:line as failed, with a printf-style detail
+ * when fmt is given, and counts it. */
+static inline void unit_check_failed(const char *file, int line, const char *cond, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static inline void unit_check_failed(const char *file, int line, const char *cond, const char *fmt, ...)
+{
+    fprintf(stderr, "%s:%d: check failed: %s", file, line, cond);
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs(": ", stderr);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+    }
+    fputc('\n', stderr);
+    unit_failed();
+}
+
 /* CHECK(cond): a failed cond is reported as FILE:LINE and its text.
  * CHECKF(cond, fmt, ...): the same, followed by a printf-style detail. */
-#define CHECK(c)                                                                 \
-    do {                                                                         \
-        if (!(c)) {                                                              \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-            unit_failed();                                                       \
-        }                                                                        \
-    } while (0)
-#define CHECKF(c, ...)                                                             \
-    do {                                                                           \
-        if (!(c)) {                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #c); \
-            fprintf(stderr, __VA_ARGS__);                                          \
-            fputc('\n', stderr);                                                   \
-            unit_failed();                                                         \
-        }                                                                          \
-    } while (0)
+#define CHECK(c) do { if (!(c)) unit_check_failed(__FILE__, __LINE__, #c, NULL); } while (0)
+#define CHECKF(c, ...) do { if (!(c)) unit_check_failed(__FILE__, __LINE__, #c, __VA_ARGS__); } while (0)
 
 #define UNIT_LEN(a) (sizeof(a) / sizeof(a)[0])
 
