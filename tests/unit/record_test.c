@@ -334,6 +334,28 @@ static int expect_lost(const run *got, const stream *s, size_t lost, int pk, uin
     return ok;
 }
 
+/* Reads fd to its end, which holds s, but for record lost (SIZE_MAX: none),
+ * whose bytes must come as one problem of kind pk; every other record must
+ * come back. Returns the bytes the reader skipped. */
+static uint64_t expect_read(int fd, uint32_t max_len, const stream *s, size_t lost, int pk, const char *what)
+{
+    run g;
+    read_all(fd, max_len, s, &g, what);
+    expect_lost(&g, s, lost, pk, s->len, what);
+    run_free(&g);
+    return g.skipped;
+}
+
+/* expect_read of s fed through a pipe in pieces cycling through pieces[]. */
+static void expect_piped(const stream *s, const size_t *pieces, size_t np, uint32_t max_len, size_t lost, int pk,
+                         const char *what)
+{
+    pid_t pid;
+    int fd = pipe_fd(s->d, s->len, pieces, np, &pid);
+    expect_read(fd, max_len, s, lost, pk, what);
+    pipe_done(fd, pid);
+}
+
 /* ---- header ------------------------------------------------------------- */
 
 static void test_header(void)
@@ -486,23 +508,15 @@ static void test_sound(void)
 {
     stream s = {0};
     small_stream(&s);
-    run g;
     int fd = mem_fd(s.d, s.len);
-    read_all(fd, ORA_REC_MAX_DEFAULT, &s, &g, "sound/memfd");
-    expect_lost(&g, &s, SIZE_MAX, 0, s.len, "sound/memfd");
-    CHECK(g.skipped == 0);
-    run_free(&g);
+    CHECK(expect_read(fd, ORA_REC_MAX_DEFAULT, &s, SIZE_MAX, 0, "sound/memfd") == 0);  /* nothing skipped */
     close(fd);
     /* One byte per write(2): the reader must assemble headers and payloads. */
     static const size_t one[] = {1};
-    pid_t pid;
-    fd = pipe_fd(s.d, s.len, one, 1, &pid);
-    read_all(fd, ORA_REC_MAX_DEFAULT, &s, &g, "sound/pipe-1");
-    expect_lost(&g, &s, SIZE_MAX, 0, s.len, "sound/pipe-1");
-    run_free(&g);
-    pipe_done(fd, pid);
+    expect_piped(&s, one, 1, ORA_REC_MAX_DEFAULT, SIZE_MAX, 0, "sound/pipe-1");
     /* Empty input. */
     stream e = {0};
+    run g;
     fd = mem_fd(NULL, 0);
     read_all(fd, ORA_REC_MAX_DEFAULT, &e, &g, "empty");
     CHECK(g.n == 0 && g.end_pos == 0);
@@ -535,11 +549,8 @@ static void test_flips(void)
             lseek(fd, 0, SEEK_SET);
             char what[64];
             snprintf(what, sizeof what, "flip byte %zu bit %d", pos, bit);
-            run g;
-            read_all(fd, ORA_REC_MAX_DEFAULT, &s, &g, what);
-            expect_lost(&g, &s, holder(&s, pos), EV_CORRUPT, s.len, what);
-            CHECKF(g.skipped == rec_size(&s, holder(&s, pos)), "%s: skipped %" PRIu64, what, g.skipped);
-            run_free(&g);
+            uint64_t skipped = expect_read(fd, ORA_REC_MAX_DEFAULT, &s, holder(&s, pos), EV_CORRUPT, what);
+            CHECKF(skipped == rec_size(&s, holder(&s, pos)), "%s: skipped %" PRIu64, what, skipped);
             cases++;
         }
     }
@@ -583,14 +594,9 @@ static void test_oversize(void)
     s_add_gen(&s, 1, 1000);
     s_add_gen(&s, 2, 10);
     int fd = mem_fd(s.d, s.len);
-    run g;
-    read_all(fd, 1000, &s, &g, "len == max");
-    expect_lost(&g, &s, SIZE_MAX, 0, s.len, "len == max");
-    run_free(&g);
+    expect_read(fd, 1000, &s, SIZE_MAX, 0, "len == max");
     lseek(fd, 0, SEEK_SET);
-    read_all(fd, 999, &s, &g, "len == max + 1");
-    expect_lost(&g, &s, 0, EV_CORRUPT, s.len, "len == max + 1");
-    run_free(&g);
+    expect_read(fd, 999, &s, 0, EV_CORRUPT, "len == max + 1");
     close(fd);
 
     /* A sound header claiming 4 GiB - 1 (then 16 MiB + 1): corrupt, never
@@ -613,6 +619,7 @@ static void test_oversize(void)
         stream t2 = t; /* positions of the records after the fake */
         s_add_gen(&t, 4, 30);
         fd = mem_fd(t.d, t.len);
+        run g;
         read_all(fd, ORA_REC_MAX_DEFAULT, &t, &g, "oversize claim");
         CHECKF(g.n == 3 && g.ev[0].kind == EV_REC && g.ev[1].kind == EV_CORRUPT && g.ev[1].at == bad_at &&
                    g.ev[1].len == 74 && g.ev[2].kind == EV_REC && g.ev[2].len == 1,
@@ -687,13 +694,7 @@ static void test_spanning(void)
             len = (uint32_t)(rnd() % 100);
         s_add_gen(&s, i++, len);
     }
-    pid_t pid;
-    int fd = pipe_fd(s.d, s.len, odd_pieces, sizeof odd_pieces / sizeof odd_pieces[0], &pid);
-    run g;
-    read_all(fd, ORA_REC_MAX_DEFAULT, &s, &g, "spanning/pipe");
-    expect_lost(&g, &s, SIZE_MAX, 0, s.len, "spanning/pipe");
-    run_free(&g);
-    pipe_done(fd, pid);
+    expect_piped(&s, odd_pieces, UNIT_LEN(odd_pieces), ORA_REC_MAX_DEFAULT, SIZE_MAX, 0, "spanning/pipe");
     /* A flipped byte in a record that spans a block boundary. */
     size_t k = 0;
     while (k < s.n && !(s.recs[k].at < (2u << 20) && s.recs[k].at + rec_size(&s, k) > (2u << 20)))
@@ -701,16 +702,12 @@ static void test_spanning(void)
     CHECK(k < s.n);
     if (k < s.n) {
         s.d[(2u << 20) + 1] ^= 0x40;
-        fd = pipe_fd(s.d, s.len, odd_pieces + 3, 5, &pid);
-        read_all(fd, ORA_REC_MAX_DEFAULT, &s, &g, "spanning/flip");
-        expect_lost(&g, &s, k, EV_CORRUPT, s.len, "spanning/flip");
-        run_free(&g);
-        pipe_done(fd, pid);
+        expect_piped(&s, odd_pieces + 3, 5, ORA_REC_MAX_DEFAULT, k, EV_CORRUPT, "spanning/flip");
         s.d[(2u << 20) + 1] ^= 0x40;
     }
     /* The on_read hook runs before reads: at least once per MiB here. */
     int calls = 0;
-    fd = mem_fd(s.d, s.len);
+    int fd = mem_fd(s.d, s.len);
     ora_reader *rd = ora_reader_new(fd, ORA_REC_MAX_DEFAULT);
     ora_reader_on_read(rd, count_call, &calls);
     ora_rec r;
@@ -731,18 +728,8 @@ static void test_16mib(void)
     s_add_gen(&s, 1, 3);
     s_add_gen(&s, 2, ORA_REC_MAX_DEFAULT);
     s_add_gen(&s, 3, 3);
-    pid_t pid;
-    int fd = pipe_fd(s.d, s.len, odd_pieces, sizeof odd_pieces / sizeof odd_pieces[0], &pid);
-    run g;
-    read_all(fd, ORA_REC_MAX_DEFAULT, &s, &g, "16 MiB");
-    expect_lost(&g, &s, SIZE_MAX, 0, s.len, "16 MiB");
-    run_free(&g);
-    pipe_done(fd, pid);
-    fd = pipe_fd(s.d, s.len, odd_pieces, sizeof odd_pieces / sizeof odd_pieces[0], &pid);
-    read_all(fd, ORA_REC_MAX_DEFAULT - 1, &s, &g, "16 MiB over max");
-    expect_lost(&g, &s, 1, EV_CORRUPT, s.len, "16 MiB over max");
-    run_free(&g);
-    pipe_done(fd, pid);
+    expect_piped(&s, odd_pieces, UNIT_LEN(odd_pieces), ORA_REC_MAX_DEFAULT, SIZE_MAX, 0, "16 MiB");
+    expect_piped(&s, odd_pieces, UNIT_LEN(odd_pieces), ORA_REC_MAX_DEFAULT - 1, 1, EV_CORRUPT, "16 MiB over max");
     s_free(&s);
 }
 
@@ -880,12 +867,41 @@ static void test_live(size_t damage_at)
 
 /* ---- writer ------------------------------------------------------------- */
 
-static void test_writer(void)
+/* How a writer is given record r, the i-th of a stream: returns 0, or the
+ * exit status of the writing child when the writer refused it. */
+typedef int put_fn(ora_writer *w, const ora_rec *r, size_t i);
+
+/* put() and reserve()/commit() in turn. */
+static int put_or_commit(ora_writer *w, const ora_rec *r, size_t i)
 {
-    stream s = {0};
-    for (size_t i = 0; i < 300; i++)
-        s_add_gen(&s, i, i == 150 ? (600u << 10) : (uint32_t)(rnd() % 3000));
-    /* Written through put() and reserve()/commit() alternately, read back. */
+    if (i % 2)
+        return ora_writer_put(w, r) < 0 ? 3 : 0;
+    uint8_t *q = ora_writer_reserve(w, r->len);
+    if (!q)
+        return 4;
+    if (r->len)
+        memcpy(q, r->payload, r->len);
+    ora_rec h = *r;
+    h.payload = NULL;
+    return ora_writer_commit(w, &h) < 0 ? 5 : 0;
+}
+
+/* put(), put_same() and put_ref(), put_ref() twice as often. */
+static int put_same_or_ref(ora_writer *w, const ora_rec *r, size_t i)
+{
+    int rc;
+    switch (i % 4) {
+    case 0: rc = ora_writer_put(w, r); break;
+    case 1: rc = ora_writer_put_same(w, r); break;
+    default: rc = ora_writer_put_ref(w, r); break;
+    }
+    return rc < 0 ? 3 : 0;
+}
+
+/* A child writes s's records with put into a pipe; its writer must count
+ * them all (records and bytes) and flush them. Read back, nothing is lost. */
+static void write_read_back(const stream *s, put_fn *put, const char *what)
+{
     int p[2];
     if (pipe(p) < 0)
         exit(2);
@@ -893,23 +909,12 @@ static void test_writer(void)
     if (pid == 0) {
         close(p[0]);
         ora_writer *w = ora_writer_new(p[1]);
-        for (size_t i = 0; i < s.n; i++) {
-            if (i % 2) {
-                if (ora_writer_put(w, &s.recs[i].r) < 0)
-                    _exit(3);
-            } else {
-                uint8_t *q = ora_writer_reserve(w, s.recs[i].r.len);
-                if (!q)
-                    _exit(4);
-                if (s.recs[i].r.len)
-                    memcpy(q, s.recs[i].r.payload, s.recs[i].r.len);
-                ora_rec r = s.recs[i].r;
-                r.payload = NULL;
-                if (ora_writer_commit(w, &r) < 0)
-                    _exit(5);
-            }
+        for (size_t i = 0; i < s->n; i++) {
+            int st = put(w, &s->recs[i].r, i);
+            if (st)
+                _exit(st);
         }
-        if (ora_writer_records(w) != s.n || ora_writer_bytes(w) != s.len)
+        if (ora_writer_records(w) != s->n || ora_writer_bytes(w) != s->len)
             _exit(6);
         if (ora_writer_flush(w) < 0 || ora_writer_buffered(w) != 0)
             _exit(7);
@@ -917,11 +922,26 @@ static void test_writer(void)
         _exit(0);
     }
     close(p[1]);
-    run g;
-    read_all(p[0], ORA_REC_MAX_DEFAULT, &s, &g, "writer");
-    expect_lost(&g, &s, SIZE_MAX, 0, s.len, "writer");
-    run_free(&g);
+    expect_read(p[0], ORA_REC_MAX_DEFAULT, s, SIZE_MAX, 0, what);
     pipe_done(p[0], pid);
+}
+
+/* The file fd holds want[0..n) from its start. */
+static void check_file(int fd, const uint8_t *want, size_t n, const char *what)
+{
+    uint8_t *back = unit_malloc(n);
+    CHECKF(pread(fd, back, n, 0) == (ssize_t)n, "%s", what);
+    CHECKF(memcmp(back, want, n) == 0, "%s", what);
+    free(back);
+}
+
+static void test_writer(void)
+{
+    stream s = {0};
+    for (size_t i = 0; i < 300; i++)
+        s_add_gen(&s, i, i == 150 ? (600u << 10) : (uint32_t)(rnd() % 3000));
+    /* Written through put() and reserve()/commit() alternately, read back. */
+    write_read_back(&s, put_or_commit, "writer");
 
     /* Bytes equal ora_rec_encode's. */
     int fd = memfd_create("w", MFD_CLOEXEC);
@@ -930,10 +950,7 @@ static void test_writer(void)
         CHECK(ora_writer_put(w, &s.recs[i].r) == 0);
     CHECK(ora_writer_buffered(w) == s.recs[20].at);
     CHECK(ora_writer_flush(w) == 0);
-    uint8_t *back = unit_malloc(s.recs[20].at);
-    CHECK(pread(fd, back, s.recs[20].at, 0) == (ssize_t)s.recs[20].at);
-    CHECK(memcmp(back, s.d, s.recs[20].at) == 0);
-    free(back);
+    check_file(fd, s.d, s.recs[20].at, "writer");
     /* commit() with a length other than reserve()'s is refused. */
     CHECK(ora_writer_reserve(w, 10) != NULL);
     ora_rec r;
@@ -946,6 +963,7 @@ static void test_writer(void)
 
     /* A closed pipe: EPIPE (SIGPIPE ignored, as cli_init does), sticky. */
     signal(SIGPIPE, SIG_IGN);
+    int p[2];
     if (pipe(p) < 0)
         exit(2);
     close(p[0]);
@@ -1036,36 +1054,7 @@ static void test_writer_same_ref(void)
         s_add_gen(&s, i, i == 1500 ? (300u << 10) : (uint32_t)(rnd() % 700));
     for (size_t i = 0; i < s.n; i++)
         s.recs[i].r.sum = ora_rec_sum(s.recs[i].r.payload, s.recs[i].r.len);
-    int p[2];
-    if (pipe(p) < 0)
-        exit(2);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(p[0]);
-        ora_writer *w = ora_writer_new(p[1]);
-        for (size_t i = 0; i < s.n; i++) {
-            int rc;
-            switch (i % 4) {
-            case 0: rc = ora_writer_put(w, &s.recs[i].r); break;
-            case 1: rc = ora_writer_put_same(w, &s.recs[i].r); break;
-            default: rc = ora_writer_put_ref(w, &s.recs[i].r); break;
-            }
-            if (rc < 0)
-                _exit(3);
-        }
-        if (ora_writer_records(w) != s.n || ora_writer_bytes(w) != s.len)
-            _exit(6);
-        if (ora_writer_flush(w) < 0 || ora_writer_buffered(w) != 0)
-            _exit(7);
-        ora_writer_free(w);
-        _exit(0);
-    }
-    close(p[1]);
-    run g;
-    read_all(p[0], ORA_REC_MAX_DEFAULT, &s, &g, "writer same/ref");
-    expect_lost(&g, &s, SIZE_MAX, 0, s.len, "writer same/ref");
-    run_free(&g);
-    pipe_done(p[0], pid);
+    write_read_back(&s, put_same_or_ref, "writer same/ref");
 
     /* byte for byte the stream, through a file */
     int fd = memfd_create("w", MFD_CLOEXEC);
@@ -1074,10 +1063,7 @@ static void test_writer_same_ref(void)
         CHECK((i % 2 ? ora_writer_put_ref(w, &s.recs[i].r) : ora_writer_put_same(w, &s.recs[i].r)) == 0);
     CHECK(ora_writer_buffered(w) < 2 * (256u << 10) + (300u << 10));
     CHECK(ora_writer_flush(w) == 0);
-    uint8_t *back = unit_malloc(s.len);
-    CHECK(pread(fd, back, s.len, 0) == (ssize_t)s.len);
-    CHECK(memcmp(back, s.d, s.len) == 0);
-    free(back);
+    check_file(fd, s.d, s.len, "writer same/ref");
     ora_writer_free(w);
     close(fd);
 
