@@ -115,56 +115,69 @@ static int stop_at_b(void *ctx, const uint8_t *name, size_t nl, ora_jspan val)
     return nl == 1 && name[0] == 'b' ? 7 : 0;
 }
 
+/* Texts ora_jscan_valid accepts as one JSON object, as cJSON does. */
+static const char *const accepted[] = {
+    "{}",
+    " {\n} \t",
+    "{\"a\":[1,-0,0.5,2.5e-3,1E+9,-12e0,true,false,null,\"x\",{},[]]}",
+    "{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}",
+    "{\"a\":\"raw \x01 control and \xc3\xa9 bytes pass, as in cJSON\"}",
+    "{ \"a\" : [ 1 , { \"b\" : null } ] , \"c\" : 2 }",
+    /* cJSON reads 63 characters of a number, no more */
+    "{\"a\":1.0000000000000000000000000000000000000000000000000000000000000}",
+};
+
+/* Texts it refuses. */
+static const char *const refused[] = {
+    /* numbers by the grammar */
+    "{\"a\":01}",
+    "{\"a\":1.}",
+    "{\"a\":.5}",
+    "{\"a\":+1}",
+    "{\"a\":-}",
+    "{\"a\":1e}",
+    "{\"a\":1e+}",
+    "{\"a\":0x10}",
+    "{\"a\":1.5.2}",
+    /* cJSON reads 63 characters of a number, no more */
+    "{\"a\":1.00000000000000000000000000000000000000000000000000000000000000}",
+    /* literals exactly */
+    "{\"a\":tru}",
+    "{\"a\":nul}",
+    "{\"a\":falsey}",
+    "{\"a\":True}",
+    /* escapes */
+    "{\"a\":\"\\x\"}",
+    "{\"a\":\"\\u12g4\"}",
+    "{\"a\":\"\\u12\"}",
+    "{\"a\":\"\\udc00\"}",
+    "{\"a\":\"\\ud800x\"}",
+    "{\"a\":\"\\ud800\\u0041\"}",
+    "{\"\\q\":1}",
+    /* structure */
+    "",
+    "[]",
+    "\"x\"",
+    "{\"a\":1,}",
+    "{\"a\":[1,]}",
+    "{\"a\":[1 2]}",
+    "{\"a\":{\"b\"}}",
+    "{\"a\":{\"b\":1]}",
+    "{\"a\":[}",
+    "{\"a\":1}x",
+    "{\"a\":1}}",
+    "{\"a\":\"unterminated}",
+    "{\"a\" 1}",
+    "{a:1}",
+    "{\"a\":1,\"b\"",
+};
+
 static void valid_cases(void)
 {
-    v("{}", 0);
-    v(" {\n} \t", 0);
-    v("{\"a\":[1,-0,0.5,2.5e-3,1E+9,-12e0,true,false,null,\"x\",{},[]]}", 0);
-    v("{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}", 0);
-    v("{\"a\":\"raw \x01 control and \xc3\xa9 bytes pass, as in cJSON\"}", 0);
-    v("{ \"a\" : [ 1 , { \"b\" : null } ] , \"c\" : 2 }", 0);
-    /* numbers by the grammar */
-    v("{\"a\":01}", -1);
-    v("{\"a\":1.}", -1);
-    v("{\"a\":.5}", -1);
-    v("{\"a\":+1}", -1);
-    v("{\"a\":-}", -1);
-    v("{\"a\":1e}", -1);
-    v("{\"a\":1e+}", -1);
-    v("{\"a\":0x10}", -1);
-    v("{\"a\":1.5.2}", -1);
-    /* cJSON reads 63 characters of a number, no more */
-    v("{\"a\":1.0000000000000000000000000000000000000000000000000000000000000}", 0);
-    v("{\"a\":1.00000000000000000000000000000000000000000000000000000000000000}", -1);
-    /* literals exactly */
-    v("{\"a\":tru}", -1);
-    v("{\"a\":nul}", -1);
-    v("{\"a\":falsey}", -1);
-    v("{\"a\":True}", -1);
-    /* escapes */
-    v("{\"a\":\"\\x\"}", -1);
-    v("{\"a\":\"\\u12g4\"}", -1);
-    v("{\"a\":\"\\u12\"}", -1);
-    v("{\"a\":\"\\udc00\"}", -1);
-    v("{\"a\":\"\\ud800x\"}", -1);
-    v("{\"a\":\"\\ud800\\u0041\"}", -1);
-    v("{\"\\q\":1}", -1);
-    /* structure */
-    v("", -1);
-    v("[]", -1);
-    v("\"x\"", -1);
-    v("{\"a\":1,}", -1);
-    v("{\"a\":[1,]}", -1);
-    v("{\"a\":[1 2]}", -1);
-    v("{\"a\":{\"b\"}}", -1);
-    v("{\"a\":{\"b\":1]}", -1);
-    v("{\"a\":[}", -1);
-    v("{\"a\":1}x", -1);
-    v("{\"a\":1}}", -1);
-    v("{\"a\":\"unterminated}", -1);
-    v("{\"a\" 1}", -1);
-    v("{a:1}", -1);
-    v("{\"a\":1,\"b\"", -1);
+    for (size_t i = 0; i < UNIT_LEN(accepted); i++)
+        v(accepted[i], 0);
+    for (size_t i = 0; i < UNIT_LEN(refused); i++)
+        v(refused[i], -1);
     /* brackets and quotes at every place of the 16-byte blocks */
     for (int pad = 0; pad < 40; pad++) {
         char buf[256];
