@@ -733,6 +733,20 @@ static void test_16mib(void)
     s_free(&s);
 }
 
+/* Reads t, a stream with a torn record whose other records are want's, to
+ * its end: the events in *g (the caller frees it); returns how many records
+ * came back. */
+static size_t read_torn(const stream *t, const stream *want, run *g, const char *what)
+{
+    int fd = mem_fd(t->d, t->len);
+    read_all(fd, ORA_REC_MAX_DEFAULT, want, g, what);
+    close(fd);
+    size_t recs = 0;
+    for (size_t i = 0; i < g->n; i++)
+        recs += g->ev[i].kind == EV_REC;
+    return recs;
+}
+
 /* A record cut short and then more records (a stage restarted appending to
  * the same file, or `cat cut.rec more.rec`): only the cut record is lost. */
 static void test_torn(void)
@@ -747,20 +761,16 @@ static void test_torn(void)
     s_raw(&t, b.d, ORA_REC_HDR + 100);
     size_t after = t.len;
     s_raw(&t, b.d + rec_size(&b, 0), b.len - rec_size(&b, 0));
-    int fd = mem_fd(t.d, t.len);
-    run g;
     /* Every record of a and of b but the torn one, in order. */
     stream want = {0};
     for (size_t i = 0; i < a.n; i++)
         s_add(&want, &a.recs[i].r);
     for (size_t i = 1; i < b.n; i++)
         s_add(&want, &b.recs[i].r);
-    read_all(fd, ORA_REC_MAX_DEFAULT, &want, &g, "torn");
-    size_t recs = 0, bad = 0;
+    run g;
+    size_t recs = read_torn(&t, &want, &g, "torn"), bad = 0;
     for (size_t i = 0; i < g.n; i++) {
-        if (g.ev[i].kind == EV_REC)
-            recs++;
-        else {
+        if (g.ev[i].kind != EV_REC) {
             bad++;
             CHECKF(g.ev[i].at == torn_at && g.ev[i].len == after - torn_at, "torn: problem @%" PRIu64 " %" PRIu64,
                    g.ev[i].at, g.ev[i].len);
@@ -768,7 +778,6 @@ static void test_torn(void)
     }
     CHECKF(recs == want.n && bad == 1, "torn: %zu of %zu records, %zu problems", recs, want.n, bad);
     run_free(&g);
-    close(fd);
     s_free(&a);
     s_free(&b);
     s_free(&t);
@@ -801,17 +810,12 @@ static void test_torn_exact(int at_eof)
         s_add_gen(&t, 54, 20); /* a sound header right where the torn record claims to end */
         s_add(&want, &t.recs[t.n - 1].r);
     }
-    int fd = mem_fd(t.d, t.len);
-    run g;
     char what[48];
     snprintf(what, sizeof what, "torn, claimed end at %s", at_eof ? "EOF" : "a header");
-    read_all(fd, ORA_REC_MAX_DEFAULT, &want, &g, what);
-    size_t recs = 0;
-    for (size_t i = 0; i < g.n; i++)
-        recs += g.ev[i].kind == EV_REC;
+    run g;
+    size_t recs = read_torn(&t, &want, &g, what);
     CHECKF(recs == want.n, "%s: %zu of %zu records (the torn one is at %zu)", what, recs, want.n, torn_at);
     run_free(&g);
-    close(fd);
     s_free(&b);
     s_free(&t);
     s_free(&torn);
