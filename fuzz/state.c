@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cJSON_Delete(root);
         }
         ora_actors_prune(a, now + 10000000000ull);
-        /* the loaded state, changed, must save again */
+        /* the loaded state, changed, is saved again (memory safety only) */
         fuzz_save_discard(a);
     }
     ora_actors_free(a);
