@@ -675,6 +675,19 @@ static void propagate(ora_actors *a, const ora_event *e)
 
 static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, ora_src *src, int from_queue);
 
+/* What apply_to() reads of a message: from the payload object of its tree
+ * (p, with x NULL) when asked, or what tx_read() found in its text (x).
+ * Its readers (ex_status() and the others, beside apply_to()) give the
+ * same values either way. */
+typedef struct tx_in tx_in;
+typedef struct ex_in {
+    const cJSON *p;
+    const tx_in *x;
+    ora_src *src;
+} ex_in;
+
+static int apply_kind(ora_actors *a, const ora_msg *m, const ex_in *in, const char *raw, size_t n);
+
 /* Applies, in arrival order, the queued messages of an actor just created
  * by message m. */
 static int apply_queue(ora_actors *a, const ora_msg *m)
@@ -1260,32 +1273,7 @@ int ora_actors_apply(ora_actors *a, const ora_msg *m, const cJSON *root, const c
     if (!cJSON_IsObject(p))
         return apply_end(a, ORA_AP_BAD);
     ora_src src = {raw, n, 0};
-    const cJSON *o;
-    int rc;
-    switch (m->kind) {
-    case ORA_K_EVENT_ADDED:
-    case ORA_K_EVENT_UPDATED:
-        rc = seen(a, ora_field(p, ORA_F_EVENT, &o)) == ORA_FV_OK ? event_upsert(a, m, o) : ORA_AP_BAD;
-        break;
-    case ORA_K_BETOFFER_ADDED:
-    case ORA_K_BETOFFER_UPDATED:
-        rc = seen(a, ora_field(p, ORA_F_BETOFFER, &o)) == ORA_FV_OK ? offer_upsert(a, m, o, &src) : ORA_AP_BAD;
-        break;
-    case ORA_K_EVENT_DELETED:
-    case ORA_K_BETOFFER_DELETED:
-        rc = apply_delete(a, m);
-        break;
-    default:
-        if (!kind_has_state(m->kind)) {
-            rc = ORA_AP_IGNORED;
-            break;
-        }
-        rc = apply_existing(a, m, root, &src, 0);
-        if (rc == ORA_AP_QUEUED && pend_push(a, m, raw, n, a->now_ns) < 0)
-            rc = ORA_AP_ERROR;
-        break;
-    }
-    return apply_end(a, rc);
+    return apply_end(a, apply_kind(a, m, &(ex_in){p, NULL, &src}, raw, n));
 }
 
 /* ---- the same, read from the text ------------------------------------------------------ */
@@ -1856,15 +1844,6 @@ static int tx_offer_upsert(ora_actors *a, const ora_msg *m, const tx_in *x, ora_
     return oom ? ORA_AP_ERROR : offer_done(a, m, bi, created);
 }
 
-/* What apply_to() reads of a message: from the payload object of its tree
- * (p, with x NULL) when asked, or what tx_read() found in its text (x).
- * The readers below give the same values either way. */
-typedef struct ex_in {
-    const cJSON *p;
-    const tx_in *x;
-    ora_src *src;
-} ex_in;
-
 /* The "status" member: its fv, and s[0..n) ("" unless ORA_FV_OK). */
 static int ex_status(const ex_in *in, const char **s, size_t *n)
 {
@@ -1989,6 +1968,36 @@ static int apply_existing(ora_actors *a, const ora_msg *m, const cJSON *root, or
     return apply_to(a, m, &(ex_in){p, NULL, src}, from_queue);
 }
 
+/* Applies message m (its text raw[0..n), read as in says) by its kind,
+ * for ora_actors_apply() and ora_actors_apply_text(). Event adds and
+ * updates are read from the tree only. Returns an ORA_AP_* result. */
+static int apply_kind(ora_actors *a, const ora_msg *m, const ex_in *in, const char *raw, size_t n)
+{
+    const cJSON *o;
+    int rc;
+    switch (m->kind) {
+    case ORA_K_EVENT_ADDED:
+    case ORA_K_EVENT_UPDATED:
+        return seen(a, ora_field(in->p, ORA_F_EVENT, &o)) == ORA_FV_OK ? event_upsert(a, m, o) : ORA_AP_BAD;
+    case ORA_K_BETOFFER_ADDED:
+    case ORA_K_BETOFFER_UPDATED:
+        if (in->x)
+            return seen(a, in->x->bof_fv) == ORA_FV_OK ? tx_offer_upsert(a, m, in->x, in->src) : ORA_AP_BAD;
+        return seen(a, ora_field(in->p, ORA_F_BETOFFER, &o)) == ORA_FV_OK ? offer_upsert(a, m, o, in->src)
+                                                                           : ORA_AP_BAD;
+    case ORA_K_EVENT_DELETED:
+    case ORA_K_BETOFFER_DELETED:
+        return apply_delete(a, m);
+    default:
+        if (!kind_has_state(m->kind))
+            return ORA_AP_IGNORED;
+        rc = apply_to(a, m, in, 0);
+        if (rc == ORA_AP_QUEUED && pend_push(a, m, raw, n, a->now_ns) < 0)
+            rc = ORA_AP_ERROR;
+        return rc;
+    }
+}
+
 int ora_actors_apply_text(ora_actors *a, const ora_msg *m, const char *raw, size_t n)
 {
     const ora_kind_info *ki = ora_kind_get(m->kind);
@@ -2001,27 +2010,7 @@ int ora_actors_apply_text(ora_actors *a, const ora_msg *m, const char *raw, size
     if (!x.p_obj)
         return apply_end(a, ORA_AP_BAD);
     ora_src src = {raw, n, 0};
-    int rc;
-    switch (m->kind) {
-    case ORA_K_BETOFFER_ADDED:
-    case ORA_K_BETOFFER_UPDATED:
-        rc = seen(a, x.bof_fv) == ORA_FV_OK ? tx_offer_upsert(a, m, &x, &src) : ORA_AP_BAD;
-        break;
-    case ORA_K_EVENT_DELETED:
-    case ORA_K_BETOFFER_DELETED:
-        rc = apply_delete(a, m);
-        break;
-    default:
-        if (!kind_has_state(m->kind)) {
-            rc = ORA_AP_IGNORED;
-            break;
-        }
-        rc = apply_to(a, m, &(ex_in){NULL, &x, &src}, 0);
-        if (rc == ORA_AP_QUEUED && pend_push(a, m, raw, n, a->now_ns) < 0)
-            rc = ORA_AP_ERROR;
-        break;
-    }
-    return apply_end(a, rc);
+    return apply_end(a, apply_kind(a, m, &(ex_in){NULL, &x, &src}, raw, n));
 }
 
 size_t ora_actors_bytes(const ora_actors *a)
