@@ -2,6 +2,7 @@
 #include "sim_model.h"
 #include "buf.h"
 #include "json.h"
+#include "sim_vec.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -207,21 +208,6 @@ static void S(sim_model *m, const char *s)
 {
     if (ora_buf_append(&m->msg, s, strlen(s)) < 0)
         m->oom = 1;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 64;
-    while (nc < need)
-        nc *= 2;
-    void *q = realloc(*p, nc * elem);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = nc;
-    return 0;
 }
 
 /* The JSON arrays of jurisdiction names each layout's groups carry: the
@@ -440,7 +426,7 @@ static int finish(sim_model *m, const sim_sink *s, int holdable, int focus, uint
     if (s->log && s->log(s->ctx, m->head, j, n) != 0)
         return -1;
     if (holdable && m->o.reorder > 0 && chance(&m->rr, m->o.reorder)) {
-        if (grow((void **)&m->held, &m->capheld, m->nheld + 1, sizeof *m->held) < 0)
+        if (sim_vec_reserve((void **)&m->held, &m->capheld, m->nheld + 1, sizeof *m->held, 64) < 0)
             return -1;
         held *h = &m->held[m->nheld];
         if (!(h->json = malloc(n)))
@@ -490,23 +476,21 @@ static uint32_t slot_fill(sim_model *m, int t, uint32_t slot)
     size_t size = ev ? sizeof *m->ev : sizeof *m->of;
     int64_t id;
     if (slot == NEW_SLOT) {
-        if (grow(ev ? (void **)&m->ev : (void **)&m->of, &tb->cap, tb->n + 1, size) < 0)
+        if (sim_vec_reserve(ev ? (void **)&m->ev : (void **)&m->of, &tb->cap, tb->n + 1, size, 64) < 0)
             return NEW_SLOT;
         slot = (uint32_t)tb->n++;
         id = tb->next_id++;
     } else {
         id = slot_entity(m, t, slot)->id;
     }
-    uint32_t *q = realloc(tb->alive, (tb->n_alive + 1) * sizeof *q);
-    if (!q)
+    if (sim_vec_resize((void **)&tb->alive, tb->n_alive + 1, sizeof *tb->alive) < 0)
         return NEW_SLOT;
-    tb->alive = q;
     entity *h = slot_entity(m, t, slot);
     memset(ev ? (void *)&m->ev[slot] : (void *)&m->of[slot], 0, size);
     h->id = id;
     h->pos = (uint32_t)tb->n_alive;
     h->alive = 1;
-    q[tb->n_alive++] = slot;
+    tb->alive[tb->n_alive++] = slot;
     return slot;
 }
 
@@ -612,7 +596,7 @@ static int push_op(sim_model *m, uint8_t op, uint32_t a)
 {
     if (m->s_head == m->s_len)
         m->s_head = m->s_len = 0;
-    if (grow((void **)&m->script, &m->s_cap, m->s_len + 1, sizeof *m->script) < 0)
+    if (sim_vec_reserve((void **)&m->script, &m->s_cap, m->s_len + 1, sizeof *m->script, 64) < 0)
         return -1;
     m->script[m->s_len].op = op;
     m->script[m->s_len].a = a;

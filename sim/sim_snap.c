@@ -2,6 +2,7 @@
 #include "sim_snap.h"
 #include "buf.h"
 #include "sim_gz.h"
+#include "sim_vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,14 +91,8 @@ void sim_snap_free(sim_snap *c)
 
 static int add_piece(sim_snapshot *s, piece *pc)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 256;
-        piece **q = realloc(s->p, nc * sizeof *q);
-        if (!q)
-            return -1;
-        s->p = q;
-        s->cap = nc;
-    }
+    if (sim_vec_reserve((void **)&s->p, &s->cap, s->n + 1, sizeof *s->p, 256) < 0)
+        return -1;
     s->p[s->n++] = pc;
     s->messages += pc->frames;
     return 0;
@@ -107,14 +102,8 @@ static int capture_emit(void *ctx, uint64_t off, const char *json, size_t n)
 {
     (void)off;
     piece *pc = ctx;
-    if (pc->frames == pc->cap_starts) {
-        size_t nc = pc->cap_starts ? pc->cap_starts * 2 : 64;
-        size_t *q = realloc(pc->starts, nc * sizeof *q);
-        if (!q)
-            return 1;
-        pc->starts = q;
-        pc->cap_starts = nc;
-    }
+    if (sim_vec_reserve((void **)&pc->starts, &pc->cap_starts, pc->frames + 1, sizeof *pc->starts, 64) < 0)
+        return 1;
     pc->starts[pc->frames++] = pc->plain.len;
     return sim_gz_frame(&pc->plain, json, n) < 0 ? 1 : 0;
 }
