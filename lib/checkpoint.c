@@ -9,6 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
+int ora_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
 static int fsync_dir_of(const char *path)
 {
     char dir[4096];
@@ -26,15 +38,8 @@ static int fsync_dir_of(const char *path)
         memcpy(dir, path, n);
         dir[n] = 0;
     }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    errno = e;
     /* Some file systems refuse fsync on a directory; the rename stands. */
-    return rc < 0 && errno != EINVAL && errno != EROFS ? -1 : 0;
+    return ora_fsync_dir(dir) < 0 && errno != EINVAL && errno != EROFS ? -1 : 0;
 }
 
 int checkpoint_commit(const char *path, int64_t w)

@@ -19,4 +19,9 @@ int checkpoint_commit(const char *path, int64_t w);
  * optional trailing newline). */
 int checkpoint_read(const char *path, int64_t *w);
 
+/* Flushes directory dir to disk, so that a rename done in it is durable
+ * (the last step of a commit; state files commit the same way). Returns 0,
+ * or -1 with errno (from open or fsync). */
+int ora_fsync_dir(const char *dir);
+
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "persist.h"
 #include "serial.h"
 
@@ -25,18 +26,6 @@ char *ora_state_path(const char *dir, int64_t w)
     if (asprintf(&p, "%s/actors-%020" PRId64 ".state", dir, w) < 0)
         return NULL;
     return p;
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int r = fsync(fd);
-    int e = errno;
-    close(fd);
-    errno = e;
-    return r;
 }
 
 int ora_state_write(const char *dir, const ora_actors *a, const ora_wm *wm, uint64_t now_ns, uint64_t *bytes,
@@ -103,7 +92,7 @@ int ora_state_write(const char *dir, const ora_actors *a, const ora_wm *wm, uint
         snprintf(err, errn, "rename %s: %s", tmp, strerror(errno));
         goto fail;
     }
-    if (fsync_dir(dir) < 0) {
+    if (ora_fsync_dir(dir) < 0) {
         snprintf(err, errn, "fsync %s: %s", dir, strerror(errno));
         free(final);
         free(tmp);
