@@ -155,6 +155,43 @@ static int ref_ok(ora_intern *t, uint32_t id)
     return 1;
 }
 
+/* Takes a reference on each of ids[0..n) of table t (as ref_ok()): 1, or 0
+ * at the first that is not live. */
+static int refs_ok(ora_intern *t, const uint32_t *ids, int n)
+{
+    for (int j = 0; j < n; j++)
+        if (!ref_ok(t, ids[j]))
+            return 0;
+    return 1;
+}
+
+static void read_u32s(ora_sr *r, uint32_t *v, int n)
+{
+    for (int j = 0; j < n; j++)
+        v[j] = ora_sr_u32(r);
+}
+
+/* Reads the id of a saved actor (what: "event", "bet offer") that map must
+ * not hold yet, and restores its slot with restore(). Returns the slot, or
+ * ORA_NOIDX with err set (truncated, twice, out of memory). */
+static uint32_t load_slot(ora_actors *a, ora_sr *r, const ora_idmap *map, uint32_t (*restore)(ora_actors *, uint64_t),
+                          const char *what, uint64_t *id, char *err, size_t errn)
+{
+    *id = ora_sr_u64(r);
+    if (r->bad) {
+        snprintf(err, errn, "truncated state");
+        return ORA_NOIDX;
+    }
+    if (ora_idmap_get(map, *id, NULL)) {
+        snprintf(err, errn, "%s %" PRIu64 " twice", what, *id);
+        return ORA_NOIDX;
+    }
+    uint32_t i = restore(a, *id);
+    if (i == ORA_NOIDX)
+        snprintf(err, errn, "out of memory");
+    return i;
+}
+
 static int load_body(ora_actors *a, ora_sr *r, char *err, size_t errn)
 {
     if (load_table(a->strs, r, err, errn, "text") < 0 || load_table(a->offl, r, err, errn, "offering") < 0 ||
@@ -162,28 +199,20 @@ static int load_body(ora_actors *a, ora_sr *r, char *err, size_t errn)
         return -1;
     uint32_t n = ora_sr_u32(r);
     for (uint32_t k = 0; k < n; k++) {
-        uint64_t id = ora_sr_u64(r);
-        if (r->bad)
-            goto trunc;
-        if (ora_idmap_get(&a->ev_map, id, NULL)) {
-            snprintf(err, errn, "event %" PRIu64 " twice", id);
-            return -1;
-        }
-        uint32_t ei = ora_actors_restore_event(a, id);
+        uint64_t id;
+        uint32_t ei = load_slot(a, r, &a->ev_map, ora_actors_restore_event, "event", &id, err, errn);
         if (ei == ORA_NOIDX)
-            goto oom;
+            return -1;
         ora_event *e = &a->ev[ei];
         e->group_id = ora_sr_u64(r);
         uint32_t f[5];
-        for (int j = 0; j < 5; j++)
-            f[j] = ora_sr_u32(r);
+        read_u32s(r, f, 5);
         e->flags = ora_sr_u8(r) & ORA_EVF_GROUP;
         uint16_t np = ora_sr_u16(r);
         if (r->bad)
             goto trunc;
-        for (int j = 0; j < 5; j++)
-            if (!ref_ok(a->strs, f[j]))
-                goto badref;
+        if (!refs_ok(a->strs, f, 5))
+            goto badref;
         e->competition = f[0];
         e->sport = f[1];
         e->starts_at = f[2];
@@ -213,30 +242,22 @@ static int load_body(ora_actors *a, ora_sr *r, char *err, size_t errn)
     }
     n = ora_sr_u32(r);
     for (uint32_t k = 0; k < n; k++) {
-        uint64_t id = ora_sr_u64(r);
-        if (r->bad)
-            goto trunc;
-        if (ora_idmap_get(&a->bo_map, id, NULL)) {
-            snprintf(err, errn, "bet offer %" PRIu64 " twice", id);
-            return -1;
-        }
-        uint32_t bi = ora_actors_restore_offer(a, id);
+        uint64_t id;
+        uint32_t bi = load_slot(a, r, &a->bo_map, ora_actors_restore_offer, "bet offer", &id, err, errn);
         if (bi == ORA_NOIDX)
-            goto oom;
+            return -1;
         ora_betoffer *b = &a->bo[bi];
         uint64_t eid = ora_sr_u64(r);
         b->criterion_id = ora_sr_u64(r);
         b->group_id = ora_sr_u64(r);
         uint32_t f[5];
-        for (int j = 0; j < 5; j++)
-            f[j] = ora_sr_u32(r);
+        read_u32s(r, f, 5);
         uint8_t flags = ora_sr_u8(r);
         uint16_t no = ora_sr_u16(r), nd = ora_sr_u16(r);
         if (r->bad)
             goto trunc;
-        for (int j = 0; j < 3; j++)
-            if (!ref_ok(a->strs, f[j]))
-                goto badref;
+        if (!refs_ok(a->strs, f, 3))
+            goto badref;
         b->criterion_label = f[0];
         b->status = f[1];
         b->ev_status = f[2];
