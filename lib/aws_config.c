@@ -215,12 +215,8 @@ int aws_profile_load(const char *name, aws_profile *p, char *err, size_t errlen)
 
 int aws_url_split(const char *url, char *host, size_t hn, char *path, size_t pn)
 {
-    const char *p;
-    if (strncmp(url, "https://", 8) == 0)
-        p = url + 8;
-    else if (strncmp(url, "http://", 7) == 0)
-        p = url + 7;
-    else
+    const char *p = aws_url_after_scheme(url, 0);
+    if (!p)
         return -1;
     size_t hl = strcspn(p, "/?#");
     if (hl == 0 || hl >= hn || memchr(p, '@', hl) || memchr(p, ' ', hl))
