@@ -28,8 +28,8 @@ typedef struct series {
 
 struct ora_metrics {
     char stage[64];
-    ora_buf series;         /* series[], appended in registration order */
-    const series *s;        /* series.p */
+    ora_buf sbuf;           /* the series[], appended in registration order */
+    const series *s;        /* sbuf.p */
     size_t n;
     double start;           /* wall-clock seconds */
     int64_t pid;
@@ -108,7 +108,7 @@ void ora_metrics_free(ora_metrics *m)
 {
     if (!m)
         return;
-    ora_buf_free(&m->series);
+    ora_buf_free(&m->sbuf);
     unschedule(m);
     free(m);
 }
@@ -120,9 +120,9 @@ static int add(ora_metrics *m, series v)
             errno = EINVAL;
             return -1;
         }
-    if (ora_buf_append(&m->series, &v, sizeof v) < 0)
+    if (ora_buf_append(&m->sbuf, &v, sizeof v) < 0)
         return -1;
-    m->s = (const series *)m->series.p; /* malloc'd: aligned for any type */
+    m->s = (const series *)m->sbuf.p; /* malloc'd: aligned for any type */
     m->n++;
     return 0;
 }
