@@ -168,7 +168,7 @@ build-fuzz/libora.a: $(FUZZ_OBJ)
 build-fuzz/libsim.a: $(FUZZ_SIM_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-build-fuzz/%: fuzz/%.c build-fuzz/libora.a build-fuzz/libsim.a
+build-fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) build-fuzz/libora.a build-fuzz/libsim.a
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
 	  $(if $(filter sim_%,$*),build-fuzz/libsim.a) build-fuzz/libora.a $(LDLIBS)
 

@@ -11,18 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "ora.h"
 #include "record.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -33,7 +26,7 @@ static int cmp(const void *a, const void *b)
 int main(void)
 {
     ora_reader *r = ora_reader_new(0, ORA_REC_MAX_DEFAULT);
-    double arrival = now(), last_out = 0, max = 0;
+    double arrival = cli_now(), last_out = 0, max = 0;
     size_t ng = 0, capg = 1 << 16;
     double *gaps = malloc(capg * sizeof *gaps);
     long recs = 0, ckpts = 0;
@@ -47,7 +40,7 @@ int main(void)
         if (rc == ORA_RD_EOF)
             break;
         if (arrival < 0)
-            arrival = now();
+            arrival = cli_now();
         if (rc != ORA_RD_RECORD)
             continue;
         recs++;

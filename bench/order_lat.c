@@ -21,20 +21,6 @@
 #include "cli.h"
 #include "record.h"
 
-static uint64_t wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int feed(double rate, double secs)
 {
     ora_buf all = ORA_BUF_INIT;
@@ -62,11 +48,12 @@ static int feed(double rate, double secs)
     }
     starts[n] = all.len;
     ora_writer *w = ora_writer_new(1);
-    uint64_t total = (uint64_t)(rate * secs), t0 = mono_ns();
+    uint64_t total = (uint64_t)(rate * secs);
+    double t0 = cli_now();
     for (uint64_t i = 0; i < total; i++) {
-        uint64_t due = t0 + (uint64_t)((double)i * 1e9 / rate), now = mono_ns();
-        if (due > now) {
-            struct timespec ts = {(time_t)((due - now) / 1000000000u), (long)((due - now) % 1000000000u)};
+        double wait = t0 + (double)i / rate - cli_now(); /* seconds until message i is due */
+        if (wait > 0) {
+            struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
             nanosleep(&ts, NULL);
         }
         size_t k = i % n;
@@ -74,7 +61,7 @@ static int feed(double rate, double secs)
         ora_rec_init(&r, ORA_T_MSG);
         r.payload = all.p + starts[k];
         r.len = (uint32_t)(starts[k + 1] - starts[k]);
-        r.recv_ns = wall_ns();
+        r.recv_ns = cli_wall_ns();
         if (ora_writer_put(w, &r) != 0 || ora_writer_flush(w) != 0) {
             fprintf(stderr, "order_lat: unable to write: %s\n", strerror(errno));
             return 74;
@@ -107,7 +94,7 @@ static int sink(void)
         }
         if (r.type != ORA_T_MSG || !r.recv_ns)
             continue;
-        uint64_t now = wall_ns();
+        uint64_t now = cli_wall_ns();
         if (n == cap) {
             cap = cap ? cap * 2 : 4096;
             lat = realloc(lat, cap * sizeof *lat);

@@ -2,18 +2,11 @@
  * the field table of lib/entity.c, decimals as written, canonical JSON of
  * participants) on arbitrary bytes: each line of the input is one message,
  * routed as ora-order would and applied to one network; outputs must be
- * JSON objects; at the end the state is saved and loaded back. */
-#include <fcntl.h>
+ * JSON objects; at the end the state is saved (to /dev/null). */
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "actors.h"
-#include "ora.h"
-#include "persist.h"
-#include "route.h"
-#include "rules.h"
+#include "fuzz.h"
 
 static int check_emit(void *ctx, const ora_msg *m, const char *k, size_t kl, const char *j, size_t jl)
 {
@@ -27,42 +20,17 @@ static int check_emit(void *ctx, const ora_msg *m, const char *k, size_t kl, con
     return 0;
 }
 
+static void apply(void *ctx, const ora_msg *m, const cJSON *root, const char *raw, size_t n)
+{
+    if (ora_actors_apply(ctx, m, root, raw, n) == ORA_AP_ERROR)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static ora_rules rules;
-    static int ready;
-    if (!ready) {
-        ora_rules_init(&rules);
-        ready = 1;
-    }
-    ora_actors *a = ora_actors_new(&rules, check_emit, NULL);
-    if (!a)
-        abort();
-    a->pending_ttl_ns = 2000;
-    const char *p = (const char *)data, *end = p + size;
-    uint64_t t = 1;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        cJSON *root = cJSON_ParseWithLength(p, n);
-        ora_route rt;
-        if (root && ora_route_json(root, &rt) == ORA_ROUTE_OK) {
-            ora_msg m = {.offset = rt.offset, .recv_ns = t += 1000, .actor_id = rt.actor_id, .kind = (uint8_t)rt.kind,
-                         .actor_type = rt.actor_type, .flow = ORA_FLOW_REALTIME};
-            if (ora_actors_apply(a, &m, root, p, n) == ORA_AP_ERROR)
-                abort();
-        }
-        cJSON_Delete(root);
-        p += n + (nl ? 1 : 0);
-    }
-    int fd = open("/dev/null", O_WRONLY);
-    ora_sw w;
-    if (fd >= 0 && ora_sw_open(&w, fd) == 0) {
-        ora_persist_save(a, &w);
-        ora_sw_finish(&w);
-    }
-    if (fd >= 0)
-        close(fd);
+    ora_actors *a = fuzz_actors_new(check_emit, NULL, 2000);
+    fuzz_each_message(data, size, apply, a);
+    fuzz_save_discard(a);
     ora_actors_free(a);
     return 0;
 }

@@ -50,6 +50,16 @@ static void flush_writer(void *w)
     REQUIRE(ora_writer_flush(w) == 0);
 }
 
+/* The next item rd reads into r, and where the reader stood before it (*at).
+ * A read error is never the input's doing (a memfd does not fail). */
+static int next_item(ora_reader *rd, ora_rec *r, uint64_t *at)
+{
+    *at = ora_reader_pos(rd);
+    int rc = ora_reader_next(rd, r);
+    REQUIRE(rc != ORA_RD_ERROR);
+    return rc;
+}
+
 static void read_stream(const uint8_t *data, size_t size, uint32_t max_len)
 {
     load(in_fd, data, size);
@@ -64,14 +74,11 @@ static void read_stream(const uint8_t *data, size_t size, uint32_t max_len)
     size_t sound_len = 0;
     uint64_t problems = 0;
     int said_not_records = 0;
-    for (;;) {
-        ora_rec r;
-        uint64_t before = ora_reader_pos(rd);
-        int rc = ora_reader_next(rd, &r);
+    ora_rec r;
+    uint64_t before;
+    int rc;
+    while ((rc = next_item(rd, &r, &before)) != ORA_RD_EOF) {
         uint64_t after = ora_reader_pos(rd);
-        if (rc == ORA_RD_EOF)
-            break;
-        REQUIRE(rc != ORA_RD_ERROR);
         if (rc == ORA_RD_CORRUPT && ora_reader_problem(rd)->not_records) {
             const ora_rd_problem *p = ora_reader_problem(rd);
             REQUIRE(before == 0 && after == 0 && p->at == 0 && p->skipped == 0 && problems == 0 && size > 0);
@@ -108,7 +115,6 @@ static void read_stream(const uint8_t *data, size_t size, uint32_t max_len)
     REQUIRE(said_not_records == (size > 0 && memcmp(data, "\x93ORA", size < 4 ? size : 4) != 0));
     REQUIRE(ora_reader_pos(rd) == size);
     REQUIRE(ora_reader_skipped(rd) + sound_len == size);
-    ora_rec r;
     REQUIRE(ora_reader_next(rd, &r) == ORA_RD_EOF);
     REQUIRE(ora_writer_flush(wr) == 0);
     REQUIRE(ora_writer_bytes(wr) == sound_len);
@@ -292,13 +298,10 @@ static void structured(const uint8_t *data, size_t size)
     ora_reader *rd = ora_reader_new(in_fd, ORA_REC_MAX_DEFAULT);
     REQUIRE(rd);
     size_t got = 0;
-    for (;;) {
-        ora_rec r;
-        uint64_t before = ora_reader_pos(rd);
-        int rc = ora_reader_next(rd, &r);
-        if (rc == ORA_RD_EOF)
-            break;
-        REQUIRE(rc != ORA_RD_ERROR);
+    ora_rec r;
+    uint64_t before;
+    int rc;
+    while ((rc = next_item(rd, &r, &before)) != ORA_RD_EOF) {
         if (rc != ORA_RD_RECORD)
             continue;
         if (!(got < nwant && want_at[got] == before)) {
