@@ -776,6 +776,8 @@ static void summary(char *buf, size_t n, double elapsed)
 /* A bad value of a numeric option (cliopt.h), named as the user typed it. */
 static int bad_opt(const cli_opt *o, const char *arg)
 {
+    if (o->bad)
+        return cli_opt_bad(o, arg);
     char name[64];
     return cli_usage_error("unable to use %s %s: not %s in %" PRIu64 "..%" PRIu64, cli_opt_name(o, name, sizeof name),
                            arg, o->kind == CLI_SIZE ? "a size" : "a whole number", o->u.min, o->u.max);
@@ -811,7 +813,7 @@ int main(int argc, char **argv)
         {.name = "max-record", .kind = CLI_SIZE, .dest = &max_rec, .u = {1, ORA_REC_MAX_LIMIT}},
         {.name = "threads", .kind = CLI_U64, .dest = &threads, .u = {1, 2}},
     };
-    cli_opts t = {opts, sizeof opts / sizeof opts[0], bad_opt, CLI_FILTER_OPERAND};
+    cli_opts t = {.opt = opts, .n = sizeof opts / sizeof opts[0], .bad = bad_opt, .operand = CLI_FILTER_OPERAND};
     int go = cli_getopt(argc, argv, &t);
     if (go != CLI_GO)
         return go;

@@ -262,7 +262,7 @@ int main(int argc, char **argv)
         {.name = "max-record", .kind = CLI_SIZE, .dest = &maxrec, .u = {1, ORA_REC_MAX_LIMIT},
          .bad = "unable to use --max-record %s: not a size in 1..1G"},
     };
-    cli_opts t = {opts, sizeof opts / sizeof opts[0], NULL, CLI_FILTER_OPERAND};
+    cli_opts t = {.opt = opts, .n = sizeof opts / sizeof opts[0], .operand = CLI_FILTER_OPERAND};
     int go = cli_getopt(argc, argv, &t);
     if (go != CLI_GO)
         return go;

@@ -111,9 +111,12 @@ static int apply(const cli_opt *o, const char *arg, cli_bad_value_fn bad)
     }
     if (parse_value(o, arg) == 0)
         return CLI_GO;
-    if (!o->bad)
-        return bad ? bad(o, arg) : cli_usage_error("unable to use %s", arg);
-    return usage_error_with(o->bad, arg);
+    return bad ? bad(o, arg) : cli_opt_bad(o, arg);
+}
+
+int cli_opt_bad(const cli_opt *o, const char *arg)
+{
+    return o->bad ? usage_error_with(o->bad, arg) : cli_usage_error("unable to use %s", arg);
 }
 
 int cli_getopt(int argc, char **argv, const cli_opts *t)
@@ -128,7 +131,10 @@ int cli_getopt(int argc, char **argv, const cli_opts *t)
         const cli_opt *o = c == '?' || c == ':' ? NULL : find(t->opt, t->n, c);
         if (!o)
             return cli_bad_option(c, argv);
-        int rc = apply(o, optarg, t->bad);
+        int rc = t->before ? t->before(o) : 0;
+        if (rc)
+            return rc;
+        rc = apply(o, optarg, t->bad);
         if (rc != CLI_GO)
             return rc;
         if (o->given)

@@ -46,6 +46,7 @@ typedef struct cli_opt {
     int (*call)(const char *arg, void *dest);
     int takes_arg;          /* CLI_CALL only: the option takes an argument */
     int *given;             /* when not NULL: set to 1 once the option was applied */
+    unsigned tag;           /* the tool's own (cli_opts.before reads it); cliopt ignores it */
 } cli_opt;
 
 /* Entries that mean the same in every tool. */
@@ -85,17 +86,23 @@ typedef struct cli_filter_args {
  * in buf (n bytes). Returns buf. */
 const char *cli_opt_name(const cli_opt *o, char *buf, size_t n);
 
-/* A tool's own report of a bad value for an option whose .bad is NULL, for
- * messages built from the entry (its name, range). Returns the exit status
+/* A tool's own report of a bad value arg of o, for messages built from the
+ * entry (its name, range) or written its own way. Returns the exit status
  * (64). */
 typedef int (*cli_bad_value_fn)(const cli_opt *o, const char *arg);
+/* The report without one: cli_usage_error with o->bad (or "unable to use
+ * ARG" without it). Returns 64. */
+int cli_opt_bad(const cli_opt *o, const char *arg);
 
 /* A tool's options: the table, and how it reports what the table cannot
  * say by itself. */
 typedef struct cli_opts {
     const cli_opt *opt;
     size_t n;               /* entries in opt, at most 64 */
-    cli_bad_value_fn bad;   /* bad values of entries without a .bad; may be NULL */
+    cli_bad_value_fn bad;   /* reports every bad value; NULL: cli_opt_bad */
+    /* Called before an option is applied (NULL: none): 0, or the exit
+     * status to stop with (an option this use of the tool does not take). */
+    int (*before)(const cli_opt *o);
     /* The usage error for an operand (printf format, one %s: the first
      * operand). NULL: the tool takes operands, from optind on. */
     const char *operand;
