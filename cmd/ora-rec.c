@@ -885,6 +885,7 @@ static int bad_opt(const cli_opt *opt, const char *arg)
     usage_error(opt->bad, arg);
 }
 
+/* --type NAME and --flow NAME (cliopt.h CLI_CALL). */
 static int type_opt(const char *arg, void *type)
 {
     if (!(*(uint8_t *)type = ora_rec_type_parse(arg)))

@@ -41,7 +41,7 @@ typedef struct cli_opt {
     struct { int64_t min, max; } i;
     struct { double min, max; } d;
     /* A bad value: printf format with exactly one %s, the value as typed,
-     * for cli_usage_error. NULL: the table's bad_value function reports. */
+     * for cli_usage_error (cli_opt_bad), unless cli_opts.bad reports. */
     const char *bad;
     int (*call)(const char *arg, void *dest);
     int takes_arg;          /* CLI_CALL only: the option takes an argument */
@@ -104,7 +104,7 @@ typedef struct cli_opts {
      * status to stop with (an option this use of the tool does not take). */
     int (*before)(const cli_opt *o);
     /* The usage error for an operand (printf format, one %s: the first
-     * operand). NULL: the tool takes operands, from optind on. */
+     * operand). NULL: the tool looks at its operands, from optind on. */
     const char *operand;
 } cli_opts;
 
