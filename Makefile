@@ -93,7 +93,7 @@ $(BIN)/%: cmd/%.c $(BUILD)/libora.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(SIMLIB) $(BUILD)/libora.a $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libora.a $(HDRS)
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libora.a $(HDRS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(SIMLIB) $(BUILD)/libora.a $(LDLIBS)
 

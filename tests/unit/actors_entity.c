@@ -7,17 +7,7 @@
 #include <string.h>
 
 #include "entity.h"
-
-static int fails;
-#define CHECK(c, ...)                                                                                  \
-    do {                                                                                               \
-        if (!(c)) {                                                                                    \
-            fprintf(stderr, "actors_entity: FAIL line %d: ", __LINE__);                                \
-            fprintf(stderr, __VA_ARGS__);                                                              \
-            fputc('\n', stderr);                                                                       \
-            fails++;                                                                                   \
-        }                                                                                              \
-    } while (0)
+#include "unit.h"
 
 /* f of the JSON text obj: the result, and the string / number / bool found. */
 static int get(const char *obj, int f, char *out, size_t n)
@@ -46,78 +36,77 @@ static void expect(const char *obj, int f, int want, const char *val)
 {
     char got[256];
     int r = get(obj, f, got, sizeof got);
-    CHECK(r == want, "%s in %s: result %d, want %d", ora_field_info_get(f)->doc, obj, r, want);
+    CHECKF(r == want, "%s in %s: result %d, want %d", ora_field_info_get(f)->doc, obj, r, want);
     if (r == ORA_FV_OK && val)
-        CHECK(strcmp(got, val) == 0, "%s in %s: '%s', want '%s'", ora_field_info_get(f)->doc, obj, got, val);
+        CHECKF(strcmp(got, val) == 0, "%s in %s: '%s', want '%s'", ora_field_info_get(f)->doc, obj, got, val);
 }
+
+/* Objects in the shapes of doc/design.md §2, and what each of their fields
+ * reads as (the lookup finds it: ORA_FV_OK). */
+static const struct {
+    const char *obj;
+    struct { int f; const char *val; } fields[8];
+} reads[] = {
+    {"{\"id\":1,\"startsAt\":\"2026-11-27T18:00:00Z\",\"sport\":\"FOOTBALL\",\"status\":\"STARTED\","
+     "\"group\":{\"id\":20},\"competitionName\":{\"defaultTranslation\":\"Premier League\"},"
+     "\"participants\":[{\"id\":31}]}",
+     {{ORA_F_EV_STARTS_AT, "2026-11-27T18:00:00Z"}, {ORA_F_EV_SPORT, "FOOTBALL"}, {ORA_F_EV_STATUS, "STARTED"},
+      {ORA_F_EV_GROUP_ID, "20"}, {ORA_F_EV_COMPETITION_NAME, "Premier League"}, {ORA_F_EV_PARTICIPANTS, "[1]"}}},
+    {"{\"id\":31,\"name\":{\"defaultTranslation\":\"Arsenal\"},\"type\":\"TEAM\",\"homeParticipant\":true}",
+     {{ORA_F_PA_ID, "31"}, {ORA_F_PA_NAME, "Arsenal"}, {ORA_F_PA_TYPE, "TEAM"}, {ORA_F_PA_HOME, "true"}}},
+    {"{\"id\":5,\"eventId\":1,\"status\":\"OPEN\",\"criterion\":{\"id\":1001159732,\"label\":"
+     "{\"defaultTranslation\":\"Full Time\"}},\"lineType\":[\"MAIN_LINE\"],\"tags\":[],\"outcomes\":[]}",
+     {{ORA_F_BO_EVENT_ID, "1"}, {ORA_F_BO_STATUS, "OPEN"}, {ORA_F_BO_CRITERION_ID, "1001159732"},
+      {ORA_F_BO_CRITERION_LABEL, "Full Time"}, {ORA_F_BO_LINE_TYPE, "[1]"}, {ORA_F_BO_TAGS, "[0]"},
+      {ORA_F_BO_OUTCOMES, "[0]"}}},
+    {"{\"id\":6,\"betOfferId\":5,\"status\":\"OPEN\",\"label\":{\"defaultTranslation\":\"1\"},"
+     "\"odds\":[{\"offerings\":[\"jurisdiction1\"],\"odds\":{\"decimal\":1900}}]}",
+     {{ORA_F_OC_ID, "6"}, {ORA_F_OC_BETOFFER_ID, "5"}, {ORA_F_OC_STATUS, "OPEN"}, {ORA_F_OC_LABEL, "1"},
+      {ORA_F_OC_ODDS, "[1]"}}},
+    {"{\"offerings\":[\"a\",\"b\"],\"odds\":{\"decimal\":1900}}", {{ORA_F_OD_OFFERINGS, "[2]"}}},
+    {"{\"offerings\":[],\"odds\":{\"decimal\":1900}}", {{ORA_F_OD_DECIMAL, "1900"}}},
+    {"{\"id\":5,\"lineTypes\":[\"MAIN_LINE\"]}", {{ORA_F_LINE_TYPES, "[1]"}}},
+    {"{\"betOfferId\":5,\"outcomeId\":6,\"odds\":[]}",
+     {{ORA_F_OUTCOME_ID, "6"}, {ORA_F_OUTCOME_BETOFFER_ID, "5"}, {ORA_F_ODDS, "[0]"}}},
+    {"{\"event\":{}}", {{ORA_F_EVENT, "{}"}}},
+};
+
+/* Objects whose field is absent, or there but not of its type: what a
+ * lookup of it returns. */
+static const struct { const char *obj; int f; int want; } unusable[] = {
+    /* the flat shape: a bare string where a translation object belongs */
+    {"{\"competitionName\":\"Premier League\"}", ORA_F_EV_COMPETITION_NAME, ORA_FV_BAD},
+    {"{\"competitionName\":{}}", ORA_F_EV_COMPETITION_NAME, ORA_FV_BAD},
+    {"{\"competitionName\":null}", ORA_F_EV_COMPETITION_NAME, ORA_FV_BAD},
+    {"{\"group\":{\"name\":\"x\"}}", ORA_F_EV_GROUP_ID, ORA_FV_BAD},
+    {"{\"group\":{\"id\":-1}}", ORA_F_EV_GROUP_ID, ORA_FV_BAD},
+    {"{\"group\":{\"id\":1.5}}", ORA_F_EV_GROUP_ID, ORA_FV_BAD},
+    {"{\"sport\":\"X\"}", ORA_F_EV_GROUP_ID, ORA_FV_ABSENT},
+    {"[1]", ORA_F_EV_SPORT, ORA_FV_ABSENT},
+    {"{\"home\":true}", ORA_F_PA_HOME, ORA_FV_ABSENT},
+    {"{\"homeParticipant\":\"yes\"}", ORA_F_PA_HOME, ORA_FV_BAD},
+    {"{\"criterion\":{\"label\":\"Full Time\"}}", ORA_F_BO_CRITERION_LABEL, ORA_FV_BAD},
+    {"{\"tags\":null}", ORA_F_BO_TAGS, ORA_FV_BAD},
+    {"{\"decimal\":1.9}", ORA_F_OD_DECIMAL, ORA_FV_ABSENT},
+    {"{\"odds\":{\"decimal\":\"1.9\"}}", ORA_F_OD_DECIMAL, ORA_FV_BAD},
+    {"{\"id\":5,\"lineType\":[\"MAIN_LINE\"]}", ORA_F_LINE_TYPES, ORA_FV_ABSENT},
+    {"{\"betOffer\":7}", ORA_F_BETOFFER, ORA_FV_BAD},
+};
 
 static void test_table(void)
 {
     /* every field has a documented path and a lookup path */
     for (int f = 0; f < ORA_F_COUNT; f++) {
         const ora_field_info *fi = ora_field_info_get(f);
-        CHECK(fi && fi->doc && fi->key[0], "field %d has no path", f);
+        CHECKF(fi && fi->doc && fi->key[0], "field %d has no path", f);
     }
-    CHECK(ora_field_info_get(ORA_F_COUNT) == NULL, "past the table");
+    CHECKF(ora_field_info_get(ORA_F_COUNT) == NULL, "past the table");
 
-    const char *ev = "{\"id\":1,\"startsAt\":\"2026-11-27T18:00:00Z\",\"sport\":\"FOOTBALL\",\"status\":\"STARTED\","
-                     "\"group\":{\"id\":20},\"competitionName\":{\"defaultTranslation\":\"Premier League\"},"
-                     "\"participants\":[{\"id\":31}]}";
-    expect(ev, ORA_F_EV_STARTS_AT, ORA_FV_OK, "2026-11-27T18:00:00Z");
-    expect(ev, ORA_F_EV_SPORT, ORA_FV_OK, "FOOTBALL");
-    expect(ev, ORA_F_EV_STATUS, ORA_FV_OK, "STARTED");
-    expect(ev, ORA_F_EV_GROUP_ID, ORA_FV_OK, "20");
-    expect(ev, ORA_F_EV_COMPETITION_NAME, ORA_FV_OK, "Premier League");
-    expect(ev, ORA_F_EV_PARTICIPANTS, ORA_FV_OK, "[1]");
-    /* the flat shape: a bare string where a translation object belongs */
-    expect("{\"competitionName\":\"Premier League\"}", ORA_F_EV_COMPETITION_NAME, ORA_FV_BAD, NULL);
-    expect("{\"competitionName\":{}}", ORA_F_EV_COMPETITION_NAME, ORA_FV_BAD, NULL);
-    expect("{\"competitionName\":null}", ORA_F_EV_COMPETITION_NAME, ORA_FV_BAD, NULL);
-    expect("{\"group\":{\"name\":\"x\"}}", ORA_F_EV_GROUP_ID, ORA_FV_BAD, NULL);
-    expect("{\"group\":{\"id\":-1}}", ORA_F_EV_GROUP_ID, ORA_FV_BAD, NULL);
-    expect("{\"group\":{\"id\":1.5}}", ORA_F_EV_GROUP_ID, ORA_FV_BAD, NULL);
-    expect("{\"sport\":\"X\"}", ORA_F_EV_GROUP_ID, ORA_FV_ABSENT, NULL);
-    expect("[1]", ORA_F_EV_SPORT, ORA_FV_ABSENT, NULL);
-
-    const char *pa = "{\"id\":31,\"name\":{\"defaultTranslation\":\"Arsenal\"},\"type\":\"TEAM\",\"homeParticipant\":true}";
-    expect(pa, ORA_F_PA_ID, ORA_FV_OK, "31");
-    expect(pa, ORA_F_PA_NAME, ORA_FV_OK, "Arsenal");
-    expect(pa, ORA_F_PA_TYPE, ORA_FV_OK, "TEAM");
-    expect(pa, ORA_F_PA_HOME, ORA_FV_OK, "true");
-    expect("{\"home\":true}", ORA_F_PA_HOME, ORA_FV_ABSENT, NULL);
-    expect("{\"homeParticipant\":\"yes\"}", ORA_F_PA_HOME, ORA_FV_BAD, NULL);
-
-    const char *bo = "{\"id\":5,\"eventId\":1,\"status\":\"OPEN\",\"criterion\":{\"id\":1001159732,\"label\":"
-                     "{\"defaultTranslation\":\"Full Time\"}},\"lineType\":[\"MAIN_LINE\"],\"tags\":[],\"outcomes\":[]}";
-    expect(bo, ORA_F_BO_EVENT_ID, ORA_FV_OK, "1");
-    expect(bo, ORA_F_BO_STATUS, ORA_FV_OK, "OPEN");
-    expect(bo, ORA_F_BO_CRITERION_ID, ORA_FV_OK, "1001159732");
-    expect(bo, ORA_F_BO_CRITERION_LABEL, ORA_FV_OK, "Full Time");
-    expect(bo, ORA_F_BO_LINE_TYPE, ORA_FV_OK, "[1]");
-    expect(bo, ORA_F_BO_TAGS, ORA_FV_OK, "[0]");
-    expect(bo, ORA_F_BO_OUTCOMES, ORA_FV_OK, "[0]");
-    expect("{\"criterion\":{\"label\":\"Full Time\"}}", ORA_F_BO_CRITERION_LABEL, ORA_FV_BAD, NULL);
-    expect("{\"tags\":null}", ORA_F_BO_TAGS, ORA_FV_BAD, NULL);
-
-    const char *oc = "{\"id\":6,\"betOfferId\":5,\"status\":\"OPEN\",\"label\":{\"defaultTranslation\":\"1\"},"
-                     "\"odds\":[{\"offerings\":[\"jurisdiction1\"],\"odds\":{\"decimal\":1900}}]}";
-    expect(oc, ORA_F_OC_ID, ORA_FV_OK, "6");
-    expect(oc, ORA_F_OC_BETOFFER_ID, ORA_FV_OK, "5");
-    expect(oc, ORA_F_OC_STATUS, ORA_FV_OK, "OPEN");
-    expect(oc, ORA_F_OC_LABEL, ORA_FV_OK, "1");
-    expect(oc, ORA_F_OC_ODDS, ORA_FV_OK, "[1]");
-    expect("{\"offerings\":[\"a\",\"b\"],\"odds\":{\"decimal\":1900}}", ORA_F_OD_OFFERINGS, ORA_FV_OK, "[2]");
-    expect("{\"offerings\":[],\"odds\":{\"decimal\":1900}}", ORA_F_OD_DECIMAL, ORA_FV_OK, "1900");
-    expect("{\"decimal\":1.9}", ORA_F_OD_DECIMAL, ORA_FV_ABSENT, NULL);
-    expect("{\"odds\":{\"decimal\":\"1.9\"}}", ORA_F_OD_DECIMAL, ORA_FV_BAD, NULL);
-
-    expect("{\"id\":5,\"lineTypes\":[\"MAIN_LINE\"]}", ORA_F_LINE_TYPES, ORA_FV_OK, "[1]");
-    expect("{\"id\":5,\"lineType\":[\"MAIN_LINE\"]}", ORA_F_LINE_TYPES, ORA_FV_ABSENT, NULL);
-    expect("{\"betOfferId\":5,\"outcomeId\":6,\"odds\":[]}", ORA_F_OUTCOME_ID, ORA_FV_OK, "6");
-    expect("{\"betOfferId\":5,\"outcomeId\":6,\"odds\":[]}", ORA_F_OUTCOME_BETOFFER_ID, ORA_FV_OK, "5");
-    expect("{\"betOfferId\":5,\"outcomeId\":6,\"odds\":[]}", ORA_F_ODDS, ORA_FV_OK, "[0]");
-    expect("{\"event\":{}}", ORA_F_EVENT, ORA_FV_OK, "{}");
-    expect("{\"betOffer\":7}", ORA_F_BETOFFER, ORA_FV_BAD, NULL);
+    for (size_t i = 0; i < UNIT_LEN(reads); i++)
+        for (size_t k = 0; k < UNIT_LEN(reads[i].fields) && reads[i].fields[k].val; k++)
+            expect(reads[i].obj, reads[i].fields[k].f, ORA_FV_OK, reads[i].fields[k].val);
+    for (size_t i = 0; i < UNIT_LEN(unusable); i++)
+        expect(unusable[i].obj, unusable[i].f, unusable[i].want, NULL);
 }
 
 /* The literals of the "decimal"s of msg, in order, as ora_decimal_text finds them. */
@@ -148,7 +137,7 @@ static void decimals(const char *msg, const char *want)
         strcat(got, i ? " " : "");
         strcat(got, t);
     }
-    CHECK(strcmp(got, want) == 0, "decimals of %s: '%s', want '%s'", msg, got, want);
+    CHECKF(strcmp(got, want) == 0, "decimals of %s: '%s', want '%s'", msg, got, want);
     cJSON_Delete(root);
 }
 
@@ -169,8 +158,8 @@ static void canonical(const char *in, const char *want)
 {
     cJSON *v = cJSON_Parse(in);
     ora_buf b = ORA_BUF_INIT;
-    CHECK(ora_json_canonical(&b, v) == 0, "canonical of %s failed", in);
-    CHECK(b.len == strlen(want) && memcmp(b.p, want, b.len) == 0, "canonical of %s: '%.*s', want '%s'", in,
+    CHECKF(ora_json_canonical(&b, v) == 0, "canonical of %s failed", in);
+    CHECKF(b.len == strlen(want) && memcmp(b.p, want, b.len) == 0, "canonical of %s: '%.*s', want '%s'", in,
           (int)b.len, (const char *)b.p, want);
     ora_buf_free(&b);
     cJSON_Delete(v);
@@ -191,8 +180,5 @@ int main(void)
     test_table();
     test_decimals();
     test_canonical();
-    if (fails)
-        return 1;
-    puts("actors_entity: ok");
-    return 0;
+    return unit_summary("actors_entity");
 }

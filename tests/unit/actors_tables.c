@@ -10,17 +10,8 @@
 #include "intern.h"
 #include "wm.h"
 
-static int fails;
-#define CHECK(c, ...)                                                                                  \
-    do {                                                                                               \
-        if (!(c)) {                                                                                    \
-            fprintf(stderr, "actors_tables: FAIL line %d: ", __LINE__);                                \
-            fprintf(stderr, __VA_ARGS__);                                                              \
-            fputc('\n', stderr);                                                                       \
-            if (++fails > 10)                                                                          \
-                exit(1);                                                                               \
-        }                                                                                              \
-    } while (0)
+#define UNIT_MAX_FAILS 10
+#include "unit.h"
 
 static uint64_t rng = 12345;
 static uint64_t rnd(void)
@@ -41,24 +32,24 @@ static void test_idmap(void)
         int op = (int)(rnd() % 3);
         if (op == 0) {
             uint64_t v = rnd() >> 1;
-            CHECK(ora_idmap_put(&m, key, v) == 0, "put");
+            CHECKF(ora_idmap_put(&m, key, v) == 0, "put");
             ref[k] = v + 1;
         } else if (op == 1) {
-            CHECK(ora_idmap_del(&m, key) == (ref[k] != 0), "del %llu", (unsigned long long)key);
+            CHECKF(ora_idmap_del(&m, key) == (ref[k] != 0), "del %llu", (unsigned long long)key);
             ref[k] = 0;
         } else {
             uint64_t v = 0;
             int got = ora_idmap_get(&m, key, &v);
-            CHECK(got == (ref[k] != 0) && (!got || v + 1 == ref[k]), "get %llu", (unsigned long long)key);
+            CHECKF(got == (ref[k] != 0) && (!got || v + 1 == ref[k]), "get %llu", (unsigned long long)key);
         }
     }
     size_t n = 0;
     for (int k = 0; k < N; k++) {
         n += ref[k] != 0;
         uint64_t v;
-        CHECK(ora_idmap_get(&m, (uint64_t)k * 0x100000001ull, &v) == (ref[k] != 0), "final get %d", k);
+        CHECKF(ora_idmap_get(&m, (uint64_t)k * 0x100000001ull, &v) == (ref[k] != 0), "final get %d", k);
     }
-    CHECK(m.n == n, "count %zu vs %zu", m.n, n);
+    CHECKF(m.n == n, "count %zu vs %zu", m.n, n);
     ora_idmap_free(&m);
 }
 
@@ -74,10 +65,10 @@ static void test_intern(void)
         if (rnd() % 2) {
             int isnew;
             uint32_t id = ora_intern_get(t, s, (size_t)n, &isnew);
-            CHECK(id != 0, "get");
-            CHECK(isnew == (refs[k] == 0), "isnew %d", k);
+            CHECKF(id != 0, "get");
+            CHECKF(isnew == (refs[k] == 0), "isnew %d", k);
             if (refs[k])
-                CHECK(id == ids[k], "same id for the same string");
+                CHECKF(id == ids[k], "same id for the same string");
             ids[k] = id;
             refs[k]++;
         } else if (refs[k]) {
@@ -87,30 +78,30 @@ static void test_intern(void)
         if (refs[k]) {
             size_t len;
             const char *p = ora_intern_str(t, ids[k], &len);
-            CHECK(p && len == (size_t)n && memcmp(p, s, len) == 0, "str of %d", k);
-            CHECK(ora_intern_refs(t, ids[k]) == refs[k], "refs of %d", k);
+            CHECKF(p && len == (size_t)n && memcmp(p, s, len) == 0, "str of %d", k);
+            CHECKF(ora_intern_refs(t, ids[k]) == refs[k], "refs of %d", k);
         }
     }
     size_t live = 0;
     for (int k = 0; k < S; k++)
         live += refs[k] != 0;
-    CHECK(ora_intern_count(t) == live, "live %zu vs %zu", ora_intern_count(t), live);
+    CHECKF(ora_intern_count(t) == live, "live %zu vs %zu", ora_intern_count(t), live);
     /* restore: dense ids, half referenced, sweep frees the rest */
     ora_intern *u = ora_intern_new();
     for (uint32_t id = 1; id <= 100; id++) {
         int n = snprintf(s, sizeof s, "r-%u", id);
-        CHECK(ora_intern_set(u, id, s, (size_t)n) == 0, "set %u", id);
+        CHECKF(ora_intern_set(u, id, s, (size_t)n) == 0, "set %u", id);
     }
-    CHECK(ora_intern_set(u, 101, "r-5", 3) < 0, "a duplicate string is refused");
+    CHECKF(ora_intern_set(u, 101, "r-5", 3) < 0, "a duplicate string is refused");
     for (uint32_t id = 1; id <= 100; id += 2)
         ora_intern_ref(u, id);
     ora_intern_sweep(u);
-    CHECK(ora_intern_count(u) == 50, "sweep left %zu", ora_intern_count(u));
+    CHECKF(ora_intern_count(u) == 50, "sweep left %zu", ora_intern_count(u));
     int isnew;
     uint32_t id = ora_intern_get(u, "r-3", 3, &isnew);
-    CHECK(id == 3 && !isnew, "restored string found by content");
+    CHECKF(id == 3 && !isnew, "restored string found by content");
     id = ora_intern_get(u, "new", 3, &isnew);
-    CHECK(isnew && id >= 1 && id <= 100 && id % 2 == 0, "a swept id is reused (%u)", id);
+    CHECKF(isnew && id >= 1 && id <= 100 && id % 2 == 0, "a swept id is reused (%u)", id);
     ora_intern_free(u);
     ora_intern_free(t);
 }
@@ -119,8 +110,8 @@ static void test_wm(void)
 {
     ora_wm m;
     int64_t lo, hi;
-    CHECK(ora_wm_init(&m, 50) == 0, "init");
-    CHECK(!ora_wm_dup(&m, 5), "unknown w: nothing is a duplicate");
+    CHECKF(ora_wm_init(&m, 50) == 0, "init");
+    CHECKF(!ora_wm_dup(&m, 5), "unknown w: nothing is a duplicate");
     ora_wm_set(&m, 100);
     /* shuffled window of 101..1100 */
     static int64_t offs[1000];
@@ -135,24 +126,24 @@ static void test_wm(void)
             offs[b + j] = x;
         }
     for (int i = 0; i < 1000; i++) {
-        CHECK(!ora_wm_dup(&m, offs[i]), "first sight of %lld", (long long)offs[i]);
-        CHECK(ora_wm_mark(&m, offs[i], &lo, &hi) == 0, "no gap expected");
-        CHECK(ora_wm_dup(&m, offs[i]), "second sight of %lld", (long long)offs[i]);
+        CHECKF(!ora_wm_dup(&m, offs[i]), "first sight of %lld", (long long)offs[i]);
+        CHECKF(ora_wm_mark(&m, offs[i], &lo, &hi) == 0, "no gap expected");
+        CHECKF(ora_wm_dup(&m, offs[i]), "second sight of %lld", (long long)offs[i]);
     }
-    CHECK(m.w == 1100, "w %lld", (long long)m.w);
-    CHECK(ora_wm_dup(&m, 50), "old offsets are duplicates");
+    CHECKF(m.w == 1100, "w %lld", (long long)m.w);
+    CHECKF(ora_wm_dup(&m, 50), "old offsets are duplicates");
     /* a hole at 1101: W waits until the limit, then skips it */
     for (int64_t o = 1102; o <= 1150; o++)
-        CHECK(ora_wm_mark(&m, o, &lo, &hi) == 0, "within the limit");
-    CHECK(m.w == 1100, "w waits at the hole");
+        CHECKF(ora_wm_mark(&m, o, &lo, &hi) == 0, "within the limit");
+    CHECKF(m.w == 1100, "w waits at the hole");
     int64_t buf[100];
-    CHECK(ora_wm_beyond(&m, buf, 100) == 49 && buf[0] == 1102, "beyond list");
-    CHECK(ora_wm_mark(&m, 1151, &lo, &hi) == 1 && lo == 1101 && hi == 1101, "hole skipped");
-    CHECK(m.w == 1151, "w %lld", (long long)m.w);
-    CHECK(!ora_wm_dup(&m, 1101), "a late message in a skipped hole is not a duplicate");
+    CHECKF(ora_wm_beyond(&m, buf, 100) == 49 && buf[0] == 1102, "beyond list");
+    CHECKF(ora_wm_mark(&m, 1151, &lo, &hi) == 1 && lo == 1101 && hi == 1101, "hole skipped");
+    CHECKF(m.w == 1151, "w %lld", (long long)m.w);
+    CHECKF(!ora_wm_dup(&m, 1101), "a late message in a skipped hole is not a duplicate");
     /* far ahead */
-    CHECK(ora_wm_mark(&m, 5000, &lo, &hi) >= 1 && m.w <= 5000, "far ahead");
-    CHECK(ora_wm_dup(&m, 5000), "recorded");
+    CHECKF(ora_wm_mark(&m, 5000, &lo, &hi) >= 1 && m.w <= 5000, "far ahead");
+    CHECKF(ora_wm_dup(&m, 5000), "recorded");
     ora_wm_free(&m);
 }
 
@@ -162,7 +153,7 @@ static void test_wm_load(void)
 {
     ora_wm m, r;
     const char *why;
-    CHECK(ora_wm_init(&m, 1000) == 0 && ora_wm_init(&r, 1000) == 0, "init");
+    CHECKF(ora_wm_init(&m, 1000) == 0 && ora_wm_init(&r, 1000) == 0, "init");
     for (int round = 0; round < 200; round++) {
         int64_t w = (int64_t)(rnd() % 1000000);
         ora_wm_reset(&m);
@@ -174,24 +165,24 @@ static void test_wm_load(void)
         }
         static int64_t a[2048], b[2048];
         size_t na = ora_wm_beyond(&m, a, 2048);
-        CHECK(ora_wm_load(&r, m.w, a, na, &why) == 0, "load: %s", why);
+        CHECKF(ora_wm_load(&r, m.w, a, na, &why) == 0, "load: %s", why);
         size_t nb = ora_wm_beyond(&r, b, 2048);
-        CHECK(r.w == m.w && na == nb && memcmp(a, b, na * sizeof *a) == 0, "round %d: w %lld/%lld, %zu/%zu", round,
+        CHECKF(r.w == m.w && na == nb && memcmp(a, b, na * sizeof *a) == 0, "round %d: w %lld/%lld, %zu/%zu", round,
               (long long)r.w, (long long)m.w, na, nb);
         for (int k = 0; k < 50; k++) {
             int64_t o = m.w - 10 + (int64_t)(rnd() % 1100);
-            CHECK(ora_wm_dup(&r, o) == ora_wm_dup(&m, o), "dup %lld differs", (long long)o);
+            CHECKF(ora_wm_dup(&r, o) == ora_wm_dup(&m, o), "dup %lld differs", (long long)o);
         }
     }
     int64_t bad1[] = {5, 4}, bad2[] = {3}, bad3[] = {11, (int64_t)1 << 62}, bad4[] = {11, 10 + 1024 + 1};
-    CHECK(ora_wm_load(&r, 10, bad1, 2, &why) < 0, "not ascending");
-    CHECK(ora_wm_load(&r, 10, bad2, 1, &why) < 0, "below W");
-    CHECK(ora_wm_load(&r, 10, bad3, 2, &why) < 0, "outside the range");
-    CHECK(ora_wm_load(&r, 10, bad4, 2, &why) < 0, "outside the window (cap 1024)");
-    CHECK(ora_wm_load(&r, ORA_OFFSET_MAX + 1, NULL, 0, &why) < 0, "W outside the range");
-    CHECK(r.w == -1, "a refused load leaves the tracker reset");
+    CHECKF(ora_wm_load(&r, 10, bad1, 2, &why) < 0, "not ascending");
+    CHECKF(ora_wm_load(&r, 10, bad2, 1, &why) < 0, "below W");
+    CHECKF(ora_wm_load(&r, 10, bad3, 2, &why) < 0, "outside the range");
+    CHECKF(ora_wm_load(&r, 10, bad4, 2, &why) < 0, "outside the window (cap 1024)");
+    CHECKF(ora_wm_load(&r, ORA_OFFSET_MAX + 1, NULL, 0, &why) < 0, "W outside the range");
+    CHECKF(r.w == -1, "a refused load leaves the tracker reset");
     int64_t ok[] = {11, 12, 14};
-    CHECK(ora_wm_load(&r, 10, ok, 3, &why) == 0 && r.w == 12 && r.n_beyond == 1 && ora_wm_dup(&r, 14) &&
+    CHECKF(ora_wm_load(&r, 10, ok, 3, &why) == 0 && r.w == 12 && r.n_beyond == 1 && ora_wm_dup(&r, 14) &&
               !ora_wm_dup(&r, 13),
           "contiguous offsets move W");
     ora_wm_free(&m);
@@ -204,8 +195,5 @@ int main(void)
     test_intern();
     test_wm_load();
     test_wm();
-    if (fails)
-        return 1;
-    puts("actors_tables: ok");
-    return 0;
+    return unit_summary("actors_tables");
 }

@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int fails;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+#include "unit.h"
 
 static size_t J(const char *s) { return ora_jwt_check(s, strlen(s)); }
 
@@ -61,10 +60,5 @@ int main(void)
     CHECK(strcmp(ora_auth_kind_name(ORA_AUTH_E_REJECTED), "rejected") == 0);
     CHECK(strcmp(ora_auth_kind_name(-1), "unknown") == 0);
     curl_global_cleanup();
-    if (fails) {
-        fprintf(stderr, "auth_test: %d failures\n", fails);
-        return 1;
-    }
-    printf("auth_test: ok\n");
-    return 0;
+    return unit_summary("auth_test");
 }

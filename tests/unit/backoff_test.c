@@ -5,8 +5,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
-static int fails;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+#include "unit.h"
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
 
 int main(void)
@@ -64,10 +63,5 @@ int main(void)
     }
     CHECK(fabs(sum / 10000 - 0.5) < 0.02);
 
-    if (fails) {
-        fprintf(stderr, "backoff_test: %d failures\n", fails);
-        return 1;
-    }
-    printf("backoff_test: ok\n");
-    return 0;
+    return unit_summary("backoff_test");
 }

@@ -8,8 +8,7 @@
 
 #include "batcher.h"
 
-static int fails;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+#include "unit.h"
 
 #define NMAX 200000
 static unsigned char seen[NMAX];
@@ -59,25 +58,37 @@ static void mkrec(ora_rec *r, char *buf, int64_t off, uint8_t type, uint64_t id)
     r->payload = (const uint8_t *)buf;
 }
 
-static void test_size_and_order(void)
+/* A new batcher of batches of size messages or ms milliseconds, observed by
+ * c from scratch; emit fails after fail_after calls (-1: never). */
+static ora_batcher *start(uint32_t size, uint64_t ms, ctx *c, int fail_after)
 {
-    ora_batcher *b = ora_batcher_new(4, 1000);
-    ctx c = {.fail_after = -1};
+    memset(seen, 0, sizeof seen);
+    *c = (ctx){.fail_after = fail_after};
+    return ora_batcher_new(size, ms);
+}
+
+/* Adds the message of offset off for actor (type, id) at time now. */
+static int add(ora_batcher *b, ctx *c, int64_t off, uint8_t type, uint64_t id, uint64_t now)
+{
     char buf[32];
     ora_rec r;
-    memset(seen, 0, sizeof seen);
+    mkrec(&r, buf, off, type, id);
+    return ora_batcher_add(b, &r, now, emit, c);
+}
+
+static void test_size_and_order(void)
+{
+    ctx c;
+    ora_batcher *b = start(4, 1000, &c, -1);
     int64_t offs[] = {13, 11, 12, 10};
     for (int i = 0; i < 3; i++) {
-        mkrec(&r, buf, offs[i], ORA_ACTOR_EVENT, 7);
-        CHECK(ora_batcher_add(b, &r, 0, emit, &c) == 0);
+        CHECK(add(b, &c, offs[i], ORA_ACTOR_EVENT, 7, 0) == 0);
         CHECK(c.count == 0);
     }
     /* same id, other type: a different actor */
-    mkrec(&r, buf, 20, ORA_ACTOR_BETOFFER, 7);
-    CHECK(ora_batcher_add(b, &r, 0, emit, &c) == 0);
+    CHECK(add(b, &c, 20, ORA_ACTOR_BETOFFER, 7, 0) == 0);
     CHECK(ora_batcher_stats_get(b)->pending_actors == 2);
-    mkrec(&r, buf, offs[3], ORA_ACTOR_EVENT, 7);
-    CHECK(ora_batcher_add(b, &r, 0, emit, &c) == 0);
+    CHECK(add(b, &c, offs[3], ORA_ACTOR_EVENT, 7, 0) == 0);
     CHECK(c.count == 4);                       /* full batch, sorted (emit checks) */
     CHECK(ora_batcher_stats_get(b)->batches_size == 1);
     CHECK(ora_batcher_stats_get(b)->reordered == 1);
@@ -99,17 +110,11 @@ static void test_size_and_order(void)
  * a clock going backwards is clamped. */
 static void test_deadline_first_message(void)
 {
-    ora_batcher *b = ora_batcher_new(100, 50);
-    ctx c = {.fail_after = -1};
-    char buf[32];
-    ora_rec r;
-    memset(seen, 0, sizeof seen);
-    mkrec(&r, buf, 2, ORA_ACTOR_EVENT, 1);
-    ora_batcher_add(b, &r, 100, emit, &c);
-    mkrec(&r, buf, 1, ORA_ACTOR_EVENT, 1);
-    ora_batcher_add(b, &r, 140, emit, &c);
-    mkrec(&r, buf, 3, ORA_ACTOR_EVENT, 2);
-    ora_batcher_add(b, &r, 90, emit, &c);     /* clamped to 140: deadline 190 */
+    ctx c;
+    ora_batcher *b = start(100, 50, &c, -1);
+    add(b, &c, 2, ORA_ACTOR_EVENT, 1, 100);
+    add(b, &c, 1, ORA_ACTOR_EVENT, 1, 140);
+    add(b, &c, 3, ORA_ACTOR_EVENT, 2, 90);     /* clamped to 140: deadline 190 */
     CHECK(ora_batcher_expire(b, 149, emit, &c) == 0);
     CHECK(ora_batcher_expire(b, 150, emit, &c) == 1 && c.count == 2);
     CHECK(ora_batcher_expire(b, 189, emit, &c) == 0);
@@ -121,11 +126,8 @@ static void test_deadline_first_message(void)
 static void test_random(unsigned seed, uint32_t bsize, int nactors, int n)
 {
     srand(seed);
-    ora_batcher *b = ora_batcher_new(bsize, 100);
-    ctx c = {.fail_after = -1};
-    char buf[32];
-    ora_rec r;
-    memset(seen, 0, sizeof seen);
+    ctx c;
+    ora_batcher *b = start(bsize, 100, &c, -1);
     uint64_t *actor_of = malloc(sizeof *actor_of * n);
     for (int i = 0; i < n; i++)
         actor_of[i] = (uint64_t)(rand() % nactors) * 7919u + 1;
@@ -141,11 +143,10 @@ static void test_random(unsigned seed, uint32_t bsize, int nactors, int n)
     uint64_t now = 0;
     for (int i = 0; i < n; i++) {
         int off = order[i];
-        mkrec(&r, buf, off, (uint8_t)(1 + actor_of[off] % 2), actor_of[off]);
         /* the emit check of ascending offsets is per consecutive run; a batch
          * boundary between two batches of one actor resets it */
         c.have_last = 0;
-        CHECK(ora_batcher_add(b, &r, now, emit, &c) == 0);
+        CHECK(add(b, &c, off, (uint8_t)(1 + actor_of[off] % 2), actor_of[off], now) == 0);
         c.have_last = 0;
         if (rand() % 16 == 0) {
             now += rand() % 60;
@@ -170,24 +171,17 @@ static void test_random(unsigned seed, uint32_t bsize, int nactors, int n)
 /* A failing emit: the call reports -1 and memory is freed (ASan checks). */
 static void test_emit_failure(void)
 {
-    ora_batcher *b = ora_batcher_new(1000, 10);
-    ctx c = {.fail_after = 3};
-    char buf[32];
-    ora_rec r;
-    memset(seen, 0, sizeof seen);
-    for (int i = 0; i < 100; i++) {
-        mkrec(&r, buf, i, ORA_ACTOR_EVENT, (uint64_t)(i % 5));
-        CHECK(ora_batcher_add(b, &r, 0, emit, &c) == 0);
-    }
+    ctx c;
+    ora_batcher *b = start(1000, 10, &c, 3);
+    for (int i = 0; i < 100; i++)
+        CHECK(add(b, &c, i, ORA_ACTOR_EVENT, (uint64_t)(i % 5), 0) == 0);
     CHECK(ora_batcher_flush(b, emit, &c) == -1);
     CHECK(ora_batcher_stats_get(b)->pending_msgs == 0);
     ora_batcher_free(b);
     /* and pending messages are freed by ora_batcher_free */
     b = ora_batcher_new(1000, 10);
-    for (int i = 0; i < 100; i++) {
-        mkrec(&r, buf, i, ORA_ACTOR_EVENT, (uint64_t)i);
-        ora_batcher_add(b, &r, 0, emit, &c);
-    }
+    for (int i = 0; i < 100; i++)
+        add(b, &c, i, ORA_ACTOR_EVENT, (uint64_t)i, 0);
     ora_batcher_free(b);
     CHECK(ora_batcher_new(0, 10) == NULL);
 }
@@ -201,10 +195,5 @@ int main(void)
     test_random(3, 1, 10, 1000);
     test_random(4, 1000000, 3, 5000);
     test_emit_failure();
-    if (fails) {
-        fprintf(stderr, "batcher: %d checks failed\n", fails);
-        return 1;
-    }
-    printf("batcher: ok\n");
-    return 0;
+    return unit_summary("batcher");
 }

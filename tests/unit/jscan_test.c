@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
+#include "unit.h"
 
 static const char *const K[] = {"type", "offset"};
 
@@ -31,7 +30,7 @@ static void t(const char *json, int want_rc, const char *want_type, const char *
     }
     if (!ok) {
         fprintf(stderr, "jscan case failed: %s (rc %d)\n", json, rc);
-        failures++;
+        unit_failed();
     }
 }
 
@@ -43,7 +42,7 @@ static void fixtures(void)
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "jscan_test: cannot open %s\n", path);
-        failures++;
+        unit_failed();
         return;
     }
     char line[65536];
@@ -82,7 +81,7 @@ static void v(const char *json, int want)
     int rc = ora_jscan_valid((const uint8_t *)json, strlen(json), NULL, NULL);
     if (rc != want) {
         fprintf(stderr, "jscan_valid case failed: %s (rc %d, want %d)\n", json, rc, want);
-        failures++;
+        unit_failed();
     }
     /* every text it accepts, cJSON accepts */
     if (rc == 0) {
@@ -116,56 +115,69 @@ static int stop_at_b(void *ctx, const uint8_t *name, size_t nl, ora_jspan val)
     return nl == 1 && name[0] == 'b' ? 7 : 0;
 }
 
+/* Texts ora_jscan_valid accepts as one JSON object, as cJSON does. */
+static const char *const accepted[] = {
+    "{}",
+    " {\n} \t",
+    "{\"a\":[1,-0,0.5,2.5e-3,1E+9,-12e0,true,false,null,\"x\",{},[]]}",
+    "{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}",
+    "{\"a\":\"raw \x01 control and \xc3\xa9 bytes pass, as in cJSON\"}",
+    "{ \"a\" : [ 1 , { \"b\" : null } ] , \"c\" : 2 }",
+    /* cJSON reads 63 characters of a number, no more */
+    "{\"a\":1.0000000000000000000000000000000000000000000000000000000000000}",
+};
+
+/* Texts it refuses. */
+static const char *const refused[] = {
+    /* numbers by the grammar */
+    "{\"a\":01}",
+    "{\"a\":1.}",
+    "{\"a\":.5}",
+    "{\"a\":+1}",
+    "{\"a\":-}",
+    "{\"a\":1e}",
+    "{\"a\":1e+}",
+    "{\"a\":0x10}",
+    "{\"a\":1.5.2}",
+    /* cJSON reads 63 characters of a number, no more */
+    "{\"a\":1.00000000000000000000000000000000000000000000000000000000000000}",
+    /* literals exactly */
+    "{\"a\":tru}",
+    "{\"a\":nul}",
+    "{\"a\":falsey}",
+    "{\"a\":True}",
+    /* escapes */
+    "{\"a\":\"\\x\"}",
+    "{\"a\":\"\\u12g4\"}",
+    "{\"a\":\"\\u12\"}",
+    "{\"a\":\"\\udc00\"}",
+    "{\"a\":\"\\ud800x\"}",
+    "{\"a\":\"\\ud800\\u0041\"}",
+    "{\"\\q\":1}",
+    /* structure */
+    "",
+    "[]",
+    "\"x\"",
+    "{\"a\":1,}",
+    "{\"a\":[1,]}",
+    "{\"a\":[1 2]}",
+    "{\"a\":{\"b\"}}",
+    "{\"a\":{\"b\":1]}",
+    "{\"a\":[}",
+    "{\"a\":1}x",
+    "{\"a\":1}}",
+    "{\"a\":\"unterminated}",
+    "{\"a\" 1}",
+    "{a:1}",
+    "{\"a\":1,\"b\"",
+};
+
 static void valid_cases(void)
 {
-    v("{}", 0);
-    v(" {\n} \t", 0);
-    v("{\"a\":[1,-0,0.5,2.5e-3,1E+9,-12e0,true,false,null,\"x\",{},[]]}", 0);
-    v("{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}", 0);
-    v("{\"a\":\"raw \x01 control and \xc3\xa9 bytes pass, as in cJSON\"}", 0);
-    v("{ \"a\" : [ 1 , { \"b\" : null } ] , \"c\" : 2 }", 0);
-    /* numbers by the grammar */
-    v("{\"a\":01}", -1);
-    v("{\"a\":1.}", -1);
-    v("{\"a\":.5}", -1);
-    v("{\"a\":+1}", -1);
-    v("{\"a\":-}", -1);
-    v("{\"a\":1e}", -1);
-    v("{\"a\":1e+}", -1);
-    v("{\"a\":0x10}", -1);
-    v("{\"a\":1.5.2}", -1);
-    /* cJSON reads 63 characters of a number, no more */
-    v("{\"a\":1.0000000000000000000000000000000000000000000000000000000000000}", 0);
-    v("{\"a\":1.00000000000000000000000000000000000000000000000000000000000000}", -1);
-    /* literals exactly */
-    v("{\"a\":tru}", -1);
-    v("{\"a\":nul}", -1);
-    v("{\"a\":falsey}", -1);
-    v("{\"a\":True}", -1);
-    /* escapes */
-    v("{\"a\":\"\\x\"}", -1);
-    v("{\"a\":\"\\u12g4\"}", -1);
-    v("{\"a\":\"\\u12\"}", -1);
-    v("{\"a\":\"\\udc00\"}", -1);
-    v("{\"a\":\"\\ud800x\"}", -1);
-    v("{\"a\":\"\\ud800\\u0041\"}", -1);
-    v("{\"\\q\":1}", -1);
-    /* structure */
-    v("", -1);
-    v("[]", -1);
-    v("\"x\"", -1);
-    v("{\"a\":1,}", -1);
-    v("{\"a\":[1,]}", -1);
-    v("{\"a\":[1 2]}", -1);
-    v("{\"a\":{\"b\"}}", -1);
-    v("{\"a\":{\"b\":1]}", -1);
-    v("{\"a\":[}", -1);
-    v("{\"a\":1}x", -1);
-    v("{\"a\":1}}", -1);
-    v("{\"a\":\"unterminated}", -1);
-    v("{\"a\" 1}", -1);
-    v("{a:1}", -1);
-    v("{\"a\":1,\"b\"", -1);
+    for (size_t i = 0; i < UNIT_LEN(accepted); i++)
+        v(accepted[i], 0);
+    for (size_t i = 0; i < UNIT_LEN(refused); i++)
+        v(refused[i], -1);
     /* brackets and quotes at every place of the 16-byte blocks */
     for (int pad = 0; pad < 40; pad++) {
         char buf[256];
@@ -234,7 +246,7 @@ static void valid_cases(void)
             int rc = ora_jscan_uint(sp, c[i].max, &got);
             if (rc != c[i].rc || (rc == 0 && got != c[i].v)) {
                 fprintf(stderr, "jscan_uint failed on %s (rc %d)\n", c[i].s, rc);
-                failures++;
+                unit_failed();
             }
         }
     }
@@ -251,7 +263,7 @@ static void route_agrees(const char *json, size_t n)
     if (ra != rb || a.kind != b.kind || a.actor_type != b.actor_type || a.actor_id != b.actor_id ||
         a.offset != b.offset) {
         fprintf(stderr, "route_scan disagrees with cJSON on %.*s: %d/%d\n", (int)n, json, ra, rb);
-        failures++;
+        unit_failed();
     }
 }
 
@@ -380,7 +392,7 @@ int main(void)
             int rc = ora_jscan_i64(s, &v);
             if (rc != c[i].rc || (rc == 0 && v != c[i].v)) {
                 fprintf(stderr, "jscan_i64 failed on %s\n", c[i].s);
-                failures++;
+                unit_failed();
             }
         }
         ora_jspan none = {NULL, 0};
@@ -402,10 +414,5 @@ int main(void)
     fixtures();
     valid_cases();
     routes();
-    if (failures) {
-        fprintf(stderr, "jscan_test: %d failures\n", failures);
-        return 1;
-    }
-    printf("jscan_test: all passed\n");
-    return 0;
+    return unit_summary("jscan_test");
 }

@@ -12,16 +12,7 @@
 #include "checkpoint.h"
 #include "json.h"
 #include "kinesis.h"
-
-static int fails;
-
-#define CHECK(c)                                                           \
-    do {                                                                   \
-        if (!(c)) {                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);   \
-            fails++;                                                       \
-        }                                                                  \
-    } while (0)
+#include "unit.h"
 
 static int eq(const ora_buf *b, const char *s)
 {
@@ -155,6 +146,5 @@ int main(void)
     responses();
     checkpoints();
     urls();
-    printf("kinesis_test: %d failures\n", fails);
-    return fails ? 1 : 0;
+    return unit_summary("kinesis_test");
 }

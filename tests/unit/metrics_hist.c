@@ -8,8 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int fails;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+#include "unit.h"
 
 /* The bucket v belongs in, by the definition: the count of bounds below v
  * (bounds ascending). */
@@ -31,7 +30,7 @@ static void one(const double *le, size_t n, double v)
     for (size_t i = 0; i <= n; i++)
         if (h.bucket[i] != (i == want)) {
             fprintf(stderr, "value %g in bucket %zu, want %zu (of %zu bounds)\n", v, i, want, n);
-            fails++;
+            unit_failed();
         }
     CHECK(h.count == 1);
     ora_hist_free(&h);
@@ -56,9 +55,5 @@ int main(void)
     for (size_t k = 0; k <= 8; k++)
         for (double v = 0; v <= 9; v += 0.5)
             one(small, k, v);
-    if (fails)
-        fprintf(stderr, "metrics_hist: %d checks failed\n", fails);
-    else
-        printf("metrics_hist: ok\n");
-    return fails != 0;
+    return unit_summary("metrics_hist");
 }

@@ -10,8 +10,7 @@
 
 #include "cli.h"
 
-static int fails;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+#include "unit.h"
 
 static double unknown(void *ctx) { (void)ctx; return NAN; }
 static double half(void *ctx) { return *(double *)ctx / 2; }
@@ -103,9 +102,5 @@ int main(void)
     ora_buf_free(&b);
     ora_hist_free(&h);
     ora_metrics_free(m);
-    if (fails)
-        fprintf(stderr, "metrics_test: %d checks failed\n", fails);
-    else
-        printf("metrics_test: ok\n");
-    return fails != 0;
+    return unit_summary("metrics_test");
 }

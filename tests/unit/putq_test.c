@@ -21,15 +21,8 @@
 
 #include "putq.h"
 
-static int fails;
-#define CHECK(c)                                                                 \
-    do {                                                                         \
-        if (!(c)) {                                                              \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);         \
-            if (++fails > 20)                                                    \
-                exit(1);                                                         \
-        }                                                                        \
-    } while (0)
+#define UNIT_MAX_FAILS 20
+#include "unit.h"
 
 static uint64_t rs;
 static uint32_t rnd(void)
@@ -253,12 +246,8 @@ int main(int argc, char **argv)
 {
     int seeds = argc > 1 ? atoi(argv[1]) : 200;
     deterministic();
-    for (int s = 1; s <= seeds && fails == 0; s++)
+    for (int s = 1; s <= seeds && unit_fails == 0; s++)
         run((uint64_t)s, s <= 3);
-    if (fails) {
-        fprintf(stderr, "putq_test: %d checks failed\n", fails);
-        return 1;
-    }
-    printf("putq_test: ok (%d seeds)\n", seeds);
-    return 0;
+    printf("putq_test: %d seeds\n", seeds);
+    return unit_summary("putq_test");
 }

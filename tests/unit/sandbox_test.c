@@ -14,8 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int fails;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+#include "unit.h"
 
 static char dir[64], inside[128], outside[128];
 
@@ -180,9 +179,5 @@ int main(void)
     unlink(inside);
     unlink(outside);
     rmdir(dir);
-    if (fails)
-        fprintf(stderr, "sandbox_test: %d checks failed\n", fails);
-    else
-        printf("sandbox_test: ok\n");
-    return fails != 0;
+    return unit_summary("sandbox_test");
 }

@@ -9,13 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "ora.h"
 #include "record.h"
 
-static int fails;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+#include "unit.h"
+#include "unit_gz.h"
 
 static ora_smsg P(const char *s)
 {
@@ -481,34 +480,6 @@ static void test_client_messages(void)
     }
 }
 
-/* Inflates a stream of gzip members (windowBits 31, reset after each). */
-static int gunzip_all(const uint8_t *in, size_t n, ora_buf *out, int *members)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 31) != Z_OK)
-        return -1;
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)n;
-    *members = 0;
-    while (z.avail_in) {
-        uint8_t tmp[4096];
-        z.next_out = tmp;
-        z.avail_out = sizeof tmp;
-        int rc = inflate(&z, Z_NO_FLUSH);
-        ora_buf_append(out, tmp, sizeof tmp - z.avail_out);
-        if (rc == Z_STREAM_END) {
-            (*members)++;
-            inflateReset(&z);
-        } else if (rc != Z_OK) {
-            inflateEnd(&z);
-            return -1;
-        }
-    }
-    inflateEnd(&z);
-    return 0;
-}
-
 static void test_frame(void)
 {
     size_t sizes[] = {1, 50, 65531, 65532, 65535, 200000};
@@ -520,8 +491,8 @@ static void test_frame(void)
         ora_buf w = ORA_BUF_INIT, plain = ORA_BUF_INIT;
         CHECK(ora_smsg_frame(json, n, &w) == 0);
         CHECK(ora_smsg_frame(json, n, &w) == 0);   /* two members back to back */
-        int members = 0;
-        CHECK(gunzip_all(w.p, w.len, &plain, &members) == 0);
+        size_t members = 0;
+        CHECK(unit_gunzip(w.p, w.len, &plain, &members) == 0);
         CHECK(members == 2);
         CHECK(plain.len == 2 * (n + 4));
         for (int m = 0; m < 2 && plain.len == 2 * (n + 4); m++) {
@@ -545,10 +516,5 @@ int main(void)
     test_client_messages();
     test_round_trip();
     test_frame();
-    if (fails) {
-        fprintf(stderr, "session_test: %d failures\n", fails);
-        return 1;
-    }
-    printf("session_test: ok\n");
-    return 0;
+    return unit_summary("session_test");
 }

@@ -9,13 +9,12 @@
 #include "sim_snap.h"
 
 #include <sodium.h>
-#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int fails;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); fails++; } } while (0)
+#include "unit.h"
+#include "unit_gz.h"
 
 static void test_jwt(void)
 {
@@ -225,51 +224,16 @@ static void test_model(void)
 }
 
 /* The plain frames of a snapshot's members, inflated member by member. */
-typedef struct plain { unsigned char *p; size_t len, cap; size_t members, units, frames; } plain;
-
-static void plain_add(plain *pl, const void *p, size_t n)
-{
-    if (pl->len + n > pl->cap) {
-        pl->cap = (pl->len + n) * 2;
-        pl->p = realloc(pl->p, pl->cap);
-    }
-    memcpy(pl->p + pl->len, p, n);
-    pl->len += n;
-}
-
-static int inflate_members(const uint8_t *p, size_t n, plain *pl)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 31) != Z_OK)
-        return -1;
-    z.next_in = (Bytef *)p;
-    z.avail_in = (uInt)n;
-    int rc = 0;
-    while (z.avail_in && rc == 0) {
-        unsigned char out[65536];
-        z.next_out = out;
-        z.avail_out = sizeof out;
-        int r = inflate(&z, Z_NO_FLUSH);
-        plain_add(pl, out, sizeof out - z.avail_out);
-        if (r == Z_STREAM_END) {
-            pl->members++;
-            inflateReset(&z);
-        } else if (r != Z_OK) {
-            rc = -1;
-        }
-    }
-    inflateEnd(&z);
-    return rc;
-}
+typedef struct plain { ora_buf b; size_t members, units, frames; } plain;
 
 static int frame_add(void *ctx, uint64_t off, const char *j, size_t n)
 {
     (void)off;
     unsigned char h[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n};
-    plain_add(ctx, h, 4);
-    plain_add(ctx, j, n);
-    ((plain *)ctx)->frames++;
+    plain *pl = ctx;
+    if (ora_buf_append(&pl->b, h, 4) < 0 || ora_buf_append(&pl->b, j, n) < 0)
+        return -1;
+    pl->frames++;
     return 0;
 }
 
@@ -278,7 +242,7 @@ static int frame_add(void *ctx, uint64_t off, const char *j, size_t n)
  * again. */
 static void check_cached(sim_snap *c, sim_model *m, uint32_t per_max, int *reused)
 {
-    plain want = {0}, got = {0};
+    plain want = {ORA_BUF_INIT, 0, 0, 0}, got = {ORA_BUF_INIT, 0, 0, 0};
     CHECK(sim_model_snapshot(m, frame_add, &want) == 0);
     uint64_t before_msgs, before_bytes;
     sim_snap_size(c, &before_msgs, &before_bytes);
@@ -290,25 +254,26 @@ static void check_cached(sim_snap *c, sim_model *m, uint32_t per_max, int *reuse
     size_t n;
     uint32_t k;
     while (sim_snapshot_next(s, &it, &p, &n, &k)) {
-        size_t at = got.len;
-        CHECK(inflate_members(p, n, &got) == 0);
+        size_t at = got.b.len;
+        CHECK(unit_gunzip(p, n, &got.b, &got.members) == 0);
         /* the unit holds k whole frames */
         size_t f = 0, q = at;
-        while (q + 4 <= got.len) {
-            q += 4 + ((size_t)got.p[q] << 24 | (size_t)got.p[q + 1] << 16 | (size_t)got.p[q + 2] << 8 | got.p[q + 3]);
+        while (q + 4 <= got.b.len) {
+            const uint8_t *h = got.b.p + q;
+            q += 4 + ((size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
             f++;
         }
-        CHECK(q == got.len && f == k && k >= 1 && k <= per_max);
+        CHECK(q == got.b.len && f == k && k >= 1 && k <= per_max);
         got.units++;
     }
-    CHECK(got.len == want.len && memcmp(got.p, want.p, want.len) == 0);
+    CHECK(got.b.len == want.b.len && memcmp(got.b.p, want.b.p, want.b.len) == 0);
     CHECK(got.members >= got.units);
     sim_snapshot_free(s);
     uint64_t after_msgs, after_bytes;
     sim_snap_size(c, &after_msgs, &after_bytes);
     *reused = before_bytes > 0 && after_bytes == before_bytes;
-    free(want.p);
-    free(got.p);
+    ora_buf_free(&want.b);
+    ora_buf_free(&got.b);
 }
 
 static void test_snap(void)
@@ -347,7 +312,5 @@ int main(void)
     test_log();
     test_model();
     test_snap();
-    if (fails)
-        fprintf(stderr, "sim_test: %d checks failed\n", fails);
-    return fails != 0;
+    return unit_summary("sim_test");
 }

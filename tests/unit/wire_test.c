@@ -9,18 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
-static int failures;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); failures++; } } while (0)
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        perror("malloc");
-        exit(2);
-    }
-    return p;
-}
+#include "unit.h"
 
 /* Appends one gzip member of src[0..n) to out (level lvl). */
 static void gz_member(ora_buf *out, const uint8_t *src, size_t n, int lvl)
@@ -162,7 +151,7 @@ static void test_every_split(void)
             ora_wire_reset(w);
         }
     CHECK(bad == 0);
-    size_t *all = xmalloc(wire.len * sizeof *all);
+    size_t *all = unit_malloc(wire.len * sizeof *all);
     for (size_t i = 0; i + 1 < wire.len; i++)
         all[i] = i + 1;
     CHECK(decode_cuts(w, &wire, all, wire.len - 1, &got) == ORA_W_NEED_INPUT);
@@ -370,7 +359,7 @@ static void test_truncated(void)
 static void test_big_frame(void)
 {
     const uint32_t big = 16u << 20;
-    uint8_t *msg = xmalloc(big + 1);
+    uint8_t *msg = unit_malloc(big + 1);
     for (uint32_t i = 0; i < big + 1; i++)
         msg[i] = (uint8_t)("0123456789abcdef"[(i * 2654435761u) >> 28]);
     ora_buf d = ORA_BUF_INIT, wire = ORA_BUF_INIT;
@@ -506,10 +495,5 @@ int main(void)
     test_truncated();
     test_big_frame();
     test_bomb();
-    if (failures) {
-        fprintf(stderr, "wire_test: %d failures\n", failures);
-        return 1;
-    }
-    printf("wire_test: all passed\n");
-    return 0;
+    return unit_summary("wire_test");
 }
