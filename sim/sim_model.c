@@ -2,8 +2,10 @@
 #include "sim_model.h"
 #include "buf.h"
 #include "json.h"
+#include "sim_vec.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +111,7 @@ enum { NCRITS = sizeof crits / sizeof crits[0] };
  * jurisdictions (all of them; two groups; three groups). */
 enum { NLAYOUTS = 3, MAX_GROUPS = 3 };
 
+/* The values of fields, as JSON text. */
 static const char *const line_types[] = {"[\"MAIN_LINE\"]", "[\"ALTERNATE_LINE\"]",
                                          "[\"MAIN_LINE\",\"ALTERNATE_LINE\"]"};
 static const char *const offer_tags[] = {"[\"OFFERED_PREMATCH\"]",
@@ -117,10 +120,10 @@ static const char *const offer_tags[] = {"[\"OFFERED_PREMATCH\"]",
 static const char *const event_tags[] = {"[\"MATCH\"]", "[\"MATCH\",\"LIVE\"]",
                                          "[\"MATCH\",\"STREAMED\"]"};
 enum { EV_NOT_STARTED, EV_STARTED, EV_FINISHED };
-static const char *const ev_status[] = {"NOT_STARTED", "STARTED", "FINISHED"};
+static const char *const ev_status[] = {"\"NOT_STARTED\"", "\"STARTED\"", "\"FINISHED\""};
 enum { OF_OPEN, OF_SUSPENDED, OF_CLOSED };
-static const char *const of_status[] = {"OPEN", "SUSPENDED", "CLOSED"};
-static const char *const cashout[] = {"ENABLED", "DISABLED"};
+static const char *const of_status[] = {"\"OPEN\"", "\"SUSPENDED\"", "\"CLOSED\""};
+static const char *const cashout[] = {"\"ENABLED\"", "\"DISABLED\""};
 
 /* ---- the model -------------------------------------------------------------- */
 
@@ -130,23 +133,38 @@ typedef struct outcome {
     uint32_t odds[MAX_GROUPS];   /* milli-odds (1900 is 1.90), per layout group */
 } outcome;
 
-typedef struct offer {
+/* What events and bet offers have alike: the entity's id, whether its slot
+ * holds it, and the offset of the last message that changed it (its offset
+ * in a snapshot). */
+typedef struct entity {
     int64_t id;
-    uint32_t ev;                 /* event slot */
-    uint8_t crit, line, tags, status, cashout, layout, n_out, alive;
-    outcome out[MAX_OUT];
     uint64_t offset;
-    uint32_t pos;                /* index in of_alive */
+    uint32_t pos;                /* index in its table's alive list */
+    uint8_t alive;
+} entity;
+
+typedef struct offer {
+    entity h;
+    uint32_t ev;                 /* event slot */
+    uint8_t crit, line, tags, status, cashout, layout, n_out;
+    outcome out[MAX_OUT];
 } offer;
 
 typedef struct event {
-    int64_t id, starts;
-    uint8_t sport, group, home, away, status, tags, cashout, renamed, alive;
+    entity h;
+    int64_t starts;
+    uint8_t sport, group, home, away, status, tags, cashout, renamed;
     uint16_t sh, sa, minute, second;
     uint8_t running;
-    uint64_t offset;
-    uint32_t pos;                /* index in ev_alive */
 } event;
+
+/* The bookkeeping of the slots of one table (enum sim_table). */
+typedef struct table {
+    size_t n, cap;               /* slots used, allocated */
+    uint32_t *alive;             /* the live slots, in no order */
+    size_t n_alive;
+    int64_t next_id;
+} table;
 
 enum op { OP_ADD_EVENT, OP_ADD_OFFER, OP_READD_OFFER, OP_DEL_OFFER, OP_DEL_EVENT };
 #define NEW_SLOT UINT32_MAX
@@ -157,15 +175,14 @@ typedef struct held { uint64_t offset; char *json; size_t len; int left; } held;
 struct sim_model {
     sim_model_opts o;
     rng r, rr;                   /* model; reorder decisions */
-    event *ev; size_t nev, capev;
-    offer *of; size_t nof, capof;
-    uint32_t *ev_alive; size_t n_ev_alive;
-    uint32_t *of_alive; size_t n_of_alive;
-    int64_t next_ev_id, next_of_id, next_out_id;
+    event *ev;                   /* the slots of table SIM_T_EVENTS */
+    offer *of;                   /* of SIM_T_OFFERS */
+    table t[2];
+    int64_t next_out_id;
     uint64_t head, steps;
     script_op *script; size_t s_head, s_len, s_cap;
     held *held; size_t nheld, capheld;
-    int focus;                   /* 0 none, 1 event, 2 offer */
+    int focus;                   /* 0 none, else 1 + the entity's table */
     uint32_t focus_slot;
     int focus_left;
     int oom;
@@ -191,21 +208,6 @@ static void S(sim_model *m, const char *s)
 {
     if (ora_buf_append(&m->msg, s, strlen(s)) < 0)
         m->oom = 1;
-}
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 64;
-    while (nc < need)
-        nc *= 2;
-    void *q = realloc(*p, nc * elem);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = nc;
-    return 0;
 }
 
 /* The JSON arrays of jurisdiction names each layout's groups carry: the
@@ -255,8 +257,8 @@ sim_model *sim_model_new(const sim_model_opts *opts)
         m->o.offers_max = m->o.offers_min;
     rng_seed(&m->r, opts->seed);
     rng_seed(&m->rr, opts->seed ^ 0x5eedf00dcafe1234ull);
-    m->next_ev_id = 1000001;
-    m->next_of_id = 5000001;
+    m->t[SIM_T_EVENTS].next_id = 1000001;
+    m->t[SIM_T_OFFERS].next_id = 5000001;
     m->next_out_id = 6000001;
     return m;
 }
@@ -270,8 +272,8 @@ void sim_model_free(sim_model *m)
     free(m->held);
     free(m->ev);
     free(m->of);
-    free(m->ev_alive);
-    free(m->of_alive);
+    free(m->t[SIM_T_EVENTS].alive);
+    free(m->t[SIM_T_OFFERS].alive);
     free(m->script);
     ora_buf_free(&m->msg);
     for (int l = 0; l < NLAYOUTS; l++)
@@ -282,8 +284,8 @@ void sim_model_free(sim_model *m)
 
 uint64_t sim_model_head(const sim_model *m) { return m->head; }
 size_t sim_model_held(const sim_model *m) { return m->nheld; }
-size_t sim_model_events(const sim_model *m) { return m->n_ev_alive; }
-size_t sim_model_offers(const sim_model *m) { return m->n_of_alive; }
+size_t sim_model_events(const sim_model *m) { return m->t[SIM_T_EVENTS].n_alive; }
+size_t sim_model_offers(const sim_model *m) { return m->t[SIM_T_OFFERS].n_alive; }
 
 /* ---- JSON writers --------------------------------------------------------- */
 
@@ -326,13 +328,13 @@ static void w_event(sim_model *m, const event *e)
 {
     const struct sport *sp = &sports[e->sport];
     P(m, "{\"id\":%lld,\"name\":{\"defaultTranslation\":\"%s - %s\"},\"group\":{\"id\":%lld,\"name\":",
-      (long long)e->id, sp->team[e->home], sp->team[e->away], (long long)sp->group_id[e->group]);
+      (long long)e->h.id, sp->team[e->home], sp->team[e->away], (long long)sp->group_id[e->group]);
     w_text(m, sp->group_name[e->group], "");
     S(m, "},\"competitionName\":");
     w_text(m, sp->group_name[e->group], "");
     P(m, ",\"sport\":\"%s\",\"startsAt\":", sp->name);
     w_time(m, e->starts);
-    P(m, ",\"status\":\"%s\",\"tags\":%s,\"participants\":", ev_status[e->status], event_tags[e->tags]);
+    P(m, ",\"status\":%s,\"tags\":%s,\"participants\":", ev_status[e->status], event_tags[e->tags]);
     w_participants(m, e);
     S(m, "}");
 }
@@ -352,9 +354,9 @@ static void w_odds(sim_model *m, const offer *o, const outcome *oc)
 static void w_outcome(sim_model *m, const offer *o, const outcome *oc)
 {
     const struct crit *c = &crits[o->crit];
-    P(m, "{\"id\":%lld,\"betOfferId\":%lld,\"label\":", (long long)oc->id, (long long)o->id);
+    P(m, "{\"id\":%lld,\"betOfferId\":%lld,\"label\":", (long long)oc->id, (long long)o->h.id);
     w_text(m, c->labels[oc->label], "");
-    P(m, ",\"status\":\"%s\",\"odds\":", of_status[oc->status]);
+    P(m, ",\"status\":%s,\"odds\":", of_status[oc->status]);
     w_odds(m, o, oc);
     S(m, "}");
 }
@@ -363,9 +365,9 @@ static void w_offer(sim_model *m, const offer *o)
 {
     const struct crit *c = &crits[o->crit];
     P(m, "{\"id\":%lld,\"eventId\":%lld,\"criterion\":{\"id\":%lld,\"label\":",
-      (long long)o->id, (long long)m->ev[o->ev].id, (long long)c->id);
+      (long long)o->h.id, (long long)m->ev[o->ev].h.id, (long long)c->id);
     w_text(m, c->label, "");
-    P(m, "},\"lineType\":%s,\"tags\":%s,\"status\":\"%s\",\"outcomes\":[",
+    P(m, "},\"lineType\":%s,\"tags\":%s,\"status\":%s,\"outcomes\":[",
       line_types[o->line], offer_tags[o->tags], of_status[o->status]);
     for (int i = 0; i < o->n_out; i++) {
         if (i)
@@ -424,7 +426,7 @@ static int finish(sim_model *m, const sim_sink *s, int holdable, int focus, uint
     if (s->log && s->log(s->ctx, m->head, j, n) != 0)
         return -1;
     if (holdable && m->o.reorder > 0 && chance(&m->rr, m->o.reorder)) {
-        if (grow((void **)&m->held, &m->capheld, m->nheld + 1, sizeof *m->held) < 0)
+        if (sim_vec_reserve((void **)&m->held, &m->capheld, m->nheld + 1, sizeof *m->held, 64) < 0)
             return -1;
         held *h = &m->held[m->nheld];
         if (!(h->json = malloc(n)))
@@ -458,34 +460,49 @@ int sim_model_flush(sim_model *m, const sim_sink *s)
 
 /* ---- population ----------------------------------------------------------- */
 
-static int alive_add(uint32_t **v, size_t *n, size_t cap_hint, uint32_t slot, uint32_t *pos)
+/* The entity in slot i of table t. */
+static entity *slot_entity(const sim_model *m, int t, size_t i)
 {
-    (void)cap_hint;
-    uint32_t *q = realloc(*v, (*n + 1) * sizeof **v);
-    if (!q)
-        return -1;
-    *v = q;
-    *pos = (uint32_t)*n;
-    q[(*n)++] = slot;
-    return 0;
+    return t == SIM_T_EVENTS ? &m->ev[i].h : &m->of[i].h;
 }
 
-static void ev_kill(sim_model *m, uint32_t slot)
+/* Makes slot of table t (NEW_SLOT: a new one at the end, with a new id)
+ * hold a new entity: zeroed but for its id, and alive. Returns the slot,
+ * or NEW_SLOT on ENOMEM. */
+static uint32_t slot_fill(sim_model *m, int t, uint32_t slot)
 {
-    event *e = &m->ev[slot];
-    uint32_t last = m->ev_alive[--m->n_ev_alive];
-    m->ev_alive[e->pos] = last;
-    m->ev[last].pos = e->pos;
-    e->alive = 0;
+    table *tb = &m->t[t];
+    int ev = t == SIM_T_EVENTS;
+    size_t size = ev ? sizeof *m->ev : sizeof *m->of;
+    int64_t id;
+    if (slot == NEW_SLOT) {
+        if (sim_vec_reserve(ev ? (void **)&m->ev : (void **)&m->of, &tb->cap, tb->n + 1, size, 64) < 0)
+            return NEW_SLOT;
+        slot = (uint32_t)tb->n++;
+        id = tb->next_id++;
+    } else {
+        id = slot_entity(m, t, slot)->id;
+    }
+    if (sim_vec_resize((void **)&tb->alive, tb->n_alive + 1, sizeof *tb->alive) < 0)
+        return NEW_SLOT;
+    entity *h = slot_entity(m, t, slot);
+    memset(ev ? (void *)&m->ev[slot] : (void *)&m->of[slot], 0, size);
+    h->id = id;
+    h->pos = (uint32_t)tb->n_alive;
+    h->alive = 1;
+    tb->alive[tb->n_alive++] = slot;
+    return slot;
 }
 
-static void of_kill(sim_model *m, uint32_t slot)
+/* Empties slot of table t (its entity was deleted). */
+static void slot_kill(sim_model *m, int t, uint32_t slot)
 {
-    offer *o = &m->of[slot];
-    uint32_t last = m->of_alive[--m->n_of_alive];
-    m->of_alive[o->pos] = last;
-    m->of[last].pos = o->pos;
-    o->alive = 0;
+    table *tb = &m->t[t];
+    entity *h = slot_entity(m, t, slot);
+    uint32_t last = tb->alive[--tb->n_alive];
+    tb->alive[h->pos] = last;
+    slot_entity(m, t, last)->pos = h->pos;
+    h->alive = 0;
 }
 
 /* Prices in milli-odds, on Kambi's grid of hundredths (1.20 to 5.99). */
@@ -501,22 +518,14 @@ static void odds_fill(sim_model *m, outcome *oc)
     }
 }
 
-/* Fills slot with a new event (id, or a new id when id == 0). live: may
+/* Fills slot with a new event (NEW_SLOT: a new one with a new id). live: may
  * start as STARTED. Returns the slot or NEW_SLOT on ENOMEM. */
 static uint32_t ev_make(sim_model *m, uint32_t slot, int live)
 {
-    int64_t id;
-    if (slot == NEW_SLOT) {
-        if (grow((void **)&m->ev, &m->capev, m->nev + 1, sizeof *m->ev) < 0)
-            return NEW_SLOT;
-        slot = (uint32_t)m->nev++;
-        id = m->next_ev_id++;
-    } else {
-        id = m->ev[slot].id;
-    }
+    slot = slot_fill(m, SIM_T_EVENTS, slot);
+    if (slot == NEW_SLOT)
+        return NEW_SLOT;
     event *e = &m->ev[slot];
-    memset(e, 0, sizeof *e);
-    e->id = id;
     e->sport = (uint8_t)below(&m->r, NSPORTS);
     e->group = (uint8_t)below(&m->r, 2);
     e->home = (uint8_t)below(&m->r, NTEAMS);
@@ -535,9 +544,6 @@ static uint32_t ev_make(sim_model *m, uint32_t slot, int live)
         e->starts = m->o.base_time + 900 * (int64_t)(1 + below(&m->r, 288));
         e->tags = chance(&m->r, 0.3) ? 2 : 0;
     }
-    if (alive_add(&m->ev_alive, &m->n_ev_alive, m->capev, slot, &e->pos) < 0)
-        return NEW_SLOT;
-    e->alive = 1;
     return slot;
 }
 
@@ -556,18 +562,10 @@ static uint8_t pick_crit(rng *r)
 /* Fills an offer slot (NEW_SLOT: a new one with a new id) for event slot ev. */
 static uint32_t of_make(sim_model *m, uint32_t slot, uint32_t ev)
 {
-    int64_t id;
-    if (slot == NEW_SLOT) {
-        if (grow((void **)&m->of, &m->capof, m->nof + 1, sizeof *m->of) < 0)
-            return NEW_SLOT;
-        slot = (uint32_t)m->nof++;
-        id = m->next_of_id++;
-    } else {
-        id = m->of[slot].id;
-    }
+    slot = slot_fill(m, SIM_T_OFFERS, slot);
+    if (slot == NEW_SLOT)
+        return NEW_SLOT;
     offer *o = &m->of[slot];
-    memset(o, 0, sizeof *o);
-    o->id = id;
     o->ev = ev;
     o->crit = pick_crit(&m->r);
     uint32_t x = below(&m->r, 10);
@@ -586,9 +584,6 @@ static uint32_t of_make(sim_model *m, uint32_t slot, uint32_t ev)
         oc->cashout = 0;
         odds_fill(m, oc);
     }
-    if (alive_add(&m->of_alive, &m->n_of_alive, m->capof, slot, &o->pos) < 0)
-        return NEW_SLOT;
-    o->alive = 1;
     return slot;
 }
 
@@ -601,7 +596,7 @@ static int push_op(sim_model *m, uint8_t op, uint32_t a)
 {
     if (m->s_head == m->s_len)
         m->s_head = m->s_len = 0;
-    if (grow((void **)&m->script, &m->s_cap, m->s_len + 1, sizeof *m->script) < 0)
+    if (sim_vec_reserve((void **)&m->script, &m->s_cap, m->s_len + 1, sizeof *m->script, 64) < 0)
         return -1;
     m->script[m->s_len].op = op;
     m->script[m->s_len].a = a;
@@ -611,43 +606,86 @@ static int push_op(sim_model *m, uint8_t op, uint32_t a)
 
 /* ---- message generators (each emits exactly one message) ------------------ */
 
-static int emit_event_added(sim_model *m, const sim_sink *s, uint32_t slot, int holdable)
+/* Writes {"offset":off,"key":{"event":{...}}} (or "betOffer") for the
+ * entity in slot of table t, all but the message's last "}". */
+static void put_entity(sim_model *m, int t, uint32_t slot, uint64_t off, const char *key)
 {
-    event *e = &m->ev[slot];
-    begin(m, "eventAdded");
-    S(m, "{\"event\":");
-    w_event(m, e);
+    begin_at(m, off, key);
+    if (t == SIM_T_EVENTS) {
+        S(m, "{\"event\":");
+        w_event(m, &m->ev[slot]);
+    } else {
+        S(m, "{\"betOffer\":");
+        w_offer(m, &m->of[slot]);
+    }
     S(m, "}");
-    e->offset = m->head;
-    return finish(m, s, holdable, 1, slot);
 }
 
-static int emit_offer_added(sim_model *m, const sim_sink *s, uint32_t slot, int holdable)
+/* Emits key, an add or update that carries the whole entity in slot of
+ * table t; holdable: it may be held back. */
+static int emit_entity(sim_model *m, const sim_sink *s, int t, uint32_t slot, const char *key, int holdable)
 {
-    offer *o = &m->of[slot];
-    begin(m, "betOfferAdded");
-    S(m, "{\"betOffer\":");
-    w_offer(m, o);
-    S(m, "}");
-    o->offset = m->head;
-    return finish(m, s, holdable, 2, slot);
+    put_entity(m, t, slot, ++m->head, key);
+    slot_entity(m, t, slot)->offset = m->head;
+    return finish(m, s, holdable, 1 + t, slot);
 }
 
-static uint32_t pick_event(sim_model *m, int want_status)
+/* Ends a finer update (never held back) that changed entity h. */
+static int changed(sim_model *m, const sim_sink *s, entity *h)
 {
-    uint32_t slot = m->ev_alive[below(&m->r, (uint32_t)m->n_ev_alive)];
-    for (int i = 0; i < 8 && want_status >= 0 && m->ev[slot].status != want_status; i++)
-        slot = m->ev_alive[below(&m->r, (uint32_t)m->n_ev_alive)];
+    h->offset = m->head;
+    return finish(m, s, 0, 0, 0);
+}
+
+/* Emits key: {"<id>":<h's id>,"<field>":value} (value: JSON text), a
+ * finer update of entity h. */
+static int emit_field(sim_model *m, const sim_sink *s, entity *h, const char *key, const char *id,
+                      const char *field, const char *value)
+{
+    begin(m, key);
+    P(m, "{\"%s\":%lld,\"%s\":%s}", id, (long long)h->id, field, value);
+    return changed(m, s, h);
+}
+
+/* Emits key: {"betOfferId":...,"outcomeId":...,"<field>":value}, a finer
+ * update of outcome oc of offer o. */
+static int emit_outcome_field(sim_model *m, const sim_sink *s, offer *o, const outcome *oc,
+                              const char *key, const char *field, const char *value)
+{
+    begin(m, key);
+    P(m, "{\"betOfferId\":%lld,\"outcomeId\":%lld,\"%s\":%s}", (long long)o->h.id, (long long)oc->id,
+      field, value);
+    return changed(m, s, &o->h);
+}
+
+/* Emits outcomeOddsUpdated with the odds outcome oc of offer o has now. */
+static int emit_odds(sim_model *m, const sim_sink *s, offer *o, const outcome *oc)
+{
+    begin(m, "outcomeOddsUpdated");
+    P(m, "{\"betOfferId\":%lld,\"eventId\":%lld,\"outcomeId\":%lld,\"odds\":",
+      (long long)o->h.id, (long long)m->ev[o->ev].h.id, (long long)oc->id);
+    w_odds(m, o, oc);
+    S(m, "}");
+    return changed(m, s, &o->h);
+}
+
+/* A live slot of table t at random: drawn again, up to tries times, while
+ * the status of its entity is not want (-1: any status will do). */
+static uint32_t pick(sim_model *m, int t, int tries, int want)
+{
+    const table *tb = &m->t[t];
+    uint32_t slot = tb->alive[below(&m->r, (uint32_t)tb->n_alive)];
+    for (int i = 0; i < tries && want >= 0; i++) {
+        int status = t == SIM_T_EVENTS ? m->ev[slot].status : m->of[slot].status;
+        if (status == want)
+            break;
+        slot = tb->alive[below(&m->r, (uint32_t)tb->n_alive)];
+    }
     return slot;
 }
 
-static uint32_t pick_offer(sim_model *m)
-{
-    uint32_t slot = m->of_alive[below(&m->r, (uint32_t)m->n_of_alive)];
-    for (int i = 0; i < 3 && m->of[slot].status != OF_OPEN; i++)
-        slot = m->of_alive[below(&m->r, (uint32_t)m->n_of_alive)];
-    return slot;
-}
+static uint32_t pick_event(sim_model *m, int want_status) { return pick(m, SIM_T_EVENTS, 8, want_status); }
+static uint32_t pick_offer(sim_model *m) { return pick(m, SIM_T_OFFERS, 3, OF_OPEN); }
 
 static int gen_new_event(sim_model *m, const sim_sink *s, uint32_t slot)
 {
@@ -658,15 +696,15 @@ static int gen_new_event(sim_model *m, const sim_sink *s, uint32_t slot)
     for (uint32_t i = 0; i < n; i++)
         if (push_op(m, OP_ADD_OFFER, slot) < 0)
             return -1;
-    return emit_event_added(m, s, slot, 1);
+    return emit_entity(m, s, SIM_T_EVENTS, slot, "eventAdded", 1);
 }
 
 static int gen_event_status(sim_model *m, const sim_sink *s, uint32_t slot);
 
 static int gen_delete_event(sim_model *m, uint32_t slot)
 {
-    for (size_t i = 0; i < m->nof; i++)
-        if (m->of[i].alive && m->of[i].ev == slot && push_op(m, OP_DEL_OFFER, (uint32_t)i) < 0)
+    for (size_t i = 0; i < m->t[SIM_T_OFFERS].n; i++)
+        if (m->of[i].h.alive && m->of[i].ev == slot && push_op(m, OP_DEL_OFFER, (uint32_t)i) < 0)
             return -1;
     if (push_op(m, OP_DEL_EVENT, slot) < 0)
         return -1;
@@ -688,13 +726,7 @@ static int gen_odds(sim_model *m, const sim_sink *s, uint32_t slot)
             v++;
         oc->odds[g] = v < 1010 ? 1010 : v > 1000000 ? 1000000 : v;
     }
-    begin(m, "outcomeOddsUpdated");
-    P(m, "{\"betOfferId\":%lld,\"eventId\":%lld,\"outcomeId\":%lld,\"odds\":",
-      (long long)o->id, (long long)m->ev[o->ev].id, (long long)oc->id);
-    w_odds(m, o, oc);
-    S(m, "}");
-    o->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    return emit_odds(m, s, o, oc);
 }
 
 /* An outcome the offer has never listed, announced by an odds or a status
@@ -711,20 +743,10 @@ static int gen_new_outcome(sim_model *m, const sim_sink *s, uint32_t slot)
     oc->status = OF_OPEN;
     oc->cashout = 0;
     odds_fill(m, oc);
-    if (chance(&m->r, 0.5)) {
-        begin(m, "outcomeOddsUpdated");
-        P(m, "{\"betOfferId\":%lld,\"eventId\":%lld,\"outcomeId\":%lld,\"odds\":",
-          (long long)o->id, (long long)m->ev[o->ev].id, (long long)oc->id);
-        w_odds(m, o, oc);
-        S(m, "}");
-    } else {
-        oc->status = OF_SUSPENDED;
-        begin(m, "outcomeStatusUpdated");
-        P(m, "{\"betOfferId\":%lld,\"outcomeId\":%lld,\"status\":\"%s\"}", (long long)o->id,
-          (long long)oc->id, of_status[oc->status]);
-    }
-    o->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    if (chance(&m->r, 0.5))
+        return emit_odds(m, s, o, oc);
+    oc->status = OF_SUSPENDED;
+    return emit_outcome_field(m, s, o, oc, "outcomeStatusUpdated", "status", of_status[oc->status]);
 }
 
 static int gen_offer_status(sim_model *m, const sim_sink *s, uint32_t slot)
@@ -734,54 +756,54 @@ static int gen_offer_status(sim_model *m, const sim_sink *s, uint32_t slot)
         o->status = OF_OPEN;
     else
         o->status = chance(&m->r, 0.8) ? OF_SUSPENDED : OF_CLOSED;
-    begin(m, "betOfferStatusUpdated");
-    P(m, "{\"id\":%lld,\"status\":\"%s\"}", (long long)o->id, of_status[o->status]);
-    o->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    return emit_field(m, s, &o->h, "betOfferStatusUpdated", "id", "status", of_status[o->status]);
 }
 
-static int gen_outcome_status(sim_model *m, const sim_sink *s, uint32_t slot)
+/* Flips the status (OPEN, SUSPENDED) or, with cash, the cash-out status
+ * of one of the outcomes of the offer in slot. */
+static int gen_outcome_flip(sim_model *m, const sim_sink *s, uint32_t slot, int cash)
 {
     offer *o = &m->of[slot];
     outcome *oc = &o->out[below(&m->r, o->n_out)];
+    if (cash) {
+        oc->cashout ^= 1;
+        return emit_outcome_field(m, s, o, oc, "outcomeCashoutStatusUpdated", "cashOutStatus",
+                                  cashout[oc->cashout]);
+    }
     oc->status = oc->status == OF_OPEN ? OF_SUSPENDED : OF_OPEN;
-    begin(m, "outcomeStatusUpdated");
-    P(m, "{\"betOfferId\":%lld,\"outcomeId\":%lld,\"status\":\"%s\"}", (long long)o->id,
-      (long long)oc->id, of_status[oc->status]);
-    o->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    return emit_outcome_field(m, s, o, oc, "outcomeStatusUpdated", "status", of_status[oc->status]);
 }
 
-static int gen_outcome_cashout(sim_model *m, const sim_sink *s, uint32_t slot)
-{
-    offer *o = &m->of[slot];
-    outcome *oc = &o->out[below(&m->r, o->n_out)];
-    oc->cashout ^= 1;
-    begin(m, "outcomeCashoutStatusUpdated");
-    P(m, "{\"betOfferId\":%lld,\"outcomeId\":%lld,\"cashOutStatus\":\"%s\"}", (long long)o->id,
-      (long long)oc->id, cashout[oc->cashout]);
-    o->offset = m->head;
-    return finish(m, s, 0, 0, 0);
-}
+/* The finer updates that move one field of an entity to another of its
+ * values, at random: the field (a uint8_t at offset field of the event or
+ * offer struct, which starts with its entity), its n values as JSON text,
+ * and the message kind and member that carry it. */
+enum set { SET_OF_CASHOUT, SET_OF_LINE, SET_EV_CASHOUT, SET_EV_TAGS };
+static const struct setter {
+    int table;
+    size_t field;
+    const char *const *values;
+    uint8_t n;
+    const char *key, *name;
+} setters[] = {
+    [SET_OF_CASHOUT] = {SIM_T_OFFERS, offsetof(offer, cashout), cashout, 2,
+                        "betOfferCashOutStatusUpdated", "cashOutStatus"},
+    [SET_OF_LINE] = {SIM_T_OFFERS, offsetof(offer, line), line_types, 3, "betOfferLineTypesUpdated",
+                     "lineTypes"},
+    [SET_EV_CASHOUT] = {SIM_T_EVENTS, offsetof(event, cashout), cashout, 2,
+                        "eventCashOutStatusUpdated", "cashOutStatus"},
+    [SET_EV_TAGS] = {SIM_T_EVENTS, offsetof(event, tags), event_tags, 3, "eventTagsUpdated", "tags"},
+};
+_Static_assert(offsetof(event, h) == 0 && offsetof(offer, h) == 0, "an entity starts its struct");
 
-static int gen_offer_cashout(sim_model *m, const sim_sink *s, uint32_t slot)
+static int gen_set(sim_model *m, const sim_sink *s, int k, uint32_t slot)
 {
-    offer *o = &m->of[slot];
-    o->cashout ^= 1;
-    begin(m, "betOfferCashOutStatusUpdated");
-    P(m, "{\"id\":%lld,\"cashOutStatus\":\"%s\"}", (long long)o->id, cashout[o->cashout]);
-    o->offset = m->head;
-    return finish(m, s, 0, 0, 0);
-}
-
-static int gen_offer_line(sim_model *m, const sim_sink *s, uint32_t slot)
-{
-    offer *o = &m->of[slot];
-    o->line = (uint8_t)((o->line + 1 + below(&m->r, 2)) % 3);
-    begin(m, "betOfferLineTypesUpdated");
-    P(m, "{\"id\":%lld,\"lineTypes\":%s}", (long long)o->id, line_types[o->line]);
-    o->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    const struct setter *st = &setters[k];
+    entity *h = slot_entity(m, st->table, slot);
+    uint8_t *v = (uint8_t *)h + st->field;
+    /* another value: with two, the other one (no draw) */
+    *v = (uint8_t)((*v + 1 + (st->n > 2 ? below(&m->r, st->n - 1u) : 0)) % st->n);
+    return emit_field(m, s, h, st->key, "id", st->name, st->values[*v]);
 }
 
 static int gen_offer_updated(sim_model *m, const sim_sink *s, uint32_t slot)
@@ -794,29 +816,20 @@ static int gen_offer_updated(sim_model *m, const sim_sink *s, uint32_t slot)
         }
     if (chance(&m->r, 0.3))
         o->tags = (uint8_t)((o->tags + 1) % 3);
-    begin(m, "betOfferUpdated");
-    S(m, "{\"betOffer\":");
-    w_offer(m, o);
-    S(m, "}");
-    o->offset = m->head;
-    return finish(m, s, 1, 2, slot);
+    return emit_entity(m, s, SIM_T_OFFERS, slot, "betOfferUpdated", 1);
 }
 
 static int gen_offer_deleted(sim_model *m, const sim_sink *s, uint32_t slot)
 {
     offer *o = &m->of[slot];
     begin(m, "betOfferDeleted");
-    P(m, "{\"betOfferId\":%lld,\"eventId\":%lld}", (long long)o->id, (long long)m->ev[o->ev].id);
-    of_kill(m, slot);
-    o->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    P(m, "{\"betOfferId\":%lld,\"eventId\":%lld}", (long long)o->h.id, (long long)m->ev[o->ev].h.id);
+    slot_kill(m, SIM_T_OFFERS, slot);
+    return changed(m, s, &o->h);
 }
 
-static void score_info(char *buf, size_t n, const event *e)
-{
-    snprintf(buf, n, "%u'", e->minute);
-}
-
+/* Score and clock updates are for started events: for another one, its
+ * status moves instead. */
 static int gen_score(sim_model *m, const sim_sink *s, uint32_t slot)
 {
     event *e = &m->ev[slot];
@@ -827,13 +840,10 @@ static int gen_score(sim_model *m, const sim_sink *s, uint32_t slot)
         e->sh += g;
     else
         e->sa += g;
-    char info[16];
-    score_info(info, sizeof info, e);
-    begin(m, "eventScoreUpdated");
-    P(m, "{\"eventId\":%lld,\"score\":{\"home\":\"%u\",\"away\":\"%u\",\"info\":\"%s\"}}",
-      (long long)e->id, e->sh, e->sa, info);
-    e->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    char score[96];
+    snprintf(score, sizeof score, "{\"home\":\"%u\",\"away\":\"%u\",\"info\":\"%u'\"}", e->sh, e->sa,
+             e->minute);
+    return emit_field(m, s, &e->h, "eventScoreUpdated", "eventId", "score", score);
 }
 
 static int gen_clock(sim_model *m, const sim_sink *s, uint32_t slot)
@@ -848,13 +858,11 @@ static int gen_clock(sim_model *m, const sim_sink *s, uint32_t slot)
         e->minute = (uint16_t)(maxm - 1);
     e->second = (uint16_t)below(&m->r, 60);
     e->running = (uint8_t)chance(&m->r, 0.9);
-    char period[16];
+    char period[16], clock[128];
     snprintf(period, sizeof period, sp->period_fmt, 1 + e->minute / sp->period_len);
-    begin(m, "matchClockUpdated");
-    P(m, "{\"eventId\":%lld,\"matchClock\":{\"minute\":%u,\"second\":%u,\"running\":%s,\"period\":\"%s\"}}",
-      (long long)e->id, e->minute, e->second, e->running ? "true" : "false", period);
-    e->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    snprintf(clock, sizeof clock, "{\"minute\":%u,\"second\":%u,\"running\":%s,\"period\":\"%s\"}",
+             e->minute, e->second, e->running ? "true" : "false", period);
+    return emit_field(m, s, &e->h, "matchClockUpdated", "eventId", "matchClock", clock);
 }
 
 static int gen_event_status(sim_model *m, const sim_sink *s, uint32_t slot)
@@ -873,10 +881,7 @@ static int gen_event_status(sim_model *m, const sim_sink *s, uint32_t slot)
         e->status = EV_FINISHED;
         e->running = 0;
     }
-    begin(m, "eventStatusUpdated");
-    P(m, "{\"id\":%lld,\"status\":\"%s\"}", (long long)e->id, ev_status[e->status]);
-    e->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    return emit_field(m, s, &e->h, "eventStatusUpdated", "id", "status", ev_status[e->status]);
 }
 
 static int gen_event_updated(sim_model *m, const sim_sink *s, uint32_t slot)
@@ -886,32 +891,7 @@ static int gen_event_updated(sim_model *m, const sim_sink *s, uint32_t slot)
         e->starts += 900 * (int64_t)(1 + below(&m->r, 4));
     else if (chance(&m->r, 0.5))
         e->tags = e->tags == 1 ? 2 : 1;
-    begin(m, "eventUpdated");
-    S(m, "{\"event\":");
-    w_event(m, e);
-    S(m, "}");
-    e->offset = m->head;
-    return finish(m, s, 1, 1, slot);
-}
-
-static int gen_event_cashout(sim_model *m, const sim_sink *s, uint32_t slot)
-{
-    event *e = &m->ev[slot];
-    e->cashout ^= 1;
-    begin(m, "eventCashOutStatusUpdated");
-    P(m, "{\"id\":%lld,\"cashOutStatus\":\"%s\"}", (long long)e->id, cashout[e->cashout]);
-    e->offset = m->head;
-    return finish(m, s, 0, 0, 0);
-}
-
-static int gen_event_tags(sim_model *m, const sim_sink *s, uint32_t slot)
-{
-    event *e = &m->ev[slot];
-    e->tags = (uint8_t)((e->tags + 1 + below(&m->r, 2)) % 3);
-    begin(m, "eventTagsUpdated");
-    P(m, "{\"id\":%lld,\"tags\":%s}", (long long)e->id, event_tags[e->tags]);
-    e->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    return emit_entity(m, s, SIM_T_EVENTS, slot, "eventUpdated", 1);
 }
 
 static int gen_event_participants(sim_model *m, const sim_sink *s, uint32_t slot)
@@ -919,11 +899,10 @@ static int gen_event_participants(sim_model *m, const sim_sink *s, uint32_t slot
     event *e = &m->ev[slot];
     e->renamed ^= 1;
     begin(m, "eventParticipantsUpdated");
-    P(m, "{\"eventId\":%lld,\"participants\":", (long long)e->id);
+    P(m, "{\"eventId\":%lld,\"participants\":", (long long)e->h.id);
     w_participants(m, e);
     S(m, "}");
-    e->offset = m->head;
-    return finish(m, s, 0, 0, 0);
+    return changed(m, s, &e->h);
 }
 
 /* ---- choosing what happens next ------------------------------------------- */
@@ -944,34 +923,34 @@ static int run_op(sim_model *m, const sim_sink *s, script_op op);
 
 static int gen(sim_model *m, const sim_sink *s, int g)
 {
-    if (m->n_ev_alive == 0)
+    if (m->t[SIM_T_EVENTS].n_alive == 0)
         return gen_new_event(m, s, NEW_SLOT);
     if (g < G_EV_SCORE || g == G_OF_DELETE) {
-        if (m->n_of_alive == 0)
+        if (m->t[SIM_T_OFFERS].n_alive == 0)
             g = G_OF_ADDED;
     }
     switch (g) {
     case G_ODDS: return gen_odds(m, s, pick_offer(m));
     case G_OF_STATUS: return gen_offer_status(m, s, pick_offer(m));
-    case G_OC_STATUS: return gen_outcome_status(m, s, pick_offer(m));
-    case G_OC_CASHOUT: return gen_outcome_cashout(m, s, pick_offer(m));
-    case G_OF_CASHOUT: return gen_offer_cashout(m, s, pick_offer(m));
-    case G_OF_LINE: return gen_offer_line(m, s, pick_offer(m));
+    case G_OC_STATUS: return gen_outcome_flip(m, s, pick_offer(m), 0);
+    case G_OC_CASHOUT: return gen_outcome_flip(m, s, pick_offer(m), 1);
+    case G_OF_CASHOUT: return gen_set(m, s, SET_OF_CASHOUT, pick_offer(m));
+    case G_OF_LINE: return gen_set(m, s, SET_OF_LINE, pick_offer(m));
     case G_OF_UPDATED: return gen_offer_updated(m, s, pick_offer(m));
     case G_OC_NEW: return gen_new_outcome(m, s, pick_offer(m));
     case G_EV_SCORE: return gen_score(m, s, pick_event(m, EV_STARTED));
     case G_EV_CLOCK: return gen_clock(m, s, pick_event(m, EV_STARTED));
     case G_EV_STATUS: return gen_event_status(m, s, pick_event(m, -1));
     case G_EV_UPDATED: return gen_event_updated(m, s, pick_event(m, -1));
-    case G_EV_CASHOUT: return gen_event_cashout(m, s, pick_event(m, -1));
-    case G_EV_TAGS: return gen_event_tags(m, s, pick_event(m, -1));
+    case G_EV_CASHOUT: return gen_set(m, s, SET_EV_CASHOUT, pick_event(m, -1));
+    case G_EV_TAGS: return gen_set(m, s, SET_EV_TAGS, pick_event(m, -1));
     case G_EV_PARTS: return gen_event_participants(m, s, pick_event(m, -1));
     case G_OF_ADDED: {
         uint32_t ev = pick_event(m, EV_NOT_STARTED);
         uint32_t slot = of_make(m, NEW_SLOT, ev);
         if (slot == NEW_SLOT)
             return -1;
-        return emit_offer_added(m, s, slot, 1);
+        return emit_entity(m, s, SIM_T_OFFERS, slot, "betOfferAdded", 1);
     }
     case G_OF_DELETE: {
         uint32_t slot = pick_offer(m);
@@ -993,25 +972,24 @@ static int run_op(sim_model *m, const sim_sink *s, script_op op)
     case OP_ADD_EVENT:
         return gen_new_event(m, s, op.a);
     case OP_ADD_OFFER:
-        if (!m->ev[op.a].alive)
+        if (!m->ev[op.a].h.alive)
             return gen(m, s, G_ODDS);
         slot = of_make(m, NEW_SLOT, op.a);
-        return slot == NEW_SLOT ? -1 : emit_offer_added(m, s, slot, 1);
+        return slot == NEW_SLOT ? -1 : emit_entity(m, s, SIM_T_OFFERS, slot, "betOfferAdded", 1);
     case OP_READD_OFFER:
-        if (!m->ev[m->of[op.a].ev].alive || m->of[op.a].alive)
+        if (!m->ev[m->of[op.a].ev].h.alive || m->of[op.a].h.alive)
             return gen(m, s, G_ODDS);
         slot = of_make(m, op.a, m->of[op.a].ev);
-        return slot == NEW_SLOT ? -1 : emit_offer_added(m, s, slot, 1);
+        return slot == NEW_SLOT ? -1 : emit_entity(m, s, SIM_T_OFFERS, slot, "betOfferAdded", 1);
     case OP_DEL_OFFER:
-        if (!m->of[op.a].alive)
+        if (!m->of[op.a].h.alive)
             return gen(m, s, G_ODDS);
         return gen_offer_deleted(m, s, op.a);
     case OP_DEL_EVENT:
         begin(m, "eventDeleted");
-        P(m, "{\"id\":%lld}", (long long)m->ev[op.a].id);
-        ev_kill(m, op.a);
-        m->ev[op.a].offset = m->head;
-        return finish(m, s, 0, 0, 0);
+        P(m, "{\"id\":%lld}", (long long)m->ev[op.a].h.id);
+        slot_kill(m, SIM_T_EVENTS, op.a);
+        return changed(m, s, &m->ev[op.a].h);
     }
     return -1;
 }
@@ -1023,15 +1001,15 @@ static int gen_focus(sim_model *m, const sim_sink *s)
     if (m->focus == 2) {
         uint32_t slot = m->focus_slot;
         if (x < 7) return gen_odds(m, s, slot);
-        if (x < 8) return gen_outcome_status(m, s, slot);
+        if (x < 8) return gen_outcome_flip(m, s, slot, 0);
         if (x < 9) return gen_offer_status(m, s, slot);
-        return gen_offer_line(m, s, slot);
+        return gen_set(m, s, SET_OF_LINE, slot);
     }
     uint32_t slot = m->focus_slot;
     if (m->ev[slot].status == EV_STARTED)
         return x < 5 ? gen_score(m, s, slot) : gen_clock(m, s, slot);
-    if (x < 4) return gen_event_tags(m, s, slot);
-    if (x < 7) return gen_event_cashout(m, s, slot);
+    if (x < 4) return gen_set(m, s, SET_EV_TAGS, slot);
+    if (x < 7) return gen_set(m, s, SET_EV_CASHOUT, slot);
     return gen_event_participants(m, s, slot);
 }
 
@@ -1042,8 +1020,7 @@ static int step1(sim_model *m, const sim_sink *s)
         return run_op(m, s, m->script[m->s_head++]);
     if (m->focus && m->focus_left > 0) {
         m->focus_left--;
-        int alive = m->focus == 2 ? m->of[m->focus_slot].alive : m->ev[m->focus_slot].alive;
-        if (alive && chance(&m->r, 0.8))
+        if (slot_entity(m, m->focus - 1, m->focus_slot)->alive && chance(&m->r, 0.8))
             return gen_focus(m, s);
     } else {
         m->focus = 0;
@@ -1056,9 +1033,9 @@ static int step1(sim_model *m, const sim_sink *s)
         for (g = 0; g < G_COUNT - 1 && (x -= gen_weight[g]) >= 0; g++)
             ;
         /* keep the population near its initial size */
-        if (g == G_EV_ADDED && m->n_ev_alive > m->o.events + 5)
+        if (g == G_EV_ADDED && m->t[SIM_T_EVENTS].n_alive > m->o.events + 5)
             g = G_ODDS;
-        if (g == G_EV_DELETE && m->n_ev_alive + 5 < m->o.events)
+        if (g == G_EV_DELETE && m->t[SIM_T_EVENTS].n_alive + 5 < m->o.events)
             g = G_EV_ADDED;
     }
     m->steps++;
@@ -1080,12 +1057,12 @@ int sim_model_init(sim_model *m, const sim_sink *s)
 {
     for (uint32_t i = 0; i < m->o.events; i++) {
         uint32_t slot = ev_make(m, NEW_SLOT, 1);
-        if (slot == NEW_SLOT || emit_event_added(m, s, slot, 0) < 0)
+        if (slot == NEW_SLOT || emit_entity(m, s, SIM_T_EVENTS, slot, "eventAdded", 0) < 0)
             return -1;
         uint32_t n = n_offers(m);
         for (uint32_t k = 0; k < n; k++) {
             uint32_t os = of_make(m, NEW_SLOT, slot);
-            if (os == NEW_SLOT || emit_offer_added(m, s, os, 0) < 0)
+            if (os == NEW_SLOT || emit_entity(m, s, SIM_T_OFFERS, os, "betOfferAdded", 0) < 0)
                 return -1;
         }
     }
@@ -1094,19 +1071,25 @@ int sim_model_init(sim_model *m, const sim_sink *s)
 
 size_t sim_model_slots(const sim_model *m, int table)
 {
-    return table == SIM_T_EVENTS ? m->nev : m->nof;
+    return m->t[table].n;
+}
+
+/* The end of the slots [*first, *first + n) of table, both cut to the
+ * slots there are. */
+static size_t slot_range(const sim_model *m, int table, size_t *first, size_t n)
+{
+    size_t end = m->t[table].n;
+    if (*first > end)
+        *first = end;
+    return n < end - *first ? *first + n : end;
 }
 
 uint64_t sim_model_stamp(const sim_model *m, int table, size_t first, size_t n)
 {
-    size_t end = sim_model_slots(m, table);
-    if (first > end)
-        first = end;
-    if (n < end - first)
-        end = first + n;
+    size_t end = slot_range(m, table, &first, n);
     uint64_t st = 0;
     for (size_t i = first; i < end; i++) {
-        uint64_t off = table == SIM_T_EVENTS ? m->ev[i].offset : m->of[i].offset;
+        uint64_t off = slot_entity(m, table, i)->offset;
         if (off > st)
             st = off;
     }
@@ -1115,33 +1098,15 @@ uint64_t sim_model_stamp(const sim_model *m, int table, size_t first, size_t n)
 
 int sim_model_snapshot_slots(sim_model *m, int table, size_t first, size_t n, sim_emit_fn emit, void *ctx)
 {
-    size_t end = sim_model_slots(m, table);
-    if (first > end)
-        first = end;
-    if (n < end - first)
-        end = first + n;
+    size_t end = slot_range(m, table, &first, n);
     int count = 0;
     for (size_t i = first; i < end; i++) {
-        uint64_t off;
-        if (table == SIM_T_EVENTS) {
-            event *e = &m->ev[i];
-            if (!e->alive)
-                continue;
-            off = e->offset;
-            begin_at(m, off, "eventAdded");
-            S(m, "{\"event\":");
-            w_event(m, e);
-        } else {
-            offer *o = &m->of[i];
-            if (!o->alive)
-                continue;
-            off = o->offset;
-            begin_at(m, off, "betOfferAdded");
-            S(m, "{\"betOffer\":");
-            w_offer(m, o);
-        }
-        S(m, "}}");
-        if (m->oom || emit(ctx, off, (const char *)m->msg.p, m->msg.len) != 0)
+        const entity *h = slot_entity(m, table, i);
+        if (!h->alive)
+            continue;
+        put_entity(m, table, (uint32_t)i, h->offset, table == SIM_T_EVENTS ? "eventAdded" : "betOfferAdded");
+        S(m, "}");
+        if (m->oom || emit(ctx, h->offset, (const char *)m->msg.p, m->msg.len) != 0)
             return -1;
         count++;
     }
@@ -1150,8 +1115,8 @@ int sim_model_snapshot_slots(sim_model *m, int table, size_t first, size_t n, si
 
 int sim_model_snapshot(sim_model *m, sim_emit_fn emit, void *ctx)
 {
-    if (sim_model_snapshot_slots(m, SIM_T_EVENTS, 0, m->nev, emit, ctx) < 0 ||
-        sim_model_snapshot_slots(m, SIM_T_OFFERS, 0, m->nof, emit, ctx) < 0)
+    if (sim_model_snapshot_slots(m, SIM_T_EVENTS, 0, m->t[SIM_T_EVENTS].n, emit, ctx) < 0 ||
+        sim_model_snapshot_slots(m, SIM_T_OFFERS, 0, m->t[SIM_T_OFFERS].n, emit, ctx) < 0)
         return -1;
     return 0;
 }

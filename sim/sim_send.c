@@ -2,6 +2,7 @@
 #include "sim_send.h"
 #include "cli.h"
 #include "sim_fault.h"
+#include "sim_gz.h"
 
 #include <errno.h>
 #include <string.h>
@@ -43,42 +44,14 @@ static int flush_out(sim_conn *c)
     return rc;
 }
 
-/* Appends one gzip member of the n bytes at p to c->out. 0 or -1. */
-static int gz_member(sim_conn *c, const uint8_t *p, size_t n)
-{
-    if (!c->zs_ready) {
-        if (deflateInit2(&c->zs, c->srv->o->level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-            return -1;
-        c->zs_ready = 1;
-    } else if (deflateReset(&c->zs) != Z_OK) {
-        return -1;
-    }
-    c->zs.next_in = (uint8_t *)p;
-    c->zs.avail_in = (uInt)n;
-    for (;;) {
-        if (ora_buf_reserve(&c->out, deflateBound(&c->zs, (uLong)n) + 64) < 0)
-            return -1;
-        c->zs.next_out = c->out.p + c->out.len;
-        c->zs.avail_out = (uInt)(c->out.cap - c->out.len);
-        int r = deflate(&c->zs, Z_FINISH);
-        c->out.len = c->out.cap - c->zs.avail_out;
-        if (r == Z_STREAM_END)
-            return 0;
-        if (r != Z_OK && r != Z_BUF_ERROR)
-            return -1;
-    }
-}
-
 static int frames_split(sim_conn *c, const uint8_t *const *m, const size_t *l, size_t n)
 {
     c->plain.len = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t h[4] = {(uint8_t)(l[i] >> 24), (uint8_t)(l[i] >> 16), (uint8_t)(l[i] >> 8), (uint8_t)l[i]};
-        if (ora_buf_append(&c->plain, h, 4) < 0 || ora_buf_append(&c->plain, m[i], l[i]) < 0)
+    for (size_t i = 0; i < n; i++)
+        if (sim_gz_frame(&c->plain, m[i], l[i]) < 0)
             return SR_ERR;
-    }
     size_t cut = 1 + (size_t)(sim_conn_rand(c) % (c->plain.len - 1));
-    if (gz_member(c, c->plain.p, cut) < 0 || gz_member(c, c->plain.p + cut, c->plain.len - cut) < 0) {
+    if (sim_gz_members(&c->zs, &c->zs_ready, c->srv->o->level, c->plain.p, c->plain.len, cut, &c->out) < 0) {
         sim_conn_note(c, ORA_LOG_ERROR, "unable to compress");
         return SR_ERR;
     }

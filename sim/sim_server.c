@@ -143,18 +143,30 @@ static void *warm_main(void *arg)
     return NULL;
 }
 
-static void start_warm(void)
+/* Runs fn(arg) on a detached thread, counted in G.active (fn takes itself
+ * off when it ends), so that shutdown can wait for it. 0, or -1 with errno
+ * (nothing started). */
+static int start_thread(void *(*fn)(void *), void *arg)
 {
     pthread_t t;
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
     G.active++;
-    if (pthread_create(&t, &a, warm_main, NULL) != 0) {
-        G.active--;
-        sim_srv_note(&G, ORA_LOG_WARN, "unable to start the snapshot cache thread: %s", strerror(errno));
-    }
+    int rc = pthread_create(&t, &a, fn, arg);
     pthread_attr_destroy(&a);
+    if (rc != 0) {
+        G.active--;
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
+
+static void start_warm(void)
+{
+    if (start_thread(warm_main, NULL) < 0)
+        sim_srv_note(&G, ORA_LOG_WARN, "unable to start the snapshot cache thread: %s", strerror(errno));
 }
 
 /* ---- connection threads ------------------------------------------------------- */
@@ -192,17 +204,10 @@ static void spawn(int fd, int auth)
         close(fd);
         return;
     }
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    G.active++;
-    if (pthread_create(&t, &a, conn_main, c) != 0) {
+    if (start_thread(conn_main, c) < 0) {
         sim_srv_note(&G, ORA_LOG_WARN, "unable to start a connection thread: %s", strerror(errno));
-        G.active--;
         sim_conn_free(c);
     }
-    pthread_attr_destroy(&a);
 }
 
 /* ---- setup -------------------------------------------------------------------- */

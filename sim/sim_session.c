@@ -5,6 +5,7 @@
 #include "ora.h"
 #include "sim_fault.h"
 #include "sim_send.h"
+#include "sim_vec.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -239,19 +240,12 @@ typedef struct batch {
 static int batch_add(batch *b, const char *j, size_t n)
 {
     if (b->n == b->cap) {
+        /* three arrays side by side: grown together, one capacity */
         size_t nc = b->cap ? b->cap * 2 : 256;
-        size_t *s = realloc(b->start, nc * sizeof *s);
-        if (!s)
+        if (sim_vec_resize((void **)&b->start, nc, sizeof *b->start) < 0 ||
+            sim_vec_resize((void **)&b->len, nc, sizeof *b->len) < 0 ||
+            sim_vec_resize((void **)&b->ptr, nc, sizeof *b->ptr) < 0)
             return -1;
-        b->start = s;
-        size_t *l = realloc(b->len, nc * sizeof *l);
-        if (!l)
-            return -1;
-        b->len = l;
-        const uint8_t **p = realloc(b->ptr, nc * sizeof *p);
-        if (!p)
-            return -1;
-        b->ptr = p;
         b->cap = nc;
     }
     b->start[b->n] = b->text.len;

@@ -1,6 +1,8 @@
 /* sim_snap.c: the snapshot kept compressed (see sim_snap.h). */
 #include "sim_snap.h"
 #include "buf.h"
+#include "sim_gz.h"
+#include "sim_vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,14 +91,8 @@ void sim_snap_free(sim_snap *c)
 
 static int add_piece(sim_snapshot *s, piece *pc)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 256;
-        piece **q = realloc(s->p, nc * sizeof *q);
-        if (!q)
-            return -1;
-        s->p = q;
-        s->cap = nc;
-    }
+    if (sim_vec_reserve((void **)&s->p, &s->cap, s->n + 1, sizeof *s->p, 256) < 0)
+        return -1;
     s->p[s->n++] = pc;
     s->messages += pc->frames;
     return 0;
@@ -106,19 +102,10 @@ static int capture_emit(void *ctx, uint64_t off, const char *json, size_t n)
 {
     (void)off;
     piece *pc = ctx;
-    if (pc->frames == pc->cap_starts) {
-        size_t nc = pc->cap_starts ? pc->cap_starts * 2 : 64;
-        size_t *q = realloc(pc->starts, nc * sizeof *q);
-        if (!q)
-            return 1;
-        pc->starts = q;
-        pc->cap_starts = nc;
-    }
-    uint8_t h[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-    pc->starts[pc->frames++] = pc->plain.len;
-    if (ora_buf_append(&pc->plain, h, 4) < 0 || ora_buf_append(&pc->plain, json, n) < 0)
+    if (sim_vec_reserve((void **)&pc->starts, &pc->cap_starts, pc->frames + 1, sizeof *pc->starts, 64) < 0)
         return 1;
-    return 0;
+    pc->starts[pc->frames++] = pc->plain.len;
+    return sim_gz_frame(&pc->plain, json, n) < 0 ? 1 : 0;
 }
 
 /* Appends pieces [first, first + count) of table t to s: shared from the
@@ -192,32 +179,6 @@ static uint64_t next_rand(zer *z)
     return x ^ (x >> 31);
 }
 
-/* Appends one gzip member of the n bytes at p to out. 0 or -1. */
-static int member(zer *z, int level, const uint8_t *p, size_t n, ora_buf *out)
-{
-    if (!z->ready) {
-        if (deflateInit2(&z->zs, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-            return -1;
-        z->ready = 1;
-    } else if (deflateReset(&z->zs) != Z_OK) {
-        return -1;
-    }
-    z->zs.next_in = (uint8_t *)p;
-    z->zs.avail_in = (uInt)n;
-    for (;;) {
-        if (ora_buf_reserve(out, deflateBound(&z->zs, (uLong)n) + 64) < 0)
-            return -1;
-        z->zs.next_out = out->p + out->len;
-        z->zs.avail_out = (uInt)(out->cap - out->len);
-        int r = deflate(&z->zs, Z_FINISH);
-        out->len = out->cap - z->zs.avail_out;
-        if (r == Z_STREAM_END)
-            return 0;
-        if (r != Z_OK && r != Z_BUF_ERROR)
-            return -1;
-    }
-}
-
 /* Packs the captured frames of pc into units of gzip members. 0 or -1. */
 static int compress_piece(const sim_snap *c, zer *z, piece *pc)
 {
@@ -239,16 +200,8 @@ static int compress_piece(const sim_snap *c, zer *z, piece *pc)
         size_t a = pc->starts[f], b = f + k < pc->frames ? pc->starts[f + k] : pc->plain.len;
         const uint8_t *p = pc->plain.p + a;
         int split = o->split > 0 && (double)(next_rand(z) >> 11) * 0x1.0p-53 < o->split;
-        int rc;
-        if (split) {
-            size_t cut = 1 + (size_t)(next_rand(z) % (b - a - 1));
-            rc = member(z, o->level, p, cut, &out);
-            if (rc == 0)
-                rc = member(z, o->level, p + cut, b - a - cut, &out);
-        } else {
-            rc = member(z, o->level, p, b - a, &out);
-        }
-        if (rc < 0) {
+        size_t cut = split ? 1 + (size_t)(next_rand(z) % (b - a - 1)) : 0;
+        if (sim_gz_members(&z->zs, &z->ready, o->level, p, b - a, cut, &out) < 0) {
             ora_buf_free(&out);
             free(units);
             return -1;
