@@ -19,6 +19,7 @@
 #include "json.h"
 #include "ora.h"
 #include "record.h"
+#include "rnd.h"
 #include "route.h"
 #include "wire.h"
 
@@ -738,14 +739,8 @@ static void each_line(void (*fn)(char *line, size_t len))
 
 static uint64_t rng;
 
-static uint64_t rnd(void)
-{
-    /* xorshift64*: reproducible for a --seed, good enough to cut streams. */
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 2685821657736338717ull;
-}
+/* Reproducible for a --seed, good enough to cut streams. */
+static uint64_t rnd(void) { return ora_xorshift64s(&rng); }
 
 static uint64_t rnd_in(uint64_t lo, uint64_t hi) { return lo + (hi > lo ? rnd() % (hi - lo + 1) : 0); }
 
