@@ -1,5 +1,5 @@
 /* cliopt.h: a tool's command-line options as one table, parsed the way
- * every tool must (AGENTS.md, "How we write C here"): getopt_long with
+ * every tool must (doc/design.md §5): getopt_long with
  * opterr = 0 and a leading ':', numbers with range checks, --help and
  * --version, and one-line usage errors (64) through cli.h.
  *
