@@ -20,15 +20,10 @@
 
 #include "ora.h"
 #include "record.h"
+#include "rnd.h"
 
 static uint64_t rng = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rnd(void) { return ora_xorshift64(&rng); }
 
 static ora_writer *W;
 static uint64_t t_ns = 1795700000000000000ull;

@@ -31,11 +31,10 @@ echo "### ora-connect: replay of a whole log (issue 5)"
 echo
 echo "$total messages ($((bytes >> 10)) KiB on the wire) replayed from offset 0 by ora-sim over TLS on 127.0.0.1, until SESSION_REPLAY_COMPLETED; token request and handshake included; median of $BENCH_RUNS runs. ora-sim shares the cores, so this bounds the session, not the server."
 echo
-echo "| client | seconds | messages/s | MB/s (wire) | vs python client |"
-echo "|---|---|---|---|---|"
-echo "| tests/tools/ora-client.py (python, baseline) | $tp | $(rate "$total" "$tp") | $(awk -v b="$bytes" -v s="$tp" 'BEGIN{printf "%.1f", b/s/1e6}') | 1.00 |"
-echo "| \`ora-connect --once\` (WIRE records) | $tc | $(rate "$total" "$tc") | $(awk -v b="$bytes" -v s="$tc" 'BEGIN{printf "%.1f", b/s/1e6}') | $(ratio "$tp" "$tc") |"
-echo "| \`ora-connect --once \| ora-deframe\` | $td | $(rate "$total" "$td") | $(awk -v b="$bytes" -v s="$td" 'BEGIN{printf "%.1f", b/s/1e6}') | $(ratio "$tp" "$td") |"
+speed_table "$total" "$bytes" client "MB/s (wire)" "vs python client" \
+  "tests/tools/ora-client.py (python, baseline)" "$tp" \
+  "\`ora-connect --once\` (WIRE records)" "$tc" \
+  "\`ora-connect --once \| ora-deframe\`" "$td"
 echo
 echo "ora-connect itself used $cpu CPU seconds (user + system) for the $total messages: $(rate "$total" "$cpu") messages per CPU second, so the wall-clock figures above are set by ora-sim."
 echo

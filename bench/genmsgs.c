@@ -11,15 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "rnd.h"
+
 static uint64_t rng;
 
-static uint64_t rnd(void)
-{
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 2685821657736338717ull;
-}
+static uint64_t rnd(void) { return ora_xorshift64s(&rng); }
 
 static const char *const teams[] = {"Arsenal", "Chelsea", "Liverpool", "Everton", "Brighton", "Fulham",
                                     "Brentford", "Burnley", "Wolves", "Leeds", "Sunderland", "Newcastle"};

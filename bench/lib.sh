@@ -29,6 +29,48 @@ rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%d", (s > 0 ? n / s : 0) }'; }
 # ratio A B: A/B with two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
+# bench_test_env NAME: for a bench that sources tests/lib/*.bash outside
+# bats: d=$BENCH_TMP/NAME, made empty, stands for their BATS_TEST_TMPDIR and
+# BATS_FILE_TMPDIR; ORA_BIN is the tools under test. free_port and
+# wait_port PORT [SECONDS] below stand for tests/helper.bash's.
+bench_test_env() {
+  d=$BENCH_TMP/$1
+  rm -rf "$d" && mkdir -p "$d"
+  ORA_BIN=$BIN
+  BATS_TEST_TMPDIR=$d BATS_FILE_TMPDIR=$d
+}
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_port() {
+  local i
+  for ((i = 0; i < ${2:-10} * 20; i++)); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# speed_table COUNT BYTES HEAD MB VS BASE SECS [NAME SECS]...: a markdown
+# throughput table (columns HEAD, seconds, messages/s, MB, VS): a row for
+# the baseline BASE (VS 1.00), then one for each NAME with its ratio to it;
+# messages/s is COUNT/SECS, MB/s BYTES/SECS.
+speed_table() {
+  local count=$1 bytes=$2 base=$7
+  echo "| $3 | seconds | messages/s | $4 | $5 |"
+  echo "|---|---|---|---|---|"
+  speed_row "$6" "$base" "$count" "$bytes" 1.00
+  shift 7
+  while (($#)); do
+    speed_row "$1" "$2" "$count" "$bytes" "$(ratio "$base" "$2")"
+    shift 2
+  done
+}
+
+speed_row() { # speed_row NAME SECS COUNT BYTES VS
+  echo "| $1 | $2 | $(rate "$3" "$2") | $(awk -v b="$4" -v s="$2" 'BEGIN{printf "%.1f", b/s/1e6}') | $5 |"
+}
+
 # rounds NAME CMD [NAME CMD ...]: BENCH_RUNS rounds in which every command
 # runs once, in turn (so that load on a shared machine weighs on all of them
 # alike); prints one line per command: NAME, median wall seconds, median CPU

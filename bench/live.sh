@@ -6,22 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-d=$BENCH_TMP/live
-rm -rf "$d" && mkdir -p "$d"
-ORA_BIN=$BIN
-BATS_TEST_TMPDIR=$d BATS_FILE_TMPDIR=$d
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  local i
-  for ((i = 0; i < ${2:-10} * 20; i++)); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
+bench_test_env live
 . "$TOP/tests/lib/sim.bash"
 . "$TOP/tests/lib/kinesis.bash"
 

@@ -24,11 +24,10 @@ echo "### ora-sim: model generation (issue 4)"
 echo
 echo "\`ora-sim --dump\`: the initial population then $n realtime messages ($lines lines, $((bytes >> 20)) MiB of JSON) written to /dev/null; median of $BENCH_RUNS runs. Baseline: \`gzip -6\` of the same bytes, which a server serving them compresses anyway."
 echo
-echo "| command | seconds | messages/s | MB/s | vs gzip -6 |"
-echo "|---|---|---|---|---|"
-echo "| \`gzip -6\` of the dump (baseline) | $tg | $(rate "$lines" "$tg") | $(awk -v b="$bytes" -v s="$tg" 'BEGIN{printf "%.1f", b/s/1e6}') | 1.00 |"
-echo "| \`ora-sim --dump\` | $td | $(rate "$lines" "$td") | $(awk -v b="$bytes" -v s="$td" 'BEGIN{printf "%.1f", b/s/1e6}') | $(ratio "$tg" "$td") |"
-echo "| \`ora-sim --dump --reorder 0.5\` | $tr | $(rate "$lines" "$tr") | $(awk -v b="$bytes" -v s="$tr" 'BEGIN{printf "%.1f", b/s/1e6}') | $(ratio "$tg" "$tr") |"
+speed_table "$lines" "$bytes" command MB/s "vs gzip -6" \
+  "\`gzip -6\` of the dump (baseline)" "$tg" \
+  "\`ora-sim --dump\`" "$td" \
+  "\`ora-sim --dump --reorder 0.5\`" "$tr"
 echo
 
 "$TOP/scripts/gen-test-pki" "$d/pki" >/dev/null

@@ -8,11 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-d=$BENCH_TMP/supervise
-rm -rf "$d" && mkdir -p "$d"
-ORA_BIN=$BIN
-BATS_TEST_TMPDIR=$d BATS_FILE_TMPDIR=$d
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+bench_test_env supervise
 . "$TOP/tests/lib/sim.bash"
 . "$TOP/tests/lib/supervise.bash"
 

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
@@ -38,6 +37,7 @@
 #include "ora.h"
 #include "putq.h"
 #include "record.h"
+#include "cliopt.h"
 #include "sandbox.h"
 #include "secmem.h"
 #include "sigv4.h"
@@ -907,27 +907,31 @@ static const char *user_agent(void)
     return ua;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: kinesis-put --stream NAME [--checkpoint FILE] [--concurrency N] [--linger MS]\n"
-            "                   [--max-records N] [--max-request-bytes SIZE] [--max-record-bytes SIZE]\n"
-            "                   [--oversize drop|fail] [--max-retries N] [--dead-letter FILE]\n"
-            "                   [--backoff MIN..MAX] [--timeout MS] [--max-pending N]\n"
-            "                   [--endpoint-url URL] [--region REGION] [--profile NAME]\n"
-            "                   [--allow-insecure-endpoint] [--state-dir DIR] [--metrics FILE]\n"
-            "                   [--metrics-interval SECONDS] [--latency-log FILE] [--strict]\n"
-            "                   [--max-record SIZE] [-i FILE]\n"
-            "       kinesis-put --stdout [-o FILE] [options]\n"
-            "       kinesis-put --show-credentials-source [--profile NAME] [--region REGION]\n"
-            "       kinesis-put -h | --version\n");
-}
+static const char usage_text[] =
+    "usage: kinesis-put --stream NAME [--checkpoint FILE] [--concurrency N] [--linger MS]\n"
+    "                   [--max-records N] [--max-request-bytes SIZE] [--max-record-bytes SIZE]\n"
+    "                   [--oversize drop|fail] [--max-retries N] [--dead-letter FILE]\n"
+    "                   [--backoff MIN..MAX] [--timeout MS] [--max-pending N]\n"
+    "                   [--endpoint-url URL] [--region REGION] [--profile NAME]\n"
+    "                   [--allow-insecure-endpoint] [--state-dir DIR] [--metrics FILE]\n"
+    "                   [--metrics-interval SECONDS] [--latency-log FILE] [--strict]\n"
+    "                   [--max-record SIZE] [-i FILE]\n"
+    "       kinesis-put --stdout [-o FILE] [options]\n"
+    "       kinesis-put --show-credentials-source [--profile NAME] [--region REGION]\n"
+    "       kinesis-put -h | --version\n";
 
-enum {
-    O_STREAM = 256, O_STDOUT, O_CKPT, O_CONC, O_LINGER, O_MAXREC, O_MAXREQB, O_MAXRECB, O_OVERSIZE, O_RETRIES,
-    O_DEAD, O_BACKOFF, O_TIMEOUT, O_PENDING, O_ENDPOINT, O_REGION, O_PROFILE, O_LAT, O_STRICT, O_MAXRECORD,
-    O_VERSION, O_STATEDIR, O_INSECURE, O_SHOWSRC, O_METRICS, O_METRICS_IV
-};
+
+/* --oversize drop|fail: what to do with a record too large for Kinesis. */
+static int oversize_opt(const char *arg, void *fail)
+{
+    if (strcmp(arg, "drop") == 0)
+        *(int *)fail = 0;
+    else if (strcmp(arg, "fail") == 0)
+        *(int *)fail = 1;
+    else
+        return cli_usage_error("--oversize wants drop or fail, not '%s'", arg);
+    return 0;
+}
 
 /* --show-credentials-source: what would serve the credentials, region and
  * endpoint, without fetching anything (like `aws configure list`). */
@@ -942,10 +946,8 @@ static int show_source(void)
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0) {
-        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+    if (cli_start(argv[0]) != 0)
         return ORA_EX_CONFIG;
-    }
     if (sodium_init() < 0) {
         log_error("unable to initialise libsodium");
         return ORA_EX_SOFTWARE;
@@ -956,10 +958,6 @@ int main(int argc, char **argv)
     S.max_record_bytes = KINESIS_MAX_RECORD_BYTES;
     S.max_pending = 100000;
     S.max_pending_bytes = 512ull << 20;
-    S.linger = 0.05;
-    S.backoff_min = 0.1;
-    S.backoff_max = 10;
-    S.timeout = 30;
     S.max_retries = -1;
     S.max_record = ORA_REC_MAX_DEFAULT;
     S.out_fd = 1;
@@ -969,109 +967,63 @@ int main(int argc, char **argv)
     S.stream = cli_env("ORA_KINESIS_STREAM") ? cli_env("ORA_KINESIS_STREAM") : cli_env("ORA_STREAM");
     const char *ckpt_flag = NULL, *state_flag = NULL;
 
-    static const struct option lo[] = {
-        {"stream", 1, 0, O_STREAM}, {"stdout", 0, 0, O_STDOUT}, {"checkpoint", 1, 0, O_CKPT},
-        {"concurrency", 1, 0, O_CONC}, {"linger", 1, 0, O_LINGER}, {"max-records", 1, 0, O_MAXREC},
-        {"max-request-bytes", 1, 0, O_MAXREQB}, {"max-record-bytes", 1, 0, O_MAXRECB},
-        {"oversize", 1, 0, O_OVERSIZE}, {"max-retries", 1, 0, O_RETRIES}, {"dead-letter", 1, 0, O_DEAD},
-        {"backoff", 1, 0, O_BACKOFF}, {"timeout", 1, 0, O_TIMEOUT}, {"max-pending", 1, 0, O_PENDING},
-        {"endpoint-url", 1, 0, O_ENDPOINT}, {"region", 1, 0, O_REGION}, {"profile", 1, 0, O_PROFILE},
-        {"latency-log", 1, 0, O_LAT}, {"strict", 0, 0, O_STRICT}, {"max-record", 1, 0, O_MAXRECORD},
-        {"state-dir", 1, 0, O_STATEDIR}, {"allow-insecure-endpoint", 0, 0, O_INSECURE},
-        {"show-credentials-source", 0, 0, O_SHOWSRC}, {"metrics", 1, 0, O_METRICS},
-        {"metrics-interval", 1, 0, O_METRICS_IV},
-        {"input", 1, 0, 'i'}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {"version", 0, 0, O_VERSION},
-        {0, 0, 0, 0}};
-    int c;
-    uint64_t u, v;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hi:o:", lo, NULL)) != -1) {
-        switch (c) {
-        case O_STREAM: S.stream = optarg; break;
-        case O_STDOUT: S.to_stdout = 1; break;
-        case O_CKPT: ckpt_flag = optarg; break;
-        case O_STATEDIR: state_flag = optarg; break;
-        case O_INSECURE: S.allow_insecure = 1; break;
-        case O_SHOWSRC: S.show_source = 1; break;
-        case O_METRICS: S.metrics_path = optarg; break;
-        case O_METRICS_IV:
-            if (cli_parse_double(optarg, 0.1, 86400, &S.metrics_interval) < 0)
-                return cli_usage_error("--metrics-interval wants seconds 0.1..86400, not '%s'", optarg);
-            break;
-        case O_CONC:
-            if (cli_parse_u64(optarg, 1, 256, &u) < 0)
-                return cli_usage_error("--concurrency wants 1..256, not '%s'", optarg);
-            S.concurrency = (uint32_t)u;
-            break;
-        case O_LINGER:
-            if (cli_parse_u64(optarg, 0, 600000, &u) < 0)
-                return cli_usage_error("--linger wants milliseconds 0..600000, not '%s'", optarg);
-            S.linger = (double)u / 1000;
-            break;
-        case O_MAXREC:
-            if (cli_parse_u64(optarg, 1, KINESIS_MAX_RECORDS, &u) < 0)
-                return cli_usage_error("--max-records wants 1..500, not '%s'", optarg);
-            S.max_records = (uint32_t)u;
-            break;
-        case O_MAXREQB:
-            if (cli_parse_size(optarg, 1, KINESIS_REQUEST_BYTES_MAX, &u) < 0)
-                return cli_usage_error("--max-request-bytes wants 1..10M, not '%s'", optarg);
-            S.max_request_bytes = u;
-            break;
-        case O_MAXRECB:
-            if (cli_parse_size(optarg, 1, KINESIS_MAX_RECORD_BYTES, &u) < 0)
-                return cli_usage_error("--max-record-bytes wants 1..1M, not '%s'", optarg);
-            S.max_record_bytes = u;
-            break;
-        case O_OVERSIZE:
-            if (strcmp(optarg, "drop") == 0)
-                S.oversize_fail = 0;
-            else if (strcmp(optarg, "fail") == 0)
-                S.oversize_fail = 1;
-            else
-                return cli_usage_error("--oversize wants drop or fail, not '%s'", optarg);
-            break;
-        case O_RETRIES:
-            if (cli_parse_u64(optarg, 0, 1000000, &u) < 0)
-                return cli_usage_error("--max-retries wants 0..1000000, not '%s'", optarg);
-            S.max_retries = (long)u;
-            break;
-        case O_DEAD: S.dead_letter = optarg; break;
-        case O_BACKOFF:
-            if (cli_parse_range(optarg, 1, 3600000, &u, &v) < 0)
-                return cli_usage_error("--backoff wants MIN..MAX milliseconds, not '%s'", optarg);
-            S.backoff_min = (double)u / 1000;
-            S.backoff_max = (double)v / 1000;
-            break;
-        case O_TIMEOUT:
-            if (cli_parse_u64(optarg, 100, 3600000, &u) < 0)
-                return cli_usage_error("--timeout wants milliseconds 100..3600000, not '%s'", optarg);
-            S.timeout = (double)u / 1000;
-            break;
-        case O_PENDING:
-            if (cli_parse_u64(optarg, 1, 100000000, &u) < 0)
-                return cli_usage_error("--max-pending wants 1..100000000, not '%s'", optarg);
-            S.max_pending = u;
-            break;
-        case O_ENDPOINT: S.endpoint_url = optarg; break;
-        case O_REGION: S.region = optarg; break;
-        case O_PROFILE: S.profile = optarg; break;
-        case O_LAT: S.latency_log = optarg; break;
-        case O_STRICT: S.strict = 1; break;
-        case O_MAXRECORD:
-            if (cli_parse_size(optarg, 64, ORA_REC_MAX_LIMIT, &u) < 0)
-                return cli_usage_error("--max-record wants 64..1G, not '%s'", optarg);
-            S.max_record = (uint32_t)u;
-            break;
-        case 'i': S.in_path = optarg; break;
-        case 'o': S.out_path = optarg; break;
-        case 'h': usage(stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
-        case O_VERSION: return cli_print_version();
-        default: return cli_bad_option(c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    /* numbers as typed (milliseconds, counts), set in S below */
+    uint64_t linger_ms = 50, retries = 0, backoff_ms[2] = {100, 10000}, timeout_ms = 30000;
+    int retries_given = 0;
+    cli_opt opts[] = {
+        {.name = "stream", .kind = CLI_STR, .dest = &S.stream},
+        {.name = "stdout", .kind = CLI_FLAG, .dest = &S.to_stdout},
+        {.name = "checkpoint", .kind = CLI_STR, .dest = &ckpt_flag},
+        {.name = "concurrency", .kind = CLI_U64, .dest = &S.concurrency, .as = CLI_AS_U32, .u = {1, 256},
+         .bad = "--concurrency wants 1..256, not '%s'"},
+        {.name = "linger", .kind = CLI_U64, .dest = &linger_ms, .u = {0, 600000},
+         .bad = "--linger wants milliseconds 0..600000, not '%s'"},
+        {.name = "max-records", .kind = CLI_U64, .dest = &S.max_records, .as = CLI_AS_U32,
+         .u = {1, KINESIS_MAX_RECORDS},
+         .bad = "--max-records wants 1..500, not '%s'"},
+        {.name = "max-request-bytes", .kind = CLI_SIZE, .dest = &S.max_request_bytes, .u = {1, KINESIS_REQUEST_BYTES_MAX},
+         .bad = "--max-request-bytes wants 1..10M, not '%s'"},
+        {.name = "max-record-bytes", .kind = CLI_SIZE, .dest = &S.max_record_bytes, .u = {1, KINESIS_MAX_RECORD_BYTES},
+         .bad = "--max-record-bytes wants 1..1M, not '%s'"},
+        {.name = "oversize", .kind = CLI_CALL, .dest = &S.oversize_fail, .call = oversize_opt, .takes_arg = 1},
+        {.name = "max-retries", .kind = CLI_U64, .dest = &retries, .u = {0, 1000000}, .given = &retries_given,
+         .bad = "--max-retries wants 0..1000000, not '%s'"},
+        {.name = "dead-letter", .kind = CLI_STR, .dest = &S.dead_letter},
+        {.name = "backoff", .kind = CLI_RANGE, .dest = &backoff_ms[0], .dest2 = &backoff_ms[1],
+         .u = {1, 3600000},
+         .bad = "--backoff wants MIN..MAX milliseconds, not '%s'"},
+        {.name = "timeout", .kind = CLI_U64, .dest = &timeout_ms, .u = {100, 3600000},
+         .bad = "--timeout wants milliseconds 100..3600000, not '%s'"},
+        {.name = "max-pending", .kind = CLI_U64, .dest = &S.max_pending, .u = {1, 100000000},
+         .bad = "--max-pending wants 1..100000000, not '%s'"},
+        {.name = "endpoint-url", .kind = CLI_STR, .dest = &S.endpoint_url},
+        {.name = "region", .kind = CLI_STR, .dest = &S.region},
+        {.name = "profile", .kind = CLI_STR, .dest = &S.profile},
+        {.name = "latency-log", .kind = CLI_STR, .dest = &S.latency_log},
+        {.name = "strict", .kind = CLI_FLAG, .dest = &S.strict},
+        {.name = "max-record", .kind = CLI_SIZE, .dest = &S.max_record, .as = CLI_AS_U32, .u = {64, ORA_REC_MAX_LIMIT},
+         .bad = "--max-record wants 64..1G, not '%s'"},
+        {.name = "state-dir", .kind = CLI_STR, .dest = &state_flag},
+        {.name = "allow-insecure-endpoint", .kind = CLI_FLAG, .dest = &S.allow_insecure},
+        {.name = "show-credentials-source", .kind = CLI_FLAG, .dest = &S.show_source},
+        {.name = "metrics", .kind = CLI_STR, .dest = &S.metrics_path},
+        {.name = "metrics-interval", .kind = CLI_DOUBLE, .dest = &S.metrics_interval, .d = {0.1, 86400},
+         .bad = "--metrics-interval wants seconds 0.1..86400, not '%s'"},
+        CLI_OPT_INPUT(&S.in_path),
+        CLI_OPT_OUTPUT(&S.out_path),
+        CLI_OPT_HELP(usage_text),
+        CLI_OPT_VERSION,
+    };
+    cli_opts t = {.opt = opts, .n = sizeof opts / sizeof opts[0], .operand = "unexpected argument '%s'"};
+    int go = cli_getopt(argc, argv, &t);
+    if (go != CLI_GO)
+        return go;
+    S.linger = (double)linger_ms / 1000;
+    if (retries_given)
+        S.max_retries = (long)retries;
+    S.backoff_min = (double)backoff_ms[0] / 1000;
+    S.backoff_max = (double)backoff_ms[1] / 1000;
+    S.timeout = (double)timeout_ms / 1000;
     /* Before libcurl, OpenSSL or cJSON allocate anything: they wipe what
      * they free (secrets pass through their buffers). Not needed, and not
      * paid for, with --stdout. */

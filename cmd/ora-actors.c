@@ -32,6 +32,7 @@
 #include "statefile.h"
 #include "wm.h"
 #include "sandbox.h"
+#include "cliopt.h"
 
 static const char usage_text[] =
     "usage: ora-actors [--rules FILE] [--criteria LIST] [--jurisdiction NAME=BIT]...\n"
@@ -667,7 +668,22 @@ static void metrics_tick(double now)
         log_warn("unable to write metrics to %s: %s", o.metrics, strerror(errno));
 }
 
-enum { O_RULES = 256, O_CRIT, O_JUR, O_TTL, O_SDIR, O_CKPT, O_INT, O_KEEP, O_GAP, O_WM, O_JUMP, O_MAXREC, O_STRICT, O_DUMP, O_METRICS, O_METRICS_INT, O_VER };
+/* --jurisdiction NAME=BIT, repeatable: applied once the rules are loaded. */
+static int add_jurisdiction(const char *arg, void *unused)
+{
+    (void)unused;
+    if (o.n_jur == ORA_RULES_MAX_JUR)
+        usage_error("unable to use --jurisdiction %s: too many", arg);
+    o.jur[o.n_jur++] = arg;
+    return 0;
+}
+
+/* A bad value (cliopt.h), reported as every usage error of ora-actors. */
+static int bad_opt(const cli_opt *opt, const char *arg)
+{
+    usage_error(opt->bad, arg);
+    return ORA_EX_USAGE;
+}
 
 /* Confines the stage (sandbox.h) once its descriptors are open: files
  * beneath the state directory (the forked checkpoint writer creates,
@@ -689,21 +705,8 @@ static int confine(void)
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0) {
-        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+    if (cli_start(argv[0]) != 0)
         return ORA_EX_CONFIG;
-    }
-    static const struct option lo[] = {
-        {"rules", required_argument, 0, O_RULES},  {"criteria", required_argument, 0, O_CRIT},
-        {"jurisdiction", required_argument, 0, O_JUR}, {"pending-ttl", required_argument, 0, O_TTL},
-        {"state-dir", required_argument, 0, O_SDIR}, {"checkpoint", required_argument, 0, O_CKPT},
-        {"checkpoint-interval", required_argument, 0, O_INT}, {"keep", required_argument, 0, O_KEEP},
-        {"gap-limit", required_argument, 0, O_GAP}, {"watermark", required_argument, 0, O_WM},
-        {"max-jump", required_argument, 0, O_JUMP},
-        {"metrics", required_argument, 0, O_METRICS}, {"metrics-interval", required_argument, 0, O_METRICS_INT},
-        {"max-record", required_argument, 0, O_MAXREC}, {"strict", no_argument, 0, O_STRICT},
-        {"dump-state", no_argument, 0, O_DUMP},   {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, O_VER},       {0, 0, 0, 0}};
     const char *e;
     if ((e = cli_env("ORA_STATE_DIR")))
         o.state_dir = e;
@@ -715,62 +718,40 @@ int main(int argc, char **argv)
         log_error("unable to use ORA_CHECKPOINT_INTERVAL '%s': not a number of seconds", e);
         return ORA_EX_CONFIG;
     }
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":hi:o:", lo, NULL)) != -1) {
-        switch (c) {
-        case 'h': fputs(usage_text, stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
-        case O_VER: return cli_print_version();
-        case 'i': o.in = optarg; break;
-        case 'o': o.out = optarg; break;
-        case O_RULES: o.rules_file = optarg; break;
-        case O_CRIT: o.criteria = optarg; break;
-        case O_JUR:
-            if (o.n_jur == ORA_RULES_MAX_JUR)
-                usage_error("unable to use --jurisdiction %s: too many", optarg);
-            o.jur[o.n_jur++] = optarg;
-            break;
-        case O_TTL:
-            if (cli_parse_double(optarg, 0, 1e9, &o.pending_ttl) < 0)
-                usage_error("unable to use --pending-ttl '%s': want seconds >= 0", optarg);
-            o.ttl_set = 1;
-            break;
-        case O_SDIR: o.state_dir = optarg; break;
-        case O_CKPT: o.checkpoint = optarg; break;
-        case O_INT:
-            if (cli_parse_double(optarg, 0, 1e9, &o.interval) < 0)
-                usage_error("unable to use --checkpoint-interval '%s': want seconds >= 0", optarg);
-            break;
-        case O_KEEP:
-            if (cli_parse_u64(optarg, 1, 1000000, &o.keep) < 0)
-                usage_error("unable to use --keep '%s': want 1..1000000", optarg);
-            break;
-        case O_GAP:
-            if (cli_parse_u64(optarg, 1, 1u << 30, &o.gap_limit) < 0)
-                usage_error("unable to use --gap-limit '%s': want 1..2^30", optarg);
-            break;
-        case O_WM:
-            if (cli_parse_i64(optarg, 0, ORA_OFFSET_MAX, &o.watermark) < 0)
-                usage_error("unable to use --watermark '%s': want an offset 0..2^53-1", optarg);
-            break;
-        case O_METRICS: o.metrics = optarg; break;
-        case O_METRICS_INT:
-            if (cli_parse_double(optarg, 0.001, 1e9, &o.metrics_interval) < 0)
-                usage_error("unable to use --metrics-interval '%s': want seconds > 0", optarg);
-            break;
-        case O_JUMP:
-            if (cli_parse_u64(optarg, 1, ORA_OFFSET_MAX, &o.max_jump) < 0)
-                usage_error("unable to use --max-jump '%s': want 1..2^53-1", optarg);
-            break;
-        case O_MAXREC:
-            if (cli_parse_size(optarg, 1024, ORA_REC_MAX_LIMIT, &o.max_record) < 0)
-                usage_error("unable to use --max-record '%s'", optarg);
-            break;
-        case O_STRICT: o.strict = 1; break;
-        case O_DUMP: o.dump = 1; break;
-        default: return cli_bad_option(c, argv);
-        }
-    }
+    cli_opt opts[] = {
+        CLI_OPT_HELP(usage_text),
+        CLI_OPT_VERSION,
+        CLI_OPT_INPUT(&o.in),
+        CLI_OPT_OUTPUT(&o.out),
+        {.name = "rules", .kind = CLI_STR, .dest = &o.rules_file},
+        {.name = "criteria", .kind = CLI_STR, .dest = &o.criteria},
+        {.name = "jurisdiction", .kind = CLI_CALL, .call = add_jurisdiction, .takes_arg = 1},
+        {.name = "pending-ttl", .kind = CLI_DOUBLE, .dest = &o.pending_ttl, .d = {0, 1e9}, .given = &o.ttl_set,
+         .bad = "unable to use --pending-ttl '%s': want seconds >= 0"},
+        {.name = "state-dir", .kind = CLI_STR, .dest = &o.state_dir},
+        {.name = "checkpoint", .kind = CLI_STR, .dest = &o.checkpoint},
+        {.name = "checkpoint-interval", .kind = CLI_DOUBLE, .dest = &o.interval, .d = {0, 1e9},
+         .bad = "unable to use --checkpoint-interval '%s': want seconds >= 0"},
+        {.name = "keep", .kind = CLI_U64, .dest = &o.keep, .u = {1, 1000000},
+         .bad = "unable to use --keep '%s': want 1..1000000"},
+        {.name = "gap-limit", .kind = CLI_U64, .dest = &o.gap_limit, .u = {1, 1u << 30},
+         .bad = "unable to use --gap-limit '%s': want 1..2^30"},
+        {.name = "watermark", .kind = CLI_I64, .dest = &o.watermark, .i = {0, ORA_OFFSET_MAX},
+         .bad = "unable to use --watermark '%s': want an offset 0..2^53-1"},
+        {.name = "metrics", .kind = CLI_STR, .dest = &o.metrics},
+        {.name = "metrics-interval", .kind = CLI_DOUBLE, .dest = &o.metrics_interval, .d = {0.001, 1e9},
+         .bad = "unable to use --metrics-interval '%s': want seconds > 0"},
+        {.name = "max-jump", .kind = CLI_U64, .dest = &o.max_jump, .u = {1, ORA_OFFSET_MAX},
+         .bad = "unable to use --max-jump '%s': want 1..2^53-1"},
+        {.name = "max-record", .kind = CLI_SIZE, .dest = &o.max_record, .u = {1024, ORA_REC_MAX_LIMIT},
+         .bad = "unable to use --max-record '%s'"},
+        {.name = "strict", .kind = CLI_FLAG, .dest = &o.strict},
+        {.name = "dump-state", .kind = CLI_FLAG, .dest = &o.dump},
+    };
+    cli_opts t = {.opt = opts, .n = sizeof opts / sizeof opts[0], .bad = bad_opt};
+    int go = cli_getopt(argc, argv, &t);
+    if (go != CLI_GO)
+        return go;
     if (optind < argc)
         usage_error("unable to use argument '%s': no operands expected", argv[optind]);
     if (o.dump && !o.state_dir)

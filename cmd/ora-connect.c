@@ -15,7 +15,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
@@ -33,6 +32,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "metrics.h"
 #include "ora.h"
 #include "record.h"
@@ -665,14 +665,6 @@ static void env_error(const char *name, const char *value, const char *want)
     exit(ORA_EX_CONFIG);
 }
 
-static double seconds_opt(const char *name, const char *s, double min, double max)
-{
-    double v;
-    if (cli_parse_double(s, min, max, &v) < 0)
-        usage_error("unable to parse %s '%s': need seconds in [%g, %g]", name, s, min, max);
-    return v;
-}
-
 static void add_offering(const char *name)
 {
     if (!*name)
@@ -682,29 +674,35 @@ static void add_offering(const char *name)
     cfg.offerings[cfg.n_offerings++] = name;
 }
 
-enum {
-    O_AUTH = 256, O_HOST, O_PORT, O_CERT, O_KEY, O_CACERT, O_VERIFY, O_OFFERING, O_CHECKPOINT, O_STATE_DIR,
-    O_ONCE, O_PING, O_BMIN, O_BMAX, O_CTIMEOUT, O_ATTEMPTS, O_MAXBUF, O_INSECURE, O_COMPRESSED, O_METRICS,
-    O_METRICS_INTERVAL, O_VERSION
-};
+/* --offering NAME (cliopt.h CLI_CALL); add_offering exits when there are too many. */
+static int offering_opt(const char *name, void *unused)
+{
+    (void)unused;
+    add_offering(name);
+    return 0;
+}
+
+/* --state-dir DIR, not empty (cliopt.h CLI_CALL). */
+static int state_dir_opt(const char *dir, void *flag)
+{
+    if (!*dir)
+        usage_error("unable to use an empty --state-dir");
+    *(const char **)flag = dir;
+    return 0;
+}
+
+/* A bad value (cliopt.h): the seconds options have no message of their own. */
+static int bad_value(const cli_opt *o, const char *arg)
+{
+    if (o->bad)
+        return cli_opt_bad(o, arg);
+    char name[64];
+    usage_error("unable to parse %s '%s': need seconds in [%g, %g]", cli_opt_name(o, name, sizeof name), arg, o->d.min,
+                o->d.max);
+}
 
 static void parse_args(int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"auth-url", required_argument, 0, O_AUTH}, {"host", required_argument, 0, O_HOST},
-        {"port", required_argument, 0, O_PORT}, {"cert", required_argument, 0, O_CERT},
-        {"key", required_argument, 0, O_KEY}, {"cacert", required_argument, 0, O_CACERT},
-        {"verify-name", required_argument, 0, O_VERIFY}, {"offering", required_argument, 0, O_OFFERING},
-        {"checkpoint", required_argument, 0, O_CHECKPOINT}, {"state-dir", required_argument, 0, O_STATE_DIR},
-        {"once", no_argument, 0, O_ONCE},
-        {"ping-timeout", required_argument, 0, O_PING}, {"backoff-min", required_argument, 0, O_BMIN},
-        {"backoff-max", required_argument, 0, O_BMAX}, {"connect-timeout", required_argument, 0, O_CTIMEOUT},
-        {"max-attempts", required_argument, 0, O_ATTEMPTS}, {"max-buffer", required_argument, 0, O_MAXBUF},
-        {"insecure-key-perms", no_argument, 0, O_INSECURE}, {"compressed", no_argument, 0, O_COMPRESSED},
-        {"metrics", required_argument, 0, O_METRICS}, {"metrics-interval", required_argument, 0, O_METRICS_INTERVAL},
-        {"output", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
-
     /* Environment first; flags win. */
     const char *e;
     cfg.auth_url = cli_env("ORA_AUTH_URL");
@@ -720,53 +718,40 @@ static void parse_args(int argc, char **argv)
         env_error("ORA_PING_TIMEOUT", e, "seconds in [0.1, 3600]");
     if ((e = cli_env("ORA_MAX_BUFFER")) && cli_parse_size(e, 128u << 10, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
         env_error("ORA_MAX_BUFFER", e, "bytes in [128K, 1T]");
-    int env_offerings = 0;
-
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:", longs, NULL)) != -1) {
-        switch (c) {
-        case O_AUTH: cfg.auth_url = optarg; break;
-        case O_HOST: cfg.host = optarg; break;
-        case O_PORT: cfg.port = optarg; break;
-        case O_CERT: cfg.cert = optarg; break;
-        case O_KEY: cfg.key = optarg; break;
-        case O_CACERT: cfg.cacert = optarg; break;
-        case O_VERIFY: cfg.verify_name = optarg; break;
-        case O_OFFERING: add_offering(optarg); env_offerings = -1; break;
-        case O_CHECKPOINT: ck_flag = optarg; break;
-        case O_STATE_DIR:
-            if (!*optarg)
-                usage_error("unable to use an empty --state-dir");
-            sd_flag = optarg;
-            break;
-        case O_ONCE: cfg.once = 1; break;
-        case O_PING: cfg.ping_timeout = seconds_opt("--ping-timeout", optarg, 0.1, 3600); break;
-        case O_BMIN: cfg.backoff_min = seconds_opt("--backoff-min", optarg, 0.001, 3600); break;
-        case O_BMAX: cfg.backoff_max = seconds_opt("--backoff-max", optarg, 0.001, 86400); break;
-        case O_CTIMEOUT: cfg.connect_timeout = seconds_opt("--connect-timeout", optarg, 0.1, 600); break;
-        case O_ATTEMPTS:
-            if (cli_parse_u64(optarg, 0, 1000000, &cfg.max_attempts) < 0)
-                usage_error("unable to parse --max-attempts '%s': need a count in [0, 1000000]", optarg);
-            break;
-        case O_MAXBUF:
-            if (cli_parse_size(optarg, 128u << 10, (uint64_t)1 << 40, &cfg.max_buffer) < 0)
-                usage_error("unable to parse --max-buffer '%s': need bytes in [128K, 1T]", optarg);
-            break;
-        case O_INSECURE: cfg.insecure_key_perms = 1; break;
-        case O_COMPRESSED: cfg.compressed = 1; break;
-        case O_METRICS: cfg.metrics = optarg; break;
-        case O_METRICS_INTERVAL:
-            cfg.metrics_interval = seconds_opt("--metrics-interval", optarg, 0.1, 86400);
-            break;
-        case 'o': cfg.out_path = optarg; break;
-        case 'h': fputs(usage_text, stdout); exit(cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR);
-        case O_VERSION: exit(cli_print_version());
-        default: exit(cli_bad_option(c, argv));
-        }
-    }
-    if (optind < argc)
-        usage_error("unable to use argument '%s': ora-connect takes no operands", argv[optind]);
+    int offering_given = 0;
+    cli_opt opts[] = {
+        {.name = "auth-url", .kind = CLI_STR, .dest = &cfg.auth_url},
+        {.name = "host", .kind = CLI_STR, .dest = &cfg.host},
+        {.name = "port", .kind = CLI_STR, .dest = &cfg.port},
+        {.name = "cert", .kind = CLI_STR, .dest = &cfg.cert},
+        {.name = "key", .kind = CLI_STR, .dest = &cfg.key},
+        {.name = "cacert", .kind = CLI_STR, .dest = &cfg.cacert},
+        {.name = "verify-name", .kind = CLI_STR, .dest = &cfg.verify_name},
+        {.name = "offering", .kind = CLI_CALL, .call = offering_opt, .takes_arg = 1, .given = &offering_given},
+        {.name = "checkpoint", .kind = CLI_STR, .dest = &ck_flag},
+        {.name = "state-dir", .kind = CLI_CALL, .dest = &sd_flag, .call = state_dir_opt, .takes_arg = 1},
+        {.name = "once", .kind = CLI_FLAG, .dest = &cfg.once},
+        {.name = "ping-timeout", .kind = CLI_DOUBLE, .dest = &cfg.ping_timeout, .d = {0.1, 3600}},
+        {.name = "backoff-min", .kind = CLI_DOUBLE, .dest = &cfg.backoff_min, .d = {0.001, 3600}},
+        {.name = "backoff-max", .kind = CLI_DOUBLE, .dest = &cfg.backoff_max, .d = {0.001, 86400}},
+        {.name = "connect-timeout", .kind = CLI_DOUBLE, .dest = &cfg.connect_timeout, .d = {0.1, 600}},
+        {.name = "max-attempts", .kind = CLI_U64, .dest = &cfg.max_attempts, .u = {0, 1000000},
+         .bad = "unable to parse --max-attempts '%s': need a count in [0, 1000000]"},
+        {.name = "max-buffer", .kind = CLI_SIZE, .dest = &cfg.max_buffer, .u = {128u << 10, (uint64_t)1 << 40},
+         .bad = "unable to parse --max-buffer '%s': need bytes in [128K, 1T]"},
+        {.name = "insecure-key-perms", .kind = CLI_FLAG, .dest = &cfg.insecure_key_perms},
+        {.name = "compressed", .kind = CLI_FLAG, .dest = &cfg.compressed},
+        {.name = "metrics", .kind = CLI_STR, .dest = &cfg.metrics},
+        {.name = "metrics-interval", .kind = CLI_DOUBLE, .dest = &cfg.metrics_interval, .d = {0.1, 86400}},
+        CLI_OPT_OUTPUT(&cfg.out_path),
+        CLI_OPT_HELP(usage_text),
+        CLI_OPT_VERSION,
+    };
+    cli_opts t = {.opt = opts, .n = sizeof opts / sizeof opts[0], .bad = bad_value,
+                  .operand = "unable to use argument '%s': ora-connect takes no operands"};
+    int go = cli_getopt(argc, argv, &t);
+    if (go != CLI_GO)
+        exit(go);
     /* The checkpoint: --checkpoint, else DIR/checkpoint of --state-dir, else
      * ORA_CHECKPOINT, else that of ORA_STATE_DIR (the stages of one
      * pipeline agree on it without repeating a path). */
@@ -779,7 +764,7 @@ static void parse_args(int argc, char **argv)
         snprintf(cfg.state_checkpoint, n + sizeof "/checkpoint", "%s%scheckpoint", sd, sd[n - 1] == '/' ? "" : "/");
         cfg.checkpoint = cfg.state_checkpoint;
     }
-    if (env_offerings == 0 && (e = cli_env("ORA_OFFERINGS"))) {
+    if (!offering_given && (e = cli_env("ORA_OFFERINGS"))) {
         if (!(cfg.env_offerings = strdup(e)))
             finish(ORA_EX_SOFTWARE);
         for (char *save = NULL, *t = strtok_r(cfg.env_offerings, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
@@ -886,10 +871,8 @@ static int confine(void)
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0) {
-        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+    if (cli_start(argv[0]) != 0)
         return ORA_EX_CONFIG;
-    }
     parse_args(argc, argv);
     if (!cfg.max_buffer)
         cfg.max_buffer = cfg.compressed ? DEF_BUFFER_COMPRESSED : DEF_BUFFER;

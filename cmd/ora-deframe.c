@@ -11,7 +11,6 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,6 +22,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cliopt.h"
+#include "clistage.h"
 #include "metrics.h"
 #include "jscan.h"
 #include "json.h"
@@ -49,11 +50,7 @@ static const char usage_text[] =
     "      --threads N         1: one thread; 2: inflate and output on two (default 2;\n"
     "                          ORA_DEFRAME_THREADS)\n"
     "      --strict            exit 65 on damaged input instead of skipping it\n"
-    "      --metrics FILE      write Prometheus metrics to FILE (atomically)\n"
-    "      --metrics-interval SECONDS\n"
-    "                          how often (default 10)\n"
-    "  -h, --help              this help\n"
-    "      --version           print the version\n";
+    CLI_USAGE_FILTER_TAIL;
 
 static volatile sig_atomic_t term;
 static void on_term(int sig) { (void)sig; term = 1; }
@@ -493,17 +490,7 @@ static struct {
     int stopping;
 } P;
 
-static void cut_input(void)
-{
-    if (P.stopping)
-        return;
-    P.stopping = 1;
-    /* /dev/null is opened before the sandbox, which allows no open */
-    if (P.null_fd > 0)
-        dup2(P.null_fd, P.in_fd);
-    else
-        close(P.in_fd);
-}
+static void cut_input(void) { clistage_cut_input(P.in_fd, P.null_fd, &P.stopping); }
 
 static void before_read(void *arg)
 {
@@ -785,103 +772,53 @@ static void summary(char *buf, size_t n, double elapsed)
              GET(C.dropped), GET(C.damaged));
 }
 
-/* A bad value: usage (64) from a flag "--name", configuration (78) from
- * the environment. Returns 0 when s parsed, else the exit status. */
-static int bad_value(const char *name, const char *s, const char *what, uint64_t min, uint64_t max)
+/* A bad value of a numeric option (cliopt.h), named as the user typed it. */
+static int bad_opt(const cli_opt *o, const char *arg)
 {
-    if (name[0] == '-')
-        return cli_usage_error("unable to use %s %s: not %s in %" PRIu64 "..%" PRIu64, name, s, what, min, max);
-    log_error("unable to use %s=%s: not %s in %" PRIu64 "..%" PRIu64, name, s, what, min, max);
-    return ORA_EX_CONFIG;
+    if (o->bad)
+        return cli_opt_bad(o, arg);
+    char name[64];
+    return cli_usage_error("unable to use %s %s: not %s in %" PRIu64 "..%" PRIu64, cli_opt_name(o, name, sizeof name),
+                           arg, o->kind == CLI_SIZE ? "a size" : "a whole number", o->u.min, o->u.max);
 }
 
-static int size_opt(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+/* --flow NAME: the flow until a flow record says otherwise. */
+static int flow_opt(const char *arg, void *flow)
 {
-    return cli_parse_size(s, min, max, out) == 0 ? 0 : bad_value(name, s, "a size", min, max);
-}
-
-static int u64_opt(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    return cli_parse_u64(s, min, max, out) == 0 ? 0 : bad_value(name, s, "a whole number", min, max);
+    uint8_t f = ora_flow_parse(arg);
+    if (f == ORA_FLOW_NONE && strcmp(arg, "none") != 0)
+        return cli_usage_error("unable to use --flow %s: not one of snapshot, replay, realtime, none", arg);
+    *(uint8_t *)flow = f;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0) {
-        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+    if (cli_start(argv[0]) != 0)
         return ORA_EX_CONFIG;
-    }
-    const char *in_path = NULL, *out_path = NULL, *v;
     uint64_t max_msg = ORA_WIRE_MAX_FRAME_DEFAULT, max_ratio = ORA_WIRE_MAX_RATIO_DEFAULT,
              max_rec = ORA_REC_MAX_DEFAULT, threads = 2;
-    if (((v = cli_env("ORA_MAX_MESSAGE")) && size_opt("ORA_MAX_MESSAGE", v, 1, ORA_WIRE_MAX_FRAME_LIMIT, &max_msg)) ||
-        ((v = cli_env("ORA_MAX_RATIO")) && u64_opt("ORA_MAX_RATIO", v, 0, 1000000, &max_ratio)) ||
-        ((v = cli_env("ORA_DEFRAME_THREADS")) && u64_opt("ORA_DEFRAME_THREADS", v, 1, 2, &threads)))
+    if (cli_env_size("ORA_MAX_MESSAGE", 1, ORA_WIRE_MAX_FRAME_LIMIT, &max_msg) ||
+        cli_env_u64("ORA_MAX_RATIO", 0, 1000000, &max_ratio) || cli_env_u64("ORA_DEFRAME_THREADS", 1, 2, &threads))
         return ORA_EX_CONFIG;
 
-    enum { OPT_VERSION = 256, OPT_RAW, OPT_FLOW, OPT_MAXMSG, OPT_RATIO, OPT_MAXREC, OPT_THREADS, OPT_STRICT,
-           OPT_METRICS, OPT_METRICS_INTERVAL };
-    const char *metrics_path = NULL;
-    double metrics_interval = 10;
-    static const struct option lo[] = {
-        {"input", required_argument, NULL, 'i'},
-        {"output", required_argument, NULL, 'o'},
-        {"raw", no_argument, NULL, OPT_RAW},
-        {"flow", required_argument, NULL, OPT_FLOW},
-        {"max-message", required_argument, NULL, OPT_MAXMSG},
-        {"max-ratio", required_argument, NULL, OPT_RATIO},
-        {"max-record", required_argument, NULL, OPT_MAXREC},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"strict", no_argument, NULL, OPT_STRICT},
-        {"metrics", required_argument, NULL, OPT_METRICS},
-        {"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
+    cli_filter_args a = CLI_FILTER_ARGS_INIT;
+    cli_opt opts[] = {
+        CLI_OPTS_FILTER(&a, usage_text),
+        {.name = "raw", .kind = CLI_FLAG, .dest = &P.raw},
+        {.name = "flow", .kind = CLI_CALL, .dest = &K.flow, .call = flow_opt, .takes_arg = 1},
+        {.name = "max-message", .kind = CLI_SIZE, .dest = &max_msg, .u = {1, ORA_WIRE_MAX_FRAME_LIMIT}},
+        {.name = "max-ratio", .kind = CLI_U64, .dest = &max_ratio, .u = {0, 1000000}},
+        {.name = "max-record", .kind = CLI_SIZE, .dest = &max_rec, .u = {1, ORA_REC_MAX_LIMIT}},
+        {.name = "threads", .kind = CLI_U64, .dest = &threads, .u = {1, 2}},
     };
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":i:o:h", lo, NULL)) != -1) {
-        switch (c) {
-        case 'i': in_path = optarg; break;
-        case 'o': out_path = optarg; break;
-        case OPT_RAW: P.raw = 1; break;
-        case OPT_FLOW:
-            K.flow = ora_flow_parse(optarg);
-            if (K.flow == ORA_FLOW_NONE && strcmp(optarg, "none") != 0)
-                return cli_usage_error("unable to use --flow %s: not one of snapshot, replay, realtime, none", optarg);
-            break;
-        case OPT_MAXMSG:
-            if (size_opt("--max-message", optarg, 1, ORA_WIRE_MAX_FRAME_LIMIT, &max_msg))
-                return ORA_EX_USAGE;
-            break;
-        case OPT_RATIO:
-            if (u64_opt("--max-ratio", optarg, 0, 1000000, &max_ratio))
-                return ORA_EX_USAGE;
-            break;
-        case OPT_MAXREC:
-            if (size_opt("--max-record", optarg, 1, ORA_REC_MAX_LIMIT, &max_rec))
-                return ORA_EX_USAGE;
-            break;
-        case OPT_THREADS:
-            if (u64_opt("--threads", optarg, 1, 2, &threads))
-                return ORA_EX_USAGE;
-            break;
-        case OPT_STRICT: P.strict = K.strict = 1; break;
-        case OPT_METRICS: metrics_path = optarg; break;
-        case OPT_METRICS_INTERVAL:
-            if (cli_parse_double(optarg, 0.1, 86400, &metrics_interval) != 0)
-                return cli_usage_error("unable to use --metrics-interval %s: not seconds in 0.1..86400", optarg);
-            break;
-        case 'h': fputs(usage_text, stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
-        case OPT_VERSION: return cli_print_version();
-        default: return cli_bad_option(c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("unable to parse options: unexpected argument %s", argv[optind]);
+    cli_opts t = {.opt = opts, .n = sizeof opts / sizeof opts[0], .bad = bad_opt, .operand = CLI_FILTER_OPERAND};
+    int go = cli_getopt(argc, argv, &t);
+    if (go != CLI_GO)
+        return go;
+    P.strict = K.strict = a.strict;
 
-    int out_fd, rc = cli_open_io(in_path, out_path, &P.in_fd, &out_fd);
+    int out_fd, rc = cli_open_io(a.in, a.out, &P.in_fd, &out_fd);
     if (rc)
         return rc;
 
@@ -908,7 +845,7 @@ int main(int argc, char **argv)
         return ORA_EX_SOFTWARE;
     }
     P.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* before the sandbox, for cut_input */
-    int cx = cli_confine_filter(metrics_path); /* before the consumer thread */
+    int cx = cli_confine_filter(a.metrics); /* before the consumer thread */
     if (cx)
         return cx;
     if (Q.threads == 2) {
@@ -923,7 +860,7 @@ int main(int argc, char **argv)
             return ORA_EX_SOFTWARE;
         }
     }
-    if (metrics_path) {
+    if (a.metrics) {
         /* README "Monitoring": ora_deframe_messages_total */
         P.m = ora_metrics_new("deframe");
         if (!P.m || ora_metrics_u64(P.m, "ora_deframe_messages_total", ORA_COUNTER,
@@ -932,7 +869,7 @@ int main(int argc, char **argv)
             log_error("unable to set up metrics: %s", strerror(ENOMEM));
             return ORA_EX_SOFTWARE;
         }
-        ora_metrics_schedule(P.m, metrics_path, metrics_interval);
+        ora_metrics_schedule(P.m, a.metrics, a.metrics_interval);
     }
     if (P.rd)
         ora_reader_on_read(P.rd, before_read, NULL);
@@ -947,26 +884,10 @@ int main(int argc, char **argv)
         if (!ex)
             ex = ex2;
     }
-    int werr = ora_writer_error(K.w);
-    if (werr || ex == ORA_EX_IOERR) {
-        if (werr)
-            log_error("unable to write output: %s", strerror(werr));
-        ex = ORA_EX_IOERR;
-    } else if (ora_writer_flush(K.w) != 0 || close(out_fd) != 0) {
-        log_error("unable to write output: %s", strerror(errno));
-        ex = ORA_EX_IOERR;
-    }
-    if (term)
-        log_info("stopped by signal");
-    if (P.m && ora_metrics_flush(P.m) != 0)
-        log_warn("unable to write metrics to %s: %s", metrics_path, strerror(errno));
-    ora_metrics_free(P.m);
-    cli_summary();
-    ora_writer_free(K.w);
-    ora_reader_free(P.rd);
+    clistage_io io = {.rd = P.rd, .w = K.w, .in_fd = P.in_fd, .out_fd = out_fd, .in_path = a.in,
+                      .m = P.m, .metrics_path = a.metrics};
+    ex = clistage_end(&io, ex, term);
     ora_wire_free(P.w);
     free(Q.buf);
-    if (in_path)
-        close(P.in_fd);
     return ex;
 }

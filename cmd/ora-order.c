@@ -4,7 +4,6 @@
  * See man/ora-order.1. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +15,8 @@
 
 #include "batcher.h"
 #include "cli.h"
+#include "cliopt.h"
+#include "clistage.h"
 #include "metrics.h"
 #include "ora.h"
 #include "record.h"
@@ -25,6 +26,8 @@
 #define DEF_BATCH_TIMEOUT_MS 20
 #define MAX_BATCH_SIZE 1000000
 #define MAX_BATCH_TIMEOUT_MS 3600000
+#define STR_(x) #x
+#define STR(x) STR_(x) /* the limits in messages */
 
 static const char usage_text[] =
     "usage: ora-order [-i FILE] [-o FILE] [-b N] [-t MS] [--max-record SIZE] [--strict]\n"
@@ -36,11 +39,7 @@ static const char usage_text[] =
     "  -t, --batch-timeout MS  or MS milliseconds after its first message (default 20; ORA_BATCH_TIMEOUT)\n"
     "      --max-record SIZE   largest payload accepted (default 16M)\n"
     "      --strict            exit 65 on damaged records or unroutable messages\n"
-    "      --metrics FILE      write Prometheus metrics to FILE (atomically)\n"
-    "      --metrics-interval SECONDS\n"
-    "                          how often (default 10)\n"
-    "  -h, --help              this help\n"
-    "      --version           print the version\n";
+    CLI_USAGE_FILTER_TAIL;
 
 static volatile sig_atomic_t term;
 
@@ -94,17 +93,7 @@ static int emit(void *ctx, const ora_rec *r)
 }
 
 /* Makes every further read(2) of the input see end of file. */
-static void cut_input(void)
-{
-    if (S.stopping)
-        return;
-    S.stopping = 1;
-    /* /dev/null is opened before the sandbox, which allows no open */
-    if (S.null_fd > 0)
-        dup2(S.null_fd, S.in_fd);
-    else
-        close(S.in_fd); /* reads fail with EBADF, taken as the end */
-}
+static void cut_input(void) { clistage_cut_input(S.in_fd, S.null_fd, &S.stopping); }
 
 /* Runs before every read(2) of the input: releases batches whose time has
  * come, flushes output, and waits for input or the next deadline. */
@@ -253,79 +242,32 @@ static ora_metrics *order_metrics(const char *path, double interval)
     return m;
 }
 
-static int env_u64(const char *name, uint64_t min, uint64_t max, uint64_t *out)
-{
-    const char *v = cli_env(name);
-    if (v && cli_parse_u64(v, min, max, out) != 0) {
-        log_error("unable to use %s=%s: not a whole number in %" PRIu64 "..%" PRIu64, name, v, min, max);
-        return -1;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0) {
-        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+    if (cli_start(argv[0]) != 0)
         return ORA_EX_CONFIG;
-    }
-    const char *in_path = NULL, *out_path = NULL;
     uint64_t bsize = DEF_BATCH_SIZE, btime = DEF_BATCH_TIMEOUT_MS, maxrec = ORA_REC_MAX_DEFAULT;
-    if (env_u64("ORA_BATCH_SIZE", 1, MAX_BATCH_SIZE, &bsize) != 0 ||
-        env_u64("ORA_BATCH_TIMEOUT", 0, MAX_BATCH_TIMEOUT_MS, &btime) != 0)
+    if (cli_env_u64("ORA_BATCH_SIZE", 1, MAX_BATCH_SIZE, &bsize) ||
+        cli_env_u64("ORA_BATCH_TIMEOUT", 0, MAX_BATCH_TIMEOUT_MS, &btime))
         return ORA_EX_CONFIG;
 
-    enum { OPT_VERSION = 256, OPT_MAXREC, OPT_STRICT, OPT_METRICS, OPT_METRICS_INTERVAL };
-    const char *metrics_path = NULL;
-    double metrics_interval = 10;
-    static const struct option lo[] = {
-        {"input", required_argument, NULL, 'i'},
-        {"output", required_argument, NULL, 'o'},
-        {"batch-size", required_argument, NULL, 'b'},
-        {"batch-timeout", required_argument, NULL, 't'},
-        {"max-record", required_argument, NULL, OPT_MAXREC},
-        {"strict", no_argument, NULL, OPT_STRICT},
-        {"metrics", required_argument, NULL, OPT_METRICS},
-        {"metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
+    cli_filter_args a = CLI_FILTER_ARGS_INIT;
+    cli_opt opts[] = {
+        CLI_OPTS_FILTER(&a, usage_text),
+        {.name = "batch-size", .letter = 'b', .kind = CLI_U64, .dest = &bsize, .u = {1, MAX_BATCH_SIZE},
+         .bad = "unable to use --batch-size %s: not a whole number in 1.." STR(MAX_BATCH_SIZE)},
+        {.name = "batch-timeout", .letter = 't', .kind = CLI_U64, .dest = &btime, .u = {0, MAX_BATCH_TIMEOUT_MS},
+         .bad = "unable to use --batch-timeout %s: not a whole number of ms in 0.." STR(MAX_BATCH_TIMEOUT_MS)},
+        {.name = "max-record", .kind = CLI_SIZE, .dest = &maxrec, .u = {1, ORA_REC_MAX_LIMIT},
+         .bad = "unable to use --max-record %s: not a size in 1..1G"},
     };
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":i:o:b:t:h", lo, NULL)) != -1) {
-        switch (c) {
-        case 'i': in_path = optarg; break;
-        case 'o': out_path = optarg; break;
-        case 'b':
-            if (cli_parse_u64(optarg, 1, MAX_BATCH_SIZE, &bsize) != 0)
-                return cli_usage_error("unable to use --batch-size %s: not a whole number in 1..%d", optarg,
-                                       MAX_BATCH_SIZE);
-            break;
-        case 't':
-            if (cli_parse_u64(optarg, 0, MAX_BATCH_TIMEOUT_MS, &btime) != 0)
-                return cli_usage_error("unable to use --batch-timeout %s: not a whole number of ms in 0..%d", optarg,
-                                       MAX_BATCH_TIMEOUT_MS);
-            break;
-        case OPT_MAXREC:
-            if (cli_parse_size(optarg, 1, ORA_REC_MAX_LIMIT, &maxrec) != 0)
-                return cli_usage_error("unable to use --max-record %s: not a size in 1..1G", optarg);
-            break;
-        case OPT_STRICT: S.strict = 1; break;
-        case OPT_METRICS: metrics_path = optarg; break;
-        case OPT_METRICS_INTERVAL:
-            if (cli_parse_double(optarg, 0.1, 86400, &metrics_interval) != 0)
-                return cli_usage_error("unable to use --metrics-interval %s: not seconds in 0.1..86400", optarg);
-            break;
-        case 'h': fputs(usage_text, stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
-        case OPT_VERSION: return cli_print_version();
-        default: return cli_bad_option(c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("unable to parse options: unexpected argument %s", argv[optind]);
+    cli_opts t = {.opt = opts, .n = sizeof opts / sizeof opts[0], .operand = CLI_FILTER_OPERAND};
+    int go = cli_getopt(argc, argv, &t);
+    if (go != CLI_GO)
+        return go;
+    S.strict = a.strict;
 
-    int out_fd, rc = cli_open_io(in_path, out_path, &S.in_fd, &out_fd);
+    int out_fd, rc = cli_open_io(a.in, a.out, &S.in_fd, &out_fd);
     if (rc)
         return rc;
 
@@ -339,14 +281,14 @@ int main(int argc, char **argv)
         return ORA_EX_SOFTWARE;
     }
     S.direct = btime == 0;
-    if (metrics_path && !(S.m = order_metrics(metrics_path, metrics_interval))) {
+    if (a.metrics && !(S.m = order_metrics(a.metrics, a.metrics_interval))) {
         log_error("unable to set up metrics: %s", strerror(ENOMEM));
         return ORA_EX_SOFTWARE;
     }
     ora_reader_on_read(S.rd, before_read, NULL);
     cli_set_summary(summary);
     S.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* before the sandbox, for cut_input */
-    int cx = cli_confine_filter(metrics_path);
+    int cx = cli_confine_filter(a.metrics);
     if (cx)
         return cx;
     log_debug("batch size %" PRIu64 ", batch timeout %" PRIu64 " ms", bsize, btime);
@@ -427,24 +369,9 @@ int main(int argc, char **argv)
         if (ora_batcher_flush(S.b, emit, S.w) < 0 || ora_writer_flush(S.w) != 0)
             ex = ORA_EX_IOERR;
     }
-    int werr = ora_writer_error(S.w);
-    if (werr) {
-        log_error("unable to write output: %s", strerror(werr));
-        ex = ORA_EX_IOERR;
-    } else if (close(out_fd) != 0) {
-        log_error("unable to write output: %s", strerror(errno));
-        ex = ORA_EX_IOERR;
-    }
-    if (term)
-        log_info("stopped by signal");
-    if (S.m && ora_metrics_flush(S.m) != 0)
-        log_warn("unable to write metrics to %s: %s", metrics_path, strerror(errno));
-    ora_metrics_free(S.m);
-    cli_summary();
+    clistage_io io = {.rd = S.rd, .w = S.w, .in_fd = S.in_fd, .out_fd = out_fd, .in_path = a.in,
+                      .m = S.m, .metrics_path = a.metrics};
+    ex = clistage_end(&io, ex, term);
     ora_batcher_free(S.b);
-    ora_writer_free(S.w);
-    ora_reader_free(S.rd);
-    if (in_path)
-        close(S.in_fd);
     return ex;
 }

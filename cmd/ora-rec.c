@@ -14,10 +14,12 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cliopt.h"
 #include "jscan.h"
 #include "json.h"
 #include "ora.h"
 #include "record.h"
+#include "rnd.h"
 #include "route.h"
 #include "wire.h"
 
@@ -291,6 +293,32 @@ static int payload_is_json(const uint8_t *p, size_t len)
     return 1;
 }
 
+/* The header fields unpack --meta and cat both write, each when the record
+ * has it, in their own syntax: printf formats for the offset, the flow's
+ * name and the kind's name. */
+typedef struct field_fmt {
+    const char *offset, *flow, *kind;
+} field_fmt;
+static const field_fmt meta_fields = {",\"offset\":%" PRId64, ",\"flow\":\"%s\"", ",\"kind\":\"%s\""};
+static const field_fmt cat_fields = {" offset=%" PRId64, " flow=%s", " kind=%s"};
+
+/* Writes r's offset, flow and kind as f says. Returns the kind's name, or
+ * NULL when it has none (a kind number may still be set). */
+static const char *out_offset_flow_kind(const ora_rec *r, const field_fmt *f)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    if (r->offset >= 0)
+        out_fmt(f->offset, r->offset);
+    if (r->flow)
+        out_fmt(f->flow, ora_flow_name(r->flow));
+    const char *k = kind_name(r);
+    if (k)
+        out_fmt(f->kind, k);
+#pragma GCC diagnostic pop
+    return k;
+}
+
 static void unpack_one(const ora_rec *r, uint64_t at)
 {
     (void)at;
@@ -315,14 +343,7 @@ static void unpack_one(const ora_rec *r, uint64_t at)
         iso_time(r->recv_ns, t, sizeof t);
         out_fmt(",\"recv_ns\":%" PRIu64 ",\"time\":\"%s\"", r->recv_ns, t);
     }
-    if (r->offset >= 0)
-        out_fmt(",\"offset\":%" PRId64, r->offset);
-    if (r->flow)
-        out_fmt(",\"flow\":\"%s\"", ora_flow_name(r->flow));
-    const char *k = kind_name(r);
-    if (k)
-        out_fmt(",\"kind\":\"%s\"", k);
-    else if (r->kind)
+    if (!out_offset_flow_kind(r, &meta_fields) && r->kind)
         out_fmt(",\"kind\":%u", r->kind);
     const char *a = actor_name(r->actor_type);
     if (a)
@@ -355,13 +376,7 @@ static void cat_one(const ora_rec *r, uint64_t at)
     if (r->recv_ns)
         iso_time(r->recv_ns, t, sizeof t);
     out_fmt("#%" PRIu64 " @%" PRIu64 " %-4s len=%" PRIu32, n.records, at, ora_rec_type_name(r->type), r->len);
-    if (r->offset >= 0)
-        out_fmt(" offset=%" PRId64, r->offset);
-    if (r->flow)
-        out_fmt(" flow=%s", ora_flow_name(r->flow));
-    const char *k = kind_name(r);
-    if (k)
-        out_fmt(" kind=%s", k);
+    out_offset_flow_kind(r, &cat_fields);
     if (r->actor_type)
         out_fmt(" actor=%s:%" PRIu64, actor_name(r->actor_type) ? actor_name(r->actor_type) : "?", r->actor_id);
     if (r->conn)
@@ -724,14 +739,8 @@ static void each_line(void (*fn)(char *line, size_t len))
 
 static uint64_t rng;
 
-static uint64_t rnd(void)
-{
-    /* xorshift64*: reproducible for a --seed, good enough to cut streams. */
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 2685821657736338717ull;
-}
+/* Reproducible for a --seed, good enough to cut streams. */
+static uint64_t rnd(void) { return ora_xorshift64s(&rng); }
 
 static uint64_t rnd_in(uint64_t lo, uint64_t hi) { return lo + (hi > lo ? rnd() % (hi - lo + 1) : 0); }
 
@@ -852,48 +861,69 @@ static const struct { const char *name; enum cmd cmd; } cmds[] = {
     {"verify", C_VERIFY}, {"wire", C_WIRE}, {"stats", C_STATS},
 };
 
-enum { O_TYPE = 256, O_KEY, O_META, O_ROUTE, O_STRICT, O_MAX, O_MEMBER, O_CHUNK, O_SEED,
-       O_RAW, O_INFLATED, O_FLOW, O_CONN, O_VERSION };
+/* Which subcommands take an option (cli_opt.tag): a bit per enum cmd. */
+#define ONLY(c) (1u << (c))
+#define ALL_BUT(c) (~ONLY(c))
+#define ALL (~0u)
 
-static const struct option longopts[] = {
-    {"type", required_argument, 0, O_TYPE},     {"key-field", required_argument, 0, O_KEY},
-    {"meta", no_argument, 0, O_META},           {"route", no_argument, 0, O_ROUTE},
-    {"strict", no_argument, 0, O_STRICT},       {"max-record", required_argument, 0, O_MAX},
-    {"per-member", required_argument, 0, O_MEMBER}, {"chunk", required_argument, 0, O_CHUNK},
-    {"seed", required_argument, 0, O_SEED},     {"raw", no_argument, 0, O_RAW},
-    {"flow", required_argument, 0, O_FLOW},     {"conn", required_argument, 0, O_CONN},
-    {"inflated", no_argument, 0, O_INFLATED},
-    {"input", required_argument, 0, 'i'},       {"output", required_argument, 0, 'o'},
-    {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, O_VERSION},
-    {0, 0, 0, 0}};
-
-/* Which options each subcommand takes (a bit per option). */
-static int allowed(int opt)
+/* cli_opts.before: an option the subcommand does not take is a usage error. */
+static int allowed(const cli_opt *opt)
 {
-    switch (opt) {
-    case O_TYPE: case O_KEY: case O_ROUTE: case O_FLOW:
-        return o.cmd == C_PACK;
-    case O_META:
-        return o.cmd == C_PACK || o.cmd == C_UNPACK;
-    case O_CONN:
-        return o.cmd == C_PACK || o.cmd == C_WIRE;
-    case O_STRICT:
-        return o.cmd != C_WIRE && o.cmd != C_VERIFY;
-    case O_MAX:
-        return o.cmd != C_WIRE;
-    case O_MEMBER: case O_CHUNK: case O_SEED: case O_RAW: case O_INFLATED:
-        return o.cmd == C_WIRE;
-    case 'o':
-        return o.cmd != C_VERIFY;
-    }
-    return 1;
+    if (!(opt->tag & ONLY(o.cmd)))
+        usage_error("unable to parse options: '%s' does not take this option", o.cmd_name);
+    return 0;
 }
+
+/* A bad value (cliopt.h), reported as every usage error of ora-rec. */
+static int bad_opt(const cli_opt *opt, const char *arg)
+{
+    usage_error(opt->bad, arg);
+}
+
+/* --type NAME and --flow NAME (cliopt.h CLI_CALL). */
+static int type_opt(const char *arg, void *type)
+{
+    if (!(*(uint8_t *)type = ora_rec_type_parse(arg)))
+        usage_error("unable to parse --type '%s': use msg, out, ctrl or wire", arg);
+    return 0;
+}
+
+static int flow_opt(const char *arg, void *flow)
+{
+    if (!(*(uint8_t *)flow = ora_flow_parse(arg)))
+        usage_error("unable to parse --flow '%s': use snapshot, replay or realtime", arg);
+    return 0;
+}
+
+static const cli_opt options[] = {
+    {.name = "type", .kind = CLI_CALL, .dest = &o.type, .call = type_opt, .takes_arg = 1, .tag = ONLY(C_PACK)},
+    {.name = "key-field", .kind = CLI_STR, .dest = &o.key_field, .tag = ONLY(C_PACK)},
+    {.name = "meta", .kind = CLI_FLAG, .dest = &o.meta, .tag = ONLY(C_PACK) | ONLY(C_UNPACK)},
+    {.name = "route", .kind = CLI_FLAG, .dest = &o.route, .tag = ONLY(C_PACK)},
+    {.name = "strict", .kind = CLI_FLAG, .dest = &o.strict, .tag = ALL_BUT(C_WIRE) & ALL_BUT(C_VERIFY)},
+    {.name = "max-record", .kind = CLI_SIZE, .dest = &o.max_record, .u = {1, ORA_REC_MAX_LIMIT},
+     .bad = "unable to parse --max-record '%s': 1 byte to 1 GiB (K, M, G suffixes)", .tag = ALL_BUT(C_WIRE)},
+    {.name = "per-member", .kind = CLI_RANGE, .dest = &o.member_lo, .dest2 = &o.member_hi, .u = {1, 100000},
+     .bad = "unable to parse --per-member '%s': A..B frames, 1..100000", .tag = ONLY(C_WIRE)},
+    {.name = "chunk", .kind = CLI_RANGE, .dest = &o.chunk_lo, .dest2 = &o.chunk_hi, .u = {1, 16u << 20},
+     .bad = "unable to parse --chunk '%s': A..B bytes, 1..16777216", .tag = ONLY(C_WIRE)},
+    {.name = "seed", .kind = CLI_U64, .dest = &o.seed, .u = {0, UINT64_MAX},
+     .bad = "unable to parse --seed '%s': a whole number", .tag = ONLY(C_WIRE)},
+    {.name = "raw", .kind = CLI_FLAG, .dest = &o.raw, .tag = ONLY(C_WIRE)},
+    {.name = "flow", .kind = CLI_CALL, .dest = &o.flow, .call = flow_opt, .takes_arg = 1, .tag = ONLY(C_PACK)},
+    {.name = "conn", .kind = CLI_U64, .dest = &o.conn, .as = CLI_AS_U32, .u = {0, UINT32_MAX}, .given = &o.conn_given,
+     .bad = "unable to parse --conn '%s': a number 0..4294967295", .tag = ONLY(C_PACK) | ONLY(C_WIRE)},
+    {.name = "inflated", .kind = CLI_FLAG, .dest = &o.inflated, .tag = ONLY(C_WIRE)},
+    {.name = "input", .letter = 'i', .kind = CLI_STR, .dest = &o.in, .tag = ALL},
+    {.name = "output", .letter = 'o', .kind = CLI_STR, .dest = &o.out, .tag = ALL_BUT(C_VERIFY)},
+    {.name = "help", .letter = 'h', .kind = CLI_HELP, .dest = (void *)usage_text, .tag = ALL},
+    {.name = "version", .kind = CLI_VERSION, .tag = ALL},
+};
 
 static void parse_args(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        fputs(usage_text, stdout);
-        exit(cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR);
+        exit(cli_print_usage(usage_text));
     }
     if (argc > 1 && strcmp(argv[1], "--version") == 0)
         exit(cli_print_version());
@@ -909,61 +939,10 @@ static void parse_args(int argc, char **argv)
     o.cmd_name = cmds[i].name;
     argc--;
     argv++;
-    int c;
-    uint64_t v;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":i:o:h", longopts, NULL)) != -1) {
-        if (c == '?' || c == ':')
-            exit(cli_bad_option(c, argv));
-        if (!allowed(c))
-            usage_error("unable to parse options: '%s' does not take this option", o.cmd_name);
-        switch (c) {
-        case 'h':
-            fputs(usage_text, stdout);
-            exit(cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR);
-        case O_VERSION:
-            exit(cli_print_version());
-        case 'i': o.in = optarg; break;
-        case 'o': o.out = optarg; break;
-        case O_TYPE:
-            o.type = ora_rec_type_parse(optarg);
-            if (!o.type)
-                usage_error("unable to parse --type '%s': use msg, out, ctrl or wire", optarg);
-            break;
-        case O_KEY: o.key_field = optarg; break;
-        case O_META: o.meta = 1; break;
-        case O_ROUTE: o.route = 1; break;
-        case O_STRICT: o.strict = 1; break;
-        case O_RAW: o.raw = 1; break;
-        case O_INFLATED: o.inflated = 1; break;
-        case O_FLOW:
-            if (!(o.flow = ora_flow_parse(optarg)))
-                usage_error("unable to parse --flow '%s': use snapshot, replay or realtime", optarg);
-            break;
-        case O_CONN:
-            if (cli_parse_u64(optarg, 0, UINT32_MAX, &v) < 0)
-                usage_error("unable to parse --conn '%s': a number 0..4294967295", optarg);
-            o.conn = (uint32_t)v;
-            o.conn_given = 1;
-            break;
-        case O_MAX:
-            if (cli_parse_size(optarg, 1, ORA_REC_MAX_LIMIT, &o.max_record) < 0)
-                usage_error("unable to parse --max-record '%s': 1 byte to 1 GiB (K, M, G suffixes)", optarg);
-            break;
-        case O_MEMBER:
-            if (cli_parse_range(optarg, 1, 100000, &o.member_lo, &o.member_hi) < 0)
-                usage_error("unable to parse --per-member '%s': A..B frames, 1..100000", optarg);
-            break;
-        case O_CHUNK:
-            if (cli_parse_range(optarg, 1, 16u << 20, &o.chunk_lo, &o.chunk_hi) < 0)
-                usage_error("unable to parse --chunk '%s': A..B bytes, 1..16777216", optarg);
-            break;
-        case O_SEED:
-            if (cli_parse_u64(optarg, 0, UINT64_MAX, &o.seed) < 0)
-                usage_error("unable to parse --seed '%s': a whole number", optarg);
-            break;
-        }
-    }
+    cli_opts t = {.opt = options, .n = sizeof options / sizeof options[0], .bad = bad_opt, .before = allowed};
+    int go = cli_getopt(argc, argv, &t);
+    if (go != CLI_GO)
+        exit(go);
     if (optind < argc)
         usage_error("unable to parse arguments: unexpected '%s'", argv[optind]);
     if (o.type == ORA_T_OUT && !o.key_field && !o.meta)
@@ -978,10 +957,8 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0) {
-        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+    if (cli_start(argv[0]) != 0)
         return ORA_EX_CONFIG;
-    }
     if (sodium_init() < 0) {
         log_error("unable to start libsodium");
         return ORA_EX_SOFTWARE;

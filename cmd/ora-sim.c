@@ -2,11 +2,11 @@
  * Option parsing and wiring; the model is sim/sim_model.c, the server
  * sim/sim_server.c. */
 #include "cli.h"
+#include "cliopt.h"
 #include "sim_model.h"
 #include "sim_server.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,27 +14,31 @@
 #include <time.h>
 
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: ora-sim [--seed N] [--events N] [--offers-per-event A..B] [--reorder P]\n"
-        "               [--base-time TIME] [--jurisdictions NAME,...] --dump [--count N]\n"
-        "               [--snapshot-at OFFSET] [-o | --output FILE]\n"
-        "       ora-sim [model options] --cert FILE --key FILE --cacert FILE\n"
-        "               [--port N] [--auth-port N] [--port-file FILE] [--rate MSG/S]\n"
-        "               [--max-messages N] [--log FILE] [--token-ttl S] [--ping-interval S]\n"
-        "               [--pong-timeout S] [--init-timeout S] [--write-timeout S]\n"
-        "               [--retain N] [--per-member A..B] [--split P] [--chunk A..B]\n"
-        "               [--level N] [--no-snapshot-cache] [--drop-after-msgs N]\n"
-        "               [--drop-after-bytes N] [--stall-after N] [--corrupt-after N]\n"
-        "               [--invalid-token-after N] [--reject-token] [--offset-too-old]\n"
-        "               [--auth-fail N] [--refuse-for S] [--fault-once]\n"
-        "       ora-sim -h | --version\n");
-}
+static const char usage_text[] =
+    "usage: ora-sim [--seed N] [--events N] [--offers-per-event A..B] [--reorder P]\n"
+    "               [--base-time TIME] [--jurisdictions NAME,...] --dump [--count N]\n"
+    "               [--snapshot-at OFFSET] [-o | --output FILE]\n"
+    "       ora-sim [model options] --cert FILE --key FILE --cacert FILE\n"
+    "               [--port N] [--auth-port N] [--port-file FILE] [--rate MSG/S]\n"
+    "               [--max-messages N] [--log FILE] [--token-ttl S] [--ping-interval S]\n"
+    "               [--pong-timeout S] [--init-timeout S] [--write-timeout S]\n"
+    "               [--retain N] [--per-member A..B] [--split P] [--chunk A..B]\n"
+    "               [--level N] [--no-snapshot-cache] [--drop-after-msgs N]\n"
+    "               [--drop-after-bytes N] [--stall-after N] [--corrupt-after N]\n"
+    "               [--invalid-token-after N] [--reject-token] [--offset-too-old]\n"
+    "               [--auth-fail N] [--refuse-for S] [--fault-once]\n"
+    "       ora-sim -h | --version\n";
 
 static int bad(const char *opt, const char *val)
 {
     return cli_usage_error("unable to use %s: invalid value '%s'", opt, val);
+}
+
+/* A bad value of an option of the table (cliopt.h). */
+static int bad_opt(const cli_opt *o, const char *val)
+{
+    char name[64];
+    return bad(cli_opt_name(o, name, sizeof name), val);
 }
 
 static volatile sig_atomic_t stop;
@@ -101,6 +105,17 @@ static int parse_time(const char *s, int64_t *out)
         return -1;
     *out = (int64_t)timegm(&tm);
     return 0;
+}
+
+/* --base-time and --jurisdictions (cliopt.h CLI_CALL): 0, or the usage error. */
+static int base_time_opt(const char *arg, void *t)
+{
+    return parse_time(arg, t) == 0 ? 0 : bad("--base-time", arg);
+}
+
+static int jurisdictions_opt(const char *arg, void *mo)
+{
+    return parse_jurisdictions(arg, mo) == 0 ? 0 : bad("--jurisdictions", arg);
 }
 
 /* --dump */
@@ -174,125 +189,86 @@ oom:
     return ORA_EX_SOFTWARE;
 }
 
-enum {
-    O_SEED = 256, O_EVENTS, O_OFFERS, O_REORDER, O_BASE, O_DUMP, O_COUNT, O_SNAPAT, O_CERT, O_KEY,
-    O_CACERT, O_PORT, O_AUTHPORT, O_PORTFILE, O_RATE, O_MAX, O_LOG, O_TTL, O_PING, O_PONG, O_INIT, O_WRITE,
-    O_RETAIN, O_PER, O_SPLIT, O_CHUNK, O_LEVEL, O_DROPM, O_DROPB, O_STALL, O_CORRUPT, O_INVTOK, O_REJECT,
-    O_OLD, O_AUTHFAIL, O_REFUSE, O_ONCE, O_JUR, O_NOCACHE, O_VERSION
-};
 
 int main(int argc, char **argv)
 {
-    if (cli_init(argv[0]) < 0) {
-        log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+    if (cli_start(argv[0]) != 0)
         return ORA_EX_CONFIG;
-    }
-    static const struct option lo[] = {
-        {"seed", 1, 0, O_SEED}, {"events", 1, 0, O_EVENTS}, {"offers-per-event", 1, 0, O_OFFERS},
-        {"reorder", 1, 0, O_REORDER}, {"base-time", 1, 0, O_BASE}, {"jurisdictions", 1, 0, O_JUR},
-        {"dump", 0, 0, O_DUMP},
-        {"count", 1, 0, O_COUNT}, {"snapshot-at", 1, 0, O_SNAPAT}, {"output", 1, 0, 'o'},
-        {"cert", 1, 0, O_CERT}, {"key", 1, 0, O_KEY}, {"cacert", 1, 0, O_CACERT},
-        {"port", 1, 0, O_PORT}, {"auth-port", 1, 0, O_AUTHPORT}, {"port-file", 1, 0, O_PORTFILE},
-        {"rate", 1, 0, O_RATE}, {"max-messages", 1, 0, O_MAX}, {"log", 1, 0, O_LOG},
-        {"token-ttl", 1, 0, O_TTL}, {"ping-interval", 1, 0, O_PING}, {"pong-timeout", 1, 0, O_PONG},
-        {"init-timeout", 1, 0, O_INIT}, {"write-timeout", 1, 0, O_WRITE}, {"retain", 1, 0, O_RETAIN}, {"per-member", 1, 0, O_PER}, {"split", 1, 0, O_SPLIT},
-        {"chunk", 1, 0, O_CHUNK}, {"level", 1, 0, O_LEVEL}, {"no-snapshot-cache", 0, 0, O_NOCACHE},
-        {"drop-after-msgs", 1, 0, O_DROPM}, {"drop-after-bytes", 1, 0, O_DROPB},
-        {"stall-after", 1, 0, O_STALL}, {"corrupt-after", 1, 0, O_CORRUPT},
-        {"invalid-token-after", 1, 0, O_INVTOK}, {"reject-token", 0, 0, O_REJECT},
-        {"offset-too-old", 0, 0, O_OLD}, {"auth-fail", 1, 0, O_AUTHFAIL},
-        {"refuse-for", 1, 0, O_REFUSE}, {"fault-once", 0, 0, O_ONCE},
-        {"help", 0, 0, 'h'}, {"version", 0, 0, O_VERSION}, {0, 0, 0, 0}};
-
-    sim_server_opts so;
-    memset(&so, 0, sizeof so);
-    so.model = (sim_model_opts){.seed = 1, .events = 200, .offers_min = 3, .offers_max = 8,
-                                .reorder = 0.05, .base_time = 1796126400};
-    so.rate = 100;
-    so.cert = cli_env("ORA_SIM_CERT");
-    so.key = cli_env("ORA_SIM_KEY");
-    so.cacert = cli_env("ORA_SIM_CACERT");
-    so.token_ttl = 3600;
-    so.ping_interval = 10;
-    so.pong_timeout = 10;
-    so.init_timeout = 30;
-    so.write_timeout = 60;
-    so.retain = 1000000;
-    so.per_member_min = 1;
-    so.per_member_max = 16;
-    so.split = 0.05;
-    so.chunk_min = 512;
-    so.chunk_max = 16384;
-    so.level = 6;
-    so.snapshot_cache = 1;
-    so.faults = (sim_faults){SIM_OFF, SIM_OFF, SIM_OFF, SIM_OFF, SIM_OFF, 0, 0, 0, 0, 0};
-    int do_dump = 0;
-    uint64_t count = 1000, u, a, b;
-    int64_t snap_at = -1, i64;
-    double d;
+    sim_server_opts so = {
+        .model = {.seed = 1, .events = 200, .offers_min = 3, .offers_max = 8, .reorder = 0.05,
+                  .base_time = 1796126400},
+        .rate = 100,
+        .cert = cli_env("ORA_SIM_CERT"), .key = cli_env("ORA_SIM_KEY"), .cacert = cli_env("ORA_SIM_CACERT"),
+        .token_ttl = 3600,
+        .ping_interval = 10, .pong_timeout = 10, .init_timeout = 30, .write_timeout = 60,
+        .retain = 1000000,
+        .per_member_min = 1, .per_member_max = 16, .split = 0.05, .chunk_min = 512, .chunk_max = 16384,
+        .level = 6,
+        .snapshot_cache = 1,
+        .faults = {SIM_OFF, SIM_OFF, SIM_OFF, SIM_OFF, SIM_OFF, 0, 0, 0, 0, 0},
+    };
+    sim_faults *f = &so.faults;
+    int do_dump = 0, no_cache = 0;
+    uint64_t count = 1000;
+    int64_t snap_at = -1;
     const char *out_path = NULL, *log_path = NULL;
-    int c;
-    int li = -1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":ho:", lo, &li)) != -1) {
-        char name[64];
-        snprintf(name, sizeof name, "%s%s", li >= 0 ? "--" : "-", li >= 0 ? lo[li].name : "o");
-        li = -1;
-        switch (c) {
-        case 'h': usage(stdout); return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
-        case O_VERSION: return cli_print_version();
-        case 'o': out_path = optarg; break;
-        case O_SEED: if (cli_parse_u64(optarg, 0, UINT64_MAX, &so.model.seed)) return bad(name, optarg); break;
-        case O_EVENTS: if (cli_parse_u64(optarg, 0, 1000000, &u)) return bad(name, optarg); so.model.events = (uint32_t)u; break;
-        case O_OFFERS:
-            if (cli_parse_range(optarg, 0, 1000, &a, &b)) return bad(name, optarg);
-            so.model.offers_min = (uint32_t)a; so.model.offers_max = (uint32_t)b; break;
-        case O_REORDER: if (cli_parse_double(optarg, 0, 1, &so.model.reorder)) return bad(name, optarg); break;
-        case O_BASE: if (parse_time(optarg, &so.model.base_time)) return bad(name, optarg); break;
-        case O_JUR: if (parse_jurisdictions(optarg, &so.model)) return bad(name, optarg); break;
-        case O_DUMP: do_dump = 1; break;
-        case O_COUNT: if (cli_parse_u64(optarg, 0, UINT64_MAX, &count)) return bad(name, optarg); break;
-        case O_SNAPAT: if (cli_parse_i64(optarg, 0, INT64_MAX, &snap_at)) return bad(name, optarg); break;
-        case O_CERT: so.cert = optarg; break;
-        case O_KEY: so.key = optarg; break;
-        case O_CACERT: so.cacert = optarg; break;
-        case O_PORT: if (cli_parse_u64(optarg, 0, 65535, &u)) return bad(name, optarg); so.port = (int)u; break;
-        case O_AUTHPORT: if (cli_parse_u64(optarg, 0, 65535, &u)) return bad(name, optarg); so.auth_port = (int)u; break;
-        case O_PORTFILE: so.port_file = optarg; break;
-        case O_RATE: if (cli_parse_double(optarg, 0, 1e7, &so.rate)) return bad(name, optarg); break;
-        case O_MAX: if (cli_parse_u64(optarg, 0, UINT64_MAX, &so.max_messages)) return bad(name, optarg); break;
-        case O_LOG: log_path = optarg; break;
-        case O_TTL: if (cli_parse_i64(optarg, 0, 100L * 365 * 86400, &i64)) return bad(name, optarg); so.token_ttl = i64; break;
-        case O_PING: if (cli_parse_double(optarg, 0, 86400, &so.ping_interval)) return bad(name, optarg); break;
-        case O_PONG: if (cli_parse_double(optarg, 0.001, 86400, &so.pong_timeout)) return bad(name, optarg); break;
-        case O_INIT: if (cli_parse_double(optarg, 0.001, 86400, &so.init_timeout)) return bad(name, optarg); break;
-        case O_WRITE: if (cli_parse_double(optarg, 0, 86400, &so.write_timeout)) return bad(name, optarg); break;
-        case O_RETAIN: if (cli_parse_u64(optarg, 1, UINT64_MAX, &so.retain)) return bad(name, optarg); break;
-        case O_PER:
-            if (cli_parse_range(optarg, 1, 100000, &a, &b)) return bad(name, optarg);
-            so.per_member_min = (uint32_t)a; so.per_member_max = (uint32_t)b; break;
-        case O_SPLIT: if (cli_parse_double(optarg, 0, 1, &so.split)) return bad(name, optarg); break;
-        case O_CHUNK:
-            if (cli_parse_range(optarg, 1, 1 << 24, &a, &b)) return bad(name, optarg);
-            so.chunk_min = (uint32_t)a; so.chunk_max = (uint32_t)b; break;
-        case O_LEVEL: if (cli_parse_u64(optarg, 1, 9, &u)) return bad(name, optarg); so.level = (int)u; break;
-        case O_DROPM: if (cli_parse_u64(optarg, 0, UINT64_MAX - 1, &so.faults.drop_after_msgs)) return bad(name, optarg); break;
-        case O_DROPB: if (cli_parse_u64(optarg, 0, UINT64_MAX - 1, &so.faults.drop_after_bytes)) return bad(name, optarg); break;
-        case O_STALL: if (cli_parse_u64(optarg, 0, UINT64_MAX - 1, &so.faults.stall_after)) return bad(name, optarg); break;
-        case O_CORRUPT: if (cli_parse_u64(optarg, 0, UINT64_MAX - 1, &so.faults.corrupt_after)) return bad(name, optarg); break;
-        case O_INVTOK: if (cli_parse_u64(optarg, 0, UINT64_MAX - 1, &so.faults.invalid_token_after)) return bad(name, optarg); break;
-        case O_REJECT: so.faults.reject_token = 1; break;
-        case O_OLD: so.faults.offset_too_old = 1; break;
-        case O_AUTHFAIL: if (cli_parse_u64(optarg, 0, UINT64_MAX, &so.faults.auth_fail)) return bad(name, optarg); break;
-        case O_REFUSE: if (cli_parse_double(optarg, 0, 86400, &d)) return bad(name, optarg); so.faults.refuse_for = d; break;
-        case O_ONCE: so.faults.once = 1; break;
-        case O_NOCACHE: so.snapshot_cache = 0; break;
-        default: return cli_bad_option(c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("unable to use '%s': unexpected argument", argv[optind]);
+    cli_opt opts[] = {
+        CLI_OPT_HELP(usage_text),
+        CLI_OPT_VERSION,
+        CLI_OPT_OUTPUT(&out_path),
+        /* the model */
+        {.name = "seed", .kind = CLI_U64, .dest = &so.model.seed, .u = {0, UINT64_MAX}},
+        {.name = "events", .kind = CLI_U64, .dest = &so.model.events, .as = CLI_AS_U32, .u = {0, 1000000}},
+        {.name = "offers-per-event", .kind = CLI_RANGE, .dest = &so.model.offers_min, .dest2 = &so.model.offers_max,
+         .as = CLI_AS_U32, .u = {0, 1000}},
+        {.name = "reorder", .kind = CLI_DOUBLE, .dest = &so.model.reorder, .d = {0, 1}},
+        {.name = "base-time", .kind = CLI_CALL, .dest = &so.model.base_time, .call = base_time_opt, .takes_arg = 1},
+        {.name = "jurisdictions", .kind = CLI_CALL, .dest = &so.model, .call = jurisdictions_opt, .takes_arg = 1},
+        /* --dump */
+        {.name = "dump", .kind = CLI_FLAG, .dest = &do_dump},
+        {.name = "count", .kind = CLI_U64, .dest = &count, .u = {0, UINT64_MAX}},
+        {.name = "snapshot-at", .kind = CLI_I64, .dest = &snap_at, .i = {0, INT64_MAX}},
+        /* the server */
+        {.name = "cert", .kind = CLI_STR, .dest = &so.cert},
+        {.name = "key", .kind = CLI_STR, .dest = &so.key},
+        {.name = "cacert", .kind = CLI_STR, .dest = &so.cacert},
+        {.name = "port", .kind = CLI_U64, .dest = &so.port, .as = CLI_AS_INT, .u = {0, 65535}},
+        {.name = "auth-port", .kind = CLI_U64, .dest = &so.auth_port, .as = CLI_AS_INT, .u = {0, 65535}},
+        {.name = "port-file", .kind = CLI_STR, .dest = &so.port_file},
+        {.name = "rate", .kind = CLI_DOUBLE, .dest = &so.rate, .d = {0, 1e7}},
+        {.name = "max-messages", .kind = CLI_U64, .dest = &so.max_messages, .u = {0, UINT64_MAX}},
+        {.name = "log", .kind = CLI_STR, .dest = &log_path},
+        {.name = "token-ttl", .kind = CLI_I64, .dest = &so.token_ttl, .i = {0, 100L * 365 * 86400}},
+        {.name = "ping-interval", .kind = CLI_DOUBLE, .dest = &so.ping_interval, .d = {0, 86400}},
+        {.name = "pong-timeout", .kind = CLI_DOUBLE, .dest = &so.pong_timeout, .d = {0.001, 86400}},
+        {.name = "init-timeout", .kind = CLI_DOUBLE, .dest = &so.init_timeout, .d = {0.001, 86400}},
+        {.name = "write-timeout", .kind = CLI_DOUBLE, .dest = &so.write_timeout, .d = {0, 86400}},
+        {.name = "retain", .kind = CLI_U64, .dest = &so.retain, .u = {1, UINT64_MAX}},
+        {.name = "per-member", .kind = CLI_RANGE, .dest = &so.per_member_min, .dest2 = &so.per_member_max,
+         .as = CLI_AS_U32, .u = {1, 100000}},
+        {.name = "split", .kind = CLI_DOUBLE, .dest = &so.split, .d = {0, 1}},
+        {.name = "chunk", .kind = CLI_RANGE, .dest = &so.chunk_min, .dest2 = &so.chunk_max, .as = CLI_AS_U32,
+         .u = {1, 1 << 24}},
+        {.name = "level", .kind = CLI_U64, .dest = &so.level, .as = CLI_AS_INT, .u = {1, 9}},
+        {.name = "no-snapshot-cache", .kind = CLI_FLAG, .dest = &no_cache},
+        /* faults; counts up to UINT64_MAX - 1 (SIM_OFF: never) */
+        {.name = "drop-after-msgs", .kind = CLI_U64, .dest = &f->drop_after_msgs, .u = {0, SIM_OFF - 1}},
+        {.name = "drop-after-bytes", .kind = CLI_U64, .dest = &f->drop_after_bytes, .u = {0, SIM_OFF - 1}},
+        {.name = "stall-after", .kind = CLI_U64, .dest = &f->stall_after, .u = {0, SIM_OFF - 1}},
+        {.name = "corrupt-after", .kind = CLI_U64, .dest = &f->corrupt_after, .u = {0, SIM_OFF - 1}},
+        {.name = "invalid-token-after", .kind = CLI_U64, .dest = &f->invalid_token_after, .u = {0, SIM_OFF - 1}},
+        {.name = "reject-token", .kind = CLI_FLAG, .dest = &f->reject_token},
+        {.name = "offset-too-old", .kind = CLI_FLAG, .dest = &f->offset_too_old},
+        {.name = "auth-fail", .kind = CLI_U64, .dest = &f->auth_fail, .u = {0, UINT64_MAX}},
+        {.name = "refuse-for", .kind = CLI_DOUBLE, .dest = &f->refuse_for, .d = {0, 86400}},
+        {.name = "fault-once", .kind = CLI_FLAG, .dest = &f->once},
+    };
+    cli_opts t = {.opt = opts, .n = sizeof opts / sizeof opts[0], .bad = bad_opt,
+                  .operand = "unable to use '%s': unexpected argument"};
+    int go = cli_getopt(argc, argv, &t);
+    if (go != CLI_GO)
+        return go;
+    so.snapshot_cache = !no_cache;
     if (so.model.offers_max < so.model.offers_min)
         so.model.offers_max = so.model.offers_min;
     if (do_dump)

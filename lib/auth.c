@@ -89,6 +89,19 @@ const char *ora_auth_display_url(const char *url, char *out, size_t n)
     return out;
 }
 
+/* Gives libcurl a PEM: from memory (blob_opt) when pem is set, else the
+ * file (file_opt). Not copied: libcurl reads a key from our locked memory,
+ * which outlives the handle. */
+static void set_pem(CURL *c, CURLoption blob_opt, const ora_cred *pem, CURLoption file_opt, const char *file)
+{
+    if (pem) {
+        struct curl_blob b = {pem->p, pem->len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(c, blob_opt, &b);
+    } else {
+        curl_easy_setopt(c, file_opt, file);
+    }
+}
+
 int ora_auth_fetch(const ora_auth_cfg *cfg, ora_jwt *jwt, char *err, size_t errlen)
 {
     char ebuf[CURL_ERROR_SIZE] = "";
@@ -107,28 +120,13 @@ int ora_auth_fetch(const ora_auth_cfg *cfg, ora_jwt *jwt, char *err, size_t errl
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "ora-connect");
-    if (cfg->cert_pem) {
-        struct curl_blob b = {cfg->cert_pem->p, cfg->cert_pem->len, CURL_BLOB_NOCOPY};
-        curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &b);
-    } else {
-        curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->cert);
-    }
+    set_pem(c, CURLOPT_SSLCERT_BLOB, cfg->cert_pem, CURLOPT_SSLCERT, cfg->cert);
     curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-    if (cfg->key_pem) {
-        /* not copied: libcurl reads the key from our locked memory */
-        struct curl_blob b = {cfg->key_pem->p, cfg->key_pem->len, CURL_BLOB_NOCOPY};
-        curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &b);
-    } else {
-        curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->key);
-    }
+    set_pem(c, CURLOPT_SSLKEY_BLOB, cfg->key_pem, CURLOPT_SSLKEY, cfg->key);
     curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
-    if (cfg->ca_pem) {
-        struct curl_blob b = {cfg->ca_pem->p, cfg->ca_pem->len, CURL_BLOB_NOCOPY};
-        curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
+    set_pem(c, CURLOPT_CAINFO_BLOB, cfg->ca_pem, CURLOPT_CAINFO, cfg->cacert);
+    if (cfg->ca_pem)
         curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-    } else {
-        curl_easy_setopt(c, CURLOPT_CAINFO, cfg->cacert);
-    }
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);

@@ -3,31 +3,14 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "aws_http.h"
-
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
-static void wipe_free(char *s)
-{
-    if (s) {
-        sodium_memzero(s, strlen(s));
-        free(s);
-    }
-}
+#include "aws_util.h"
 
 void aws_config_free(aws_config *c)
 {
@@ -38,15 +21,6 @@ void aws_config_free(aws_config *c)
     free(c->ca_bundle);
     creds_free(c->creds);
     memset(c, 0, sizeof *c);
-}
-
-static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
 }
 
 /* ---- INI ------------------------------------------------------------------ */
@@ -156,7 +130,7 @@ static void prof_kv(void *ctx, const char *k, size_t kl, const char *v, size_t v
         char *s = strndup(v, vl);
         if (!s)
             return;
-        wipe_free(*dst);
+        aws_wipe_free(*dst);
         *dst = s;
         return;
     }
@@ -166,47 +140,22 @@ static void prof_kv(void *ctx, const char *k, size_t kl, const char *v, size_t v
  * does not exist, 0, or -1. */
 static int read_secret_file(const char *path, ora_buf *b)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (aws_read_file(path, b, 16u << 20) < 0)
         return errno == ENOENT ? 1 : -1;
-    for (;;) {
-        if (ora_buf_reserve(b, 4096) < 0) {
-            close(fd);
-            return -1;
-        }
-        ssize_t n = read(fd, b->p + b->len, b->cap - b->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            errno = e;
-            return -1;
-        }
-        if (n == 0)
-            break;
-        b->len += (size_t)n;
-        if (b->len > (16u << 20)) {
-            close(fd);
-            errno = EFBIG;
-            return -1;
-        }
-    }
-    close(fd);
     return 0;
 }
 
 static char *home_path(const char *envname, const char *rel, char *buf, size_t n)
 {
-    const char *v = env(envname);
+    const char *v = aws_env(envname);
     if (v) {
-        if (v[0] == '~' && v[1] == '/' && env("HOME"))
-            snprintf(buf, n, "%s/%s", env("HOME"), v + 2);
+        if (v[0] == '~' && v[1] == '/' && aws_env("HOME"))
+            snprintf(buf, n, "%s/%s", aws_env("HOME"), v + 2);
         else
             snprintf(buf, n, "%s", v);
         return buf;
     }
-    const char *h = env("HOME");
+    const char *h = aws_env("HOME");
     snprintf(buf, n, "%s/%s", h ? h : ".", rel);
     return buf;
 }
@@ -217,13 +166,20 @@ void aws_shared_paths(char *cred, size_t cn, char *conf, size_t fn)
     home_path("AWS_CONFIG_FILE", ".aws/config", conf, fn);
 }
 
+void aws_profile_not_found(const char *name, char *err, size_t errlen)
+{
+    char cp[4096], fp[4096];
+    aws_shared_paths(cp, sizeof cp, fp, sizeof fp);
+    aws_seterr(err, errlen, "profile %s not found in %s or %s", name, cp, fp);
+}
+
 void aws_profile_free(aws_profile *p)
 {
     char **all[] = {&p->key_id, &p->secret, &p->token, &p->region, &p->endpoint, &p->ca_bundle, &p->role_arn,
                     &p->source_profile, &p->credential_source, &p->external_id, &p->role_session_name,
                     &p->web_identity_token_file, &p->credential_process, &p->duration_seconds, &p->mfa_serial};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
-        wipe_free(*all[i]);
+        aws_wipe_free(*all[i]);
     memset(p, 0, sizeof *p);
 }
 
@@ -237,7 +193,8 @@ int aws_profile_load(const char *name, aws_profile *p, char *err, size_t errlen)
         ora_buf b = ORA_BUF_SECRET_INIT;
         int rc = read_secret_file(paths[i], &b);
         if (rc < 0) {
-            seterr(err, errlen, "cannot read %s file %s: %s", i ? "config" : "credentials", paths[i], strerror(errno));
+            aws_seterr(err, errlen, "cannot read %s file %s: %s", i ? "config" : "credentials", paths[i],
+                       strerror(errno));
             ora_buf_free(&b);
             aws_profile_free(p);
             return -1;
@@ -258,12 +215,8 @@ int aws_profile_load(const char *name, aws_profile *p, char *err, size_t errlen)
 
 int aws_url_split(const char *url, char *host, size_t hn, char *path, size_t pn)
 {
-    const char *p;
-    if (strncmp(url, "https://", 8) == 0)
-        p = url + 8;
-    else if (strncmp(url, "http://", 7) == 0)
-        p = url + 7;
-    else
+    const char *p = aws_url_after_scheme(url, 0);
+    if (!p)
         return -1;
     size_t hl = strcspn(p, "/?#");
     if (hl == 0 || hl >= hn || memchr(p, '@', hl) || memchr(p, ' ', hl))
@@ -287,14 +240,14 @@ static int check_url(const char *url, const char *src, int allow_insecure, char 
 {
     char h[512], p[512];
     if (aws_url_split(url, h, sizeof h, p, sizeof p) < 0) {
-        seterr(err, errlen, "invalid endpoint URL '%.200s' (from %s): want http(s)://host[:port]", url, src);
+        aws_seterr(err, errlen, "invalid endpoint URL '%.200s' (from %s): want http(s)://host[:port]", url, src);
         return -1;
     }
     if (strncmp(url, "http://", 7) == 0 && !allow_insecure && !aws_url_is_loopback(url)) {
-        seterr(err, errlen,
-               "refusing plain http endpoint '%.200s' (from %s): credentials would cross the network in clear; "
-               "use https, or --allow-insecure-endpoint",
-               url, src);
+        aws_seterr(err, errlen,
+                   "refusing plain http endpoint '%.200s' (from %s): credentials would cross the network in clear; "
+                   "use https, or --allow-insecure-endpoint",
+                   url, src);
         return -1;
     }
     return 0;
@@ -310,10 +263,10 @@ static char *endpoint_for(const char *flag, const char *svc, const char *svc_env
     const char *ep = NULL;
     if (flag)
         ep = flag, snprintf(src, sn, "--endpoint-url");
-    else if (env(sname))
-        ep = env(sname), snprintf(src, sn, "%s", sname);
-    else if (env("AWS_ENDPOINT_URL"))
-        ep = env("AWS_ENDPOINT_URL"), snprintf(src, sn, "AWS_ENDPOINT_URL");
+    else if (aws_env(sname))
+        ep = aws_env(sname), snprintf(src, sn, "%s", sname);
+    else if (aws_env("AWS_ENDPOINT_URL"))
+        ep = aws_env("AWS_ENDPOINT_URL"), snprintf(src, sn, "AWS_ENDPOINT_URL");
     else if (pr->endpoint)
         ep = pr->endpoint, snprintf(src, sn, "endpoint_url in config file");
     if (ep)
@@ -331,7 +284,7 @@ int aws_config_load(aws_config *c, const aws_config_opts *o, char *err, size_t e
     const char *service = o->service ? o->service : "kinesis";
     const char *prof = o->profile;
     int explicit_profile = prof != NULL;
-    if (!prof && ((prof = env("AWS_PROFILE")) || (prof = env("AWS_DEFAULT_PROFILE"))))
+    if (!prof && ((prof = aws_env("AWS_PROFILE")) || (prof = aws_env("AWS_DEFAULT_PROFILE"))))
         explicit_profile = 1;
     if (!prof)
         prof = "default";
@@ -339,16 +292,14 @@ int aws_config_load(aws_config *c, const aws_config_opts *o, char *err, size_t e
     if (aws_profile_load(prof, &pr, err, errlen) < 0)
         goto fail0;
     if (explicit_profile && !pr.found) {
-        char cp[4096], fp[4096];
-        aws_shared_paths(cp, sizeof cp, fp, sizeof fp);
-        seterr(err, errlen, "profile %s not found in %s or %s", prof, cp, fp);
+        aws_profile_not_found(prof, err, errlen);
         goto fail;
     }
-    const char *ca = env("AWS_CA_BUNDLE") ? env("AWS_CA_BUNDLE") : pr.ca_bundle;
+    const char *ca = aws_env("AWS_CA_BUNDLE") ? aws_env("AWS_CA_BUNDLE") : pr.ca_bundle;
     if (ca) {
         if (access(ca, R_OK) < 0) {
-            seterr(err, errlen, "cannot read CA bundle %s (from %s): %s", ca,
-                   env("AWS_CA_BUNDLE") ? "AWS_CA_BUNDLE" : "ca_bundle in config file", strerror(errno));
+            aws_seterr(err, errlen, "cannot read CA bundle %s (from %s): %s", ca,
+                       aws_env("AWS_CA_BUNDLE") ? "AWS_CA_BUNDLE" : "ca_bundle in config file", strerror(errno));
             goto fail;
         }
         c->ca_bundle = strdup(ca);
@@ -359,16 +310,16 @@ int aws_config_load(aws_config *c, const aws_config_opts *o, char *err, size_t e
     const char *r = NULL;
     if (o->region)
         r = o->region, snprintf(c->region_source, sizeof c->region_source, "--region");
-    else if (env("AWS_REGION"))
-        r = env("AWS_REGION"), snprintf(c->region_source, sizeof c->region_source, "AWS_REGION");
-    else if (env("AWS_DEFAULT_REGION"))
-        r = env("AWS_DEFAULT_REGION"), snprintf(c->region_source, sizeof c->region_source, "AWS_DEFAULT_REGION");
+    else if (aws_env("AWS_REGION"))
+        r = aws_env("AWS_REGION"), snprintf(c->region_source, sizeof c->region_source, "AWS_REGION");
+    else if (aws_env("AWS_DEFAULT_REGION"))
+        r = aws_env("AWS_DEFAULT_REGION"), snprintf(c->region_source, sizeof c->region_source, "AWS_DEFAULT_REGION");
     else if (pr.region)
         r = pr.region, snprintf(c->region_source, sizeof c->region_source, "profile %.40s", prof);
     char imds_r[64];
     if (!r) {
         char ierr[256] = "";
-        const char *dis = env("AWS_EC2_METADATA_DISABLED");
+        const char *dis = aws_env("AWS_EC2_METADATA_DISABLED");
         creds_opts co = {NULL, NULL, NULL, c->ca_bundle, timeout < 2 ? timeout : 2, o->allow_insecure};
         if (!(dis && strcasecmp(dis, "true") == 0) && imds_region(&co, imds_r, sizeof imds_r, ierr, sizeof ierr) == 0) {
             r = imds_r;
@@ -376,18 +327,18 @@ int aws_config_load(aws_config *c, const aws_config_opts *o, char *err, size_t e
         } else {
             char fp[4096], cp[4096];
             aws_shared_paths(cp, sizeof cp, fp, sizeof fp);
-            seterr(err, errlen, "no AWS region: set AWS_REGION or region in profile %s of %s (or use --region)%s%s",
-                   prof, fp, ierr[0] ? "; EC2 instance metadata: " : "", ierr);
+            aws_seterr(err, errlen, "no AWS region: set AWS_REGION or region in profile %s of %s (or use --region)%s%s",
+                       prof, fp, ierr[0] ? "; EC2 instance metadata: " : "", ierr);
             goto fail;
         }
     }
     for (const char *q = r; *q; q++)
         if (!isalnum((unsigned char)*q) && *q != '-') {
-            seterr(err, errlen, "invalid AWS region '%.64s'", r);
+            aws_seterr(err, errlen, "invalid AWS region '%.64s'", r);
             goto fail;
         }
     if (!*r) {
-        seterr(err, errlen, "invalid AWS region ''");
+        aws_seterr(err, errlen, "invalid AWS region ''");
         goto fail;
     }
     c->region = strdup(r);
@@ -398,7 +349,7 @@ int aws_config_load(aws_config *c, const aws_config_opts *o, char *err, size_t e
                                c->endpoint_source, sizeof c->endpoint_source);
     c->sts_endpoint = endpoint_for(NULL, "sts", "STS", &pr, r, ssrc, sizeof ssrc);
     if (!c->endpoint || !c->sts_endpoint || !c->region || !c->profile) {
-        seterr(err, errlen, "out of memory");
+        aws_seterr(err, errlen, "out of memory");
         goto fail;
     }
     if (check_url(c->endpoint, c->endpoint_source, o->allow_insecure, err, errlen) < 0)
@@ -406,7 +357,7 @@ int aws_config_load(aws_config *c, const aws_config_opts *o, char *err, size_t e
     /* STS is checked when a provider needs it (creds.c). */
     char sts_err[300];
     if (check_url(c->sts_endpoint, ssrc, 1, sts_err, sizeof sts_err) < 0) {
-        seterr(err, errlen, "%s", sts_err);
+        aws_seterr(err, errlen, "%s", sts_err);
         goto fail;
     }
 

@@ -73,6 +73,11 @@ typedef struct aws_profile {
 int aws_profile_load(const char *name, aws_profile *p, char *err, size_t errlen);
 void aws_profile_free(aws_profile *p);
 
+/* Puts "profile NAME not found in <credentials file> or <config file>"
+ * into err: the reason for a named profile that aws_profile_load did not
+ * find. */
+void aws_profile_not_found(const char *name, char *err, size_t errlen);
+
 /* The shared files' paths (environment, else under $HOME). */
 void aws_shared_paths(char *cred, size_t cn, char *conf, size_t fn);
 

@@ -71,14 +71,20 @@ long aws_http(const aws_http_req *rq, ora_buf *body, char *err, size_t errlen)
     return cc == CURLE_OK ? status : 0;
 }
 
+const char *aws_url_after_scheme(const char *url, int icase)
+{
+    int (*cmp)(const char *, const char *, size_t) = icase ? strncasecmp : strncmp;
+    if (cmp(url, "https://", 8) == 0)
+        return url + 8;
+    if (cmp(url, "http://", 7) == 0)
+        return url + 7;
+    return NULL;
+}
+
 int aws_url_host(const char *url, char *host, size_t hn)
 {
-    const char *p;
-    if (strncasecmp(url, "https://", 8) == 0)
-        p = url + 8;
-    else if (strncasecmp(url, "http://", 7) == 0)
-        p = url + 7;
-    else
+    const char *p = aws_url_after_scheme(url, 1);
+    if (!p)
         return -1;
     size_t n = strcspn(p, "/?#");
     const char *at = memchr(p, '@', n);

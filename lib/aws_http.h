@@ -36,6 +36,10 @@ long aws_http(const aws_http_req *rq, ora_buf *body, char *err, size_t errlen);
  * the one place where plain http may carry a session token. */
 int aws_url_is_loopback(const char *url);
 
+/* What follows "https://" or "http://" at the start of url (in any case
+ * when icase, else lower case only), or NULL when url has neither. */
+const char *aws_url_after_scheme(const char *url, int icase);
+
 /* Host of an http(s) URL into host (brackets of IPv6 literals removed, no
  * port). 0, or -1 when url is not http(s) or host does not fit. */
 int aws_url_host(const char *url, char *host, size_t hn);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -68,7 +69,21 @@ int cli_init(const char *argv0)
     return -1;
 }
 
+int cli_start(const char *argv0)
+{
+    if (cli_init(argv0) == 0)
+        return 0;
+    log_error("unable to use ORA_LOG '%s': not one of debug, info, warn, error", getenv("ORA_LOG"));
+    return ORA_EX_CONFIG;
+}
+
 const char *cli_prog(void) { return prog; }
+
+int cli_print_usage(const char *text)
+{
+    fputs(text, stdout);
+    return cli_close_stdout() == 0 ? ORA_EX_OK : ORA_EX_IOERR;
+}
 
 int cli_print_version(void)
 {
@@ -144,14 +159,23 @@ LOG_FN(log_warn, ORA_LOG_WARN)
 LOG_FN(log_info, ORA_LOG_INFO)
 LOG_FN(log_debug, ORA_LOG_DEBUG)
 
-int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+/* The leading digits of s (no sign, no space: strtoull would take both) into
+ * *v, *end after them. 0, or -1 when s does not start with a digit or the
+ * number overflows. */
+static int scan_digits(const char *s, unsigned long long *v, char **end)
 {
     if (!s || *s < '0' || *s > '9')
         return -1;
     errno = 0;
+    *v = strtoull(s, end, 10);
+    return errno ? -1 : 0;
+}
+
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    unsigned long long v;
     char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > max)
+    if (scan_digits(s, &v, &end) < 0 || *end || v < min || v > max)
         return -1;
     *out = v;
     return 0;
@@ -172,12 +196,9 @@ int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 
 int cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
+    unsigned long long v;
     char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno)
+    if (scan_digits(s, &v, &end) < 0)
         return -1;
     unsigned shift = 0;
     if (*end == 'K' || *end == 'k')
@@ -244,6 +265,26 @@ const char *cli_env(const char *name)
 {
     const char *v = getenv(name);
     return v && *v ? v : NULL;
+}
+
+static int env_number(const char *name, int (*parse)(const char *, uint64_t, uint64_t, uint64_t *),
+                      const char *what, uint64_t min, uint64_t max, uint64_t *out)
+{
+    const char *v = cli_env(name);
+    if (!v || parse(v, min, max, out) == 0)
+        return 0;
+    log_error("unable to use %s=%s: not %s in %" PRIu64 "..%" PRIu64, name, v, what, min, max);
+    return ORA_EX_CONFIG;
+}
+
+int cli_env_u64(const char *name, uint64_t min, uint64_t max, uint64_t *out)
+{
+    return env_number(name, cli_parse_u64, "a whole number", min, max, out);
+}
+
+int cli_env_size(const char *name, uint64_t min, uint64_t max, uint64_t *out)
+{
+    return env_number(name, cli_parse_size, "a size", min, max, out);
 }
 
 double cli_now(void)

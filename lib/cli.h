@@ -27,10 +27,16 @@ enum ora_log_level { ORA_LOG_ERROR = 0, ORA_LOG_WARN = 1, ORA_LOG_INFO = 2, ORA_
  * stages hold secrets. Returns -1 when ORA_LOG holds an unknown level (the level
  * stays info; the caller reports it). */
 int cli_init(const char *argv0);
+/* cli_init, and when ORA_LOG is unknown the error saying so. Returns 0, or
+ * ORA_EX_CONFIG (78) for main to return. */
+int cli_start(const char *argv0);
 const char *cli_prog(void);
 
 /* The version of the whole suite, set by the Makefile: "1.1.0 (git 1a2b3c4)". */
 extern const char ora_version[];
+/* --help: prints text on stdout and closes it. Returns the exit status (0,
+ * or 74 when stdout could not be written). */
+int cli_print_usage(const char *text);
 /* --version: prints "prog VERSION" on stdout and closes it. Returns the exit
  * status (0, or 74 when stdout could not be written). */
 int cli_print_version(void);
@@ -64,6 +70,14 @@ int cli_parse_range(const char *s, uint64_t min, uint64_t max, uint64_t *a, uint
 /* getenv(name) when set and non-empty, else NULL. Flags win over it: call
  * before parsing options, or only for options the user did not give. */
 const char *cli_env(const char *name);
+
+/* A number from the environment, when name is set (cli_env): parsed into
+ * *out as cli_parse_u64 (whole number) or cli_parse_size (K/M/G) would.
+ * Returns 0 (also when unset: *out keeps its default), or ORA_EX_CONFIG
+ * (78) after "unable to use NAME=VALUE: not a whole number in MIN..MAX"
+ * ("a size" for cli_env_size). */
+int cli_env_u64(const char *name, uint64_t min, uint64_t max, uint64_t *out);
+int cli_env_size(const char *name, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Time. */
 double cli_now(void);          /* monotonic seconds */

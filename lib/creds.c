@@ -15,10 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "aws_config.h"
 #include "aws_http.h"
+#include "aws_util.h"
 #include "sigv4.h"
 
 extern char **environ;
@@ -41,21 +40,6 @@ struct creds_provider {
     char desc[600];
 };
 
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
-static void seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
-
 static char *dup0(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -73,10 +57,7 @@ void creds_free(creds_provider *p)
     free(p->token_file);
     free(p->command);
     free(p->url);
-    if (p->auth_token) {
-        sodium_memzero(p->auth_token, strlen(p->auth_token));
-        free(p->auth_token);
-    }
+    aws_wipe_free(p->auth_token);
     free(p->auth_token_file);
     free(p->imds_endpoint);
     free(p->region);
@@ -120,12 +101,20 @@ int creds_is_static(const creds_provider *p)
     return p->kind == P_ENV;
 }
 
-static creds_provider *prov_new(int kind, const creds_opts *o)
+/* A provider of kind with o's settings, described (creds_describe) by the
+ * printf-style fmt; NULL when out of memory. */
+static creds_provider *prov_new(int kind, const creds_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static creds_provider *prov_new(int kind, const creds_opts *o, const char *fmt, ...)
 {
     creds_provider *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->kind = kind;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->desc, sizeof p->desc, fmt, ap);
+    va_end(ap);
     p->region = dup0(o->region);
     p->sts_endpoint = dup0(o->sts_endpoint);
     p->ca_bundle = dup0(o->ca_bundle);
@@ -137,10 +126,10 @@ static int sts_ok(const creds_opts *o, char *err, size_t errlen)
 {
     if (o->sts_endpoint && strncmp(o->sts_endpoint, "http://", 7) == 0 && !o->allow_insecure &&
         !aws_url_is_loopback(o->sts_endpoint)) {
-        seterr(err, errlen,
-               "refusing plain http STS endpoint '%.200s': credentials would cross the network in clear; use "
-               "https, or --allow-insecure-endpoint",
-               o->sts_endpoint);
+        aws_seterr(err, errlen,
+                   "refusing plain http STS endpoint '%.200s': credentials would cross the network in clear; use "
+                   "https, or --allow-insecure-endpoint",
+                   o->sts_endpoint);
         return -1;
     }
     return 0;
@@ -153,21 +142,21 @@ static int is_true(const char *v)
 
 static creds_provider *imds_new(const creds_opts *o)
 {
-    creds_provider *p = prov_new(P_IMDS, o);
-    if (!p)
-        return NULL;
-    const char *ep = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    const char *mode = env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+    const char *ep = aws_env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    const char *mode = aws_env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
     if (!ep)
         ep = mode && strcasecmp(mode, "IPv6") == 0 ? "http://[fd00:ec2::254]" : "http://169.254.169.254";
     size_t n = strlen(ep);
     while (n && ep[n - 1] == '/')
         n--;
+    const char *v1 = aws_env("AWS_EC2_METADATA_V1_DISABLED");
+    int imds_v1 = v1 && strcasecmp(v1, "false") == 0;
+    creds_provider *p = prov_new(P_IMDS, o, "EC2 instance metadata (%.*s, %s)", (int)n, ep,
+                                 imds_v1 ? "IMDSv2, v1 allowed" : "IMDSv2");
+    if (!p)
+        return NULL;
     p->imds_endpoint = strndup(ep, n);
-    const char *v1 = env("AWS_EC2_METADATA_V1_DISABLED");
-    p->imds_v1 = v1 && strcasecmp(v1, "false") == 0;
-    snprintf(p->desc, sizeof p->desc, "EC2 instance metadata (%s, %s)", p->imds_endpoint,
-             p->imds_v1 ? "IMDSv2, v1 allowed" : "IMDSv2");
+    p->imds_v1 = imds_v1;
     return p;
 }
 
@@ -187,30 +176,29 @@ static int container_host_ok(const char *url)
 
 static creds_provider *container_new(const creds_opts *o, char *err, size_t errlen)
 {
-    const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    const char *rel = aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const char *full = aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     char url[2048];
     if (rel)
         snprintf(url, sizeof url, "http://169.254.170.2%s%s", rel[0] == '/' ? "" : "/", rel);
     else
         snprintf(url, sizeof url, "%s", full);
     if (!rel && !container_host_ok(url)) {
-        seterr(err, errlen,
-               "AWS_CONTAINER_CREDENTIALS_FULL_URI '%.200s' is not allowed: plain http only to loopback, "
-               "169.254.170.2, 169.254.170.23 or fd00:ec2::23",
-               url);
+        aws_seterr(err, errlen,
+                   "AWS_CONTAINER_CREDENTIALS_FULL_URI '%.200s' is not allowed: plain http only to loopback, "
+                   "169.254.170.2, 169.254.170.23 or fd00:ec2::23",
+                   url);
         return NULL;
     }
-    creds_provider *p = prov_new(P_CONTAINER, o);
+    const char *tfile = aws_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    const char *tok = aws_env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    creds_provider *p = prov_new(P_CONTAINER, o, "container credentials (%.300s%s)", url,
+                                 tfile ? ", token file" : tok ? ", token" : "");
     if (!p)
         return NULL;
     p->url = strdup(url);
-    p->auth_token_file = dup0(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
-    p->auth_token = dup0(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
-    char h[256] = "";
-    aws_url_host(url, h, sizeof h);
-    snprintf(p->desc, sizeof p->desc, "container credentials (%.300s%s)", url,
-             p->auth_token_file ? ", token file" : p->auth_token ? ", token" : "");
+    p->auth_token_file = dup0(tfile);
+    p->auth_token = dup0(tok);
     return p;
 }
 
@@ -229,20 +217,19 @@ static creds_provider *profile_provider(const char *name, const creds_opts *o, i
     aws_profile pr;
     creds_provider *p = NULL;
     if (depth > 8) {
-        seterr(err, errlen, "profile %s: source_profile chain too long (a loop?)", name);
+        aws_seterr(err, errlen, "profile %s: source_profile chain too long (a loop?)", name);
         return NULL;
     }
     if (aws_profile_load(name, &pr, err, errlen) < 0)
         return NULL;
     if (!pr.found) {
-        char cp[4096], fp[4096];
-        aws_shared_paths(cp, sizeof cp, fp, sizeof fp);
-        seterr(err, errlen, "profile %s not found in %s or %s", name, cp, fp);
+        aws_profile_not_found(name, err, errlen);
         goto out;
     }
     if (pr.role_arn) {
         if (pr.mfa_serial) {
-            seterr(err, errlen, "profile %s needs an MFA code (mfa_serial), which kinesis-put cannot ask for", name);
+            aws_seterr(err, errlen, "profile %s needs an MFA code (mfa_serial), which kinesis-put cannot ask for",
+                       name);
             goto out;
         }
         long dur = 3600;
@@ -250,38 +237,35 @@ static creds_provider *profile_provider(const char *name, const creds_opts *o, i
             char *e;
             dur = strtol(pr.duration_seconds, &e, 10);
             if (*e || dur < 900 || dur > 43200) {
-                seterr(err, errlen, "profile %s: duration_seconds '%.20s' is not 900..43200", name,
-                       pr.duration_seconds);
+                aws_seterr(err, errlen, "profile %s: duration_seconds '%.20s' is not 900..43200", name,
+                           pr.duration_seconds);
                 goto out;
             }
         }
         if (sts_ok(o, err, errlen) < 0)
             goto out;
         if (pr.web_identity_token_file) {
-            p = prov_new(P_WEB_IDENTITY, o);
+            p = prov_new(P_WEB_IDENTITY, o, "profile %.40s: web identity, role %.160s", name, pr.role_arn);
             if (!p)
                 goto oom;
             p->token_file = strdup(pr.web_identity_token_file);
             p->role_arn = strdup(pr.role_arn);
             p->session_name = session_name(pr.role_session_name);
             p->duration = dur;
-            snprintf(p->desc, sizeof p->desc, "profile %.40s: web identity, role %.160s", name, pr.role_arn);
             goto out;
         }
         creds_provider *src = NULL;
         char from[200];
         if (pr.source_profile && pr.credential_source) {
-            seterr(err, errlen, "profile %s has both source_profile and credential_source", name);
+            aws_seterr(err, errlen, "profile %s has both source_profile and credential_source", name);
             goto out;
         }
         if (pr.source_profile) {
             if (strcmp(pr.source_profile, name) == 0 && (pr.key_id || pr.secret)) {
                 /* a role whose source is its own static keys */
-                src = prov_new(P_STATIC, o);
-                if (src) {
+                src = prov_new(P_STATIC, o, "profile %.40s", name);
+                if (src)
                     src->profile = strdup(name);
-                    snprintf(src->desc, sizeof src->desc, "profile %.40s", name);
-                }
             } else {
                 src = profile_provider(pr.source_profile, o, depth + 1, err, errlen);
             }
@@ -291,40 +275,40 @@ static creds_provider *profile_provider(const char *name, const creds_opts *o, i
         } else if (pr.credential_source) {
             const char *cs = pr.credential_source;
             if (strcmp(cs, "Environment") == 0) {
-                const char *ek = env("AWS_ACCESS_KEY_ID"), *es = env("AWS_SECRET_ACCESS_KEY");
+                const char *ek = aws_env("AWS_ACCESS_KEY_ID"), *es = aws_env("AWS_SECRET_ACCESS_KEY");
                 if (!ek || !es) {
-                    seterr(err, errlen, "profile %s: credential_source Environment, but AWS_ACCESS_KEY_ID and "
-                           "AWS_SECRET_ACCESS_KEY are not both set", name);
+                    aws_seterr(err, errlen, "profile %s: credential_source Environment, but AWS_ACCESS_KEY_ID and "
+                               "AWS_SECRET_ACCESS_KEY are not both set", name);
                     goto out;
                 }
-                src = prov_new(P_ENV, o);
-                if (src)
-                    snprintf(src->desc, sizeof src->desc, "environment");
+                src = prov_new(P_ENV, o, "environment");
             } else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
                 src = imds_new(o);
             } else if (strcmp(cs, "EcsContainer") == 0) {
-                if (!env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") && !env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
-                    seterr(err, errlen, "profile %s: credential_source EcsContainer, but no "
-                           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI", name);
+                if (!aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
+                    !aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+                    aws_seterr(err, errlen, "profile %s: credential_source EcsContainer, but no "
+                               "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI", name);
                     goto out;
                 }
                 src = container_new(o, err, errlen);
                 if (!src)
                     goto out;
             } else {
-                seterr(err, errlen, "profile %s: unknown credential_source '%.40s' (Environment, "
-                       "Ec2InstanceMetadata or EcsContainer)", name, cs);
+                aws_seterr(err, errlen, "profile %s: unknown credential_source '%.40s' (Environment, "
+                           "Ec2InstanceMetadata or EcsContainer)", name, cs);
                 goto out;
             }
             if (!src)
                 goto oom;
             snprintf(from, sizeof from, "%.60s", cs);
         } else {
-            seterr(err, errlen, "profile %s has role_arn but neither source_profile, credential_source nor "
-                   "web_identity_token_file", name);
+            aws_seterr(err, errlen, "profile %s has role_arn but neither source_profile, credential_source nor "
+                       "web_identity_token_file", name);
             goto out;
         }
-        p = prov_new(P_ASSUME_ROLE, o);
+        p = prov_new(P_ASSUME_ROLE, o, "profile %.40s: assume role %.160s from %.180s", name, pr.role_arn,
+                     from[0] == 'p' ? src->desc : from);
         if (!p) {
             creds_free(src);
             goto oom;
@@ -334,45 +318,41 @@ static creds_provider *profile_provider(const char *name, const creds_opts *o, i
         p->session_name = session_name(pr.role_session_name);
         p->external_id = dup0(pr.external_id);
         p->duration = dur;
-        snprintf(p->desc, sizeof p->desc, "profile %.40s: assume role %.160s from %.180s", name, pr.role_arn,
-                 from[0] == 'p' ? src->desc : from);
         goto out;
     }
     if (pr.credential_process) {
-        p = prov_new(P_PROCESS, o);
+        p = prov_new(P_PROCESS, o, "profile %.40s: credential_process", name);
         if (!p)
             goto oom;
         p->command = strdup(pr.credential_process);
-        snprintf(p->desc, sizeof p->desc, "profile %.40s: credential_process", name);
         goto out;
     }
     if (pr.key_id || pr.secret) {
         if (!pr.key_id || !pr.secret) {
-            seterr(err, errlen, "profile %s in %s has %s but not %s", name, pr.where,
-                   pr.key_id ? "aws_access_key_id" : "aws_secret_access_key",
-                   pr.key_id ? "aws_secret_access_key" : "aws_access_key_id");
+            aws_seterr(err, errlen, "profile %s in %s has %s but not %s", name, pr.where,
+                       pr.key_id ? "aws_access_key_id" : "aws_secret_access_key",
+                       pr.key_id ? "aws_secret_access_key" : "aws_access_key_id");
             goto out;
         }
-        p = prov_new(P_STATIC, o);
+        p = prov_new(P_STATIC, o, "profile %.40s in %.300s", name, pr.where);
         if (!p)
             goto oom;
         p->profile = strdup(name);
-        snprintf(p->desc, sizeof p->desc, "profile %.40s in %.300s", name, pr.where);
         goto out;
     }
     if (pr.sso[0]) {
-        seterr(err, errlen,
-               "profile %s uses AWS IAM Identity Center (%s), which kinesis-put does not read: run 'aws sso login "
-               "--profile %s' and give kinesis-put a profile with credential_process = aws configure "
-               "export-credentials --profile %s --format process",
-               name, pr.sso, name, name);
+        aws_seterr(err, errlen,
+                   "profile %s uses AWS IAM Identity Center (%s), which kinesis-put does not read: run 'aws sso login "
+                   "--profile %s' and give kinesis-put a profile with credential_process = aws configure "
+                   "export-credentials --profile %s --format process",
+                   name, pr.sso, name, name);
         goto out;
     }
-    seterr(err, errlen, "profile %s in %s has no credentials (aws_access_key_id, role_arn, credential_process)",
-           name, pr.where);
+    aws_seterr(err, errlen, "profile %s in %s has no credentials (aws_access_key_id, role_arn, credential_process)",
+               name, pr.where);
     goto out;
 oom:
-    seterr(err, errlen, "out of memory");
+    aws_seterr(err, errlen, "out of memory");
 out:
     aws_profile_free(&pr);
     return p;
@@ -384,36 +364,34 @@ int creds_resolve(const creds_opts *o, creds_provider **out, char *err, size_t e
     const char *prof = o->profile;
     int explicit_profile = prof != NULL;
     /* 1. environment */
-    const char *ek = env("AWS_ACCESS_KEY_ID"), *es = env("AWS_SECRET_ACCESS_KEY");
+    const char *ek = aws_env("AWS_ACCESS_KEY_ID"), *es = aws_env("AWS_SECRET_ACCESS_KEY");
     if (!explicit_profile && (ek || es)) {
         if (!ek || !es) {
-            seterr(err, errlen, "%s is set but %s is not", ek ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-                   ek ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+            aws_seterr(err, errlen, "%s is set but %s is not", ek ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+                       ek ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
             return -1;
         }
-        if (!(*out = prov_new(P_ENV, o)))
+        if (!(*out = prov_new(P_ENV, o, "environment")))
             goto oom;
-        snprintf((*out)->desc, sizeof (*out)->desc, "environment");
         return 0;
     }
     /* 2. web identity from the environment */
-    const char *wtf = env("AWS_WEB_IDENTITY_TOKEN_FILE"), *wra = env("AWS_ROLE_ARN");
+    const char *wtf = aws_env("AWS_WEB_IDENTITY_TOKEN_FILE"), *wra = aws_env("AWS_ROLE_ARN");
     if (!explicit_profile && wtf && wra) {
         if (sts_ok(o, err, errlen) < 0)
             return -1;
-        creds_provider *p = prov_new(P_WEB_IDENTITY, o);
+        creds_provider *p = prov_new(P_WEB_IDENTITY, o, "web identity, role %.300s", wra);
         if (!p)
             goto oom;
         p->token_file = strdup(wtf);
         p->role_arn = strdup(wra);
-        p->session_name = session_name(env("AWS_ROLE_SESSION_NAME"));
+        p->session_name = session_name(aws_env("AWS_ROLE_SESSION_NAME"));
         p->duration = 3600;
-        snprintf(p->desc, sizeof p->desc, "web identity, role %.300s", wra);
         *out = p;
         return 0;
     }
     /* 3. the profile */
-    if (!prof && !(prof = env("AWS_PROFILE")) && !(prof = env("AWS_DEFAULT_PROFILE")))
+    if (!prof && !(prof = aws_env("AWS_PROFILE")) && !(prof = aws_env("AWS_DEFAULT_PROFILE")))
         prof = "default";
     else
         explicit_profile = 1;
@@ -430,31 +408,29 @@ int creds_resolve(const creds_opts *o, creds_provider **out, char *err, size_t e
         if (strstr(err, "has no credentials") == NULL)
             return -1;
     } else if (explicit_profile) {
-        char cp[4096], fp[4096];
-        aws_shared_paths(cp, sizeof cp, fp, sizeof fp);
-        seterr(err, errlen, "profile %s not found in %s or %s", prof, cp, fp);
+        aws_profile_not_found(prof, err, errlen);
         return -1;
     }
     /* 4. container */
-    if (env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+    if (aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
         *out = container_new(o, err, errlen);
         return *out ? 0 : -1;
     }
     /* 5. EC2 instance metadata */
-    if (!is_true(env("AWS_EC2_METADATA_DISABLED"))) {
+    if (!is_true(aws_env("AWS_EC2_METADATA_DISABLED"))) {
         if (!(*out = imds_new(o)))
             goto oom;
         return 0;
     }
     char cp[4096], fp[4096];
     aws_shared_paths(cp, sizeof cp, fp, sizeof fp);
-    seterr(err, errlen,
-           "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with a profile in %s "
-           "(EC2 instance metadata is disabled by AWS_EC2_METADATA_DISABLED)",
-           cp);
+    aws_seterr(err, errlen,
+               "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with a profile in %s "
+               "(EC2 instance metadata is disabled by AWS_EC2_METADATA_DISABLED)",
+               cp);
     return -1;
 oom:
-    seterr(err, errlen, "out of memory");
+    aws_seterr(err, errlen, "out of memory");
     return -1;
 }
 
@@ -463,35 +439,13 @@ oom:
 /* Reads a small file (a token) into b, trimmed, NUL-terminated. 0 / -1. */
 static int read_token_file(const char *path, ora_buf *b)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
     b->len = 0;
-    for (;;) {
-        if (ora_buf_reserve(b, 4096) < 0)
-            break;
-        ssize_t n = read(fd, b->p + b->len, b->cap - b->len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            close(fd);
-            if (n < 0)
-                return -1;
-            while (b->len && (b->p[b->len - 1] == '\n' || b->p[b->len - 1] == '\r' || b->p[b->len - 1] == ' '))
-                b->len--;
-            b->p[b->len] = 0;
-            return 0;
-        }
-        b->len += (size_t)n;
-        if (b->len > (1u << 20)) {
-            errno = EFBIG;
-            break;
-        }
-    }
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
+    if (aws_read_file(path, b, 1u << 20) < 0 || ora_buf_reserve(b, 1) < 0)
+        return -1;
+    while (b->len && (b->p[b->len - 1] == '\n' || b->p[b->len - 1] == '\r' || b->p[b->len - 1] == ' '))
+        b->len--;
+    b->p[b->len] = 0;
+    return 0;
 }
 
 static int http_class(long status)
@@ -506,7 +460,7 @@ static int sts_call(creds_provider *p, const ora_buf *form, const aws_creds *src
 {
     char host[512], path[512];
     if (aws_url_split(p->sts_endpoint, host, sizeof host, path, sizeof path) < 0) {
-        seterr(err, errlen, "invalid STS endpoint %.200s", p->sts_endpoint);
+        aws_seterr(err, errlen, "invalid STS endpoint %.200s", p->sts_endpoint);
         return -2;
     }
     const char *ctype = "application/x-www-form-urlencoded; charset=utf-8";
@@ -526,7 +480,7 @@ static int sts_call(creds_provider *p, const ora_buf *form, const aws_creds *src
                            "sts", date, 1, 1, 0};
         sigv4_request rq = {"POST", path, NULL, hs, 2, form->p, form->len};
         if (sigv4_sign(&rq, &sp, &so) < 0) {
-            seterr(err, errlen, "unable to sign the STS request");
+            aws_seterr(err, errlen, "unable to sign the STS request");
             goto done;
         }
         ora_buf_printf(&hdr[1], "X-Amz-Date: %s%c", date, 0);
@@ -543,12 +497,12 @@ static int sts_call(creds_provider *p, const ora_buf *form, const aws_creds *src
     char herr[256];
     long st = aws_http(&rq, &body, herr, sizeof herr);
     if (st == 0) {
-        seterr(err, errlen, "STS %.200s: %s", p->sts_endpoint, herr);
+        aws_seterr(err, errlen, "STS %.200s: %s", p->sts_endpoint, herr);
         goto done;
     }
     char perr[300];
     if (sts_parse((const char *)body.p, body.len, out, perr, sizeof perr) < 0) {
-        seterr(err, errlen, "STS %.200s: HTTP %ld: %s", p->sts_endpoint, st, perr);
+        aws_seterr(err, errlen, "STS %.200s: HTTP %ld: %s", p->sts_endpoint, st, perr);
         rc = st == 200 ? -2 : http_class(st);
         goto done;
     }
@@ -566,8 +520,8 @@ static int fetch_web_identity(creds_provider *p, aws_creds *out, char *err, size
     ora_buf tok = ORA_BUF_SECRET_INIT, form = ORA_BUF_SECRET_INIT;
     int rc = -2;
     if (read_token_file(p->token_file, &tok) < 0 || tok.len == 0) {
-        seterr(err, errlen, "cannot read web identity token file %.200s: %s", p->token_file,
-               tok.len == 0 && errno == 0 ? "empty" : strerror(errno));
+        aws_seterr(err, errlen, "cannot read web identity token file %.200s: %s", p->token_file,
+                   tok.len == 0 && errno == 0 ? "empty" : strerror(errno));
         goto done;
     }
     char dur[24];
@@ -578,7 +532,7 @@ static int fetch_web_identity(creds_provider *p, aws_creds *out, char *err, size
         aws_form_append(&form, 0, "RoleSessionName", p->session_name) < 0 ||
         aws_form_append(&form, 0, "DurationSeconds", dur) < 0 ||
         aws_form_append(&form, 0, "WebIdentityToken", (const char *)tok.p) < 0) {
-        seterr(err, errlen, "out of memory");
+        aws_seterr(err, errlen, "out of memory");
         rc = -1;
         goto done;
     }
@@ -603,7 +557,7 @@ static int fetch_assume_role(creds_provider *p, aws_creds *out, char *err, size_
         aws_form_append(&form, 0, "RoleSessionName", p->session_name) < 0 ||
         aws_form_append(&form, 0, "DurationSeconds", dur) < 0 ||
         (p->external_id && aws_form_append(&form, 0, "ExternalId", p->external_id) < 0)) {
-        seterr(err, errlen, "out of memory");
+        aws_seterr(err, errlen, "out of memory");
         rc = -1;
     } else {
         rc = sts_call(p, &form, &src, out, err, errlen);
@@ -620,11 +574,11 @@ static int fetch_static(creds_provider *p, aws_creds *out, char *err, size_t err
         return -1;
     int rc = 0;
     if (!pr.key_id || !pr.secret) {
-        seterr(err, errlen, "profile %s no longer has aws_access_key_id and aws_secret_access_key", p->profile);
+        aws_seterr(err, errlen, "profile %s no longer has aws_access_key_id and aws_secret_access_key", p->profile);
         rc = -2;
     } else if (aws_creds_set(out, pr.key_id, strlen(pr.key_id), pr.secret, strlen(pr.secret), pr.token,
                              pr.token ? strlen(pr.token) : 0, 0) < 0) {
-        seterr(err, errlen, "out of memory");
+        aws_seterr(err, errlen, "out of memory");
         rc = -1;
     }
     aws_profile_free(&pr);
@@ -633,13 +587,14 @@ static int fetch_static(creds_provider *p, aws_creds *out, char *err, size_t err
 
 static int fetch_env(aws_creds *out, char *err, size_t errlen)
 {
-    const char *ek = env("AWS_ACCESS_KEY_ID"), *es = env("AWS_SECRET_ACCESS_KEY"), *et = env("AWS_SESSION_TOKEN");
+    const char *ek = aws_env("AWS_ACCESS_KEY_ID"), *es = aws_env("AWS_SECRET_ACCESS_KEY");
+    const char *et = aws_env("AWS_SESSION_TOKEN");
     if (!ek || !es) {
-        seterr(err, errlen, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set");
+        aws_seterr(err, errlen, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set");
         return -2;
     }
     if (aws_creds_set(out, ek, strlen(ek), es, strlen(es), et, et ? strlen(et) : 0, 0) < 0) {
-        seterr(err, errlen, "out of memory");
+        aws_seterr(err, errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -658,12 +613,13 @@ static int fetch_process(creds_provider *p, aws_creds *out, char *err, size_t er
 {
     char **argv = NULL;
     if (creds_split_command(p->command, &argv) < 0) {
-        seterr(err, errlen, "credential_process: cannot split '%.100s' into words (unbalanced quotes?)", p->command);
+        aws_seterr(err, errlen, "credential_process: cannot split '%.100s' into words (unbalanced quotes?)",
+                   p->command);
         return -2;
     }
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
-        seterr(err, errlen, "credential_process: pipe: %s", strerror(errno));
+        aws_seterr(err, errlen, "credential_process: pipe: %s", strerror(errno));
         free(argv);
         return -1;
     }
@@ -684,7 +640,7 @@ static int fetch_process(creds_provider *p, aws_creds *out, char *err, size_t er
     posix_spawnattr_destroy(&at);
     close(fds[1]);
     if (sr != 0) {
-        seterr(err, errlen, "credential_process: cannot run %.100s: %s", argv[0], strerror(sr));
+        aws_seterr(err, errlen, "credential_process: cannot run %.100s: %s", argv[0], strerror(sr));
         free(argv);
         close(fds[0]);
         return -2;
@@ -747,21 +703,21 @@ static int fetch_process(creds_provider *p, aws_creds *out, char *err, size_t er
         }
     }
     if (timed_out) {
-        seterr(err, errlen, "credential_process %.100s timed out after %.1f s (killed)", prog, p->timeout);
+        aws_seterr(err, errlen, "credential_process %.100s timed out after %.1f s (killed)", prog, p->timeout);
         rc = -1;
     } else if (too_big) {
-        seterr(err, errlen, "credential_process %.100s wrote more than 64 KiB", prog);
+        aws_seterr(err, errlen, "credential_process %.100s wrote more than 64 KiB", prog);
         rc = -2;
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFEXITED(status))
-            seterr(err, errlen, "credential_process %.100s exited with status %d", prog, WEXITSTATUS(status));
+            aws_seterr(err, errlen, "credential_process %.100s exited with status %d", prog, WEXITSTATUS(status));
         else
-            seterr(err, errlen, "credential_process %.100s was killed by signal %d", prog, WTERMSIG(status));
+            aws_seterr(err, errlen, "credential_process %.100s was killed by signal %d", prog, WTERMSIG(status));
         rc = -2;
     } else {
         char perr[200];
         if (creds_parse_json((const char *)b.p, b.len, CREDS_JSON_PROCESS, out, perr, sizeof perr) < 0) {
-            seterr(err, errlen, "credential_process %.100s: unusable output: %s", prog, perr);
+            aws_seterr(err, errlen, "credential_process %.100s: unusable output: %s", prog, perr);
             rc = -2;
         }
     }
@@ -776,8 +732,8 @@ static int fetch_container(creds_provider *p, aws_creds *out, char *err, size_t 
     const char *hl[2] = {NULL, NULL};
     if (p->auth_token_file) {
         if (read_token_file(p->auth_token_file, &tok) < 0) {
-            seterr(err, errlen, "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %.200s: %s", p->auth_token_file,
-                   strerror(errno));
+            aws_seterr(err, errlen, "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %.200s: %s", p->auth_token_file,
+                       strerror(errno));
             rc = -2;
             goto done;
         }
@@ -787,7 +743,7 @@ static int fetch_container(creds_provider *p, aws_creds *out, char *err, size_t 
     if (tok.len) {
         for (size_t i = 0; i < tok.len && tok.p[i]; i++)
             if (tok.p[i] == '\r' || tok.p[i] == '\n') {
-                seterr(err, errlen, "the container authorization token has a line break");
+                aws_seterr(err, errlen, "the container authorization token has a line break");
                 rc = -2;
                 goto done;
             }
@@ -798,17 +754,17 @@ static int fetch_container(creds_provider *p, aws_creds *out, char *err, size_t 
     char herr[256];
     long st = aws_http(&rq, &body, herr, sizeof herr);
     if (st == 0) {
-        seterr(err, errlen, "container credentials %.200s: %s", p->url, herr);
+        aws_seterr(err, errlen, "container credentials %.200s: %s", p->url, herr);
         goto done;
     }
     if (st != 200) {
-        seterr(err, errlen, "container credentials %.200s: HTTP %ld", p->url, st);
+        aws_seterr(err, errlen, "container credentials %.200s: HTTP %ld", p->url, st);
         rc = http_class(st);
         goto done;
     }
     char perr[200];
     if (creds_parse_json((const char *)body.p, body.len, CREDS_JSON_CONTAINER, out, perr, sizeof perr) < 0) {
-        seterr(err, errlen, "container credentials %.200s: %s", p->url, perr);
+        aws_seterr(err, errlen, "container credentials %.200s: %s", p->url, perr);
         goto done;
     }
     rc = 0;
@@ -851,9 +807,9 @@ static int imds_token(const char *endpoint, double timeout, ora_buf *tok, char *
         return 0;
     }
     if (st == 0)
-        seterr(err, errlen, "EC2 instance metadata %s: %s", endpoint, herr);
+        aws_seterr(err, errlen, "EC2 instance metadata %s: %s", endpoint, herr);
     else
-        seterr(err, errlen, "EC2 instance metadata %s: token request answered HTTP %ld", endpoint, st);
+        aws_seterr(err, errlen, "EC2 instance metadata %s: token request answered HTTP %ld", endpoint, st);
     return st == 403 ? -2 : -1;
 }
 
@@ -870,9 +826,9 @@ static int fetch_imds(creds_provider *p, aws_creds *out, char *err, size_t errle
     long st = imds_get(ep, "/latest/meta-data/iam/security-credentials/", t, p->timeout, &body, herr, sizeof herr);
     if (st != 200) {
         if (st == 0)
-            seterr(err, errlen, "EC2 instance metadata %s: %s", ep, herr);
+            aws_seterr(err, errlen, "EC2 instance metadata %s: %s", ep, herr);
         else
-            seterr(err, errlen, "EC2 instance metadata %s: no instance role (HTTP %ld)", ep, st);
+            aws_seterr(err, errlen, "EC2 instance metadata %s: no instance role (HTTP %ld)", ep, st);
         rc = st == 404 ? -2 : -1;
         goto done;
     }
@@ -888,20 +844,20 @@ static int fetch_imds(creds_provider *p, aws_creds *out, char *err, size_t errle
               ((role[i] | 32) >= 'a' && (role[i] | 32) <= 'z')))
             rl = 0;
     if (!rl) {
-        seterr(err, errlen, "EC2 instance metadata %s: no usable role name", ep);
+        aws_seterr(err, errlen, "EC2 instance metadata %s: no usable role name", ep);
         goto done;
     }
     char path[400];
     snprintf(path, sizeof path, "/latest/meta-data/iam/security-credentials/%s", role);
     st = imds_get(ep, path, t, p->timeout, &body, herr, sizeof herr);
     if (st != 200) {
-        seterr(err, errlen, "EC2 instance metadata %s: role %s: %s%s", ep, role, st ? "HTTP error" : herr,
-               st ? "" : "");
+        aws_seterr(err, errlen, "EC2 instance metadata %s: role %s: %s%s", ep, role, st ? "HTTP error" : herr,
+                   st ? "" : "");
         goto done;
     }
     char perr[200];
     if (creds_parse_json((const char *)body.p, body.len, CREDS_JSON_IMDS, out, perr, sizeof perr) < 0) {
-        seterr(err, errlen, "EC2 instance metadata %s: role %s: %s", ep, role, perr);
+        aws_seterr(err, errlen, "EC2 instance metadata %s: role %s: %s", ep, role, perr);
         goto done;
     }
     snprintf(p->desc, sizeof p->desc, "EC2 instance metadata (%s, %s, role %s)", ep, t ? "IMDSv2" : "IMDSv1", role);
@@ -925,7 +881,7 @@ int creds_fetch(creds_provider *p, aws_creds *out, char *err, size_t errlen)
     case P_CONTAINER: return fetch_container(p, out, err, errlen);
     case P_IMDS: return fetch_imds(p, out, err, errlen);
     }
-    seterr(err, errlen, "no provider");
+    aws_seterr(err, errlen, "no provider");
     return -2;
 }
 
@@ -933,7 +889,7 @@ int imds_region(const creds_opts *o, char *region, size_t rn, char *err, size_t 
 {
     creds_provider *p = imds_new(o);
     if (!p) {
-        seterr(err, errlen, "out of memory");
+        aws_seterr(err, errlen, "out of memory");
         return -1;
     }
     ora_buf tok = ORA_BUF_SECRET_INIT, body = ORA_BUF_SECRET_INIT;
@@ -948,8 +904,8 @@ int imds_region(const creds_opts *o, char *region, size_t rn, char *err, size_t 
             region[body.len] = 0;
             rc = 0;
         } else {
-            seterr(err, errlen, "%s/latest/meta-data/placement/region: %s", p->imds_endpoint,
-                   st ? "no region" : herr);
+            aws_seterr(err, errlen, "%s/latest/meta-data/placement/region: %s", p->imds_endpoint,
+                       st ? "no region" : herr);
         }
     }
     ora_buf_free(&tok);

@@ -28,8 +28,9 @@ typedef struct series {
 
 struct ora_metrics {
     char stage[64];
-    series *s;
-    size_t n, cap;
+    ora_buf sbuf;           /* the series[], appended in registration order */
+    const series *s;        /* sbuf.p */
+    size_t n;
     double start;           /* wall-clock seconds */
     int64_t pid;
     char *path, *tmp;
@@ -95,13 +96,20 @@ ora_metrics *ora_metrics_new(const char *stage)
     return m;
 }
 
+/* Stops writing on a schedule: forgets the file and its temporary name. */
+static void unschedule(ora_metrics *m)
+{
+    free(m->path);
+    free(m->tmp);
+    m->path = m->tmp = NULL;
+}
+
 void ora_metrics_free(ora_metrics *m)
 {
     if (!m)
         return;
-    free(m->s);
-    free(m->path);
-    free(m->tmp);
+    ora_buf_free(&m->sbuf);
+    unschedule(m);
     free(m);
 }
 
@@ -112,15 +120,10 @@ static int add(ora_metrics *m, series v)
             errno = EINVAL;
             return -1;
         }
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 32;
-        series *s = realloc(m->s, cap * sizeof *s);
-        if (!s)
-            return -1;
-        m->s = s;
-        m->cap = cap;
-    }
-    m->s[m->n++] = v;
+    if (ora_buf_append(&m->sbuf, &v, sizeof v) < 0)
+        return -1;
+    m->s = (const series *)m->sbuf.p; /* malloc'd: aligned for any type */
+    m->n++;
     return 0;
 }
 
@@ -304,9 +307,7 @@ int ora_metrics_write(const ora_metrics *m, const char *path)
 
 void ora_metrics_schedule(ora_metrics *m, const char *path, double interval)
 {
-    free(m->path);
-    free(m->tmp);
-    m->path = m->tmp = NULL;
+    unschedule(m);
     m->interval = interval;
     m->last = cli_now();
     if (!path)
@@ -315,9 +316,7 @@ void ora_metrics_schedule(ora_metrics *m, const char *path, double interval)
     m->path = strdup(path);
     m->tmp = malloc(n);
     if (!m->path || !m->tmp) {
-        free(m->path);
-        free(m->tmp);
-        m->path = m->tmp = NULL;
+        unschedule(m);
         return;
     }
     snprintf(m->tmp, n, "%s.tmp.%ld", path, (long)getpid());

@@ -134,14 +134,6 @@ int sigv4_canonical_path(const char *path, int normalize, ora_buf *b)
     return rc;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX (and '+' stays '+') then re-encodes into b. */
 static int reenc(ora_buf *b, const char *s, size_t n)
 {
@@ -152,10 +144,11 @@ static int reenc(ora_buf *b, const char *s, size_t n)
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        int h, l;
-        if (s[i] == '%' && i + 2 < n &&
-            (h = hexval((unsigned char)s[i + 1])) >= 0 && (l = hexval((unsigned char)s[i + 2])) >= 0) {
-            tmp[m++] = (char)(h * 16 + l);
+        unsigned char byte;
+        size_t bl;
+        /* two hex digits, either case, or it is no escape */
+        if (s[i] == '%' && i + 2 < n && sodium_hex2bin(&byte, 1, s + i + 1, 2, NULL, &bl, NULL) == 0) {
+            tmp[m++] = (char)byte;
             i += 2;
         } else {
             tmp[m++] = s[i];

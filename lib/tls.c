@@ -654,30 +654,41 @@ static int tls_connect(ora_tls_ctx *t, const char *host, const char *port, const
 
 /* ---- I/O --------------------------------------------------------------- */
 
+/* The result of an SSL_read_ex/SSL_write_ex that returned rc with done
+ * bytes: what to wait for next goes into *ev, c->rev for a read or c->wev
+ * for a write (0: nothing). A clean close by the peer ends a read (0);
+ * during a write it is an error like any other. */
+static ssize_t io_result(ora_tls_conn *c, int rc, size_t done, short *ev, const char *what)
+{
+    if (rc == 1) {
+        *ev = 0;
+        return (ssize_t)done;
+    }
+    int se = SSL_get_error(c->ssl, rc);
+    switch (se) {
+    case SSL_ERROR_WANT_READ:
+        *ev = POLLIN;
+        return ORA_TLS_AGAIN;
+    case SSL_ERROR_WANT_WRITE:
+        *ev = POLLOUT;
+        return ORA_TLS_AGAIN;
+    case SSL_ERROR_ZERO_RETURN:
+        if (ev == &c->rev)
+            return 0;
+        /* fall through */
+    default:
+        fail(c, se, what);
+        return ORA_TLS_ERROR;
+    }
+}
+
 ssize_t ora_tls_read(ora_tls_conn *c, void *buf, size_t n)
 {
     size_t got = 0;
     ERR_clear_error();
     errno = 0;
     int rc = SSL_read_ex(c->ssl, buf, n, &got);
-    if (rc == 1) {
-        c->rev = 0;
-        return (ssize_t)got;
-    }
-    int se = SSL_get_error(c->ssl, rc);
-    switch (se) {
-    case SSL_ERROR_WANT_READ:
-        c->rev = POLLIN;
-        return ORA_TLS_AGAIN;
-    case SSL_ERROR_WANT_WRITE:
-        c->rev = POLLOUT;
-        return ORA_TLS_AGAIN;
-    case SSL_ERROR_ZERO_RETURN:
-        return 0;
-    default:
-        fail(c, se, "read");
-        return ORA_TLS_ERROR;
-    }
+    return io_result(c, rc, got, &c->rev, "read");
 }
 
 ssize_t ora_tls_write(ora_tls_conn *c, const void *buf, size_t n)
@@ -686,22 +697,7 @@ ssize_t ora_tls_write(ora_tls_conn *c, const void *buf, size_t n)
     ERR_clear_error();
     errno = 0;
     int rc = SSL_write_ex(c->ssl, buf, n, &put);
-    if (rc == 1) {
-        c->wev = 0;
-        return (ssize_t)put;
-    }
-    int se = SSL_get_error(c->ssl, rc);
-    switch (se) {
-    case SSL_ERROR_WANT_READ:
-        c->wev = POLLIN;
-        return ORA_TLS_AGAIN;
-    case SSL_ERROR_WANT_WRITE:
-        c->wev = POLLOUT;
-        return ORA_TLS_AGAIN;
-    default:
-        fail(c, se, "write");
-        return ORA_TLS_ERROR;
-    }
+    return io_result(c, rc, put, &c->wev, "write");
 }
 
 int ora_tls_fd(const ora_tls_conn *c) { return c->fd; }

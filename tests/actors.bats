@@ -21,6 +21,17 @@ teardown() {
   return 0
 }
 
+# act_fed SECS CMD...: CMD <$D/fifo >$D/out.rec 2>$D/err in the background
+# (APID); a feeder in its own process group (FPID) writes $D/a.rec into the
+# fifo, then holds it open SECS seconds: CMD sees no end of input meanwhile.
+act_fed() {
+  mkfifo "$D/fifo"
+  "${@:2}" <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
+  APID=$!
+  D="$D" S="$1" setsid bash -c 'cat "$D/a.rec"; sleep "$S"' >"$D/fifo" &
+  FPID=$!
+}
+
 @test "actors: --help matches the synopsis, --version, bad usage exits 64" {
   run ora-actors --help
   assert_success
@@ -459,11 +470,7 @@ OUT
 
 @test "actors: SIGUSR1 prints a summary; SIGTERM writes a final checkpoint and exits 0" {
   act_rec "$AFIX/odds.jsonl" "$D/a.rec"
-  mkfifo "$D/fifo"
-  ora-actors --state-dir "$D/s" <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
-  APID=$!
-  D="$D" setsid bash -c 'cat "$D/a.rec"; sleep 30' >"$D/fifo" &
-  FPID=$!
+  act_fed 30 ora-actors --state-dir "$D/s"
   for i in $(seq 50); do
     [ "$(act_types "$D/out.rec" | wc -w)" -ge 1 ] && break
     sleep 0.1
@@ -526,11 +533,7 @@ PY
 
 @test "actors: a checkpoint writer that dies leaves no state and no checkpoint record; the stream goes on" {
   act_rec "$AFIX/odds.jsonl" "$D/a.rec"
-  mkfifo "$D/fifo"
-  env LD_PRELOAD="$SHIM" STATEFAULT=crash-write ora-actors --state-dir "$D/s" --checkpoint-interval 0.05 <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
-  APID=$!
-  D="$D" setsid bash -c 'cat "$D/a.rec"; sleep 30' >"$D/fifo" &
-  FPID=$!
+  act_fed 30 env LD_PRELOAD="$SHIM" STATEFAULT=crash-write ora-actors --state-dir "$D/s" --checkpoint-interval 0.05
   for i in $(seq 100); do
     grep -q "unable to write checkpoint" "$D/err" && break
     sleep 0.1
@@ -706,11 +709,7 @@ PY
 
 @test "actors: a checkpoint every few seconds by default" {
   act_rec "$AFIX/odds.jsonl" "$D/a.rec"
-  mkfifo "$D/fifo"
-  ora-actors --state-dir "$D/s" <"$D/fifo" >"$D/out.rec" 2>"$D/err" &
-  APID=$!
-  D="$D" setsid bash -c 'cat "$D/a.rec"; sleep 60' >"$D/fifo" &
-  FPID=$!
+  act_fed 60 ora-actors --state-dir "$D/s"
   # the input stays open: only the periodic checkpoint (default 5 s) writes one
   for i in $(seq 300); do
     [ -n "$(ckpt_offsets "$D/out.rec")" ] && break

@@ -10,20 +10,11 @@
 # SV_CHAOS_MESSAGES (default 60000) and SV_CHAOS_KILLS (per stage, default 3)
 # scale it; ORA_LONG_TESTS=1 runs a longer soak.
 
-load helper
-load lib/sim
-load lib/kinesis
-load lib/supervise
-
-setup() {
-  cd "$BATS_TEST_TMPDIR"
-}
+load lib/pipeline
 
 teardown() {
   [ -z "${SV_KEEP_DIR-}" ] || cp "${SV_LOG:-/dev/null}" "${SIM_ERR:-/dev/null}" "$SV_KEEP_DIR/" 2>/dev/null || true
-  sv_stop
-  sim_stop || true
-  kinesalite_stop
+  pipeline_teardown
 }
 
 # chaos_kill NAME: SIGKILL the running stage NAME. For ora-actors, first waits
@@ -59,6 +50,38 @@ wait_running() {
   return 1
 }
 
+# chaos_start STREAM SHARDS SEED N [RATE]: STREAM with SHARDS shards, ora-sim with
+# SEED sending N messages at RATE/s (2000) in order, and the supervised real
+# pipeline started; sets head0 (the sim's first offset) and final (head0 + N).
+chaos_start() {
+  kinesis_create_stream "$1" "$2"
+  sim_start --seed "$3" --rate "${5:-2000}" --max-messages "$4" --reorder 0 --ping-interval 1
+  sv_real_env "$1"
+  export ORA_ORDER_ARGS="-t 0"
+  head0=$(sv_sim_head0)
+  final=$((head0 + $4))
+  sv_start
+}
+
+# chaos_drain: once the checkpoint reaches final, SIGTERM drains the
+# pipeline, which exits 0.
+chaos_drain() {
+  sv_wait_checkpoint "$final" 240
+  kill -TERM "$SV_PID"
+  sv_wait_exit 90
+  [ "$sv_status" -eq 0 ]
+}
+
+# chaos_compare STREAM SEED: what STREAM holds against the outputs the rules
+# require of the sim's session (SEED, from its snapshot to final), with
+# run sv_compare: $status and its verdict in $output.
+chaos_compare() {
+  snap=$(sv_sim_snapshot)
+  sv_expected "$2" "$snap" $((final - snap)) --reorder 0 >expected.jsonl
+  kinesis_read_all "$1" >got.jsonl
+  run sv_compare expected.jsonl got.jsonl
+}
+
 @test "chaos: kill -9 of every stage, several times, under sim faults: nothing lost" {
   local n=${SV_CHAOS_MESSAGES:-60000} kills=${SV_CHAOS_KILLS:-3} rate=${SV_CHAOS_RATE:-2000}
   if [ "${ORA_LONG_TESTS:-0}" = 1 ]; then n=${SV_CHAOS_MESSAGES:-300000} kills=${SV_CHAOS_KILLS:-10}; fi
@@ -86,10 +109,7 @@ wait_running() {
     chaos_kill "$s"
   done
   wait_running
-  sv_wait_checkpoint "$final" 240
-  kill -TERM "$SV_PID"
-  sv_wait_exit 90
-  [ "$sv_status" -eq 0 ]
+  chaos_drain
   [ "$(sv_checkpoint)" -eq "$final" ]
   deaths=$(sv_count 'supervise: [a-z]+ died')
   # no death but ours
@@ -142,13 +162,8 @@ wait_running() {
   local n=${SV_CHAOS_MESSAGES:-24000} rate=2000
   export SV_ORDER_ARGS="-t 0"
   kinesalite_start
-  kinesis_create_stream svkill 2
-  sim_start --seed 29 --rate "$rate" --max-messages "$n" --reorder 0 --ping-interval 1
-  sv_real_env svkill
-  export ORA_ORDER_ARGS="-t 0" ORA_RESTART_DELAY_MAX=2
-  head0=$(sv_sim_head0)
-  final=$((head0 + n))
-  sv_start
+  export ORA_RESTART_DELAY_MAX=2
+  chaos_start svkill 2 29 "$n" "$rate"
   sv_wait_checkpoint $((head0 + 2000)) 90
   groups=$(cat "$ORA_STATE_DIR/ora-supervise.groups")
   pids=$(awk '$1 == "stage" { print $3 }' <<<"$groups")
@@ -170,14 +185,8 @@ wait_running() {
   sv_wait_checkpoint $((w + 1)) 90
   grep -q "replay from offset $w requested" "$SIM_ERR" || fail "no replay from $w: $(grep -E 'replay from|snapshot of' "$SIM_ERR")"
   [ "$(grep -c 'snapshot of' "$SIM_ERR")" -eq 1 ] || fail "a second snapshot"
-  sv_wait_checkpoint "$final" 240
-  kill -TERM "$SV_PID"
-  sv_wait_exit 90
-  [ "$sv_status" -eq 0 ]
-  snap=$(sv_sim_snapshot)
-  sv_expected 29 "$snap" $((final - snap)) --reorder 0 >expected.jsonl
-  kinesis_read_all svkill >got.jsonl
-  run sv_compare expected.jsonl got.jsonl
+  chaos_drain
+  chaos_compare svkill 29
   echo "# kill -9 of the supervisor: $output" >&3
   assert_success
   # As after a stage's crash, what is sent again is what had reached Kinesis
@@ -194,13 +203,7 @@ wait_running() {
   export SV_ORDER_ARGS="-t 0"
   port=$(free_port)
   sv_kinesalite_start "$port" "$BATS_TEST_TMPDIR/kdata"
-  kinesis_create_stream outage 2
-  sim_start --seed 37 --rate 2000 --max-messages "$n" --reorder 0 --ping-interval 1
-  sv_real_env outage
-  export ORA_ORDER_ARGS="-t 0"
-  head0=$(sv_sim_head0)
-  final=$((head0 + n))
-  sv_start
+  chaos_start outage 2 37 "$n"
   sv_wait_checkpoint $((head0 + 1000)) 90
   kill -TERM "$KINESALITE_PID"
   wait "$KINESALITE_PID" || true
@@ -211,15 +214,9 @@ wait_running() {
   w2=$(sv_checkpoint)
   [ "$w1" = "$w2" ] || fail "the checkpoint moved from $w1 to $w2 while Kinesis was down"
   sv_kinesalite_start "$port" "$BATS_TEST_TMPDIR/kdata"
-  sv_wait_checkpoint "$final" 240
-  kill -TERM "$SV_PID"
-  sv_wait_exit 90
-  [ "$sv_status" -eq 0 ]
+  chaos_drain
   [ "$(sv_count 'died')" -eq 0 ] || fail "a stage died during the outage: $(grep -E 'died|error' "$SV_LOG" | head -5)"
-  snap=$(sv_sim_snapshot)
-  sv_expected 37 "$snap" $((final - snap)) --reorder 0 >expected.jsonl
-  kinesis_read_all outage >got.jsonl
-  run sv_compare expected.jsonl got.jsonl
+  chaos_compare outage 37
   echo "# Kinesis down 6 s at checkpoint $w1: $(grep -c 'put: .*warn' "$SV_LOG") warnings from kinesis-put; $output" >&3
   assert_success
 }
@@ -228,13 +225,7 @@ wait_running() {
   local n=12000
   export SV_ORDER_ARGS="-t 0"
   kinesalite_start
-  kinesis_create_stream stopped 1
-  sim_start --seed 41 --rate 2000 --max-messages "$n" --reorder 0 --ping-interval 1
-  sv_real_env stopped
-  export ORA_ORDER_ARGS="-t 0"
-  head0=$(sv_sim_head0)
-  final=$((head0 + n))
-  sv_start
+  chaos_start stopped 1 41 "$n"
   sv_wait_checkpoint $((head0 + 1000)) 90
   p=$(sv_stage_pid actors)
   kill -STOP "$p"
@@ -242,16 +233,10 @@ wait_running() {
   sleep 5
   kill -CONT "$p"
   sv_wait_log "actors \(pid $p\) continues after [0-9]+ s stopped" 5
-  sv_wait_checkpoint "$final" 240
-  kill -TERM "$SV_PID"
-  sv_wait_exit 90
-  [ "$sv_status" -eq 0 ]
+  chaos_drain
   [ "$(sv_count 'died|rewinding|restarting')" -eq 0 ] || fail "a rewind: $(grep -E 'died|rewinding' "$SV_LOG")"
   [ "$(sv_count 'supervise: start connect')" -eq 1 ]
-  snap=$(sv_sim_snapshot)
-  sv_expected 41 "$snap" $((final - snap)) --reorder 0 >expected.jsonl
-  kinesis_read_all stopped >got.jsonl
-  run sv_compare expected.jsonl got.jsonl
+  chaos_compare stopped 41
   echo "# ora-actors stopped 5 s: $output" >&3
   assert_success
 }

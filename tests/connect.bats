@@ -29,17 +29,38 @@ sim_fixed() {
   conn_init
 }
 
+# connect_once [ARGS...]: ora-connect --once from checkpoint 0 (file ckpt)
+# into out.rec, with run_split ($status, $output, $stderr); it must exit 0.
+connect_once() {
+  echo 0 >ckpt
+  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once "$@" -o out.rec
+  assert_success
+}
+
+# messages_match CHECK [ARGS...]: the messages of out.rec against ora-sim's
+# log, by CHECK (tests/lib/connect.bash): exactly (each once, nothing else)
+# or covers (each at least once); ARGS as CHECK takes them.
+messages_match() {
+  messages out.rec >msgs.jsonl
+  run "$1" "$SIM_LOG" msgs.jsonl "${@:2}"
+  assert_success
+}
+
+# refused MESSAGE ARGS...: ora-connect ARGS --once (run_split) exits 78,
+# its stderr saying MESSAGE.
+refused() {
+  run_split ora-connect "${CONN[@]}" "${@:2}" --once
+  assert_failure 78
+  [[ $stderr == *"$1"* ]] || fail "$stderr"
+}
+
 # ---- sessions ---------------------------------------------------------------
 
 @test "--once from checkpoint 0 gives exactly the messages of ora-sim --log, then exits 0" {
   sim_fixed
-  echo 0 >ckpt
-  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
-  assert_success
+  connect_once
   [[ $stderr == *"caught up at offset"* ]]
-  messages out.rec >msgs.jsonl
-  run exactly "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match exactly
   # CTRL: connected first, replay from 0, caught_up, disconnected last.
   run ctrls out.rec
   assert_line --index 0 '{"ctrl":"connected","conn":1}'
@@ -94,9 +115,7 @@ sim_fixed() {
   local rc=0
   wait "$pid" || rc=$?
   [ "$rc" -eq 0 ]
-  messages out.rec >msgs.jsonl
-  run exactly "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match exactly
   run ctrls out.rec
   assert_line --index -1 '{"ctrl":"disconnected","conn":1,"reason":"shutdown"}'
   grep -q "summary: 1 connections, 0 reconnects" err
@@ -144,9 +163,7 @@ sim_fixed() {
   run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
   assert_success
   [[ $stderr == *"replay requested after offset $w"* ]]
-  messages out.rec >msgs.jsonl
-  run exactly "$SIM_LOG" msgs.jsonl "$w"
-  assert_success
+  messages_match exactly "$w"
   run ctrls out.rec
   assert_line --index 1 "{\"ctrl\":\"flow\",\"flow\":\"replay\",\"offset\":$w}"
 }
@@ -182,38 +199,28 @@ sim_fixed() {
 
 @test "INVALID_TOKEN: a new JWT on a new connection, nothing missing" {
   sim_fixed --reject-token --fault-once
-  echo 0 >ckpt
-  ORA_LOG=debug run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
-  assert_success
+  ORA_LOG=debug connect_once
   [[ $stderr == *"INVALID_TOKEN"*"reconnecting with a new one"* ]]
   [ "$(grep -c 'fetched a token' <<<"$stderr")" -eq 2 ]
   run ctrls out.rec
   assert_line '{"ctrl":"disconnected","conn":1,"reason":"invalid_token"}'
   assert_line '{"ctrl":"connected","conn":2}'
-  messages out.rec >msgs.jsonl
-  run exactly "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match exactly
 }
 
 @test "INVALID_TOKEN in mid-stream: reconnects and replays, nothing missing" {
   EVENTS=60 sim_fixed --invalid-token-after 150 --fault-once
-  echo 0 >ckpt
-  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
-  assert_success
+  connect_once
   run ctrls out.rec
   assert_line '{"ctrl":"disconnected","conn":1,"reason":"invalid_token"}'
-  messages out.rec >msgs.jsonl
-  run covers "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match covers
 }
 
 @test "the secrets never reach the logs, even at debug level" {
   sim_fixed
   sim_token tok
   [ -s tok ]
-  echo 0 >ckpt
-  ORA_LOG=debug run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
-  assert_success
+  ORA_LOG=debug connect_once
   # Every JWT starts with base64url('{"'); none, nor the key, may be printed.
   [[ $stderr != *eyJ* ]]
   [[ $stderr != *"PRIVATE KEY"* ]]
@@ -224,66 +231,46 @@ sim_fixed() {
 
 @test "server drops the connection: reconnect with backoff, replay, nothing missing" {
   EVENTS=60 sim_fixed --drop-after-msgs 200 --fault-once
-  echo 0 >ckpt
-  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
-  assert_success
+  connect_once
   [[ $stderr == *"connection 1: closed by the server"* || $stderr == *"connection 1: 127.0.0.1 port"* ]]
   [[ $stderr == *"reconnecting in"* ]]
   run ctrls out.rec
   assert_line '{"ctrl":"disconnected","conn":1,"reason":"network"}'
   assert_line '{"ctrl":"connected","conn":2}'
-  messages out.rec >msgs.jsonl
-  run covers "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match covers
 }
 
 @test "server cuts a gzip member in the middle: reconnect, nothing missing" {
   EVENTS=60 sim_fixed --drop-after-bytes 5000 --fault-once
-  echo 0 >ckpt
-  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
-  assert_success
+  connect_once
   run ctrls out.rec
   assert_line '{"ctrl":"connected","conn":2}'
-  messages out.rec >msgs.jsonl
-  run covers "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match covers
 }
 
 @test "corrupt gzip member: reported, reconnect, nothing missing" {
   EVENTS=60 sim_fixed --corrupt-after 100 --fault-once
-  echo 0 >ckpt
-  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
-  assert_success
+  connect_once
   [[ $stderr == *"undecodable stream from the server"* ]]
   run ctrls out.rec
   assert_line '{"ctrl":"disconnected","conn":1,"reason":"corrupt_stream"}'
-  messages out.rec >msgs.jsonl
-  run covers "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match covers
 }
 
 @test "stale connection (no ping within --ping-timeout): reconnect, nothing missing" {
   EVENTS=60 sim_fixed --stall-after 100 --fault-once
-  echo 0 >ckpt
-  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once --ping-timeout 1 -o out.rec
-  assert_success
+  connect_once --ping-timeout 1
   [[ $stderr == *"no SESSION_PING for 1 s: stale connection"* ]]
   run ctrls out.rec
   assert_line '{"ctrl":"disconnected","conn":1,"reason":"stale"}'
-  messages out.rec >msgs.jsonl
-  run covers "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match covers
 }
 
 @test "token endpoint fails (HTTP 503) and the port refuses at first: retries until it works" {
   sim_fixed --auth-fail 2 --refuse-for 1
-  echo 0 >ckpt
-  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once -o out.rec
-  assert_success
+  connect_once
   [[ $stderr == *"HTTP 503"* ]]
-  messages out.rec >msgs.jsonl
-  run exactly "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match exactly
 }
 
 @test "--max-attempts: gives up with 69 when nothing listens" {
@@ -319,9 +306,7 @@ sim_fixed() {
   assert_line '{"ctrl":"disconnected","conn":1,"reason":"buffer_full"}'
   assert_line '{"ctrl":"connected","conn":2}'
   grep -q "waiting for downstream to take" err
-  messages out.rec >msgs.jsonl
-  run covers "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match covers
 }
 
 @test "pings are answered while downstream is stopped (within the buffer)" {
@@ -481,9 +466,7 @@ PY
   sim_fixed
   cp "$PKI_DIR/client.key" k.pem
   chmod 640 k.pem
-  run_split ora-connect "${CONN[@]}" --key k.pem --once
-  assert_failure 78
-  [[ $stderr == *"unable to use private key k.pem: it is accessible by group or others (mode 0640)"* ]]
+  refused "unable to use private key k.pem: it is accessible by group or others (mode 0640)" --key k.pem
   run_split ora-connect "${CONN[@]}" --key k.pem --once --insecure-key-perms -o out.rec
   assert_success
 }
@@ -492,14 +475,10 @@ PY
   sim_fixed
   cp "$PKI_DIR/client.key" k.pem
   chmod 604 k.pem
-  run_split ora-connect "${CONN[@]}" --key k.pem --once
-  assert_failure 78
-  [[ $stderr == *"unable to use private key k.pem: it is accessible by group or others (mode 0604)"* ]]
+  refused "unable to use private key k.pem: it is accessible by group or others (mode 0604)" --key k.pem
   chmod 600 k.pem
   ln -s k.pem link.pem
-  run_split ora-connect "${CONN[@]}" --key link.pem --once
-  assert_failure 78
-  [[ $stderr == *"unable to use private key link.pem: it is a symbolic link"* ]] || fail "$stderr"
+  refused "unable to use private key link.pem: it is a symbolic link" --key link.pem
   if [ "$(id -u)" -eq 0 ]; then
     # owned by another user: refused, even with --insecure-key-perms
     chown 65534 k.pem
@@ -534,31 +513,15 @@ PY
   sim_fixed
   echo junk >bad.pem
   chmod 600 bad.pem
-  run_split ora-connect "${CONN[@]}" --cert bad.pem --once
-  assert_failure 78
-  [[ $stderr == *"unable to load client certificate bad.pem"* ]]
-  run_split ora-connect "${CONN[@]}" --key bad.pem --once
-  assert_failure 78
-  [[ $stderr == *"unable to load private key bad.pem"* ]]
-  run_split ora-connect "${CONN[@]}" --cacert bad.pem --once
-  assert_failure 78
-  [[ $stderr == *"unable to load CA file bad.pem"* ]]
-  run_split ora-connect "${CONN[@]}" --key "$PKI_DIR/server.key" --once
-  assert_failure 78
-  [[ $stderr == *"does not belong to certificate"* ]]
-  run_split ora-connect "${CONN[@]}" --key nonexistent.key --once
-  assert_failure 78
-  [[ $stderr == *"unable to use private key nonexistent.key: No such file"* ]]
+  refused "unable to load client certificate bad.pem" --cert bad.pem
+  refused "unable to load private key bad.pem" --key bad.pem
+  refused "unable to load CA file bad.pem" --cacert bad.pem
+  refused "does not belong to certificate" --key "$PKI_DIR/server.key"
+  refused "unable to use private key nonexistent.key: No such file" --key nonexistent.key
   # every file error names the OS's reason (issue 14: not "system lib")
-  run_split ora-connect "${CONN[@]}" --cert nonexistent.pem --once
-  assert_failure 78
-  [[ $stderr == *"unable to use client certificate nonexistent.pem: No such file or directory"* ]] || fail "$stderr"
-  run_split ora-connect "${CONN[@]}" --cacert nonexistent.pem --once
-  assert_failure 78
-  [[ $stderr == *"unable to use CA file nonexistent.pem: No such file or directory"* ]] || fail "$stderr"
-  run_split ora-connect "${CONN[@]}" --cacert . --once
-  assert_failure 78
-  [[ $stderr == *"unable to use CA file .: not a regular file"* ]] || fail "$stderr"
+  refused "unable to use client certificate nonexistent.pem: No such file or directory" --cert nonexistent.pem
+  refused "unable to use CA file nonexistent.pem: No such file or directory" --cacert nonexistent.pem
+  refused "unable to use CA file .: not a regular file" --cacert .
   [[ $stderr != *"system lib"* ]]
 }
 
@@ -574,9 +537,7 @@ PY
 @test "a checkpoint file that is not an offset exits 78" {
   sim_fixed
   echo "12abc" >ckpt
-  run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once
-  assert_failure 78
-  [[ $stderr == *"unable to read checkpoint ckpt"* ]]
+  refused "unable to read checkpoint ckpt" --checkpoint ckpt
   : >ckpt
   run_split ora-connect "${CONN[@]}" --checkpoint ckpt --once
   assert_failure 78
@@ -662,9 +623,7 @@ PY
     ORA_CHECKPOINT=ckpt run_split ora-connect --port "$SIM_PORT" --once -o out.rec
   assert_success
   [[ $stderr == *"replay requested after offset 0"* ]]
-  messages out.rec >msgs.jsonl
-  run exactly "$SIM_LOG" msgs.jsonl
-  assert_success
+  messages_match exactly
 }
 
 @test "the man page's EXAMPLES run" {

@@ -6,21 +6,11 @@
 # sv_expected: ora-sim --dump | tests/tools/actors-expect.py), never by the
 # binaries under test.
 
-load helper
-load lib/sim
-load lib/kinesis
-load lib/supervise
+load lib/pipeline
 
 setup() {
   cd "$BATS_TEST_TMPDIR"
   kinesalite_start
-}
-
-teardown() {
-  sv_stop
-  [ -z "${FAULT_PID-}" ] || fault_stop || true
-  sim_stop || true
-  kinesalite_stop
 }
 
 @test "e2e: a 100k-message session lands in Kinesis with every output the rules require" {

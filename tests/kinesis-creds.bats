@@ -58,10 +58,13 @@ setup() {
   KP=(kinesis-put --stream s --backoff 10..200 --linger 1 --timeout 5000 -i in.rec)
 }
 
-teardown() {
-  fault_stop
-  [ -n "${KP_PID:-}" ] && { kill "$KP_PID" 2>/dev/null; sleep 0.1; kill "$KP_PID" 2>/dev/null; wait "$KP_PID" 2>/dev/null; }
-  return 0
+teardown() { kinesis_put_teardown; }
+
+# kp_ok [ARGS...]: kinesis-put ARGS --max-retries 0 (run_split) exits 0;
+# otherwise its stderr is shown and the test fails.
+kp_ok() {
+  run_split "${KP[@]}" "$@" --max-retries 0
+  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
 }
 
 # landed [ENDPOINT]: the record of this test is in moto's stream (AWS CLI read-back).
@@ -79,8 +82,7 @@ kinesis_read_all_as_admin() {
 }
 
 @test "moto checks signatures: the IAM user's keys are accepted, a wrong secret is refused" {
-  AWS_ACCESS_KEY_ID=$MOTO_AK AWS_SECRET_ACCESS_KEY=$MOTO_SK run_split "${KP[@]}" --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+  AWS_ACCESS_KEY_ID=$MOTO_AK AWS_SECRET_ACCESS_KEY=$MOTO_SK kp_ok
   [[ "$stderr" == *"credentials: environment, do not expire"* ]]
   run landed
   assert_success
@@ -94,8 +96,7 @@ kinesis_read_all_as_admin() {
   echo "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6b3JhOnB1dCJ9.c2ln" >"$T/token"
   # (the moto without auth: see setup_file)
   AWS_ENDPOINT_URL=$MOTO2 AWS_WEB_IDENTITY_TOKEN_FILE=$T/token AWS_ROLE_ARN=$MOTO_ROLE_ARN AWS_ROLE_SESSION_NAME=irsa \
-    run_split "${KP[@]}" --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+    kp_ok
   [[ "$stderr" == *"credentials: web identity, role $MOTO_ROLE_ARN, expire in "*" min"* ]]
   [[ "$stderr" != *eyJhbGci* ]]
   run landed "$MOTO2"
@@ -131,17 +132,14 @@ source_profile = loop2
 role_arn = $MOTO_ROLE_ARN
 source_profile = loop
 EOF
-  run_split "${KP[@]}" --profile second --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+  kp_ok --profile second
   [[ "$stderr" == *"credentials: profile second: assume role $MOTO_ROLE_ARN from profile first: assume role $MOTO_ROLE_ARN from profile base in $T/credentials, expire in 15 min"* ]]
   run landed
   assert_success
   echo "a.b.c" >"$T/token"
-  AWS_ENDPOINT_URL=$MOTO2 AWS_PROFILE=web run_split "${KP[@]}" --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+  AWS_ENDPOINT_URL=$MOTO2 AWS_PROFILE=web kp_ok
   [[ "$stderr" == *"credentials: profile web: web identity, role $MOTO_ROLE_ARN"* ]]
-  AWS_ACCESS_KEY_ID=$MOTO_AK AWS_SECRET_ACCESS_KEY=$MOTO_SK run_split "${KP[@]}" --profile envsrc --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+  AWS_ACCESS_KEY_ID=$MOTO_AK AWS_SECRET_ACCESS_KEY=$MOTO_SK kp_ok --profile envsrc
   [[ "$stderr" == *"assume role $MOTO_ROLE_ARN from Environment"* ]]
   run_split "${KP[@]}" --profile loop
   [ "$status" -eq 78 ]
@@ -198,8 +196,7 @@ credential_process = $T/fails
 [profile hangs]
 credential_process = $T/hangs
 EOF
-  run_split "${KP[@]}" --profile good --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+  kp_ok --profile good
   [[ "$stderr" == *"credentials: profile good: credential_process, do not expire"* ]]
   run landed
   assert_success
@@ -228,8 +225,7 @@ EOF
   fault_start --stream s --issue-creds 3600 --auth-token "Bearer ecs-token"
   echo "Bearer ecs-token" >"$T/ecs-token"
   AWS_CONTAINER_CREDENTIALS_FULL_URI=$FAULT_ENDPOINT/creds AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=$T/ecs-token \
-    run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+    kp_ok --endpoint-url "$FAULT_ENDPOINT"
   [[ "$stderr" == *"credentials: container credentials ($FAULT_ENDPOINT/creds, token file), expire in 60 min"* ]]
   run jq -s -c 'map([.ok, .access_key]) | unique' "$FAULT_DIR/auth.jsonl"
   assert_output '[[true,"ASIASTANDIN1"]]'
@@ -251,8 +247,7 @@ EOF
   # moto's own IMDS serves fixed keys its auth does not know: the moto without auth
   unset AWS_REGION
   AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=$MOTO2 AWS_ENDPOINT_URL=$MOTO2 \
-    run_split "${KP[@]}" --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+    kp_ok
   [[ "$stderr" == *"credentials: EC2 instance metadata ($MOTO2, IMDSv2, role default-role), expire in "* ]]
   run landed "$MOTO2"
   assert_success
@@ -262,8 +257,7 @@ EOF
   fault_start --stream s --issue-creds 3600 --imds v2
   unset AWS_REGION
   AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=$FAULT_ENDPOINT \
-    run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+    kp_ok --endpoint-url "$FAULT_ENDPOINT"
   [[ "$stderr" == *"credentials: EC2 instance metadata ($FAULT_ENDPOINT, IMDSv2, role kp-role)"* ]]
   run jq -s -c 'map([.ok, .access_key]) | unique' "$FAULT_DIR/auth.jsonl"
   assert_output '[[true,"ASIASTANDIN1"]]' 
@@ -284,8 +278,7 @@ EOF
   run jq -r 'select(.method == "GET") | .path' "$FAULT_DIR/creds.jsonl"
   assert_output ""
   AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_V1_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=$FAULT_ENDPOINT \
-    run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+    kp_ok --endpoint-url "$FAULT_ENDPOINT"
   [[ "$stderr" == *", IMDSv1, role kp-role)"* ]] || { echo "$stderr"; false; }
   # disabled: no metadata at all, a configuration error naming the variable
   AWS_EC2_METADATA_DISABLED=true AWS_EC2_METADATA_SERVICE_ENDPOINT=$FAULT_ENDPOINT run_split "${KP[@]}"
@@ -331,8 +324,7 @@ for k in range(12):
 @test "an ExpiredTokenException triggers a refresh and a retry that is not counted against --max-retries" {
   fault_start --stream s --issue-creds 3600 --expired-first 1
   AWS_CONTAINER_CREDENTIALS_FULL_URI=$FAULT_ENDPOINT/creds \
-    run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+    kp_ok --endpoint-url "$FAULT_ENDPOINT"
   [ "$(wc -l <"$FAULT_DIR/accepted.jsonl")" -eq 1 ]
   [[ "$stderr" == *"ExpiredTokenException"* ]]
   # fetched twice: at start, and at once after the rejection
@@ -390,11 +382,9 @@ for k in range(12):
   AWS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt run_split "${KP[@]}" --endpoint-url "$ep" --max-retries 0
   [ "$status" -eq 75 ]
   [[ "$stderr" == *"certificate"* ]]
-  AWS_CA_BUNDLE=$T/pki/ca.pem run_split "${KP[@]}" --endpoint-url "$ep" --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+  AWS_CA_BUNDLE=$T/pki/ca.pem kp_ok --endpoint-url "$ep"
   printf '[default]\nca_bundle = %s\n' "$T/pki/ca.pem" >"$T/config"
-  run_split "${KP[@]}" --endpoint-url "$ep" --max-retries 0
-  [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+  kp_ok --endpoint-url "$ep"
   # a CONNECT proxy that logs where it connects
   port=$(free_port)
   python3 -c '

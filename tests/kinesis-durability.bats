@@ -6,11 +6,11 @@
 # dead letter appended; a Kinesis outage (kinesalite stopped and restarted
 # on its port, issue 18); --state-dir and ORA_STREAM (issue 14).
 
+load helper
+load lib/kinesis
+
 setup() {
-  load helper
-  load lib/kinesis
-  kinesis_fake_aws_env
-  T=$BATS_TEST_TMPDIR
+  kinesis_put_setup
   KP=(kinesis-put --stream s --backoff 1..20 --linger 5)
 }
 
@@ -25,19 +25,13 @@ teardown() {
   return 0
 }
 
-gen() { # gen N KEYS EVERY -> $T/in.rec, $T/expected.jsonl
-  kinesis_gen "$@" >"$T/meta.jsonl"
-  ora-rec pack --meta -i "$T/meta.jsonl" -o "$T/in.rec" 2>/dev/null
-  kinesis_expected "$T/meta.jsonl" >"$T/expected.jsonl"
-}
-
 # tries I: how many requests carried record I
 tries() {
   jq -s --argjson i "$1" '[.[] | select(.n >= 0) | .entries[] | select(.[1] == $i)] | length' "$FAULT_DIR/requests.jsonl"
 }
 
 @test "the last record before each checkpoint is acknowledged last: the checkpoint file never runs ahead (checked on every request)" {
-  gen 1000 9 50
+  kinesis_gen_input 1000 9 50
   # every 50th record fails its first try: each checkpoint waits for that retry
   fault_start --fail-first-try-every 50 --checkpoint "$T/ck"
   run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --checkpoint "$T/ck" --concurrency 4 --max-records 20 \
@@ -52,7 +46,7 @@ tries() {
 }
 
 @test "--max-retries N: a record is tried N+1 times, then the run stops (75) with the rest in the dead letter" {
-  gen 20 20 0
+  kinesis_gen_input 20 20 0
   for n in 0 1 3; do
     FAULT_DIR=$T/f$n
     fault_start --always-fail 7
@@ -70,7 +64,7 @@ tries() {
 @test "the checkpoint commit: write, fsync of the temporary file, rename, fsync of the directory (strace)" {
   # LeakSanitizer cannot run under ptrace (asan-test)
   export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-  gen 10 3 5
+  kinesis_gen_input 10 3 5
   mkdir "$T/st"
   strace -f -e trace=openat,write,fsync,fdatasync,rename,renameat,renameat2,close -o "$T/trace" \
     kinesis-put --stdout --checkpoint "$T/st/ck" -i "$T/in.rec" -o /dev/null
@@ -106,7 +100,7 @@ PY
 }
 
 @test "a second SIGTERM stops at once: exit 75, what was held goes to the dead letter, the checkpoint stays" {
-  gen 100 10 50
+  kinesis_gen_input 100 10 50
   touch "$T/gate"
   fault_start --then gate --gate "$T/gate"
   "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --checkpoint "$T/ck" --dead-letter "$T/dead.rec" \
@@ -129,7 +123,7 @@ PY
 }
 
 @test "a request Kinesis rejects as malformed: exit 70, records to the dead letter, which is appended to" {
-  gen 5 5 0
+  kinesis_gen_input 5 5 0
   printf '{"type":"OUT","key":"old","offset":99,"data":{"i":99}}\n' | ora-rec pack --meta -o "$T/dead.rec" 2>/dev/null
   fault_start --then validation
   run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --dead-letter "$T/dead.rec" -i "$T/in.rec"
@@ -145,7 +139,7 @@ PY
   KINESALITE_PATH=$T/kdata kinesalite_start
   port=${KINESIS_ENDPOINT##*:}
   kinesis_create_stream s 2
-  gen 600 13 100
+  kinesis_gen_input 600 13 100
   mkfifo "$T/fifo"
   kinesis-put --stream s --endpoint-url "$KINESIS_ENDPOINT" --checkpoint "$T/ck" --backoff 50..500 --linger 5 \
     --timeout 2000 -i "$T/fifo" 2>"$T/err" &
@@ -177,7 +171,7 @@ PY
 }
 
 @test "--state-dir DIR: the checkpoint is DIR/checkpoint (also ORA_STATE_DIR); --checkpoint wins; ORA_STREAM names the stream" {
-  gen 10 3 10
+  kinesis_gen_input 10 3 10
   kinesis-put --stdout --state-dir "$T/state" -i "$T/in.rec" -o /dev/null
   assert_equal "$(cat "$T/state/checkpoint")" 9
   assert_equal "$(stat -c %a "$T/state")" 700

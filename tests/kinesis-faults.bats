@@ -4,27 +4,16 @@
 # errors, the checkpoint never ahead of acknowledgements, give-up with a
 # dead letter, credential/endpoint resolution, signals.
 
+load helper
+load lib/kinesis
+
 setup() {
-  load helper
-  load lib/kinesis
-  kinesis_fake_aws_env
-  T=$BATS_TEST_TMPDIR
+  kinesis_put_setup
   # small backoff so retries are quick
   KP=(kinesis-put --stream s --backoff 1..20 --linger 5)
 }
 
-teardown() {
-  fault_stop
-  # a second TERM stops kinesis-put without draining
-  [ -n "${KP_PID:-}" ] && { kill "$KP_PID" 2>/dev/null; sleep 0.1; kill "$KP_PID" 2>/dev/null; wait "$KP_PID" 2>/dev/null; }
-  return 0
-}
-
-gen() { # gen N KEYS EVERY -> $T/in.rec, $T/expected.jsonl
-  kinesis_gen "$@" >"$T/meta.jsonl"
-  ora-rec pack --meta -i "$T/meta.jsonl" -o "$T/in.rec" 2>/dev/null
-  kinesis_expected "$T/meta.jsonl" >"$T/expected.jsonl"
-}
+teardown() { kinesis_put_teardown; }
 
 # Python over requests.jsonl: an entry (key, i) is sent again only after it failed.
 only_failed_retried() {
@@ -49,7 +38,7 @@ PY
 }
 
 @test "partial failures: only failed entries are retried, nothing lost, no duplicates, per-key order" {
-  gen 3000 37 500
+  kinesis_gen_input 3000 37 500
   fault_start --fail-rate 0.3 --seed 7
   run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --checkpoint "$T/ck" -i "$T/in.rec"
   [ "$status" -eq 0 ] || { echo "$stderr"; false; }
@@ -65,7 +54,7 @@ PY
 }
 
 @test "whole-request failures (throttle, 500, 503, hangup) are retried with every entry kept" {
-  gen 1200 50 300
+  kinesis_gen_input 1200 50 300
   fault_start --plan throttle,500,ok,503,hangup,partial:0.5,throttle,ok,500,500,500,ok
   run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --checkpoint "$T/ck" --max-records 100 -i "$T/in.rec"
   [ "$status" -eq 0 ] || { echo "$stderr"; false; }
@@ -79,7 +68,7 @@ PY
 }
 
 @test "slow answers past --timeout: resent, at least once, per-key order kept" {
-  gen 400 20 100
+  kinesis_gen_input 400 20 100
   fault_start --plan slow:2,ok,slow:2
   run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --timeout 500 --checkpoint "$T/ck" -i "$T/in.rec"
   [ "$status" -eq 0 ] || { echo "$stderr"; false; }
@@ -90,7 +79,7 @@ PY
 }
 
 @test "checkpoint is not committed while Kinesis holds the answer, then it is" {
-  gen 600 10 100
+  kinesis_gen_input 600 10 100
   touch "$T/gate"
   fault_start --plan gate,gate,gate,gate,gate,gate,gate,gate --then gate --gate "$T/gate" --checkpoint "$T/ck"
   "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --checkpoint "$T/ck" -i "$T/in.rec" 2>"$T/err" &
@@ -109,7 +98,7 @@ PY
 }
 
 @test "checkpoint watched continuously under random failures never runs ahead of acks" {
-  gen 2000 15 50
+  kinesis_gen_input 2000 15 50
   fault_start --fail-rate 0.4 --seed 3 --checkpoint "$T/ck"
   run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --checkpoint "$T/ck" --concurrency 4 -i "$T/in.rec"
   [ "$status" -eq 0 ] || { echo "$stderr"; false; }
@@ -121,7 +110,7 @@ PY
 }
 
 @test "--max-retries: gives up with 75, undelivered records in --dead-letter, checkpoint only for acked" {
-  gen 300 300 100
+  kinesis_gen_input 300 300 100
   # first request accepted (100 records), then everything fails
   fault_start --plan ok --then 500
   run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --max-records 100 --concurrency 1 \
@@ -141,7 +130,7 @@ PY
 }
 
 @test "expired token: reported plainly, no secrets in the message; never gives up by default" {
-  gen 10 5 0
+  kinesis_gen_input 10 5 0
   fault_start --then expired --secret sek-SECRET-key
   export AWS_SESSION_TOKEN=tok-SECRET-token AWS_SECRET_ACCESS_KEY=sek-SECRET-key
   run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --max-retries 1 -i "$T/in.rec"
@@ -158,7 +147,7 @@ PY
 }
 
 @test "wrong secret: the stand-in's signature check answers 403, reported as a credential error" {
-  gen 5 5 0
+  kinesis_gen_input 5 5 0
   fault_start --secret other
   run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --max-retries 0 -i "$T/in.rec"
   [ "$status" -eq 75 ]
@@ -166,7 +155,7 @@ PY
 }
 
 @test "stream not found: exit 78 with the stream named" {
-  gen 5 5 0
+  kinesis_gen_input 5 5 0
   fault_start --stream real
   run_split kinesis-put --stream nosuch --endpoint-url "$FAULT_ENDPOINT" -i "$T/in.rec"
   [ "$status" -eq 78 ]
@@ -174,7 +163,7 @@ PY
 }
 
 @test "signatures verify with a session token; the token is signed and sent" {
-  gen 20 5 0
+  kinesis_gen_input 20 5 0
   fault_start
   AWS_SESSION_TOKEN=the-token run_split "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" -i "$T/in.rec"
   [ "$status" -eq 0 ]
@@ -183,7 +172,7 @@ PY
 }
 
 @test "profile resolution: AWS_PROFILE from credentials and config files; --profile beats env keys" {
-  gen 5 5 0
+  kinesis_gen_input 5 5 0
   fault_start --secret profsecret
   cat >"$T/credentials" <<EOF
 [default]
@@ -232,7 +221,7 @@ EOF
 }
 
 @test "endpoint resolution: --endpoint-url > AWS_ENDPOINT_URL_KINESIS > AWS_ENDPOINT_URL > config" {
-  gen 5 5 0
+  kinesis_gen_input 5 5 0
   fault_start
   dead="http://127.0.0.1:$(free_port)"
   printf '[default]\nendpoint_url = %s\n' "$dead" >"$T/config"
@@ -258,7 +247,7 @@ EOF
 }
 
 @test "missing credentials or region: exit 78 with what to set" {
-  gen 2 2 0
+  kinesis_gen_input 2 2 0
   unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
   run_split kinesis-put --stream s -i "$T/in.rec"
   [ "$status" -eq 78 ]
@@ -273,7 +262,7 @@ EOF
 }
 
 @test "SIGUSR1 prints the stats line; SIGTERM drains what was read and exits 0" {
-  gen 200 10 200
+  kinesis_gen_input 200 10 200
   touch "$T/gate"
   fault_start --then gate --gate "$T/gate"
   mkfifo "$T/fifo"
@@ -295,7 +284,7 @@ EOF
 }
 
 @test "a record cut short in a pipe does not stall acknowledgements or the checkpoint" {
-  gen 51 5 50   # 50 records, checkpoint 49, one more record
+  kinesis_gen_input 51 5 50   # 50 records, checkpoint 49, one more record
   fault_start
   mkfifo "$T/fifo"
   "${KP[@]}" --endpoint-url "$FAULT_ENDPOINT" --checkpoint "$T/ck" -i "$T/fifo" 2>"$T/err" &

@@ -4,18 +4,11 @@
 # follow from what the fault stand-in did; a Kinesis that stops answering
 # makes the oldest-unacknowledged age grow.
 
-setup() {
-  load helper
-  load lib/kinesis
-  kinesis_fake_aws_env
-  T=$BATS_TEST_TMPDIR
-}
+load helper
+load lib/kinesis
 
-teardown() {
-  fault_stop
-  [ -n "${KP_PID:-}" ] && { kill "$KP_PID" 2>/dev/null; sleep 0.1; kill "$KP_PID" 2>/dev/null; wait "$KP_PID" 2>/dev/null; }
-  return 0
-}
+setup() { kinesis_put_setup; }
+teardown() { kinesis_put_teardown; }
 
 # metric FILE NAME{LABELS}: the value of one series (labels as written)
 metric() {

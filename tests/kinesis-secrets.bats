@@ -6,16 +6,13 @@
 # is wiped before it is freed or grown. Checked by scanning the live
 # process's memory (no core dump) once it has delivered and sits idle.
 
-setup() {
-  load helper
-  load lib/kinesis
-  kinesis_fake_aws_env
-  T=$BATS_TEST_TMPDIR
-}
+load helper
+load lib/kinesis
+
+setup() { kinesis_put_setup; }
 
 teardown() {
-  fault_stop
-  [ -n "${KP_PID:-}" ] && { kill "$KP_PID" 2>/dev/null; sleep 0.1; kill "$KP_PID" 2>/dev/null; wait "$KP_PID" 2>/dev/null; }
+  kinesis_put_teardown
   exec 7>&- 2>/dev/null
   return 0
 }

@@ -5,20 +5,11 @@
 # user, cron runs that name their cause, the README's hand-composed pipeline
 # across Ctrl-C, and the stages' metrics read by --status.
 
-load helper
-load lib/sim
-load lib/kinesis
-load lib/supervise
-
-setup() {
-  cd "$BATS_TEST_TMPDIR"
-}
+load lib/pipeline
 
 teardown() {
-  sv_stop
   [ -z "${COMPOSE_PGID-}" ] || kill -KILL -- "-$COMPOSE_PGID" 2>/dev/null || true
-  sim_stop || true
-  kinesalite_stop
+  pipeline_teardown
   if [ -n "${CU_USER-}" ]; then userdel "$CU_USER" 2>/dev/null || true; fi
   [ -z "${CU_DIR-}" ] || rm -rf "$CU_DIR"
 }

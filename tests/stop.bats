@@ -4,20 +4,7 @@
 # last checkpoint, kinesis-put flushes and commits it): exit 0, the checkpoint
 # is committed, and the next --once run resumes from it with nothing missing.
 
-load helper
-load lib/sim
-load lib/kinesis
-load lib/supervise
-
-setup() {
-  cd "$BATS_TEST_TMPDIR"
-}
-
-teardown() {
-  sv_stop
-  sim_stop || true
-  kinesalite_stop
-}
+load lib/pipeline
 
 @test "stop: SIGTERM mid-stream exits 0 with the checkpoint committed; --once resumes with nothing missing" {
   local n=20000

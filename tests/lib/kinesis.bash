@@ -12,9 +12,15 @@
 #                               lines, shard by shard, in sequence order
 #   kinesalite_stop             stops it (call from teardown)
 #   kinesis_fake_aws_env        fake credentials/region for the AWS CLI
+#   kinesis_put_setup           setup of the kinesis-put suites: fake AWS
+#                               env, T=$BATS_TEST_TMPDIR
+#   kinesis_put_teardown        stops the fault stand-in and a kinesis-put
+#                               left in the background (KP_PID)
+#   kinesis_gen_input N KEYS EVERY   $T/in.rec and $T/expected.jsonl
 
 KINESALITE=${KINESALITE:-$TOP/.deps/node_modules/.bin/kinesalite}
 AWS_CLI=${AWS_CLI:-/usr/bin/aws}
+. "$(dirname "${BASH_SOURCE[0]}")/service.bash"
 
 kinesis_fake_aws_env() {
   export AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=testsecret AWS_REGION=us-east-1
@@ -23,39 +29,41 @@ kinesis_fake_aws_env() {
   unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_KINESIS
 }
 
-kinesalite_start() {
-  local port i
-  kinesis_fake_aws_env
-  for i in 1 2 3; do
-    port=${KINESALITE_PORT:-$(free_port)}
-    # kinesalite's CLI listens on every address: bind 127.0.0.1 only.
-    node -e '
-      var dir = require("path").dirname(require("fs").realpathSync(process.argv[1]));
-      var o = {createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100};
-      if (process.argv[3]) o.path = process.argv[3];
-      var s = require(dir + "/index.js")(o);
-      s.listen(+process.argv[2], "127.0.0.1");
-      process.on("SIGTERM", function () { process.exit(0); });' \
-      "$KINESALITE" "$port" "${KINESALITE_PATH:-}" >>"${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/kinesalite.log" 2>&1 &
-    KINESALITE_PID=$!
-    if wait_port "$port" 15; then
-      export KINESIS_ENDPOINT="http://127.0.0.1:$port" KINESALITE_PID
-      return 0
-    fi
-    kill "$KINESALITE_PID" 2>/dev/null; wait "$KINESALITE_PID" 2>/dev/null
-  done
-  echo "kinesalite did not start" >&2
-  return 1
+# _kinesalite_serve PORT: kinesalite on 127.0.0.1:PORT only (its CLI
+# listens on every address), its data in KINESALITE_PATH if set.
+_kinesalite_serve() {
+  exec node -e '
+    var dir = require("path").dirname(require("fs").realpathSync(process.argv[1]));
+    var o = {createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100};
+    if (process.argv[3]) o.path = process.argv[3];
+    var s = require(dir + "/index.js")(o);
+    s.listen(+process.argv[2], "127.0.0.1");
+    process.on("SIGTERM", function () { process.exit(0); });' \
+    "$KINESALITE" "$1" "${KINESALITE_PATH:-}" >>"${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/kinesalite.log" 2>&1
 }
 
-kinesalite_stop() {
-  if [ -n "${KINESALITE_PID:-}" ]; then
-    kill "$KINESALITE_PID" 2>/dev/null
-    wait "$KINESALITE_PID" 2>/dev/null || true
-    KINESALITE_PID=
+kinesis_put_setup() {
+  kinesis_fake_aws_env
+  T=$BATS_TEST_TMPDIR
+}
+
+# A second TERM stops kinesis-put without draining.
+kinesis_put_teardown() {
+  fault_stop
+  if [ -n "${KP_PID:-}" ]; then
+    kill "$KP_PID" 2>/dev/null; sleep 0.1; kill "$KP_PID" 2>/dev/null; wait "$KP_PID" 2>/dev/null
   fi
   return 0
 }
+
+kinesalite_start() {
+  kinesis_fake_aws_env
+  service_start kinesalite 15 "${KINESALITE_PORT:-}" _kinesalite_serve || return 1
+  KINESALITE_PID=$SERVICE_PID
+  export KINESIS_ENDPOINT="http://127.0.0.1:$SERVICE_PORT" KINESALITE_PID
+}
+
+kinesalite_stop() { service_stop KINESALITE_PID; }
 
 kaws() {
   "$AWS_CLI" --endpoint-url "$KINESIS_ENDPOINT" --region us-east-1 --no-cli-pager --output json "$@"
@@ -129,6 +137,14 @@ for i in range(n):
 PY
 }
 
+# kinesis_gen_input N KEYS EVERY: kinesis_gen's records packed in $T/in.rec,
+# what should land of them in $T/expected.jsonl (meta lines in $T/meta.jsonl).
+kinesis_gen_input() {
+  kinesis_gen "$@" >"$T/meta.jsonl"
+  ora-rec pack --meta -i "$T/meta.jsonl" -o "$T/in.rec" 2>/dev/null
+  kinesis_expected "$T/meta.jsonl" >"$T/expected.jsonl"
+}
+
 # kinesis_expected META.jsonl: what should land, as kinesis_read_all prints it.
 kinesis_expected() {
   jq -c 'select(.type == "OUT") | {PartitionKey: .key, Data: .data}' "$1"
@@ -180,26 +196,16 @@ PY
 fault_start() {
   FAULT_DIR=${FAULT_DIR:-$BATS_TEST_TMPDIR/fault}
   mkdir -p "$FAULT_DIR"
-  local port i
-  for i in 1 2 3; do
-    port=$(free_port)
-    python3 "$TOP/tests/tools/kinesis-fault.py" --port "$port" --dir "$FAULT_DIR" "$@" \
-      2>>"$FAULT_DIR/stderr" &
-    FAULT_PID=$!
-    if wait_port "$port" 10; then
-      export FAULT_ENDPOINT="http://127.0.0.1:$port" FAULT_PID FAULT_DIR
-      return 0
-    fi
-    kill "$FAULT_PID" 2>/dev/null; wait "$FAULT_PID" 2>/dev/null
-  done
-  return 1
+  service_start "the Kinesis fault stand-in" 10 "" _fault_serve "$@" || return 1
+  FAULT_PID=$SERVICE_PID
+  export FAULT_ENDPOINT="http://127.0.0.1:$SERVICE_PORT" FAULT_PID FAULT_DIR
 }
 
-fault_stop() {
-  if [ -n "${FAULT_PID:-}" ]; then
-    kill "$FAULT_PID" 2>/dev/null
-    wait "$FAULT_PID" 2>/dev/null || true
-    FAULT_PID=
-  fi
-  return 0
+_fault_serve() { # _fault_serve PORT ARGS...
+  local port=$1
+  shift
+  exec python3 "$TOP/tests/tools/kinesis-fault.py" --port "$port" --dir "$FAULT_DIR" "$@" \
+    2>>"$FAULT_DIR/stderr"
 }
+
+fault_stop() { service_stop FAULT_PID; }

@@ -17,32 +17,21 @@
 # /latest/api/token (no IMDSv2 check) and serves fixed credentials
 # (test-key / test-secret-key) that its own auth does not accept.
 
+. "$(dirname "${BASH_SOURCE[0]}")/service.bash"
+
 moto_start() {
-  local port i
   command -v moto_server >/dev/null ||
     { echo "moto_server is not installed: pip install 'moto[server]' (see scripts/deps)" >&2; return 1; }
-  for i in 1 2 3; do
-    port=$(free_port)
-    moto_server -H 127.0.0.1 -p "$port" >"${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/moto.$port.log" 2>&1 &
-    MOTO_PID=$!
-    if wait_port "$port" 30; then
-      export MOTO_ENDPOINT="http://127.0.0.1:$port" MOTO_PID
-      return 0
-    fi
-    kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null
-  done
-  echo "moto_server did not start" >&2
-  return 1
+  service_start moto_server 30 "" _moto_serve || return 1
+  MOTO_PID=$SERVICE_PID
+  export MOTO_ENDPOINT="http://127.0.0.1:$SERVICE_PORT" MOTO_PID
 }
 
-moto_stop() {
-  if [ -n "${MOTO_PID:-}" ]; then
-    kill "$MOTO_PID" 2>/dev/null
-    wait "$MOTO_PID" 2>/dev/null
-    MOTO_PID=
-  fi
-  return 0
+_moto_serve() {
+  exec moto_server -H 127.0.0.1 -p "$1" >"${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}/moto.$1.log" 2>&1
 }
+
+moto_stop() { service_stop MOTO_PID; }
 
 # maws ARGS: the AWS CLI against moto, with the admin keys once they exist.
 maws() {

@@ -60,65 +60,29 @@ typedef ssize_t (*write_fn)(int, const void *, size_t);
     if (!real_##name)                                                                                  \
     real_##name = (type)dlsym(RTLD_NEXT, #name)
 
-int open(const char *path, int flags, ...)
-{
-    REAL(open, open_fn);
-    mode_t m = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        m = (mode_t)va_arg(ap, int);
-        va_end(ap);
+/* Defines the wrapper of an open()-like call: the mode is read only when the
+ * flags say one was passed (as the C library does), and the descriptor is
+ * remembered with the path it was opened by. */
+#define WRAP_OPEN(name, type, params, args)                                                            \
+    int name params                                                                                    \
+    {                                                                                                  \
+        REAL(name, type);                                                                              \
+        mode_t m = 0;                                                                                  \
+        if (flags & (O_CREAT | O_TMPFILE)) {                                                           \
+            va_list ap;                                                                                \
+            va_start(ap, flags);                                                                       \
+            m = (mode_t)va_arg(ap, int);                                                               \
+            va_end(ap);                                                                                \
+        }                                                                                              \
+        int fd = real_##name args;                                                                     \
+        note(fd, path);                                                                                \
+        return fd;                                                                                     \
     }
-    int fd = real_open(path, flags, m);
-    note(fd, path);
-    return fd;
-}
 
-int open64(const char *path, int flags, ...)
-{
-    REAL(open64, open_fn);
-    mode_t m = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        m = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
-    int fd = real_open64(path, flags, m);
-    note(fd, path);
-    return fd;
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-    REAL(openat, openat_fn);
-    mode_t m = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        m = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
-    int fd = real_openat(dirfd, path, flags, m);
-    note(fd, path);
-    return fd;
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-    REAL(openat64, openat_fn);
-    mode_t m = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        m = (mode_t)va_arg(ap, int);
-        va_end(ap);
-    }
-    int fd = real_openat64(dirfd, path, flags, m);
-    note(fd, path);
-    return fd;
-}
+WRAP_OPEN(open, open_fn, (const char *path, int flags, ...), (path, flags, m))
+WRAP_OPEN(open64, open_fn, (const char *path, int flags, ...), (path, flags, m))
+WRAP_OPEN(openat, openat_fn, (int dirfd, const char *path, int flags, ...), (dirfd, path, flags, m))
+WRAP_OPEN(openat64, openat_fn, (int dirfd, const char *path, int flags, ...), (dirfd, path, flags, m))
 
 int close(int fd)
 {
@@ -148,22 +112,24 @@ ssize_t write(int fd, const void *buf, size_t n)
     return real_write(fd, buf, n);
 }
 
+/* Whether a sync of fd is to fail (with EIO) in this mode. */
+static int sync_fails(int fd)
+{
+    if (is_watched(fd) && strcmp(mode(), "fail-fsync") == 0) {
+        errno = EIO;
+        return 1;
+    }
+    return 0;
+}
+
 int fsync(int fd)
 {
     REAL(fsync, fd_fn);
-    if (is_watched(fd) && strcmp(mode(), "fail-fsync") == 0) {
-        errno = EIO;
-        return -1;
-    }
-    return real_fsync(fd);
+    return sync_fails(fd) ? -1 : real_fsync(fd);
 }
 
 int fdatasync(int fd)
 {
     REAL(fdatasync, fd_fn);
-    if (is_watched(fd) && strcmp(mode(), "fail-fsync") == 0) {
-        errno = EIO;
-        return -1;
-    }
-    return real_fdatasync(fd);
+    return sync_fails(fd) ? -1 : real_fdatasync(fd);
 }

@@ -165,6 +165,15 @@ def strings(v):
     return [x for x in v if isinstance(x, str)] if isinstance(v, list) else None
 
 
+def assign(obj, src, fields):
+    """For each (attribute, keys, conv) of fields whose first key src has:
+    obj.attribute = conv(path(src, *keys)); the other attributes stay."""
+    for attr, keys, conv in fields:
+        v = path(src, *keys)
+        if v is not ABSENT:
+            setattr(obj, attr, conv(v))
+
+
 class Scenario:
     def __init__(self, path_):
         self.path = path_
@@ -247,12 +256,9 @@ class Event:
     def apply(self, ev):
         """An Event object; returns True when a field of the event_data rule changed."""
         before = (self.starts_at, self.sport, self.group_id, canon(self.participants))
-        for attr, keys, conv in (("starts_at", ("startsAt",), text), ("sport", ("sport",), text),
-                                 ("status", ("status",), text), ("group_id", ("group", "id"), ident),
-                                 ("competition", ("competitionName", "defaultTranslation"), text)):
-            v = path(ev, *keys)
-            if v is not ABSENT:
-                setattr(self, attr, conv(v))
+        assign(self, ev, (("starts_at", ("startsAt",), text), ("sport", ("sport",), text),
+                          ("status", ("status",), text), ("group_id", ("group", "id"), ident),
+                          ("competition", ("competitionName", "defaultTranslation"), text)))
         v = path(ev, "participants")
         if v is not ABSENT:
             # design.md: "participants change" is any change to the whole
@@ -291,21 +297,10 @@ class Offer:
     def apply(self, bo):
         """A BetOffer object (an add or update): fields carried replace the
         stored ones; outcomes merge by id, each named one replaced whole."""
-        v = path(bo, "criterion", "id")
-        if v is not ABSENT:
-            self.criterion_id = ident(v)
-        v = path(bo, "criterion", "label", "defaultTranslation")
-        if v is not ABSENT:
-            self.criterion_label = text(v)
-        v = path(bo, "lineType")
-        if v is not ABSENT:
-            self.line_type = strings(v)
-        v = path(bo, "tags")
-        if v is not ABSENT:
-            self.tags = strings(v)
-        v = path(bo, "status")
-        if v is not ABSENT:
-            self.status = text(v)
+        assign(self, bo, (("criterion_id", ("criterion", "id"), ident),
+                          ("criterion_label", ("criterion", "label", "defaultTranslation"), text),
+                          ("line_type", ("lineType",), strings), ("tags", ("tags",), strings),
+                          ("status", ("status",), text)))
         v = path(bo, "outcomes")
         # design.md: outcomes missing or null are treated as empty
         for x in v if isinstance(v, list) else []:

@@ -8,19 +8,14 @@
 
 #include "idmap.h"
 #include "intern.h"
+#include "rnd.h"
 #include "wm.h"
 
 #define UNIT_MAX_FAILS 10
 #include "unit.h"
 
 static uint64_t rng = 12345;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rnd(void) { return ora_xorshift64(&rng); }
 
 static void test_idmap(void)
 {

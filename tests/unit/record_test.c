@@ -11,6 +11,7 @@
  * A torn record (cut short, then more records) costs only itself.
  * Exit 0 when every check holds. */
 #include "record.h"
+#include "rnd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,13 +29,7 @@
 
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rnd(void) { return ora_xorshift64(&rng); }
 
 /* ---- streams of records whose content and position we know ---------------- */
 

@@ -2,6 +2,7 @@
  * with zlib directly (not with our encoder): every split point, frames
  * spanning members, many frames per member, empty members, corrupt and
  * trailing bytes, truncation, the frame length bound and a bomb. */
+#include "rnd.h"
 #include "wire.h"
 
 #include <stdio.h>
@@ -42,7 +43,7 @@ static void put_frame(ora_buf *d, const void *msg, uint32_t n)
 typedef struct { ora_buf raw; uint32_t lens[4096]; size_t n; } frames;
 
 static uint64_t rng = 88172645463325252ull;
-static uint64_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
+static uint64_t rnd(void) { return ora_xorshift64(&rng); }
 
 /* Drains w into got; returns the last rc (NEED_INPUT or an error). */
 static int drain(ora_wire *w, frames *got)
