@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "backoff.h"
+#include "rnd.h"
 
 /* A key with a record taken or waiting for its retry; its later records
  * wait in wq. Idle keys have no putq_key. */
@@ -51,12 +52,7 @@ static size_t esize(const putq_entry *e)
 
 uint32_t putq_random(putq *q)
 {
-    uint64_t x = q->rnd;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    q->rnd = x;
-    return (uint32_t)(x >> 32);
+    return (uint32_t)(ora_xorshift64(&q->rnd) >> 32);
 }
 
 putq *putq_new(const putq_opts *o)

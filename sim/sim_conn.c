@@ -1,6 +1,7 @@
 /* sim_conn.c: one client connection and its TLS transport (see sim_conn.h). */
 #include "sim_conn.h"
 #include "cli.h"
+#include "rnd.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -103,13 +104,7 @@ void sim_conn_note(const sim_conn *c, int lvl, const char *fmt, ...)
     sim_srv_note(c->srv, lvl, "conn %llu: %s", (unsigned long long)c->id, text);
 }
 
-uint64_t sim_conn_rand(sim_conn *c)
-{
-    c->rng ^= c->rng << 13;
-    c->rng ^= c->rng >> 7;
-    c->rng ^= c->rng << 17;
-    return c->rng;
-}
+uint64_t sim_conn_rand(sim_conn *c) { return ora_xorshift64(&c->rng); }
 
 uint32_t sim_conn_range(sim_conn *c, uint32_t a, uint32_t b)
 {
