@@ -721,8 +721,9 @@ int main(int argc, char **argv)
     cli_opt opts[] = {
         CLI_OPT_HELP(usage_text),
         CLI_OPT_VERSION,
-        CLI_OPT_INPUT(&o.in),
-        CLI_OPT_OUTPUT(&o.out),
+        /* -i and -o only: ora-actors never had the long names */
+        {.letter = 'i', .kind = CLI_STR, .dest = &o.in},
+        {.letter = 'o', .kind = CLI_STR, .dest = &o.out},
         {.name = "rules", .kind = CLI_STR, .dest = &o.rules_file},
         {.name = "criteria", .kind = CLI_STR, .dest = &o.criteria},
         {.name = "jurisdiction", .kind = CLI_CALL, .call = add_jurisdiction, .takes_arg = 1},

@@ -12,6 +12,7 @@ int clistage_close_output(ora_writer *w, int fd, int ex)
     if (werr || ex == ORA_EX_IOERR) {
         if (werr)
             log_error("unable to write output: %s", strerror(werr));
+        close(fd);
         return ORA_EX_IOERR;
     }
     if (ora_writer_flush(w) != 0 || close(fd) != 0) {

@@ -8,10 +8,10 @@
 #include "metrics.h"
 #include "record.h"
 
-/* Flushes w and closes fd, unless w already failed or ex is ORA_EX_IOERR
- * (what is buffered can no longer be written in order). Logs "unable to
- * write output: reason" once. Returns ex, or ORA_EX_IOERR when the output
- * failed. w stays the caller's to free. */
+/* Flushes w, unless w already failed or ex is ORA_EX_IOERR (what is
+ * buffered can no longer be written in order), and closes fd in every case.
+ * Logs "unable to write output: reason" once. Returns ex, or ORA_EX_IOERR
+ * when the output failed. w stays the caller's to free. */
 int clistage_close_output(ora_writer *w, int fd, int ex);
 
 /* The last words of a stage: "stopped by signal" (info) when stopped,

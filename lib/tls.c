@@ -654,12 +654,13 @@ static int tls_connect(ora_tls_ctx *t, const char *host, const char *port, const
 
 /* ---- I/O --------------------------------------------------------------- */
 
-/* The result of an SSL_read_ex/SSL_write_ex that returned rc with done
- * bytes: what to wait for next goes into *ev, c->rev for a read or c->wev
+/* The result of an SSL_read_ex (is_read) or SSL_write_ex that returned rc
+ * with done bytes: what to wait for next goes into c->rev for a read, c->wev
  * for a write (0: nothing). A clean close by the peer ends a read (0);
  * during a write it is an error like any other. */
-static ssize_t io_result(ora_tls_conn *c, int rc, size_t done, short *ev, const char *what)
+static ssize_t io_result(ora_tls_conn *c, int rc, size_t done, int is_read)
 {
+    short *ev = is_read ? &c->rev : &c->wev;
     if (rc == 1) {
         *ev = 0;
         return (ssize_t)done;
@@ -673,11 +674,11 @@ static ssize_t io_result(ora_tls_conn *c, int rc, size_t done, short *ev, const 
         *ev = POLLOUT;
         return ORA_TLS_AGAIN;
     case SSL_ERROR_ZERO_RETURN:
-        if (ev == &c->rev)
+        if (is_read)
             return 0;
         /* fall through */
     default:
-        fail(c, se, what);
+        fail(c, se, is_read ? "read" : "write");
         return ORA_TLS_ERROR;
     }
 }
@@ -688,7 +689,7 @@ ssize_t ora_tls_read(ora_tls_conn *c, void *buf, size_t n)
     ERR_clear_error();
     errno = 0;
     int rc = SSL_read_ex(c->ssl, buf, n, &got);
-    return io_result(c, rc, got, &c->rev, "read");
+    return io_result(c, rc, got, 1);
 }
 
 ssize_t ora_tls_write(ora_tls_conn *c, const void *buf, size_t n)
@@ -697,7 +698,7 @@ ssize_t ora_tls_write(ora_tls_conn *c, const void *buf, size_t n)
     ERR_clear_error();
     errno = 0;
     int rc = SSL_write_ex(c->ssl, buf, n, &put);
-    return io_result(c, rc, put, &c->wev, "write");
+    return io_result(c, rc, put, 0);
 }
 
 int ora_tls_fd(const ora_tls_conn *c) { return c->fd; }
