@@ -118,18 +118,8 @@ sv_real_env() {
 # sets KINESALITE_PID and KINESIS_ENDPOINT (lib/kinesis.bash for the rest).
 sv_kinesalite_start() {
   local port=$1 dir=$2
-  kinesis_fake_aws_env
   mkdir -p "$dir"
-  node -e '
-    var dir = require("path").dirname(require("fs").realpathSync(process.argv[1]));
-    var s = require(dir + "/index.js")({path: process.argv[3], createStreamMs: 0, deleteStreamMs: 0,
-      updateStreamMs: 0, shardLimit: 100});
-    s.listen(+process.argv[2], "127.0.0.1");
-    process.on("SIGTERM", function () { process.exit(0); });' \
-    "$KINESALITE" "$port" "$dir" >>"$BATS_TEST_TMPDIR/kinesalite.log" 2>&1 &
-  KINESALITE_PID=$!
-  export KINESIS_ENDPOINT=http://127.0.0.1:$port KINESALITE_PID
-  wait_port "$port" 15 || return 1
+  KINESALITE_PORT=$port KINESALITE_PATH=$dir kinesalite_start || return 1
   # the port may have been taken by another program meanwhile: then it exits
   sleep 0.3
   kill -0 "$KINESALITE_PID" 2>/dev/null ||
