@@ -11,6 +11,7 @@
 
 #include "aws_http.h"
 #include "aws_util.h"
+#include "cli.h"
 
 void aws_config_free(aws_config *c)
 {
@@ -147,15 +148,15 @@ static int read_secret_file(const char *path, ora_buf *b)
 
 static char *home_path(const char *envname, const char *rel, char *buf, size_t n)
 {
-    const char *v = aws_env(envname);
+    const char *v = cli_env(envname);
     if (v) {
-        if (v[0] == '~' && v[1] == '/' && aws_env("HOME"))
-            snprintf(buf, n, "%s/%s", aws_env("HOME"), v + 2);
+        if (v[0] == '~' && v[1] == '/' && cli_env("HOME"))
+            snprintf(buf, n, "%s/%s", cli_env("HOME"), v + 2);
         else
             snprintf(buf, n, "%s", v);
         return buf;
     }
-    const char *h = aws_env("HOME");
+    const char *h = cli_env("HOME");
     snprintf(buf, n, "%s/%s", h ? h : ".", rel);
     return buf;
 }
@@ -263,10 +264,10 @@ static char *endpoint_for(const char *flag, const char *svc, const char *svc_env
     const char *ep = NULL;
     if (flag)
         ep = flag, snprintf(src, sn, "--endpoint-url");
-    else if (aws_env(sname))
-        ep = aws_env(sname), snprintf(src, sn, "%s", sname);
-    else if (aws_env("AWS_ENDPOINT_URL"))
-        ep = aws_env("AWS_ENDPOINT_URL"), snprintf(src, sn, "AWS_ENDPOINT_URL");
+    else if (cli_env(sname))
+        ep = cli_env(sname), snprintf(src, sn, "%s", sname);
+    else if (cli_env("AWS_ENDPOINT_URL"))
+        ep = cli_env("AWS_ENDPOINT_URL"), snprintf(src, sn, "AWS_ENDPOINT_URL");
     else if (pr->endpoint)
         ep = pr->endpoint, snprintf(src, sn, "endpoint_url in config file");
     if (ep)
@@ -284,7 +285,7 @@ int aws_config_load(aws_config *c, const aws_config_opts *o, char *err, size_t e
     const char *service = o->service ? o->service : "kinesis";
     const char *prof = o->profile;
     int explicit_profile = prof != NULL;
-    if (!prof && ((prof = aws_env("AWS_PROFILE")) || (prof = aws_env("AWS_DEFAULT_PROFILE"))))
+    if (!prof && ((prof = cli_env("AWS_PROFILE")) || (prof = cli_env("AWS_DEFAULT_PROFILE"))))
         explicit_profile = 1;
     if (!prof)
         prof = "default";
@@ -295,11 +296,11 @@ int aws_config_load(aws_config *c, const aws_config_opts *o, char *err, size_t e
         aws_profile_not_found(prof, err, errlen);
         goto fail;
     }
-    const char *ca = aws_env("AWS_CA_BUNDLE") ? aws_env("AWS_CA_BUNDLE") : pr.ca_bundle;
+    const char *ca = cli_env("AWS_CA_BUNDLE") ? cli_env("AWS_CA_BUNDLE") : pr.ca_bundle;
     if (ca) {
         if (access(ca, R_OK) < 0) {
             aws_seterr(err, errlen, "cannot read CA bundle %s (from %s): %s", ca,
-                       aws_env("AWS_CA_BUNDLE") ? "AWS_CA_BUNDLE" : "ca_bundle in config file", strerror(errno));
+                       cli_env("AWS_CA_BUNDLE") ? "AWS_CA_BUNDLE" : "ca_bundle in config file", strerror(errno));
             goto fail;
         }
         c->ca_bundle = strdup(ca);
@@ -310,16 +311,16 @@ int aws_config_load(aws_config *c, const aws_config_opts *o, char *err, size_t e
     const char *r = NULL;
     if (o->region)
         r = o->region, snprintf(c->region_source, sizeof c->region_source, "--region");
-    else if (aws_env("AWS_REGION"))
-        r = aws_env("AWS_REGION"), snprintf(c->region_source, sizeof c->region_source, "AWS_REGION");
-    else if (aws_env("AWS_DEFAULT_REGION"))
-        r = aws_env("AWS_DEFAULT_REGION"), snprintf(c->region_source, sizeof c->region_source, "AWS_DEFAULT_REGION");
+    else if (cli_env("AWS_REGION"))
+        r = cli_env("AWS_REGION"), snprintf(c->region_source, sizeof c->region_source, "AWS_REGION");
+    else if (cli_env("AWS_DEFAULT_REGION"))
+        r = cli_env("AWS_DEFAULT_REGION"), snprintf(c->region_source, sizeof c->region_source, "AWS_DEFAULT_REGION");
     else if (pr.region)
         r = pr.region, snprintf(c->region_source, sizeof c->region_source, "profile %.40s", prof);
     char imds_r[64];
     if (!r) {
         char ierr[256] = "";
-        const char *dis = aws_env("AWS_EC2_METADATA_DISABLED");
+        const char *dis = cli_env("AWS_EC2_METADATA_DISABLED");
         creds_opts co = {NULL, NULL, NULL, c->ca_bundle, timeout < 2 ? timeout : 2, o->allow_insecure};
         if (!(dis && strcasecmp(dis, "true") == 0) && imds_region(&co, imds_r, sizeof imds_r, ierr, sizeof ierr) == 0) {
             r = imds_r;

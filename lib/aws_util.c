@@ -11,12 +11,6 @@
 
 #include <sodium.h>
 
-const char *aws_env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
 void aws_seterr(char *err, size_t n, const char *fmt, ...)
 {
     va_list ap;

@@ -1,6 +1,7 @@
 /* aws_util.h: the small helpers that the AWS configuration (aws_config.c)
- * and the credential providers (creds.c) share: how they read the
- * environment and small files, report a reason, and drop a secret string.
+ * and the credential providers (creds.c) share: how they read small files,
+ * report a reason, and drop a secret string. The environment they read
+ * through cli_env (cli.h): unset and empty alike, as the AWS CLI does.
  * Never prints.
  */
 #ifndef ORA_AWS_UTIL_H
@@ -10,9 +11,6 @@
 
 #include "buf.h"
 
-/* The value of environment variable name, or NULL when it is unset or
- * empty: the AWS CLI and SDKs treat an empty variable as unset. */
-const char *aws_env(const char *name);
 
 /* Formats a one-line reason into err (n bytes, truncated to fit). */
 void aws_seterr(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

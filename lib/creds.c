@@ -18,6 +18,7 @@
 #include "aws_config.h"
 #include "aws_http.h"
 #include "aws_util.h"
+#include "cli.h"
 #include "sigv4.h"
 
 extern char **environ;
@@ -142,14 +143,14 @@ static int is_true(const char *v)
 
 static creds_provider *imds_new(const creds_opts *o)
 {
-    const char *ep = aws_env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    const char *mode = aws_env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+    const char *ep = cli_env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    const char *mode = cli_env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
     if (!ep)
         ep = mode && strcasecmp(mode, "IPv6") == 0 ? "http://[fd00:ec2::254]" : "http://169.254.169.254";
     size_t n = strlen(ep);
     while (n && ep[n - 1] == '/')
         n--;
-    const char *v1 = aws_env("AWS_EC2_METADATA_V1_DISABLED");
+    const char *v1 = cli_env("AWS_EC2_METADATA_V1_DISABLED");
     int imds_v1 = v1 && strcasecmp(v1, "false") == 0;
     creds_provider *p = prov_new(P_IMDS, o, "EC2 instance metadata (%.*s, %s)", (int)n, ep,
                                  imds_v1 ? "IMDSv2, v1 allowed" : "IMDSv2");
@@ -176,8 +177,8 @@ static int container_host_ok(const char *url)
 
 static creds_provider *container_new(const creds_opts *o, char *err, size_t errlen)
 {
-    const char *rel = aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    const char *full = aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    const char *rel = cli_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const char *full = cli_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     char url[2048];
     if (rel)
         snprintf(url, sizeof url, "http://169.254.170.2%s%s", rel[0] == '/' ? "" : "/", rel);
@@ -190,8 +191,8 @@ static creds_provider *container_new(const creds_opts *o, char *err, size_t errl
                    url);
         return NULL;
     }
-    const char *tfile = aws_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-    const char *tok = aws_env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    const char *tfile = cli_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    const char *tok = cli_env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
     creds_provider *p = prov_new(P_CONTAINER, o, "container credentials (%.300s%s)", url,
                                  tfile ? ", token file" : tok ? ", token" : "");
     if (!p)
@@ -275,7 +276,7 @@ static creds_provider *profile_provider(const char *name, const creds_opts *o, i
         } else if (pr.credential_source) {
             const char *cs = pr.credential_source;
             if (strcmp(cs, "Environment") == 0) {
-                const char *ek = aws_env("AWS_ACCESS_KEY_ID"), *es = aws_env("AWS_SECRET_ACCESS_KEY");
+                const char *ek = cli_env("AWS_ACCESS_KEY_ID"), *es = cli_env("AWS_SECRET_ACCESS_KEY");
                 if (!ek || !es) {
                     aws_seterr(err, errlen, "profile %s: credential_source Environment, but AWS_ACCESS_KEY_ID and "
                                "AWS_SECRET_ACCESS_KEY are not both set", name);
@@ -285,8 +286,8 @@ static creds_provider *profile_provider(const char *name, const creds_opts *o, i
             } else if (strcmp(cs, "Ec2InstanceMetadata") == 0) {
                 src = imds_new(o);
             } else if (strcmp(cs, "EcsContainer") == 0) {
-                if (!aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
-                    !aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+                if (!cli_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
+                    !cli_env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
                     aws_seterr(err, errlen, "profile %s: credential_source EcsContainer, but no "
                                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI", name);
                     goto out;
@@ -364,7 +365,7 @@ int creds_resolve(const creds_opts *o, creds_provider **out, char *err, size_t e
     const char *prof = o->profile;
     int explicit_profile = prof != NULL;
     /* 1. environment */
-    const char *ek = aws_env("AWS_ACCESS_KEY_ID"), *es = aws_env("AWS_SECRET_ACCESS_KEY");
+    const char *ek = cli_env("AWS_ACCESS_KEY_ID"), *es = cli_env("AWS_SECRET_ACCESS_KEY");
     if (!explicit_profile && (ek || es)) {
         if (!ek || !es) {
             aws_seterr(err, errlen, "%s is set but %s is not", ek ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
@@ -376,7 +377,7 @@ int creds_resolve(const creds_opts *o, creds_provider **out, char *err, size_t e
         return 0;
     }
     /* 2. web identity from the environment */
-    const char *wtf = aws_env("AWS_WEB_IDENTITY_TOKEN_FILE"), *wra = aws_env("AWS_ROLE_ARN");
+    const char *wtf = cli_env("AWS_WEB_IDENTITY_TOKEN_FILE"), *wra = cli_env("AWS_ROLE_ARN");
     if (!explicit_profile && wtf && wra) {
         if (sts_ok(o, err, errlen) < 0)
             return -1;
@@ -385,13 +386,13 @@ int creds_resolve(const creds_opts *o, creds_provider **out, char *err, size_t e
             goto oom;
         p->token_file = strdup(wtf);
         p->role_arn = strdup(wra);
-        p->session_name = session_name(aws_env("AWS_ROLE_SESSION_NAME"));
+        p->session_name = session_name(cli_env("AWS_ROLE_SESSION_NAME"));
         p->duration = 3600;
         *out = p;
         return 0;
     }
     /* 3. the profile */
-    if (!prof && !(prof = aws_env("AWS_PROFILE")) && !(prof = aws_env("AWS_DEFAULT_PROFILE")))
+    if (!prof && !(prof = cli_env("AWS_PROFILE")) && !(prof = cli_env("AWS_DEFAULT_PROFILE")))
         prof = "default";
     else
         explicit_profile = 1;
@@ -412,12 +413,12 @@ int creds_resolve(const creds_opts *o, creds_provider **out, char *err, size_t e
         return -1;
     }
     /* 4. container */
-    if (aws_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || aws_env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+    if (cli_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || cli_env("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
         *out = container_new(o, err, errlen);
         return *out ? 0 : -1;
     }
     /* 5. EC2 instance metadata */
-    if (!is_true(aws_env("AWS_EC2_METADATA_DISABLED"))) {
+    if (!is_true(cli_env("AWS_EC2_METADATA_DISABLED"))) {
         if (!(*out = imds_new(o)))
             goto oom;
         return 0;
@@ -587,8 +588,8 @@ static int fetch_static(creds_provider *p, aws_creds *out, char *err, size_t err
 
 static int fetch_env(aws_creds *out, char *err, size_t errlen)
 {
-    const char *ek = aws_env("AWS_ACCESS_KEY_ID"), *es = aws_env("AWS_SECRET_ACCESS_KEY");
-    const char *et = aws_env("AWS_SESSION_TOKEN");
+    const char *ek = cli_env("AWS_ACCESS_KEY_ID"), *es = cli_env("AWS_SECRET_ACCESS_KEY");
+    const char *et = cli_env("AWS_SESSION_TOKEN");
     if (!ek || !es) {
         aws_seterr(err, errlen, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set");
         return -2;
