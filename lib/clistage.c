@@ -6,7 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-int clistage_close_output(ora_writer *w, int fd, int ex)
+/* The output's last flush and close (clistage_end). */
+static int close_output(ora_writer *w, int fd, int ex)
 {
     int werr = ora_writer_error(w);
     if (werr || ex == ORA_EX_IOERR) {
@@ -22,7 +23,8 @@ int clistage_close_output(ora_writer *w, int fd, int ex)
     return ex;
 }
 
-void clistage_finish(int stopped, ora_metrics *m, const char *metrics_path)
+/* The last words: signal note, final metrics, summary (clistage_end). */
+static void finish(int stopped, ora_metrics *m, const char *metrics_path)
 {
     if (stopped)
         log_info("stopped by signal");
@@ -34,8 +36,8 @@ void clistage_finish(int stopped, ora_metrics *m, const char *metrics_path)
 
 int clistage_end(const clistage_io *io, int ex, int stopped)
 {
-    ex = clistage_close_output(io->w, io->out_fd, ex);
-    clistage_finish(stopped, io->m, io->metrics_path);
+    ex = close_output(io->w, io->out_fd, ex);
+    finish(stopped, io->m, io->metrics_path);
     ora_writer_free(io->w);
     ora_reader_free(io->rd);
     if (io->in_path)

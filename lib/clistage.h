@@ -8,18 +8,6 @@
 #include "metrics.h"
 #include "record.h"
 
-/* Flushes w, unless w already failed or ex is ORA_EX_IOERR (what is
- * buffered can no longer be written in order), and closes fd in every case.
- * Logs "unable to write output: reason" once. Returns ex, or ORA_EX_IOERR
- * when the output failed. w stays the caller's to free. */
-int clistage_close_output(ora_writer *w, int fd, int ex);
-
-/* The last words of a stage: "stopped by signal" (info) when stopped,
- * metrics written a final time to metrics_path (a warning when that fails:
- * metrics never change the exit status), m freed (may be NULL), and the
- * summary line (cli_summary). */
-void clistage_finish(int stopped, ora_metrics *m, const char *metrics_path);
-
 /* What a filter stage opened for its run, for clistage_end. */
 typedef struct clistage_io {
     ora_reader *rd;            /* may be NULL */
@@ -31,10 +19,15 @@ typedef struct clistage_io {
     const char *metrics_path;
 } clistage_io;
 
-/* The end of a run: clistage_close_output, clistage_finish, then frees
- * io's writer and reader and closes its input file. Returns the exit
- * status (ex, or ORA_EX_IOERR when the output failed). What the summary
- * reads must still be alive: free it after. */
+/* The end of a run: flushes the writer, unless it already failed or ex is
+ * ORA_EX_IOERR (what is buffered can no longer be written in order), and
+ * closes out_fd in every case, logging "unable to write output: reason"
+ * once; "stopped by signal" (info) when stopped; the metrics written a
+ * final time (a warning when that fails: metrics never change the exit
+ * status) and freed; the summary line (cli_summary); then frees io's writer
+ * and reader and closes its input file. Returns the exit status (ex, or
+ * ORA_EX_IOERR when the output failed). What the summary reads must still
+ * be alive: free it after. */
 int clistage_end(const clistage_io *io, int ex, int stopped);
 
 /* Makes every further read(2) of in_fd see end of file, once (*stopping
