@@ -32,24 +32,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 # bench_test_env NAME: for a bench that sources tests/lib/*.bash outside
 # bats: d=$BENCH_TMP/NAME, made empty, stands for their BATS_TEST_TMPDIR and
 # BATS_FILE_TMPDIR; ORA_BIN is the tools under test. free_port and
-# wait_port PORT [SECONDS] below stand for tests/helper.bash's.
+# wait_port PORT [SECONDS] come from tests/lib/net.bash, as in the suites.
 bench_test_env() {
   d=$BENCH_TMP/$1
   rm -rf "$d" && mkdir -p "$d"
   ORA_BIN=$BIN
   BATS_TEST_TMPDIR=$d BATS_FILE_TMPDIR=$d
 }
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  local i
-  for ((i = 0; i < ${2:-10} * 20; i++)); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
+. "$TOP/tests/lib/net.bash"
 
 # speed_table COUNT BYTES HEAD MB VS BASE SECS [NAME SECS]...: a markdown
 # throughput table (columns HEAD, seconds, messages/s, MB, VS): a row for
